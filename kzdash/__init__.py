@@ -1,0 +1,1 @@
+"""kzdash: multilingual news articles to Parquet tables and a dashboard."""

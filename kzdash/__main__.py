@@ -1,0 +1,7 @@
+"""`python -m kzdash build --input DIR --out DIR`."""
+
+import sys
+
+from kzdash.cli import main
+
+sys.exit(main())

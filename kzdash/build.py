@@ -1,0 +1,199 @@
+"""The build: a folder of articles in, the contract's Parquet tables out.
+
+ingest -> normalize -> language -> published -> geoparse -> temporal -> events -> store.
+`process_article` is pure per article (so the Dask engine can map it); `build` adds reading,
+incremental reuse of unchanged articles, parallel workers, progress and the atomic write.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing as mp
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from kzdash import store
+from kzdash.events import find_events, happening_id, summary
+from kzdash.gazetteer import Gazetteer, load_gazetteer
+from kzdash.geoparse import find_places
+from kzdash.ingest import read_folder
+from kzdash.langdata import LANG_DIR
+from kzdash.language import detect_language
+from kzdash.normalize import load_boilerplate, normalize
+from kzdash.published import infer_published
+from kzdash.records import Quarantined, RawArticle
+from kzdash.sentences import sentence_spans
+from kzdash.temporal import find_dates
+from kzdash.textnorm import fold
+
+PARALLEL_FROM = 64  # fewer articles than this are not worth starting worker processes
+
+
+@dataclass
+class ArticleResult:
+    """The rows one article contributes to each table."""
+
+    article: dict
+    places: list[dict] = field(default_factory=list)
+    events: list[dict] = field(default_factory=list)
+    stances: list[dict] = field(default_factory=list)
+
+
+def article_id(text: str, language: str | None, published: str | None) -> str:
+    """Content hash: the same text with the same language and date is the same article."""
+    h = hashlib.sha256(f"{language}\x1f{published}\x1f{text}".encode())
+    return h.hexdigest()[:20]
+
+
+def process_article(raw: RawArticle, boilerplate: list[str], gaz: Gazetteer) -> ArticleResult:
+    """Every row one article yields (pure: reads nothing but its arguments and language data)."""
+    art = normalize(raw, boilerplate)
+    text = art.text
+    code = art.language or detect_language(text)
+    pub = infer_published(text, code, art.published, art.url, art.header)
+    aid = article_id(text, code, pub.value)
+    base = {"article_id": aid, "outlet": art.outlet, "language": code}
+    folded = fold(text)
+    places = find_places(text, code, gaz)
+    dates = find_dates(text, code, pub.value)
+    sentences = sentence_spans(text)
+    events = find_events(text, folded, code, sentences, dates, places, pub.value)
+    result = ArticleResult(article={
+        "article_id": aid, "source": art.source, "outlet": art.outlet, "language": code,
+        "language_basis": "metadata" if art.language else "detected",
+        "published": pub.value, "published_basis": pub.basis, "title": art.title, "url": art.url,
+        "text": text, "stripped": json.dumps(art.stripped, ensure_ascii=False),
+    })
+    for m in places:
+        result.places.append({
+            **base, "place_id": m.place_id, "name": m.name, "kind": m.kind, "country": m.country,
+            "lat": m.lat, "lon": m.lon, "start": m.start, "end": m.end, "surface": m.surface,
+            "rule": m.rule, "confidence": m.confidence,
+        })
+    for i, ev in enumerate(events):
+        p = ev.place
+        result.events.append({
+            **base, "event_id": f"{aid}-e{i}", "event_type": ev.event_type, "date": ev.date,
+            "date_precision": ev.date_precision, "date_rule": ev.date_rule, "actor": None, "target": None,
+            "place_id": p.place_id if p else None, "place_name": p.name if p else None,
+            "country": p.country if p else None, "lat": p.lat if p else None, "lon": p.lon if p else None,
+            "summary": summary(ev), "evidence": text[ev.start:ev.end], "start": ev.start, "end": ev.end,
+            "confidence": ev.confidence, "type_rule": ev.type_rule, "background": ev.background,
+            "happening_id": happening_id(ev), "published": pub.value,
+        })
+    return result
+
+
+# ------------------------------------------------------------------ the build command
+
+_WORKER: dict = {}
+
+
+def _init_worker(boilerplate: list[str]) -> None:
+    _WORKER["boilerplate"] = boilerplate
+    _WORKER["gaz"] = load_gazetteer()
+
+
+def _work(raw: RawArticle) -> ArticleResult | Quarantined:
+    return _safe(raw, _WORKER["boilerplate"], _WORKER["gaz"])
+
+
+def _safe(raw: RawArticle, boilerplate: list[str], gaz: Gazetteer) -> ArticleResult | Quarantined:
+    """A failure on one article quarantines that article; the build goes on."""
+    try:
+        return process_article(raw, boilerplate, gaz)
+    except Exception as exc:  # noqa: BLE001 - any bug on odd input must not sink the build
+        return Quarantined(raw.source, raw.line, f"extraction failed: {type(exc).__name__}: {exc}")
+
+
+@dataclass
+class BuildSummary:
+    articles: int
+    reused: int
+    places: int
+    events: int
+    stances: int
+    quarantined: int
+    seconds: float
+    out: str
+
+    def line(self) -> str:
+        return (f"kzdash: built {self.out}: {self.articles} articles ({self.reused} unchanged), "
+                f"{self.places} places, {self.events} events, {self.stances} stances, "
+                f"{self.quarantined} quarantined in {self.seconds:.2f} s")
+
+
+def _progress(items, total: int, enabled: bool):
+    if not enabled:
+        return items
+    from tqdm import tqdm
+
+    return tqdm(items, total=total, unit="article", file=sys.stderr, leave=False)
+
+
+def build(input_dir: Path, out_dir: Path, *, workers: int | None = None, progress: bool = True) -> BuildSummary:
+    """Build the tables for every article under `input_dir` into `out_dir` (atomically)."""
+    t0 = time.perf_counter()
+    input_dir, out_dir = Path(input_dir), Path(out_dir)
+    raws, quarantined = read_folder(input_dir)
+    for q in quarantined:
+        where = f" line {q.line}" if q.line else ""
+        print(f"kzdash: skipped {q.source}{where}: {q.reason}", file=sys.stderr)
+    boilerplate = load_boilerplate(LANG_DIR)
+    previous = store.load_previous(out_dir, store.fingerprint())
+    todo, results = [], []
+    for raw in raws:
+        hit = previous.get(store.input_key(raw))
+        if hit is not None:
+            results.append(hit)
+        else:
+            todo.append(raw)
+    reused = len(results)
+    workers = workers or min(os.cpu_count() or 1, 4)
+    gaz = load_gazetteer()
+    if workers > 1 and len(todo) >= PARALLEL_FROM:
+        ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
+        _WORKER.update(boilerplate=boilerplate, gaz=gaz)  # inherited by forked workers
+        with ctx.Pool(workers, initializer=None if ctx.get_start_method() == "fork" else _init_worker,
+                      initargs=() if ctx.get_start_method() == "fork" else (boilerplate,)) as pool:
+            done = pool.imap(_work, todo, chunksize=16)
+            outcomes = list(_progress(done, len(todo), progress))
+    else:
+        outcomes = [_safe(raw, boilerplate, gaz) for raw in _progress(todo, len(todo), progress)]
+    for raw, outcome in zip(todo, outcomes):
+        if isinstance(outcome, Quarantined):
+            print(f"kzdash: skipped {outcome.source}: {outcome.reason}", file=sys.stderr)
+            quarantined.append(outcome)
+        else:
+            outcome.article["input_key"] = store.input_key(raw)
+            results.append(outcome)
+    results, dupes = _dedupe(results)
+    quarantined += dupes
+    tables = store.tables_from(results, quarantined)
+    store.write_atomic(out_dir, tables, {"fingerprint": store.fingerprint(), "input": str(input_dir)})
+    return BuildSummary(len(results), reused, len(tables["places"]), len(tables["events"]),
+                        len(tables["stances"]), len(tables["quarantine"]), time.perf_counter() - t0, str(out_dir))
+
+
+def _dedupe(results: list[ArticleResult]) -> tuple[list[ArticleResult], list[Quarantined]]:
+    """The same content twice is one article; the later copy is set aside with the reason."""
+    seen: dict[str, str] = {}
+    kept, dupes = [], []
+    for r in results:
+        aid = r.article["article_id"]
+        if aid in seen:
+            dupes.append(Quarantined(r.article["source"], None, f"duplicate of {seen[aid]}"))
+        else:
+            seen[aid] = r.article["source"]
+            kept.append(r)
+    return kept, dupes
+
+
+def frame(rows: list[dict], columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=columns) if rows else pd.DataFrame(columns=columns)

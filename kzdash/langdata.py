@@ -1,0 +1,113 @@
+"""Per-language data files (`data/lang/<code>/*.yaml`), loaded once and folded for matching.
+
+The schema of each file is declared here (`SCHEMAS`) so that a test can reject unknown keys.
+Nothing is read at import time; `load` caches per (code, file).
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from kzdash.textnorm import fold_key
+
+DATA_DIR = Path(os.environ.get("KZDASH_DATA", Path(__file__).resolve().parent.parent / "data"))
+LANG_DIR = DATA_DIR / "lang"
+
+SCHEMAS: dict[str, set[str]] = {
+    "language.yaml": {"name", "script", "proclitics", "suffixes", "stem_endings", "boilerplate"},
+    "dates.yaml": {
+        "months", "weekdays", "day_ordinals", "connectors", "day_suffixes", "relative_days",
+        "relative_weeks", "relative_months", "relative_years", "this_month", "past_markers",
+        "future_markers", "month_alone_markers",
+    },
+    "places.yaml": {"aliases", "demonyms", "not_places"},
+    "actors.yaml": {"actors", "titles"},
+    "cues.yaml": {
+        "reporting_verbs", "continuation", "negation", "issues", "polarity", "events",
+        "welcome", "background",
+    },
+}
+
+
+class LangDataError(ValueError):
+    """A language data file that does not follow its schema."""
+
+
+def languages() -> list[str]:
+    """Codes of every language that has a folder with a `language.yaml`."""
+    if not LANG_DIR.is_dir():
+        return []
+    return sorted(p.name for p in LANG_DIR.iterdir() if (p / "language.yaml").is_file())
+
+
+@lru_cache(maxsize=256)
+def load(code: str, filename: str) -> dict[str, Any]:
+    """The raw mapping of `data/lang/<code>/<filename>` (empty when the file does not exist)."""
+    path = LANG_DIR / code / filename
+    if not path.is_file():
+        return {}
+    with path.open(encoding="utf-8") as fh:
+        data = yaml.safe_load(fh) or {}
+    if not isinstance(data, dict):
+        raise LangDataError(f"{path}: expected a mapping at the top level")
+    unknown = set(data) - SCHEMAS.get(filename, set(data))
+    if unknown:
+        raise LangDataError(f"{path}: unknown key(s) {', '.join(sorted(unknown))}")
+    return data
+
+
+def folded_list(values: Any) -> list[str]:
+    """A YAML list (or a single string, or None) as folded, de-duplicated keys, longest first."""
+    if values is None:
+        return []
+    if isinstance(values, str):
+        values = [values]
+    keys = {fold_key(str(v)) for v in values if str(v).strip()}
+    return sorted(keys, key=lambda k: (-len(k), k))
+
+
+@lru_cache(maxsize=64)
+def morphology(code: str | None) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """(proclitics, suffixes, stem_endings) of a language, folded, longest first.
+
+    An unknown or missing language gets the union over the languages that share nothing:
+    empty lists, so only exact forms match.
+    """
+    if not code:
+        return (), (), ()
+    data = load(code, "language.yaml")
+    return (
+        tuple(folded_list(data.get("proclitics"))),
+        tuple(folded_list(data.get("suffixes"))),
+        tuple(folded_list(data.get("stem_endings"))),
+    )
+
+
+def script_of(code: str | None) -> str | None:
+    if not code:
+        return None
+    return load(code, "language.yaml").get("script")
+
+
+def word_variants(token: str, code: str | None) -> list[str]:
+    """The token, then the token without one proclitic and/or one suffix (for lexicon look-ups)."""
+    proclitics, suffixes, _ = morphology(code)
+    bases = [token]
+    if "'" in token:  # Turkish Ankara'da, English Russia's: the part before the apostrophe
+        bases.append(token.split("'", 1)[0])
+    for p in proclitics:
+        if token.startswith(p) and len(token) - len(p) >= 2:
+            bases.append(token[len(p):])
+    out: list[str] = []
+    for b in bases:
+        out.append(b)
+        for s in suffixes:
+            if b.endswith(s) and len(b) - len(s) >= 3:
+                out.append(b[: -len(s)])
+    seen: set[str] = set()
+    return [v for v in out if not (v in seen or seen.add(v))]

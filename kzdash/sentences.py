@@ -1,0 +1,47 @@
+"""Sentence spans: the unit of evidence for events and stances.
+
+A plain splitter (line breaks, and . ! ? ؟ … followed by space and a non-lower-case letter) is
+enough for news prose in the scripts kzdash reads; a model-based one would cost more than the
+rest of the build. Offsets are into the article text.
+"""
+
+from __future__ import annotations
+
+import re
+
+_BOUNDARY = re.compile(r"(?<=[.!?؟…])[\"'»”)\]]*\s+(?=[^\s\da-zа-яәғқңөұүһі])|\n+")
+# A dot after one or two letters (initials, "U.S.", "г.") or a digit-only token is no boundary.
+_NOT_END = re.compile(r"(?:\b\w{1,2}|\d)\.[\"'»”)\]]*$")
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """[start, end) of each sentence, trimmed of surrounding white space."""
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for m in _BOUNDARY.finditer(text):
+        if m.group().strip() and _NOT_END.search(text[max(start, m.start() - 6):m.start()]):
+            continue  # "U.S. officials", "18 г. Москва"
+        _add(text, start, m.start(), spans)
+        start = m.end()
+    _add(text, start, len(text), spans)
+    return spans
+
+
+def _add(text: str, s: int, e: int, spans: list[tuple[int, int]]) -> None:
+    while s < e and text[s].isspace():
+        s += 1
+    while e > s and text[e - 1].isspace():
+        e -= 1
+    if e > s:
+        spans.append((s, e))
+
+
+def sentence_of(offset: int, spans: list[tuple[int, int]]) -> tuple[int, int]:
+    """The span that holds `offset` (or the nearest before it)."""
+    best = spans[0] if spans else (0, 0)
+    for s, e in spans:
+        if s <= offset:
+            best = (s, e)
+        else:
+            break
+    return best

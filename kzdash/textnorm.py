@@ -1,0 +1,85 @@
+"""Matching form of a text, with a map back to the original offsets.
+
+Every matcher (gazetteer, dates, actors, cues) works on the *matching form*: lower case,
+Arabic letter variants folded (hamza/alef forms, ta marbuta, alef maqsura), diacritics and
+tatweel dropped, typographic apostrophes and dashes unified, Cyrillic ё folded to е.
+Dropping characters changes lengths, so `fold` returns, for each character of the folded
+string, its offset in the original: evidence offsets always point into the article text.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+# One-character substitutions (applied after lower-casing).
+_SUBSTITUTE = {
+    "أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا",
+    "ة": "ه", "ى": "ي", "ؤ": "و", "ئ": "ي",
+    "ک": "ك", "ی": "ي",
+    "ё": "е",
+    "’": "'", "‘": "'", "ʼ": "'", "`": "'", "´": "'", "ʻ": "'", "ʹ": "'",
+    "‐": "-", "‑": "-", "‒": "-", "–": "-", "—": "-", "―": "-",
+    "«": '"', "»": '"', "“": '"', "”": '"', "„": '"',
+    "\u00a0": " ", "\u202f": " ", "\u2009": " ",
+    "ı": "i",
+}
+# Arabic-Indic and Persian digits read as ASCII digits.
+_SUBSTITUTE.update({chr(0x0660 + i): str(i) for i in range(10)})
+_SUBSTITUTE.update({chr(0x06F0 + i): str(i) for i in range(10)})
+# Characters removed entirely: Arabic diacritics (harakat), tatweel, zero-width marks, soft hyphen.
+_DROP = set("\u064b\u064c\u064d\u064e\u064f\u0650\u0651\u0652\u0653\u0654\u0655\u0670\u0640"
+            "\u200c\u200d\u200e\u200f\u00ad\ufeff")
+
+
+@lru_cache(maxsize=8192)
+def _fold_char(ch: str) -> str:
+    if ch in _DROP:
+        return ""
+    low = ch.lower()
+    if len(low) != 1:  # 'İ'.lower() is two characters; keep one so the map stays simple
+        low = low[0]
+    low = _SUBSTITUTE.get(low, low)
+    if low in _DROP:
+        return ""
+    if unicodedata.category(low) == "Mn":  # combining accents left after NFC (rare)
+        return ""
+    return low
+
+
+@dataclass(frozen=True)
+class Folded:
+    """A folded text and, per folded character, the offset of its source character."""
+
+    text: str
+    offsets: tuple[int, ...]
+    original_length: int
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        """Original [start, end) for the folded [start, end)."""
+        if start >= len(self.offsets):
+            return self.original_length, self.original_length
+        return self.offsets[start], (self.offsets[end - 1] + 1 if end > start else self.offsets[start])
+
+
+def fold(text: str) -> Folded:
+    """Fold `text` into its matching form, keeping the offset map."""
+    out: list[str] = []
+    offsets: list[int] = []
+    for i, ch in enumerate(text):
+        f = _fold_char(ch)
+        if f:
+            out.append(f)
+            offsets.append(i)
+    return Folded("".join(out), tuple(offsets), len(text))
+
+
+def fold_key(text: str) -> str:
+    """Folded form of a lexicon entry, with runs of spaces collapsed."""
+    return " ".join(fold(text).text.split())
+
+
+def is_letter(ch: str) -> bool:
+    """True for word characters of any script (letters, digits and the apostrophe inside words)."""
+    return ch.isalnum()
