@@ -137,7 +137,8 @@ def _progress(items, total: int, enabled: bool):
     return tqdm(items, total=total, unit="article", file=sys.stderr, leave=False)
 
 
-def build(input_dir: Path, out_dir: Path, *, workers: int | None = None, progress: bool = True) -> BuildSummary:
+def build(input_dir: Path, out_dir: Path, *, workers: int | None = None, progress: bool = True,
+          reuse: bool = True) -> BuildSummary:
     """Build the tables for every article under `input_dir` into `out_dir` (atomically)."""
     t0 = time.perf_counter()
     input_dir, out_dir = Path(input_dir), Path(out_dir)
@@ -146,7 +147,7 @@ def build(input_dir: Path, out_dir: Path, *, workers: int | None = None, progres
         where = f" line {q.line}" if q.line else ""
         print(f"kzdash: skipped {q.source}{where}: {q.reason}", file=sys.stderr)
     boilerplate = load_boilerplate(LANG_DIR)
-    previous = store.load_previous(out_dir, store.fingerprint())
+    previous = store.load_previous(out_dir, store.fingerprint()) if reuse else {}
     todo, results = [], []
     for raw in raws:
         hit = previous.get(store.input_key(raw))
@@ -166,7 +167,7 @@ def build(input_dir: Path, out_dir: Path, *, workers: int | None = None, progres
             outcomes = list(_progress(done, len(todo), progress))
     else:
         outcomes = [_safe(raw, boilerplate, gaz) for raw in _progress(todo, len(todo), progress)]
-    for raw, outcome in zip(todo, outcomes):
+    for raw, outcome in zip(todo, outcomes, strict=False):
         if isinstance(outcome, Quarantined):
             print(f"kzdash: skipped {outcome.source}: {outcome.reason}", file=sys.stderr)
             quarantined.append(outcome)

@@ -227,9 +227,9 @@ def _csv_records(path: Path, source: str, text: str, out: _Result) -> None:
             return
         start = reader.line_num + 1
         for row in reader:
-            if any(cell.strip() for cell in row):
+            if any(cell.strip() for cell in row):  # a short row lacks its last fields
                 rows += 1
-                _record(path, source, start, dict(zip(header, row, strict=False)), out)  # short rows: missing
+                _record(path, source, start, dict(zip(header, row, strict=False)), out)
             start = reader.line_num + 1
     except csv.Error as exc:
         out.skip(path, source, start, f"malformed CSV: {exc}; rest of file skipped")

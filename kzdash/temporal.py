@@ -381,11 +381,11 @@ def find_dates(text: str, code: str | None, published: object = None) -> list[Da
         for m in rx.finditer(ftext):
             if any(a <= m.start() < b for a, b in consumed):
                 continue
-            vals = dict(zip(order, (int(g) for g in m.groups())))
+            vals = dict(zip(order, (int(g) for g in m.groups()), strict=False))
             res = _resolve({"form": "dmy", **vals}, pub)
             if res:
                 emit(m.start(), m.end(), res, f"numeric-{order}")
-                consumed.append((m.start(), m.end()))
+            consumed.append((m.start(), m.end()))  # an impossible date is no year either
     codes = [code] if code and code in languages() else []
     if not codes:  # an unknown language: absolute numeric dates and years only
         codes = [""]

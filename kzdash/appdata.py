@@ -1,0 +1,35 @@
+"""What the app needs from disk: where the sample is, building it on first run, reading tables.
+
+Kept apart from Streamlit so that it can be tested and reused by every page.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from kzdash.store import TABLES, read_table
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE_INPUT = ROOT / "data" / "articles"
+SAMPLE_BUILD = ROOT / "build" / "sample"
+
+
+def build_dir_from_env() -> Path:
+    """The build the app shows: $KZDASH_BUILD, else the bundled sample's build."""
+    return Path(os.environ.get("KZDASH_BUILD") or SAMPLE_BUILD)
+
+
+def ensure_build(input_dir: Path = SAMPLE_INPUT, build_dir: Path = SAMPLE_BUILD) -> Path:
+    """Build `input_dir` into `build_dir` unless a build is already there."""
+    if not (Path(build_dir) / "articles.parquet").is_file():
+        from kzdash.build import build
+
+        build(Path(input_dir), Path(build_dir), progress=False)
+    return Path(build_dir)
+
+
+def load_tables(build_dir: str) -> dict[str, pd.DataFrame]:
+    return {name: read_table(Path(build_dir), name) for name in TABLES}

@@ -1,0 +1,21 @@
+import pytest
+
+from kzdash.sentences import sentence_of, sentence_spans
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("He left. She stayed.", ["He left.", "She stayed."]),
+    ("U.S. officials met. They agreed.", ["U.S. officials met.", "They agreed."]),
+    ("Встреча прошла в 2022 г. в Москве. Затем…", ["Встреча прошла в 2022 г. в Москве.", "Затем…"]),
+    ("قال الرئيس. وأضاف أن 12.5 ألف شخص وصلوا؟ نعم", ["قال الرئيس.", "وأضاف أن 12.5 ألف شخص وصلوا؟", "نعم"]),
+    ("Title line\nBody one. Body two.", ["Title line", "Body one.", "Body two."]),
+])
+def test_sentence_spans(text: str, expected: list[str]) -> None:
+    assert [text[s:e] for s, e in sentence_spans(text)] == expected
+
+
+def test_sentence_of_finds_the_holder() -> None:
+    text = "One. Two three. Four."
+    spans = sentence_spans(text)
+    s, e = sentence_of(text.index("three"), spans)
+    assert text[s:e] == "Two three."

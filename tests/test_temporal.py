@@ -1,0 +1,62 @@
+"""The date engine's patterns and resolution rules (language data from data/lang/en)."""
+
+import pytest
+
+from kzdash.temporal import PartialDate, find_dates
+
+
+def _found(text: str, published: str | None, code: str = "en") -> list[tuple[str, str, str]]:
+    return [(m.surface, m.date, m.precision) for m in find_dates(text, code, published)]
+
+
+@pytest.mark.parametrize("text,published,expected", [
+    ("It happened yesterday.", "2022-01-12", [("yesterday", "2022-01-11", "day")]),
+    ("It happened yesterday.", "2022-01", []),  # no day to count back from
+    ("It happened yesterday.", None, []),
+    ("Talks on the 5th of this month.", "2022-01-12", [("5th of this month", "2022-01-05", "day")]),
+    ("Signed on 17 June.", "2022-06-20", [("17 June", "2022-06-17", "day")]),
+    ("Signed on 17 June.", None, []),  # no year in sight
+    ("Signed on June 17, 2021.", None, [("June 17, 2021", "2021-06-17", "day")]),
+    ("In December they met.", "2022-01-05", [("December", "2021-12-01", "month")]),  # the recent past
+    ("In March they met.", "2022-06-05", [("March", "2022-03-01", "month")]),
+    ("They may meet.", "2022-06-05", []),  # "may" alone is a verb
+    ("It began on Friday.", "2022-01-12", [("Friday", "2022-01-07", "day")]),  # 12 Jan 2022 = Wednesday
+    ("It began on Wednesday.", "2022-01-12", [("Wednesday", "2022-01-12", "day")]),
+    ("It began last Wednesday.", "2022-01-12", [("Wednesday", "2022-01-05", "day")]),
+    ("It begins next Monday.", "2022-01-12", [("Monday", "2022-01-17", "day")]),
+    ("On Tuesday, 1 March 2022, he spoke.", "2022-03-02", [("1 March 2022", "2022-03-01", "day")]),
+    ("Founded in 2014.", None, [("2014", "2014-01-01", "year")]),
+    ("Last month prices rose.", "2023-04", [("Last month", "2023-03-01", "month")]),
+    ("Last year prices rose.", "2023-01-10", [("Last year", "2022-01-01", "year")]),
+    ("Posted 18.06.2022 at noon.", None, [("18.06.2022", "2022-06-18", "day")]),
+    ("Posted 2022-06-19.", None, [("2022-06-19", "2022-06-19", "day")]),
+    ("Posted 31.02.2022.", None, []),  # no such day
+])
+def test_find_dates(text: str, published: str | None, expected: list) -> None:
+    assert _found(text, published) == expected
+
+
+def test_offsets_point_at_the_surface() -> None:
+    text = "Prices rose on 5 March 2022 in Almaty."
+    (m,) = find_dates(text, "en", None)
+    assert text[m.start:m.end] == m.surface == "5 March 2022"
+    assert m.rule == "day-month-year" and not m.relative
+
+
+def test_unknown_language_still_finds_absolute_dates() -> None:
+    assert _found("Kokkulepe allkirjastati 05.03.2022 ja 2014.", None, "xx") == [
+        ("05.03.2022", "2022-03-05", "day"), ("2014", "2014-01-01", "year")]
+
+
+@pytest.mark.parametrize("value,expected", [
+    ("2022-03-02", (2022, 3, 2, "day")), ("2022-03", (2022, 3, None, "month")),
+    ("2022", (2022, None, None, "year")), ("2022-02-30", (2022, 2, None, "month")),
+])
+def test_partial_dates(value: str, expected: tuple) -> None:
+    p = PartialDate.parse(value)
+    assert (p.year, p.month, p.day, p.precision) == expected
+
+
+@pytest.mark.parametrize("value", [None, "", "soon", "22-03-2022"])
+def test_partial_date_rejects(value) -> None:
+    assert PartialDate.parse(value) is None
