@@ -60,8 +60,8 @@ def process_article(raw: RawArticle, boilerplate: list[str], gaz: Gazetteer) -> 
     aid = article_id(text, code, pub.value)
     base = {"article_id": aid, "outlet": art.outlet, "language": code}
     folded = fold(text)
-    places = find_places(text, code, gaz)
-    dates = find_dates(text, code, pub.value)
+    places = find_places(text, code, gaz, folded)
+    dates = find_dates(text, code, pub.value, folded)
     sentences = sentence_spans(text)
     events = find_events(text, folded, code, sentences, dates, places, pub.value)
     result = ArticleResult(article={

@@ -235,7 +235,9 @@ def compile_gazetteer() -> Gazetteer:
         if place.place_id in gn_cities:
             c = gn_cities[place.place_id]
             extra = [c["name"]] + [a for a in c.get("alternatenames") or () if _keep_alternate(a)]
-        add(place.place_id, names, ALIAS)
+        # A row of our own (region, site, area) is trusted like an alias; a row that only adds
+        # spellings to a GeoNames city must still compete with the city's namesakes.
+        add(place.place_id, names, NAME if place.place_id in gn_cities else ALIAS)
         add(place.place_id, [n for n in extra if fold_key(n) not in country_keys], NAME)
 
     for code in languages():

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from kzdash.gazetteer import ALIAS, DEMONYM, Entry, Gazetteer, Place
 from kzdash.langdata import morphology
 from kzdash.lexicon import bounded, word_span
-from kzdash.textnorm import fold
+from kzdash.textnorm import Folded, fold
 
 UNSUPPORTED_CITY_MIN_POPULATION = 1_000_000  # a city whose country the article never names
 
@@ -44,10 +44,11 @@ class _Hit:
     entries: list[Entry]
 
 
-def _capitalised(text: str, start: int) -> bool:
-    ch = text[start] if start < len(text) else ""
-    return not ch.isalpha() or not ch.islower() or not ("a" <= ch.lower() <= "z" or "а" <= ch.lower() <= "я"
-                                                          or ch.lower() in "әғқңөұүһіїєґë")
+def _capitalised(surface: str) -> bool:
+    """A proper name in a cased script has a capital at the start of one of its words
+    ("région de Donetsk", "космодром Байконур"); scripts without case always pass."""
+    cased = [w for w in surface.split() if w[:1].isalpha() and w[:1].lower() != w[:1].upper()]
+    return not cased or any(w[0].isupper() for w in cased)
 
 
 def _raw_hits(text: str, ftext: str, offsets, gaz: Gazetteer, code: str | None) -> list[_Hit]:
@@ -72,7 +73,7 @@ def _raw_hits(text: str, ftext: str, offsets, gaz: Gazetteer, code: str | None) 
                 ok = bool(rest) and (rest in sufx or rest in ends)
             else:
                 ok = bounded(prefix, rest, procl, sufx)
-            if ok and e.how != DEMONYM and not _capitalised(text, offsets[ks]):
+            if ok and e.how != DEMONYM and not _capitalised(text[offsets[ks]:offsets[ke - 1] + 1]):
                 ok = False
             if ok:
                 keep.append(e)
@@ -92,7 +93,7 @@ def _score(place: Place, entry: Entry, countries: set[str]) -> float:
     s = math.log10(place.population + 10)
     if place.kind == "country":
         s += 6
-    if place.curated or entry.how == ALIAS:
+    if entry.how == ALIAS:
         s += 3
     if place.country in countries:
         s += 4
@@ -105,9 +106,9 @@ def _acceptable(place: Place, entry: Entry, countries: set[str]) -> bool:
     return place.country in countries or place.population >= UNSUPPORTED_CITY_MIN_POPULATION
 
 
-def find_places(text: str, code: str | None, gaz: Gazetteer) -> list[PlaceMention]:
+def find_places(text: str, code: str | None, gaz: Gazetteer, folded: Folded | None = None) -> list[PlaceMention]:
     """Place mentions of `text`, each resolved to one gazetteer place (or left out)."""
-    folded = fold(text)
+    folded = folded or fold(text)
     hits = _raw_hits(text, folded.text, folded.offsets, gaz, code)
     # countries the article names outright: they support the cities and regions in them
     countries: set[str] = set()

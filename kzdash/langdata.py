@@ -38,6 +38,7 @@ class LangDataError(ValueError):
     """A language data file that does not follow its schema."""
 
 
+@lru_cache(maxsize=1)
 def languages() -> list[str]:
     """Codes of every language that has a folder with a `language.yaml`."""
     if not LANG_DIR.is_dir():
@@ -94,7 +95,8 @@ def script_of(code: str | None) -> str | None:
     return load(code, "language.yaml").get("script")
 
 
-def word_variants(token: str, code: str | None) -> list[str]:
+@lru_cache(maxsize=65536)
+def word_variants(token: str, code: str | None) -> tuple[str, ...]:
     """The token, then the token without one proclitic and/or one suffix (for lexicon look-ups)."""
     proclitics, suffixes, _ = morphology(code)
     bases = [token]
@@ -109,5 +111,4 @@ def word_variants(token: str, code: str | None) -> list[str]:
         for s in suffixes:
             if b.endswith(s) and len(b) - len(s) >= 3:
                 out.append(b[: -len(s)])
-    seen: set[str] = set()
-    return [v for v in out if not (v in seen or seen.add(v))]
+    return tuple(dict.fromkeys(out))

@@ -16,7 +16,7 @@ from datetime import date, timedelta
 from functools import lru_cache
 
 from kzdash.langdata import folded_list, languages, load, word_variants
-from kzdash.textnorm import fold
+from kzdash.textnorm import Folded, fold
 
 TOKEN_RE = re.compile(r"\d+|[^\W\d_]+(?:'[^\W\d_]+)*")
 NUMERIC_DATE_RES = (  # (regex on folded text, order of the groups)
@@ -360,14 +360,15 @@ def _match_at(mt: _Matcher, i: int) -> tuple[int, dict, str] | None:
     return None
 
 
-def find_dates(text: str, code: str | None, published: object = None) -> list[DateMention]:
+def find_dates(text: str, code: str | None, published: object = None,
+               folded: Folded | None = None) -> list[DateMention]:
     """Every date expression of `text` (language `code`) resolved against `published`.
 
     Expressions that cannot be resolved (a relative word with no publication day, a day and month
     with no year in sight) are left out.
     """
     pub = published if isinstance(published, PartialDate) else PartialDate.parse(published)
-    folded = fold(text)
+    folded = folded or fold(text)
     ftext = folded.text
     out: list[DateMention] = []
 
