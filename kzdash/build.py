@@ -56,7 +56,8 @@ def process_article(raw: RawArticle, boilerplate: list[str], gaz: Gazetteer) -> 
     art = normalize(raw, boilerplate)
     text = art.text
     code = art.language or detect_language(text)
-    pub = infer_published(text, code, art.published, art.url, art.header)
+    # metadata proper (raw.published) outranks everything; the header line is one clue among others
+    pub = infer_published(text, code, raw.published, art.url, art.header)
     aid = article_id(text, code, pub.value)
     base = {"article_id": aid, "outlet": art.outlet, "language": code}
     folded = fold(text)

@@ -17,6 +17,7 @@ from kzdash.lexicon import bounded, word_span
 from kzdash.textnorm import Folded, fold
 
 UNSUPPORTED_CITY_MIN_POPULATION = 1_000_000  # a city whose country the article never names
+UNCASED_CITY_MIN_POPULATION = 100_000  # a GeoNames city named in a script without capitals
 
 
 @dataclass(frozen=True)
@@ -100,9 +101,14 @@ def _score(place: Place, entry: Entry, countries: set[str]) -> float:
     return s
 
 
-def _acceptable(place: Place, entry: Entry, countries: set[str]) -> bool:
+def _acceptable(place: Place, entry: Entry, countries: set[str], cased: bool) -> bool:
+    """Countries, curated places and aliases always; a GeoNames city when the article names its
+    country or it is very large. In a script without capitals (Arabic) nothing tells a name from a
+    common word, so a GeoNames city must also be a large one."""
     if place.kind == "country" or place.curated or entry.how == ALIAS:
         return True
+    if not cased and place.population < UNCASED_CITY_MIN_POPULATION:
+        return False
     return place.country in countries or place.population >= UNSUPPORTED_CITY_MIN_POPULATION
 
 
@@ -120,7 +126,8 @@ def find_places(text: str, code: str | None, gaz: Gazetteer, folded: Folded | No
     out: list[PlaceMention] = []
     for h in hits:
         options = [(gaz.places[e.place_id], e) for e in h.entries]
-        options = [(p, e) for p, e in options if _acceptable(p, e, countries)]
+        cased = any(ch.lower() != ch.upper() for ch in h.key)
+        options = [(p, e) for p, e in options if _acceptable(p, e, countries, cased)]
         if not options:
             continue
         place, entry = max(options, key=lambda pe: _score(pe[0], pe[1], countries))
