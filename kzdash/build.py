@@ -19,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from kzdash import store
+from kzdash.actors import find_actors, mask_places
 from kzdash.events import find_events, happening_id, summary
 from kzdash.gazetteer import Gazetteer, load_gazetteer
 from kzdash.geoparse import find_places
@@ -29,6 +30,7 @@ from kzdash.normalize import load_boilerplate, normalize
 from kzdash.published import infer_published
 from kzdash.records import Quarantined, RawArticle
 from kzdash.sentences import sentence_spans
+from kzdash.stances import find_stances
 from kzdash.temporal import find_dates
 from kzdash.textnorm import fold
 
@@ -62,9 +64,12 @@ def process_article(raw: RawArticle, boilerplate: list[str], gaz: Gazetteer) -> 
     base = {"article_id": aid, "outlet": art.outlet, "language": code}
     folded = fold(text)
     places = find_places(text, code, gaz, folded)
+    actors = find_actors(text, folded, code, places)
+    places = mask_places(places, actors)
     dates = find_dates(text, code, pub.value, folded)
     sentences = sentence_spans(text)
-    events = find_events(text, folded, code, sentences, dates, places, pub.value)
+    events = find_events(text, folded, code, sentences, dates, places, pub.value, actors)
+    stances = find_stances(folded, code, sentences, actors)
     result = ArticleResult(article={
         "article_id": aid, "source": art.source, "outlet": art.outlet, "language": code,
         "language_basis": "metadata" if art.language else "detected",
@@ -81,14 +86,26 @@ def process_article(raw: RawArticle, boilerplate: list[str], gaz: Gazetteer) -> 
         p = ev.place
         result.events.append({
             **base, "event_id": f"{aid}-e{i}", "event_type": ev.event_type, "date": ev.date,
-            "date_precision": ev.date_precision, "date_rule": ev.date_rule, "actor": None, "target": None,
+            "date_precision": ev.date_precision, "date_rule": ev.date_rule, "actor": ev.actor, "target": ev.target,
             "place_id": p.place_id if p else None, "place_name": p.name if p else None,
             "country": p.country if p else None, "lat": p.lat if p else None, "lon": p.lon if p else None,
             "summary": summary(ev), "evidence": text[ev.start:ev.end], "start": ev.start, "end": ev.end,
             "confidence": ev.confidence, "type_rule": ev.type_rule, "background": ev.background,
             "happening_id": happening_id(ev), "published": pub.value,
         })
+    for i, st in enumerate(stances):
+        when = next((d for d in dates if st.start <= d.start < st.end and d.precision == "day"), None)
+        result.stances.append({
+            **base, "stance_id": f"{aid}-s{i}", "holder": st.holder, "issue": st.issue,
+            "polarity": st.polarity, "date": when.date if when else _day_or_none(pub.value),
+            "evidence": text[st.start:st.end], "start": st.start, "end": st.end,
+            "confidence": st.confidence, "rule": st.rule,
+        })
     return result
+
+
+def _day_or_none(iso: str | None) -> str | None:
+    return iso if iso and len(iso) == 10 else None
 
 
 # ------------------------------------------------------------------ the build command

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
 
+from kzdash.actors import ActorMention
 from kzdash.geoparse import PlaceMention
 from kzdash.langdata import load
 from kzdash.lexicon import PhraseMatcher
@@ -27,6 +28,8 @@ BACKGROUND_DAYS = 45  # an event this long before publication is recalled, not r
 
 @dataclass(frozen=True)
 class Event:
+    actor: str | None
+    target: str | None
     event_type: str | None
     date: str | None
     date_precision: str | None
@@ -52,8 +55,21 @@ def _background(d: DateMention, pub: PartialDate | None) -> bool:
     return date.fromisoformat(d.date) < anchor - timedelta(days=BACKGROUND_DAYS)
 
 
+def _actor_target(actors: list[ActorMention], s: int, e: int, cue_at: int | None) -> tuple[str | None, str | None]:
+    """The acting subject (the last actor before the cue, else the first in the sentence) and
+    the first other actor after it."""
+    inside = [a for a in actors if s <= a.start < e]
+    if not inside:
+        return None, None
+    before = [a for a in inside if cue_at is not None and a.end <= cue_at]
+    actor = before[-1] if before else inside[0]
+    target = next((a.actor for a in inside if a.start > actor.start and a.actor != actor.actor), None)
+    return actor.actor, target
+
+
 def find_events(text: str, folded: Folded, code: str | None, sentences: list[tuple[int, int]],
-                dates: list[DateMention], places: list[PlaceMention], published: str | None) -> list[Event]:
+                dates: list[DateMention], places: list[PlaceMention], published: str | None,
+                actors: list[ActorMention] | None = None) -> list[Event]:
     """Events of one article (pure: everything it needs is passed in)."""
     pub = PartialDate.parse(published)
     cues = event_cues(code) if code else None
@@ -66,15 +82,17 @@ def find_events(text: str, folded: Folded, code: str | None, sentences: list[tup
         seen.add((s, d.date, d.precision))
         in_sentence = [p for p in places if s <= p.start < e]
         place = min(in_sentence, key=lambda p: (SPECIFIC.get(p.kind, 9), p.start), default=None)
-        etype, type_rule = None, None
+        etype, type_rule, cue_at = None, None, None
         if cues is not None:
             fs = _folded_index(folded, s)
             fe = _folded_index(folded, e)
             hits = cues.find(folded, code, fs, fe)
             if hits:
                 etype, type_rule = str(hits[0].value), hits[0].key
+                cue_at = folded.span(hits[0].fs, hits[0].fe)[0]
+        actor, target = _actor_target(actors or [], s, e, cue_at)
         confidence = 0.5 + (0.2 if etype else 0) + (0.1 if place else 0) + (0.1 if d.precision == "day" else 0)
-        out.append(Event(etype, d.date, d.precision, d.rule, place, s, e, type_rule,
+        out.append(Event(actor, target, etype, d.date, d.precision, d.rule, place, s, e, type_rule,
                          _background(d, pub), round(confidence, 2)))
     return out
 
@@ -84,18 +102,18 @@ def _folded_index(folded: Folded, original: int) -> int:
     return bisect.bisect_left(folded.offsets, original)
 
 
-def summary(event: Event, actor: str | None = None) -> str:
+def summary(event: Event) -> str:
     """One English line generated from the fields (never from the article's words)."""
     what = (event.event_type or "event").lower()
     where = f" in {event.place.name}" if event.place else ""
     when = f" on {event.date[:{'day': 10, 'month': 7, 'year': 4}[event.date_precision]]}" if event.date else ""
-    who = f"{actor}: " if actor else ""
+    who = f"{event.actor}" + (f" → {event.target}" if event.target else "") + ": " if event.actor else ""
     return f"{who}{what}{where}{when}" + (" (background)" if event.background else "")
 
 
-def happening_id(event: Event, actor: str | None = None) -> str:
+def happening_id(event: Event) -> str:
     """Reports of the same happening share this id: type, actor, date at its precision, place."""
     n = {"day": 10, "month": 7, "year": 4}.get(event.date_precision or "", 0)
     where = event.place.place_id if event.place else ""
-    key = f"{event.event_type}|{actor}|{(event.date or '')[:n]}|{where}"
+    key = f"{event.event_type}|{event.actor}|{(event.date or '')[:n]}|{where}"
     return hashlib.sha1(key.encode()).hexdigest()[:16]

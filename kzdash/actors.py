@@ -1,0 +1,76 @@
+"""Actors: who is named in a sentence, as taxonomy ids (`data/taxonomy.yaml`).
+
+Three ways to name an actor, all from data: a name in `actors.yaml` (Putin, the Kremlin, OTSK),
+a title next to a country ("the Kazakh president", "президент Казахстана", "الرئيس الكازاخستاني"),
+or the country itself ("Kazakhstan refused…", from the geoparser's country mentions).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from kzdash.geoparse import PlaceMention
+from kzdash.langdata import load
+from kzdash.lexicon import PhraseMatcher
+from kzdash.textnorm import Folded
+
+TITLE_WINDOW = 24  # characters between a title and the country it belongs to
+
+
+@dataclass(frozen=True)
+class ActorMention:
+    start: int  # original offsets
+    end: int
+    actor: str
+    surface: str
+    rule: str  # name:<entry> | title:<entry>+<country> | country:<surface>
+
+
+@lru_cache(maxsize=64)
+def name_matcher(code: str) -> PhraseMatcher:
+    actors = load(code, "actors.yaml").get("actors") or {}
+    return PhraseMatcher({name: actor for actor, names in actors.items() for name in names or ()})
+
+
+@lru_cache(maxsize=64)
+def title_matcher(code: str) -> PhraseMatcher:
+    titles = load(code, "actors.yaml").get("titles") or []
+    return PhraseMatcher({t: "title" for t in titles})
+
+
+def find_actors(text: str, folded: Folded, code: str | None, places: list[PlaceMention]) -> list[ActorMention]:
+    """Actor mentions in text order; a named actor wins over a country mention it contains."""
+    if not code:
+        return [ActorMention(p.start, p.end, p.country, p.surface, f"country:{p.surface}")
+                for p in places if p.kind == "country"]
+    out: list[ActorMention] = []
+    for h in name_matcher(code).find(folded, code):
+        s, e = folded.span(h.fs, h.fe)
+        out.append(ActorMention(s, e, str(h.value), text[s:e], f"name:{h.key}"))
+    countries = [p for p in places if p.kind == "country"]
+    for h in title_matcher(code).find(folded, code):
+        s, e = folded.span(h.fs, h.fe)
+        near = [p for p in countries if (0 <= p.start - e <= TITLE_WINDOW) or (0 <= s - p.end <= TITLE_WINDOW)]
+        near = [p for p in near if "." not in text[min(e, p.end):max(s, p.start)]]
+        if near:
+            p = min(near, key=lambda p: min(abs(p.start - e), abs(s - p.end)))
+            lo, hi = min(s, p.start), max(e, p.end)
+            out.append(ActorMention(lo, hi, p.country, text[lo:hi], f"title:{h.key}+{p.country}"))
+    for p in countries:
+        if not any(a.start <= p.start and p.end <= a.end for a in out):
+            out.append(ActorMention(p.start, p.end, p.country, p.surface, f"country:{p.surface}"))
+    out.sort(key=lambda a: (a.start, -(a.end - a.start)))
+    merged: list[ActorMention] = []
+    for a in out:  # drop a mention inside a longer one ("Kazakh" inside "the Kazakh president")
+        if merged and a.start < merged[-1].end:
+            continue
+        merged.append(a)
+    return merged
+
+
+def mask_places(places: list[PlaceMention], actors: list[ActorMention]) -> list[PlaceMention]:
+    """A non-country place inside a longer actor name is part of a person's name ("Vladimir Putin")."""
+    return [p for p in places if p.kind == "country" or not any(
+        a.start <= p.start and p.end <= a.end and (a.end - a.start) > (p.end - p.start)
+        and a.rule.startswith("name:") for a in actors)]
