@@ -34,6 +34,22 @@ SCHEMAS: dict[str, set[str]] = {
 }
 
 
+class _DataLoader(yaml.SafeLoader):
+    """YAML 1.1 reads `no`, `yes`, `on`, `off` as booleans; in word lists they are words."""
+
+
+_DataLoader.yaml_implicit_resolvers = {
+    ch: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for ch, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def read_yaml(path: Path) -> object:
+    """A data file's YAML, with every plain scalar that is not a number kept as text."""
+    with Path(path).open(encoding="utf-8") as fh:
+        return yaml.load(fh, Loader=_DataLoader)  # noqa: S506 - a SafeLoader subclass
+
+
 class LangDataError(ValueError):
     """A language data file that does not follow its schema."""
 
@@ -52,8 +68,7 @@ def load(code: str, filename: str) -> dict[str, Any]:
     path = LANG_DIR / code / filename
     if not path.is_file():
         return {}
-    with path.open(encoding="utf-8") as fh:
-        data = yaml.safe_load(fh) or {}
+    data = read_yaml(path) or {}
     if not isinstance(data, dict):
         raise LangDataError(f"{path}: expected a mapping at the top level")
     unknown = set(data) - SCHEMAS.get(filename, set(data))

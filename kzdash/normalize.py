@@ -14,8 +14,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
-
+from kzdash.langdata import read_yaml
 from kzdash.records import Article, RawArticle
 from kzdash.textnorm import fold_key
 
@@ -38,7 +37,7 @@ def load_boilerplate(lang_dir: Path) -> list[str]:
     """Every `boilerplate` phrase of every `<lang_dir>/*/language.yaml`, as written."""
     phrases: list[str] = []
     for path in sorted(Path(lang_dir).glob("*/language.yaml")):
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = read_yaml(path) or {}
         for phrase in data.get("boilerplate") or []:
             if str(phrase).strip() and str(phrase) not in phrases:
                 phrases.append(str(phrase))

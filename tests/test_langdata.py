@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+import pycountry
 import pytest
 import yaml
 
@@ -11,7 +12,8 @@ from kzdash.langdata import LANG_DIR, SCHEMAS, DATA_DIR, LangDataError, language
 from kzdash.textnorm import fold_key
 
 TAXONOMY = yaml.safe_load((DATA_DIR / "taxonomy.yaml").read_text(encoding="utf-8"))
-ACTORS = set(TAXONOMY["actors"])
+# Actor ids: the taxonomy's, and any state by its ISO 3166-1 alpha-3 code (Kosovo: XKX).
+ACTORS = set(TAXONOMY["actors"]) | {c.alpha_3 for c in pycountry.countries} | {"XKX"}
 ISSUES = set(TAXONOMY["issues"])
 EVENT_TYPES = set(TAXONOMY["event_types"])
 FILES = [(code, path.name) for code in languages() for path in sorted((LANG_DIR / code).glob("*.yaml"))]
@@ -82,3 +84,17 @@ def test_dates_are_well_formed(code: str) -> None:
 def test_language_file(code: str) -> None:
     data = load(code, "language.yaml")
     assert data.get("name") and data.get("script") in {"latin", "cyrillic", "arabic"}
+
+
+@pytest.mark.parametrize("code,name", FILES)
+def test_list_entries_are_text(code: str, name: str) -> None:
+    for where, values in _lists(load(code, name)):
+        odd = [v for v in values if not isinstance(v, str)]
+        assert not odd, f"data/lang/{code}/{name} {'/'.join(where)}: not text {odd} (quote them)"
+
+
+def test_yaml_words_are_not_booleans(tmp_path) -> None:
+    from kzdash.langdata import read_yaml
+
+    (tmp_path / "x.yaml").write_text("negation: [no, not, yes, on, off, true]\nn: 5\n", encoding="utf-8")
+    assert read_yaml(tmp_path / "x.yaml") == {"negation": ["no", "not", "yes", "on", "off", "true"], "n": 5}
