@@ -72,7 +72,8 @@ def find_events(text: str, folded: Folded, code: str | None, sentences: list[tup
                 actors: list[ActorMention] | None = None) -> list[Event]:
     """Events of one article (pure: everything it needs is passed in)."""
     pub = PartialDate.parse(published)
-    cues = event_cues(code) if code else None
+    cue_hits = event_cues(code).find(folded, code) if code else []
+    cue_starts = [h.fs for h in cue_hits]
     seen: set[tuple[int, str, str]] = set()
     out: list[Event] = []
     for d in dates:
@@ -83,10 +84,9 @@ def find_events(text: str, folded: Folded, code: str | None, sentences: list[tup
         in_sentence = [p for p in places if s <= p.start < e]
         place = min(in_sentence, key=lambda p: (SPECIFIC.get(p.kind, 9), p.start), default=None)
         etype, type_rule, cue_at = None, None, None
-        if cues is not None:
-            fs = _folded_index(folded, s)
-            fe = _folded_index(folded, e)
-            hits = cues.find(folded, code, fs, fe)
+        if cue_hits:
+            fs, fe = _folded_index(folded, s), _folded_index(folded, e)
+            hits = cue_hits[bisect.bisect_left(cue_starts, fs):bisect.bisect_left(cue_starts, fe)]
             if hits:
                 etype, type_rule = str(hits[0].value), hits[0].key
                 cue_at = folded.span(hits[0].fs, hits[0].fe)[0]

@@ -105,10 +105,16 @@ def _countries() -> list[tuple[Place, list[str]]]:
         except OSError:
             continue
     out = []
-    for row in df.itertuples():
+    seen: set[str] = set()
+    # Several Natural Earth units can share an ISO code (France and Clipperton Island): keep the
+    # most populous, so a country is named and placed by its main unit.
+    for row in df.sort_values("POP_EST", ascending=False).itertuples():
         iso3 = row.ISO_A3 if row.ISO_A3 not in ("-99", None) else row.ISO_A3_EH
         if iso3 in ("-99", None):
             iso3 = {"KOS": "XKX"}.get(row.ADM0_A3, row.ADM0_A3)
+        if iso3 in seen:
+            continue
+        seen.add(iso3)
         names = [getattr(row, c) for c in NE_NAME_COLUMNS if isinstance(getattr(row, c, None), str)]
         pc = pycountry.countries.get(alpha_3=iso3)
         if pc is not None:
@@ -192,7 +198,7 @@ def compile_gazetteer() -> Gazetteer:
     def add(place_id: str, names: Iterable[str], how: str) -> None:
         for n in names:
             k = fold_key(n)
-            if len(k) < 2:
+            if len(k) < 2 or (len(k) < 3 and how != ALIAS):  # short names only when curated (РФ)
                 continue
             slot = keys.setdefault(k, {})
             if place_id not in slot or (slot[place_id].how != ALIAS and how == ALIAS):

@@ -56,9 +56,18 @@ def _raw_hits(text: str, ftext: str, offsets, gaz: Gazetteer, code: str | None) 
     proclitics, suffixes, endings = morphology(code)
     procl, sufx, ends = set(proclitics), set(suffixes), set(endings)
     stop = gaz.not_places.get(code or "", frozenset())
+    max_prefix = max(map(len, procl), default=0)
+    may_continue = bool(sufx or ends)
+    n = len(ftext)
     hits: list[_Hit] = []
     for last, (key, entries) in gaz.automaton.iter(ftext):
         ks, ke = last - len(key) + 1, last + 1
+        # cheap rejections first: most raw hits sit inside longer words
+        if ke < n and ftext[ke].isalnum() and not may_continue:
+            continue
+        if ks > 0 and ftext[ks - 1].isalnum() and (
+                max_prefix == 0 or (ks > max_prefix and ftext[ks - max_prefix - 1:ks].isalnum())):
+            continue  # more letters before the name than any proclitic has
         ws, we = word_span(ftext, ks, ke)
         prefix, rest = ftext[ws:ks], ftext[ke:we]
         if prefix and prefix not in procl:

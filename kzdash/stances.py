@@ -92,24 +92,32 @@ def find_stances(folded: Folded, code: str | None, sentences: list[tuple[int, in
     carry = carry or SentenceSpeaker()
     out: list[Stance] = []
     offsets = folded.offsets
+    # each lexicon runs once over the whole text; sentences then take their share
+    found = {name: getattr(c, name).find(folded, code) for name in
+             ("issues", "polarity", "negation", "reporting", "continuation", "welcome")}
+    starts = {name: [h.fs for h in hits] for name, hits in found.items()}
+
+    def within(name: str, fs: int, fe: int) -> list[PhraseHit]:
+        lo, hi = bisect.bisect_left(starts[name], fs), bisect.bisect_left(starts[name], fe)
+        return found[name][lo:hi]
+
     for s, e in sentences:
         fs, fe = bisect.bisect_left(offsets, s), bisect.bisect_left(offsets, e)
         in_sentence = [(bisect.bisect_left(offsets, a.start), bisect.bisect_left(offsets, a.end), a)
                        for a in actors if s <= a.start < e]
-        reporting = c.reporting.find(folded, code, fs, fe)
+        reporting = within("reporting", fs, fe)
         speaker = _speaker(reporting, in_sentence) if reporting and in_sentence else None
-        if speaker is None and (reporting or c.continuation.find(folded, code, fs, fe)):
+        if speaker is None and (reporting or within("continuation", fs, fe)):
             speaker_id = carry.actor  # "he said", "He added"
         else:
             speaker_id = speaker.actor if speaker else None
         if speaker_id:
             carry.actor = speaker_id
-        issues = c.issues.find(folded, code, fs, fe)
+        issues = within("issues", fs, fe)
         if not issues:
             continue
-        polarity = c.polarity.find(folded, code, fs, fe)
-        negations = c.negation.find(folded, code, fs, fe)
-        welcomes = c.welcome.find(folded, code, fs, fe)
+        polarity, negations = within("polarity", fs, fe), within("negation", fs, fe)
+        welcomes = within("welcome", fs, fe)
         for trig in issues:
             out += _stances_for(trig, polarity, negations, welcomes, in_sentence, speaker_id, carry, fs, s, e)
     return out

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
 
-from kzdash.langdata import folded_list, languages, load, word_variants
+from kzdash.langdata import folded_list, languages, load
+from kzdash.lexicon import PhraseMatcher
 from kzdash.textnorm import Folded, fold
 
-TOKEN_RE = re.compile(r"\d+|[^\W\d_]+(?:'[^\W\d_]+)*")
 NUMERIC_DATE_RES = (  # (regex on folded text, order of the groups)
     (re.compile(r"(?<!\d)(\d{4})-(\d{1,2})-(\d{1,2})(?!\d)"), "ymd"),
     (re.compile(r"(?<![\d.])(\d{1,2})\s?[./]\s?(\d{1,2})\s?[./]\s?(\d{4})(?!\d)"), "dmy"),
@@ -92,8 +92,8 @@ class _Unit:
 @dataclass(frozen=True)
 class DateLexicon:
     code: str
-    phrases: dict[str, list[tuple[tuple[str, ...], str, int]]]  # first token -> entries, longest first
-    day_suffixes: frozenset[str]
+    matcher: PhraseMatcher  # folded phrase -> (unit kind, value)
+    number: re.Pattern  # a number with an optional day suffix (17th, 21-го, 1er)
     alone_markers: frozenset[str]
 
 
@@ -112,29 +112,22 @@ _FLAT = {"connectors": "conn", "this_month": "this_month", "past_markers": "past
 
 @lru_cache(maxsize=64)
 def lexicon(code: str) -> DateLexicon:
-    """Compile `dates.yaml` of a language into a phrase table keyed by first token."""
-    data = load(code, "dates.yaml")
-    entries: list[tuple[tuple[str, ...], str, int]] = []
+    """Compile `dates.yaml` of a language into one phrase matcher (a phrase listed under two keys
+    keeps the first: a month beats a connector)."""
+    data = load(code, "dates.yaml") if code else {}
+    phrases: dict[str, tuple[str, int]] = {}
     for key, (kind, by_value) in _CATEGORIES.items():
         for k, v in (data.get(key) or {}).items():
-            if by_value:  # 1: [january, jan]
-                entries += [(tuple(f.split()), kind, int(k)) for f in folded_list(v)]
-            else:  # yesterday: -1
-                entries += [(tuple(f.split()), kind, int(v)) for f in folded_list(k)]
+            pairs = [(f, int(k)) for f in folded_list(v)] if by_value else [(f, int(v)) for f in folded_list(k)]
+            for form, value in pairs:
+                phrases.setdefault(form, (kind, value))
     for key, kind in _FLAT.items():
-        entries += [(tuple(f.split()), kind, 0) for f in folded_list(data.get(key))]
-    phrases: dict[str, list[tuple[tuple[str, ...], str, int]]] = {}
-    for toks, kind, value in entries:
-        if toks:
-            phrases.setdefault(toks[0], []).append((toks, kind, value))
-    for lst in phrases.values():
-        lst.sort(key=lambda e: -len(e[0]))
-    return DateLexicon(
-        code=code,
-        phrases=phrases,
-        day_suffixes=frozenset(folded_list(data.get("day_suffixes"))),
-        alone_markers=frozenset(folded_list(data.get("month_alone_markers"))),
-    )
+        for form in folded_list(data.get(key)):
+            phrases.setdefault(form, (kind, 0))
+    suffixes = "|".join(re.escape(x) for x in folded_list(data.get("day_suffixes")))
+    number = re.compile(r"(\d+)" + (rf"(?:-?(?:{suffixes})(?![^\W\d_]))?" if suffixes else ""))
+    return DateLexicon(code, PhraseMatcher(phrases), number,
+                       frozenset(folded_list(data.get("month_alone_markers"))))
 
 
 def _valid(y: int, m: int | None, d: int | None) -> bool:
@@ -143,41 +136,30 @@ def _valid(y: int, m: int | None, d: int | None) -> bool:
     return d is not None and 1 <= d <= calendar.monthrange(y, m)[1]
 
 
-def _units(text: str, lex: DateLexicon, consumed: list[tuple[int, int]]) -> list[_Unit]:
-    """Group tokens of the folded text into units; tokens inside `consumed` spans are skipped."""
-    toks = [(m.group(), m.start(), m.end()) for m in TOKEN_RE.finditer(text)]
-    toks = [t for t in toks if not any(a <= t[1] < b for a, b in consumed)]
-    variants = [word_variants(t[0], lex.code) if not t[0].isdigit() else [t[0]] for t in toks]
-    units: list[_Unit] = []
-    i = 0
-    while i < len(toks):
-        tok, s, e = toks[i]
-        if tok.isdigit():
-            nxt = toks[i + 1] if i + 1 < len(toks) else None
-            end, step = e, 1
-            if nxt and nxt[0] in lex.day_suffixes and text[e:nxt[1]] in ("", "-"):
-                end, step = nxt[2], 2  # 17th, 21-го
-            units.append(_Unit("num", int(tok), s, end, tok, len(tok)))
-            i += step
-            continue
-        best = None
-        for v in variants[i]:
-            for toks_e, kind, value in lex.phrases.get(v, ()):
-                n = len(toks_e)
-                if i + n > len(toks) or (best and n <= len(best[0])):
-                    continue
-                if all(toks_e[k] in variants[i + k] for k in range(1, n)) and all(
-                    GAP_OK.match(text[toks[i + k - 1][2]:toks[i + k][1]]) for k in range(1, n)
-                ):
-                    best = (toks_e, kind, value)
-        if best:
-            n = len(best[0])
-            units.append(_Unit(best[1], best[2], s, toks[i + n - 1][2], " ".join(best[0])))
-            i += n
+def _units(folded: Folded, lex: DateLexicon, consumed: list[tuple[int, int]]) -> list[_Unit]:
+    """Numbers and lexicon phrases of the folded text, in order (other words are left out: the
+    gap text between units tells whether two units are adjacent)."""
+    text = folded.text
+    units = [_Unit(kind, value, h.fs, h.fe, h.key)
+             for h in lex.matcher.find(folded, lex.code or None) for kind, value in (h.value,)]
+    taken = [(u.start, u.end) for u in units] + consumed
+    for m in lex.number.finditer(text):
+        s, e = m.start(), m.end()
+        if (s and text[s - 1].isalnum() and not text[s - 1].isdigit()) or any(a <= s < b for a, b in taken):
+            continue  # inside a word ("A320") or a numeric date already read
+        digits = m.group(1)
+        units.append(_Unit("num", int(digits), s, e, digits, len(digits)))
+    units = [u for u in units if not any(a <= u.start < b for a, b in consumed)]
+    units.sort(key=lambda u: u.start)
+    merged: list[_Unit] = []
+    for u in units:  # one month named twice, "شباط/فبراير": one unit
+        prev = merged[-1] if merged else None
+        if (prev and prev.kind == u.kind == "month" and prev.value == u.value
+                and GAP_OK.match(text[prev.end:u.start])):
+            merged[-1] = _Unit("month", u.value, prev.start, u.end, f"{prev.entry}/{u.entry}")
         else:
-            units.append(_Unit("word", 0, s, e, tok))
-            i += 1
-    return units
+            merged.append(u)
+    return merged
 
 
 class _Matcher:
@@ -387,11 +369,9 @@ def find_dates(text: str, code: str | None, published: object = None,
             if res:
                 emit(m.start(), m.end(), res, f"numeric-{order}")
             consumed.append((m.start(), m.end()))  # an impossible date is no year either
-    codes = [code] if code and code in languages() else []
-    if not codes:  # an unknown language: absolute numeric dates and years only
-        codes = [""]
-    lex = lexicon(codes[0]) if codes[0] else DateLexicon("", {}, frozenset(), frozenset())
-    units = _units(ftext, lex, consumed)
+    # an unknown language: absolute numeric dates and years only
+    lex = lexicon(code if code and code in languages() else "")
+    units = _units(folded, lex, consumed)
     mt = _Matcher(ftext, units)
     i = 0
     while i < len(units):

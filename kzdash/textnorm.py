@@ -9,6 +9,7 @@ string, its offset in the original: evidence offsets always point into the artic
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -53,6 +54,7 @@ def _fold_char(ch: str) -> str:
 _TABLE = {ord(k): v for k, v in _SUBSTITUTE.items()}
 _TABLE.update({ord(ch): None for ch in _DROP})
 _TABLE.update({cp: None for cp in range(0x0300, 0x0370)})  # combining diacritical marks
+_DROP_RE = re.compile("[" + "".join(re.escape(chr(k)) for k, v in _TABLE.items() if v is None) + "]+")
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,12 @@ def fold(text: str) -> Folded:
     folded = low.translate(_TABLE)
     if len(folded) == len(text):
         return Folded(folded, range(len(text)), len(text))
-    offsets = [i for i, ch in enumerate(low) if _TABLE.get(ord(ch), ch) is not None]
+    offsets: list[int] = []  # every index but the dropped ones, built from ranges (C speed)
+    prev = 0
+    for m in _DROP_RE.finditer(low):
+        offsets.extend(range(prev, m.start()))
+        prev = m.end()
+    offsets.extend(range(prev, len(low)))
     return Folded(folded, offsets, len(text))
 
 
