@@ -253,6 +253,11 @@ def _resolve(parts: dict, pub: PartialDate | None) -> tuple[date, str, bool] | N
         return date(y, m, 1), "month", True
     if form == "rel_year":
         return date(pub.year + parts["off"], 1, 1), "year", True
+    if form == "m-rel-year":
+        return date(pub.year + parts["off"], m, 1), "month", True
+    if form == "dm-rel-year":
+        y = pub.year + parts["off"]
+        return (date(y, m, d), "day", True) if _valid(y, m, d) else None
     if pub.month is None:
         return None
     if form == "rel_month":
@@ -296,6 +301,9 @@ def _match_at(mt: _Matcher, i: int) -> tuple[int, dict, str] | None:
             y = mt.year(k)
             if y:
                 return k, {"form": "dmy", "y": y, "m": mt.u[j].value, "d": day}, "day-month-year"
+            if mt.kind(k) == "rel_year":  # "5 января прошлого года"
+                return k, {"form": "dm-rel-year", "m": mt.u[j].value, "d": day, "off": mt.u[k].value}, \
+                    f"day-month-{mt.u[k].entry}"
             return j, {"form": "dm", "m": mt.u[j].value, "d": day}, "day-month"
         if mt.kind(j) == "this_month":
             return j, {"form": "d-rel-month", "d": day, "off": 0}, "day-this-month"
@@ -312,6 +320,8 @@ def _match_at(mt: _Matcher, i: int) -> tuple[int, dict, str] | None:
         y = mt.year(j)
         if y:
             return j, {"form": "my", "y": y, "m": u.value}, "month-year"
+        if mt.kind(j) == "rel_year":  # "в январе прошлого года"
+            return j, {"form": "m-rel-year", "m": u.value, "off": mt.u[j].value}, f"month-{mt.u[j].entry}"
         mark = mt.marker(i, i)
         end = i
         if mark and mt.kind(i + 1) in ("past", "future", "conn"):
@@ -327,6 +337,15 @@ def _match_at(mt: _Matcher, i: int) -> tuple[int, dict, str] | None:
         if j > i + 1 and mt.kind(j) == "month":
             return j, {"form": "my", "y": y, "m": mt.u[j].value}, "year-month"
         return i, {"form": "y", "y": y}, "year"
+    if u.kind in ("this_month", "rel_month"):  # Kazakh "осы айдың 5-інде": the month first
+        j = mt.skip_conn(i)
+        d = mt.day(j)
+        if d is not None and mt.kind(mt.skip_conn(j)) not in ("month", "this_month", "rel_month"):
+            return j, {"form": "d-rel-month", "d": d, "off": u.value}, f"{u.entry}-day"
+    if u.kind == "rel_year":  # Kazakh "өткен жылдың наурыз айында": the year first
+        j = mt.skip_conn(i)
+        if mt.kind(j) == "month":
+            return j, {"form": "m-rel-year", "m": mt.u[j].value, "off": u.value}, f"{u.entry}-month"
     if u.kind in ("rel_day", "rel_week", "rel_month", "rel_year"):
         return i, {"form": u.kind, "off": u.value}, f"{u.kind}:{u.entry}"
     if u.kind == "weekday":

@@ -31,6 +31,8 @@ def _found(text: str, published: str | None, code: str = "en") -> list[tuple[str
     ("Posted 18.06.2022 at noon.", None, [("18.06.2022", "2022-06-18", "day")]),
     ("Posted 2022-06-19.", None, [("2022-06-19", "2022-06-19", "day")]),
     ("Posted 31.02.2022.", None, []),  # no such day
+    ("In March last year prices rose.", "2023-01-10", [("March last year", "2022-03-01", "month")]),
+    ("On 5 March last year prices rose.", "2023-01-10", [("5 March last year", "2022-03-05", "day")]),
 ])
 def test_find_dates(text: str, published: str | None, expected: list) -> None:
     assert _found(text, published) == expected
