@@ -15,7 +15,7 @@ from kzdash.langdata import load
 from kzdash.lexicon import PhraseMatcher
 from kzdash.textnorm import Folded
 
-TITLE_WINDOW = 24  # characters between a title and the country it belongs to
+TITLE_GAP_WORDS = 1  # words between a title and its country: "president of Kazakhstan", "Presidenti i Kazakistanit"
 
 
 @dataclass(frozen=True)
@@ -51,8 +51,7 @@ def find_actors(text: str, folded: Folded, code: str | None, places: list[PlaceM
     countries = [p for p in places if p.kind == "country"]
     for h in title_matcher(code).find(folded, code):
         s, e = folded.span(h.fs, h.fe)
-        near = [p for p in countries if (0 <= p.start - e <= TITLE_WINDOW) or (0 <= s - p.end <= TITLE_WINDOW)]
-        near = [p for p in near if "." not in text[min(e, p.end):max(s, p.start)]]
+        near = [p for p in countries if _close(text[e:p.start] if p.start >= e else text[p.end:s])]
         if near:
             p = min(near, key=lambda p: min(abs(p.start - e), abs(s - p.end)))
             lo, hi = min(s, p.start), max(e, p.end)
@@ -69,8 +68,17 @@ def find_actors(text: str, folded: Folded, code: str | None, places: list[PlaceM
     return merged
 
 
+def _close(gap: str) -> bool:
+    """A title and a country belong together when at most one short word stands between them."""
+    if any(ch in gap for ch in ".;:!?؟\n"):
+        return False
+    return len(gap.split()) <= TITLE_GAP_WORDS and len(gap) <= 16
+
+
 def mask_places(places: list[PlaceMention], actors: list[ActorMention]) -> list[PlaceMention]:
-    """A non-country place inside a longer actor name is part of a person's name ("Vladimir Putin")."""
+    """A place inside a longer actor name is part of a person's name ("Vladimir Putin"); a site named
+    exactly like an actor is an institution speaking ("the Kremlin said"), not a place."""
+    names = [a for a in actors if a.rule.startswith("name:")]
     return [p for p in places if p.kind == "country" or not any(
-        a.start <= p.start and p.end <= a.end and (a.end - a.start) > (p.end - p.start)
-        and a.rule.startswith("name:") for a in actors)]
+        a.start <= p.start and p.end <= a.end and (
+            (a.end - a.start) > (p.end - p.start) or p.kind == "site") for a in names)]

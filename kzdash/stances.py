@@ -67,10 +67,12 @@ class SentenceSpeaker:
 
 
 def _negated(negations: list[PhraseHit], pos: int, lo: int) -> PhraseHit | None:
+    """The closest negation before `pos`, within reach and after `lo` (the clause's start)."""
+    best = None
     for n in negations:
-        if lo <= n.fe <= pos and pos - n.fe <= NEGATION_REACH:
-            return n
-    return None
+        if lo <= n.fs and n.fe <= pos and pos - n.fe <= NEGATION_REACH:
+            best = n
+    return best
 
 
 def _speaker(hits: list[PhraseHit], actors: list[tuple[int, int, ActorMention]]) -> ActorMention | None:

@@ -26,6 +26,9 @@ _SUBSTITUTE = {
     "«": '"', "»": '"', "“": '"', "”": '"', "„": '"',
     "\u00a0": " ", "\u202f": " ", "\u2009": " ",
     "ı": "i",
+    # Albanian is often typed without its diacritics ("Rusise" for "Rusisë"); folding both
+    # letters costs other languages nothing a matcher would notice.
+    "ë": "e", "ç": "c",
 }
 # Arabic-Indic and Persian digits read as ASCII digits.
 _SUBSTITUTE.update({chr(0x0660 + i): str(i) for i in range(10)})

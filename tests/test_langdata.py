@@ -8,7 +8,7 @@ import pycountry
 import pytest
 import yaml
 
-from kzdash.langdata import LANG_DIR, SCHEMAS, DATA_DIR, LangDataError, languages, load
+from kzdash.langdata import DATA_DIR, LANG_DIR, SCHEMAS, LangDataError, languages, load
 from kzdash.textnorm import fold_key
 
 TAXONOMY = yaml.safe_load((DATA_DIR / "taxonomy.yaml").read_text(encoding="utf-8"))
