@@ -20,6 +20,8 @@ URL_COMPACT = re.compile(r"(?<!\d)(20\d{2})(\d{2})(\d{2})(?!\d)")
 URL_YM = re.compile(r"/(20\d{2}|19\d{2})/(\d{1,2})(?:/|$)")
 DAY_SLASH_MONTH = re.compile(r"(?<![\d/])(\d{1,2})/(\d{1,2})(?![\d/])")
 DATELINE_PREFIX_WORDS = 4
+CAPTION_AFTER = re.compile(r"^\s*[-–—|/]\s*[A-Z]{2,}\b")  # "… 17 June 2022 - REUTERS" (a dated photo)
+DATELINE_PREFIX = re.compile(r"^\W*[^\W\d_][^\n]*?[,،\-–—]\s*$")  # "ALMATY, " / "أستانا ، "
 
 
 @dataclass(frozen=True)
@@ -80,7 +82,9 @@ def from_text(text: str, code: str | None, hint: PartialDate | None) -> tuple[Pa
         if m.relative or m.precision != "day":
             continue
         s, e = _line_of(m.start, lines)
-        score = (2 if TIME_AFTER.match(top[m.end:m.end + 20]) else 0) + (1 if e - s <= SHORT_LINE else 0)
+        after = top[m.end:m.end + 20]
+        score = (2 if TIME_AFTER.match(after) else 0) + (1 if e - s <= SHORT_LINE else 0) + (
+            1 if CAPTION_AFTER.match(after) else 0)
         d = PartialDate.parse(m.date)
         if score and d and _agrees(d, hint) and (best is None or score > best[0]):
             best = (score, m.start, d)
@@ -93,7 +97,9 @@ def from_text(text: str, code: str | None, hint: PartialDate | None) -> tuple[Pa
         if m.precision == "day" and m.rule in ("day-month", "month-day"):
             s, _ = _line_of(m.start, lines)
             d = PartialDate.parse(m.date)
-            if d and d.month == hint.month and len(top[s:m.start].split()) <= DATELINE_PREFIX_WORDS:
+            prefix = top[s:m.start]
+            if (d and d.month == hint.month and len(prefix.split()) <= DATELINE_PREFIX_WORDS
+                    and DATELINE_PREFIX.match(prefix)):
                 return d, "dateline"
     for m in DAY_SLASH_MONTH.finditer(top):
         day, month = int(m.group(1)), int(m.group(2))

@@ -28,6 +28,12 @@ def test_from_url(url, expected) -> None:
      "https://example.com/2022/01/06/troops", {}, "2022-01-06", "url"),
     ("Headline\nALMATY, Jan 6 (Wire) - Troops arrived.", "en", None,
      "https://example.com/2022/01/troops", {}, "2022-01-06", "dateline+url"),
+    # a weekday and a date opening a sentence is no dateline
+    ("Headline\nOn Tuesday (1 March), the president spoke.", "en", None, None, {"date": "2022-03"},
+     "2022-03", "header"),
+    # a dated photo caption credits an agency
+    ("Headline\nThe two presidents attend a session of a forum in a city of the country - 17 June 2022 - REUTERS"
+     "\nBody.", "en", None, None, {}, "2022-06-17", "byline"),
     # a day and a month with no year in sight stays null
     ("Headline\nASTANA, June 15 - Officials said.", "en", None, "https://example.com/x", {}, None, "none"),
     # an event date deep in a long first paragraph is no byline
