@@ -148,7 +148,7 @@ def _units(folded: Folded, lex: DateLexicon, consumed: list[tuple[int, int]]) ->
         if (s and text[s - 1].isalnum() and not text[s - 1].isdigit()) or any(a <= s < b for a, b in taken):
             continue  # inside a word ("A320") or a numeric date already read
         digits = m.group(1)
-        units.append(_Unit("num", int(digits), s, e, digits, len(digits)))
+        units.append(_Unit("num", int(digits), s, e, m.group(0), len(digits)))
     units = [u for u in units if not any(a <= u.start < b for a, b in consumed)]
     units.sort(key=lambda u: u.start)
     merged: list[_Unit] = []
@@ -172,7 +172,7 @@ class _Matcher:
         if j >= len(self.u):
             return False
         gap = self.text[self.u[i].end:self.u[j].start]
-        after_day = self.u[i].kind == "num" and self.u[i].ndigits <= 2
+        after_day = self.u[i].kind == "num"  # German "5. März", Estonian "2021. aasta märtsis"
         return bool((GAP_AFTER_DAY if after_day else GAP_OK).match(gap))
 
     def kind(self, j: int) -> str | None:
@@ -340,7 +340,10 @@ def _match_at(mt: _Matcher, i: int) -> tuple[int, dict, str] | None:
     if u.kind in ("this_month", "rel_month"):  # Kazakh "осы айдың 5-інде": the month first
         j = mt.skip_conn(i)
         d = mt.day(j)
-        if d is not None and mt.kind(mt.skip_conn(j)) not in ("month", "this_month", "rel_month"):
+        suffixed = j < len(mt.u) and mt.u[j].kind == "num" and (
+            mt.u[j].entry != str(mt.u[j].value) or mt.text[mt.u[j].end:mt.u[j].end + 1] in ("'", "."))
+        if d is not None and suffixed and mt.kind(mt.skip_conn(j)) not in ("month", "this_month", "rel_month"):
+            # only a day written as a day ("5-інде"): "last month 12 people" is a count
             return j, {"form": "d-rel-month", "d": d, "off": u.value}, f"{u.entry}-day"
     if u.kind == "rel_year":  # Kazakh "өткен жылдың наурыз айында": the year first
         j = mt.skip_conn(i)
@@ -349,6 +352,9 @@ def _match_at(mt: _Matcher, i: int) -> tuple[int, dict, str] | None:
     if u.kind in ("rel_day", "rel_week", "rel_month", "rel_year"):
         return i, {"form": u.kind, "off": u.value}, f"{u.kind}:{u.entry}"
     if u.kind == "weekday":
+        # "20 Kasım Pazar günü": the explicit date just before says it better
+        if i > 0 and mt.kind(i - 1) in ("month", "num") and mt.adjacent(i - 1, i):
+            return None
         # "Tuesday (1 March)": the explicit date that follows says it better
         for j in range(i + 1, min(i + 4, len(mt.u))):
             if not mt.adjacent(j - 1, j):

@@ -33,6 +33,7 @@ def _found(text: str, published: str | None, code: str = "en") -> list[tuple[str
     ("Posted 31.02.2022.", None, []),  # no such day
     ("In March last year prices rose.", "2023-01-10", [("March last year", "2022-03-01", "month")]),
     ("On 5 March last year prices rose.", "2023-01-10", [("5 March last year", "2022-03-05", "day")]),
+    ("Last month 12 people were detained.", "2022-11-20", [("Last month", "2022-10-01", "month")]),
 ])
 def test_find_dates(text: str, published: str | None, expected: list) -> None:
     assert _found(text, published) == expected
