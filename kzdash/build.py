@@ -16,8 +16,6 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pandas as pd
-
 from kzdash import store
 from kzdash.actors import find_actors, mask_places
 from kzdash.events import find_events, happening_id, summary
@@ -212,7 +210,3 @@ def _dedupe(results: list[ArticleResult]) -> tuple[list[ArticleResult], list[Qua
             seen[aid] = r.article["source"]
             kept.append(r)
     return kept, dupes
-
-
-def frame(rows: list[dict], columns: list[str]) -> pd.DataFrame:
-    return pd.DataFrame(rows, columns=columns) if rows else pd.DataFrame(columns=columns)

@@ -102,28 +102,3 @@ def morphology(code: str | None) -> tuple[tuple[str, ...], tuple[str, ...], tupl
         tuple(folded_list(data.get("suffixes"))),
         tuple(folded_list(data.get("stem_endings"))),
     )
-
-
-def script_of(code: str | None) -> str | None:
-    if not code:
-        return None
-    return load(code, "language.yaml").get("script")
-
-
-@lru_cache(maxsize=65536)
-def word_variants(token: str, code: str | None) -> tuple[str, ...]:
-    """The token, then the token without one proclitic and/or one suffix (for lexicon look-ups)."""
-    proclitics, suffixes, _ = morphology(code)
-    bases = [token]
-    if "'" in token:  # Turkish Ankara'da, English Russia's: the part before the apostrophe
-        bases.append(token.split("'", 1)[0])
-    for p in proclitics:
-        if token.startswith(p) and len(token) - len(p) >= 2:
-            bases.append(token[len(p):])
-    out: list[str] = []
-    for b in bases:
-        out.append(b)
-        for s in suffixes:
-            if b.endswith(s) and len(b) - len(s) >= 3:
-                out.append(b[: -len(s)])
-    return tuple(dict.fromkeys(out))

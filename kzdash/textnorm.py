@@ -102,8 +102,3 @@ def fold(text: str) -> Folded:
 def fold_key(text: str) -> str:
     """Folded form of a lexicon entry, with runs of spaces collapsed."""
     return " ".join(fold(text).text.split())
-
-
-def is_letter(ch: str) -> bool:
-    """True for word characters of any script (letters, digits and the apostrophe inside words)."""
-    return ch.isalnum()
