@@ -1,0 +1,41 @@
+"""Events: one per dated statement, with its sentence, place, type cue and background flag."""
+
+from kzdash.actors import find_actors
+from kzdash.events import find_events, happening_id, summary
+from kzdash.gazetteer import load_gazetteer
+from kzdash.geoparse import find_places
+from kzdash.sentences import sentence_spans
+from kzdash.temporal import find_dates
+from kzdash.textnorm import fold
+
+TEXT = ("Protesters rallied in Almaty on 5 January 2022. Police said the rally in Almaty on 5 January 2022 "
+        "was calm. In 2014 Russia annexed Crimea.")
+
+
+def _events(text: str, published: str):
+    folded = fold(text)
+    places = find_places(text, "en", load_gazetteer(), folded)
+    actors = find_actors(text, folded, "en", places)
+    dates = find_dates(text, "en", published, folded)
+    return find_events(text, folded, "en", sentence_spans(text), dates, places, published, actors)
+
+
+def test_one_event_per_dated_sentence_with_its_evidence() -> None:
+    events = _events(TEXT, "2022-01-06")
+    assert [e.date for e in events] == ["2022-01-05", "2022-01-05", "2014-01-01"]
+    first = events[0]
+    assert TEXT[first.start:first.end] == "Protesters rallied in Almaty on 5 January 2022."
+    assert first.place is not None and first.place.name == "Almaty"
+    assert first.event_type == "PROTEST"
+
+
+def test_background_is_a_date_well_before_publication() -> None:
+    events = _events(TEXT, "2022-01-06")
+    assert [e.background for e in events] == [False, False, True]
+
+
+def test_the_same_happening_shares_an_id_and_the_summary_is_generated() -> None:
+    a = _events("Protesters rallied in Almaty on 5 January 2022.", "2022-01-06")[0]
+    b = _events("On 5 January 2022 protesters rallied in Almaty again.", "2022-01-07")[0]
+    assert happening_id(a) == happening_id(b)
+    assert "Almaty" in summary(a) and "2022-01-05" in summary(a)
