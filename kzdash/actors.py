@@ -41,15 +41,12 @@ def title_matcher(code: str) -> PhraseMatcher:
 
 def find_actors(text: str, folded: Folded, code: str | None, places: list[PlaceMention]) -> list[ActorMention]:
     """Actor mentions in text order; a named actor wins over a country mention it contains."""
-    if not code:
-        return [ActorMention(p.start, p.end, p.country, p.surface, f"country:{p.surface}")
-                for p in places if p.kind == "country"]
     out: list[ActorMention] = []
-    for h in name_matcher(code).find(folded, code):
+    for h in name_matcher(code).find(folded, code) if code else ():
         s, e = folded.span(h.fs, h.fe)
         out.append(ActorMention(s, e, str(h.value), text[s:e], f"name:{h.key}"))
     countries = [p for p in places if p.kind == "country"]
-    for h in title_matcher(code).find(folded, code):
+    for h in title_matcher(code).find(folded, code) if code else ():
         s, e = folded.span(h.fs, h.fe)
         near = [p for p in countries if _close(text[e:p.start] if p.start >= e else text[p.end:s])]
         if near:

@@ -163,7 +163,8 @@ def build(input_dir: Path, out_dir: Path, *, workers: int | None = None, progres
         where = f" line {q.line}" if q.line else ""
         print(f"kzdash: skipped {q.source}{where}: {q.reason}", file=sys.stderr)
     boilerplate = load_boilerplate(LANG_DIR)
-    previous = store.load_previous(out_dir, store.fingerprint()) if reuse else {}
+    fingerprint = store.fingerprint()
+    previous = store.load_previous(out_dir, fingerprint) if reuse else {}
     todo, results = [], []
     for raw in raws:
         hit = previous.get(store.input_key(raw))
@@ -193,7 +194,7 @@ def build(input_dir: Path, out_dir: Path, *, workers: int | None = None, progres
     results, dupes = _dedupe(results)
     quarantined += dupes
     tables = store.tables_from(results, quarantined)
-    store.write_atomic(out_dir, tables, {"fingerprint": store.fingerprint(), "input": str(input_dir)})
+    store.write_atomic(out_dir, tables, {"fingerprint": fingerprint, "input": str(input_dir)})
     return BuildSummary(len(results), reused, len(tables["places"]), len(tables["events"]),
                         len(tables["stances"]), len(tables["quarantine"]), time.perf_counter() - t0, str(out_dir))
 

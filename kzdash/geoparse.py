@@ -158,13 +158,11 @@ def find_places(text: str, code: str | None, gaz: Gazetteer, folded: Folded | No
         place, entry = max(options, key=lambda pe: _score(pe[0], pe[1], countries))
         if len(options) > 1 and i + 1 < len(kept):  # "Moscow, Idaho", "Донецк Ростовской области"
             place, entry = _by_next_region(text, folded, h, kept[i + 1], options, gaz) or (place, entry)
-        s, e = folded.span(h.ks, h.ke)
         s0, e0 = folded.span(h.fs, h.fe)
         confidence = 0.9 if (place.kind == "country" or place.curated or entry.how == ALIAS) else (
             0.8 if place.country in countries else 0.6)
         out.append(PlaceMention(s0, e0, text[s0:e0], place.place_id, place.name, place.kind,
                                 place.country, place.lat, place.lon, f"{entry.how}:{h.key}", confidence))
-        del s, e
     return _regions_in_lists(text, folded, code, out, gaz)
 
 

@@ -93,7 +93,6 @@ def find_stances(folded: Folded, code: str | None, sentences: list[tuple[int, in
     c = cues(code)
     carry = carry or SentenceSpeaker()
     out: list[Stance] = []
-    offsets = folded.offsets
     # each lexicon runs once over the whole text; sentences then take their share
     found = {name: getattr(c, name).find(folded, code) for name in
              ("issues", "polarity", "negation", "reporting", "continuation", "welcome")}
@@ -104,9 +103,8 @@ def find_stances(folded: Folded, code: str | None, sentences: list[tuple[int, in
         return found[name][lo:hi]
 
     for s, e in sentences:
-        fs, fe = bisect.bisect_left(offsets, s), bisect.bisect_left(offsets, e)
-        in_sentence = [(bisect.bisect_left(offsets, a.start), bisect.bisect_left(offsets, a.end), a)
-                       for a in actors if s <= a.start < e]
+        fs, fe = folded.index(s), folded.index(e)
+        in_sentence = [(folded.index(a.start), folded.index(a.end), a) for a in actors if s <= a.start < e]
         reporting = within("reporting", fs, fe)
         speaker = _speaker(reporting, in_sentence) if reporting and in_sentence else None
         if speaker is None and (reporting or within("continuation", fs, fe)):

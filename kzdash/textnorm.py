@@ -9,6 +9,7 @@ string, its offset in the original: evidence offsets always point into the artic
 
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -67,6 +68,10 @@ class Folded:
     text: str
     offsets: Sequence[int]
     original_length: int
+
+    def index(self, original: int) -> int:
+        """The first folded index whose source offset is >= `original` (the inverse of the map)."""
+        return bisect.bisect_left(self.offsets, original)
 
     def span(self, start: int, end: int) -> tuple[int, int]:
         """Original [start, end) for the folded [start, end)."""
