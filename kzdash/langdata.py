@@ -29,7 +29,7 @@ SCHEMAS: dict[str, set[str]] = {
     "actors.yaml": {"actors", "titles"},
     "cues.yaml": {
         "reporting_verbs", "continuation", "negation", "issues", "polarity", "events",
-        "welcome", "background",
+        "welcome", "background", "clause_breaks",
     },
 }
 

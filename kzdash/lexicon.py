@@ -16,6 +16,11 @@ from kzdash.langdata import morphology
 from kzdash.textnorm import Folded, fold_key
 
 
+def _is_acronym(phrase: str) -> bool:
+    letters = [c for c in phrase if c.isalpha()]
+    return 2 <= len(letters) <= 6 and all(c.isupper() for c in letters) and " " not in phrase.strip()
+
+
 @dataclass(frozen=True)
 class PhraseHit:
     fs: int  # folded span of the whole word(s), clitics and endings included
@@ -47,10 +52,15 @@ class PhraseMatcher:
 
     def __init__(self, phrases: dict[str, object]):
         self._auto = ahocorasick.Automaton()
+        # An entry written in capitals ("СВО", "EAEU") is an acronym: it takes no ending and no
+        # proclitic, or "свою" would be "СВО" plus an ending; "NATO'nun" (apostrophe) still counts.
+        self._acronyms: set[str] = set()
         for key, value in phrases.items():
             k = fold_key(key)
             if k:
                 self._auto.add_word(k, (k, value))
+                if _is_acronym(key):
+                    self._acronyms.add(k)
         self._empty = len(self._auto) == 0
         if not self._empty:
             self._auto.make_automaton()
@@ -66,6 +76,8 @@ class PhraseMatcher:
         for last, (key, value) in self._auto.iter(ftext, lo, len(ftext) if hi is None else hi):
             ks, ke = last - len(key) + 1, last + 1
             ws, we = word_span(ftext, ks, ke)
+            if key in self._acronyms and (ws != ks or (we != ke and ftext[ke] != "'")):
+                continue
             if bounded(ftext[ws:ks], ftext[ke:we], procl, sufx):
                 hits.append(PhraseHit(ws, we, key, value))
         hits.sort(key=lambda h: (-(len(h.key)), h.fs))

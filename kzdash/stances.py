@@ -1,12 +1,21 @@
-"""Stances: (holder, issue, polarity) per sentence, from the language's cue files.
+"""Stances: (holder, issue, polarity) per clause, from the language's cue files.
 
-A sentence with an issue trigger (`cues.yaml: issues`) yields a stance. Its holder is the speaker
-when a reporting verb attributes the sentence ("قال توكاييف", "Tokayev said"; a continuation such
-as "He added" keeps the previous speaker), else the acting subject: the last actor named before
-the trigger. Polarity is the nearest polarity cue, flipped by a negation just before it; with no
-cue, a negated trigger opposes and a plain one supports (at lower confidence). Welcoming someone
-else's position is taking the same side: "the US welcomed Kazakhstan's refusal to send troops"
-gives Kazakhstan *and* the US opposing sending troops.
+An issue is named in one of three ways (`cues.yaml: issues.<id>`):
+  - `support` / `oppose`: acts that take a side by themselves ("recognised the independence of",
+    "imposed sanctions"; "circumvent sanctions"), unless a cue or a negation turns them;
+  - `topic`: words that only name the issue ("sanctions", "the annexation of Crimea"); they make a
+    stance only beside a polarity cue ("refused to recognise the annexation", "will comply with
+    sanctions"), so a passing mention of the war or the CSTO is not a position;
+  - `near`: a word and an anchor in the same clause, in any order and with words between them
+    ("recognition ... of Luhansk and Donetsk", "لن تعترف بضم مناطق دونيتسك"): an act, supporting
+    unless the group says `polarity: oppose`.
+Polarity is the nearest cue before the trigger in its clause (else one just after it), flipped by
+a negation just before the cue (or before an act with no cue), and composed with the act's own
+side: refusing (oppose) to circumvent sanctions (oppose) supports them. The holder is the acting subject
+of a reported clause ("Tokayev said *Kazakhstan* would not recognise ..."), else the speaker a
+reporting verb names ("قال توكاييف"; "He added" keeps the last speaker), else the last actor
+before the cue, else the first after it (verb-first Arabic). Welcoming someone's position is
+taking the same side: "the US welcomed Kazakhstan's refusal to send troops" gives both opposing.
 """
 
 from __future__ import annotations
@@ -20,23 +29,48 @@ from kzdash.langdata import load
 from kzdash.lexicon import PhraseHit, PhraseMatcher
 from kzdash.textnorm import Folded
 
-NEGATION_REACH = 24  # folded characters before a cue (or trigger) that a negation governs
+NEGATION_REACH = 24  # folded characters before a cue (or act) that a negation governs
+CUE_REACH_BEFORE = 140  # how far before a trigger a polarity cue still governs it
+CUE_REACH_AFTER = 40  # "sanctions are illegitimate": a cue just after a trigger
+SPEAKER_AFTER_REACH = 30  # "قال الرئيس توكاييف", "said Tokayev": the speaker right after the verb
+CHAIN_GAP = 16  # "refused to | recognise": two cues this close read as one verdict on the other
+NEAR_REACH = 90  # a `near` word and its anchor: at most this far apart, same clause
 FLIP = {"support": "oppose", "oppose": "support", "neutral": "neutral"}
+SIDES = ("support", "oppose")
+CLAUSE_PUNCTUATION = ";؛"
 
 
 @dataclass(frozen=True)
 class Cues:
-    issues: PhraseMatcher
+    topic: PhraseMatcher
+    acts: PhraseMatcher  # phrase -> (issue, side)
+    near_words: PhraseMatcher
+    near_anchors: PhraseMatcher
     polarity: PhraseMatcher
     negation: PhraseMatcher
     reporting: PhraseMatcher
     continuation: PhraseMatcher
     welcome: PhraseMatcher
+    clause_breaks: PhraseMatcher
+
+
+def _issue_parts(spec: object) -> dict:
+    """An issue's cues: a mapping of topic/support/oppose/near, or (a language's first draft) a
+    plain list of words that each make a supporting stance unless a cue says otherwise."""
+    if isinstance(spec, dict):
+        return spec
+    return {"support": list(spec or ())}
+
+
+def _near_groups(spec: dict) -> list[dict]:
+    near = spec.get("near") or []
+    return [near] if isinstance(near, dict) else list(near)
 
 
 @lru_cache(maxsize=64)
 def cues(code: str) -> Cues:
     data = load(code, "cues.yaml")
+    issues = {issue: _issue_parts(spec) for issue, spec in (data.get("issues") or {}).items()}
 
     def by_value(key: str) -> PhraseMatcher:
         return PhraseMatcher({p: v for v, phrases in (data.get(key) or {}).items() for p in phrases or ()})
@@ -44,8 +78,23 @@ def cues(code: str) -> Cues:
     def flat(key: str) -> PhraseMatcher:
         return PhraseMatcher({p: key for p in data.get(key) or ()})
 
-    return Cues(by_value("issues"), by_value("polarity"), flat("negation"), flat("reporting_verbs"),
-                flat("continuation"), flat("welcome"))
+    topics = PhraseMatcher({p: issue for issue, spec in issues.items() for p in spec.get("topic") or ()})
+    acts = PhraseMatcher({p: (issue, side) for issue, spec in issues.items() for side in SIDES
+                          for p in spec.get(side) or ()})
+
+    # a word may open several near-groups (one per issue): its value lists (issue, group) pairs
+    words: dict[str, tuple] = {}
+    anchors: dict[str, tuple] = {}
+    for issue, spec in issues.items():
+        for i, group in enumerate(_near_groups(spec)):
+            key = (issue, i, str(group.get("polarity") or "support"))
+            for w in group.get("words") or ():
+                words[w] = (*words.get(w, ()), key)
+            for a in group.get("anchors") or ():
+                anchors[a] = (*anchors.get(a, ()), key)
+    return Cues(topics, acts, PhraseMatcher(words), PhraseMatcher(anchors), by_value("polarity"),
+                flat("negation"), flat("reporting_verbs"), flat("continuation"), flat("welcome"),
+                flat("clause_breaks"))
 
 
 @dataclass(frozen=True)
@@ -59,11 +108,62 @@ class Stance:
     confidence: float
 
 
+@dataclass(frozen=True)
+class Trigger:
+    issue: str
+    fs: int
+    fe: int
+    key: str
+    act: bool  # takes a side by itself
+    side: str = "support"  # the act's own side; a cue before it composes with it
+
+
 @dataclass
 class SentenceSpeaker:
     """The last speaker carries over to continuation sentences and unattributed quotes."""
 
     actor: str | None = None
+
+
+class _Hits:
+    """Each lexicon runs once over the whole text; sentences and clauses then take their share."""
+
+    def __init__(self, folded: Folded, code: str, c: Cues):
+        names = ("topic", "acts", "near_words", "near_anchors", "polarity", "negation", "reporting",
+                 "continuation", "welcome", "clause_breaks")
+        self.found = {name: getattr(c, name).find(folded, code) for name in names}
+        self.starts = {name: [h.fs for h in hits] for name, hits in self.found.items()}
+
+    def within(self, name: str, fs: int, fe: int) -> list[PhraseHit]:
+        lo, hi = bisect.bisect_left(self.starts[name], fs), bisect.bisect_left(self.starts[name], fe)
+        return self.found[name][lo:hi]
+
+
+def _clauses(ftext: str, fs: int, fe: int, breaks: list[PhraseHit]) -> list[tuple[int, int]]:
+    """A sentence cut at semicolons and at the language's clause breaks ("while", "في حين")."""
+    cuts = sorted({i + 1 for i in range(fs, fe) if ftext[i] in CLAUSE_PUNCTUATION} | {b.fs for b in breaks})
+    bounds = [fs, *[c for c in cuts if fs < c < fe], fe]
+    return list(zip(bounds, bounds[1:], strict=False))
+
+
+def _triggers(h: _Hits, cs: int, ce: int) -> list[Trigger]:
+    out = [Trigger(str(t.value), t.fs, t.fe, t.key, False) for t in h.within("topic", cs, ce)]
+    out += [Trigger(t.value[0], t.fs, t.fe, t.key, True, t.value[1]) for t in h.within("acts", cs, ce)]
+    anchors = h.within("near_anchors", cs, ce)
+    for w in h.within("near_words", cs, ce):
+        for group in w.value:
+            near = [a for a in anchors if group in a.value and abs(a.fs - w.fs) <= NEAR_REACH]
+            if near:
+                a = min(near, key=lambda a: abs(a.fs - w.fs))
+                out.append(Trigger(group[0], min(w.fs, a.fs), max(w.fe, a.fe), f"{w.key}~{a.key}", True,
+                                   group[2]))
+    # one trigger per issue and place: an act wins over a topic it overlaps
+    out.sort(key=lambda t: (not t.act, -(t.fe - t.fs)))
+    kept: list[Trigger] = []
+    for t in out:
+        if not any(k.issue == t.issue and t.fs < k.fe and k.fs < t.fe for k in kept):
+            kept.append(t)
+    return sorted(kept, key=lambda t: t.fs)
 
 
 def _negated(negations: list[PhraseHit], pos: int, lo: int) -> PhraseHit | None:
@@ -75,11 +175,33 @@ def _negated(negations: list[PhraseHit], pos: int, lo: int) -> PhraseHit | None:
     return best
 
 
-def _speaker(hits: list[PhraseHit], actors: list[tuple[int, int, ActorMention]]) -> ActorMention | None:
+def _cue_for(trig: Trigger, polarity: list[PhraseHit], lo: int, ce: int) -> PhraseHit | None:
+    """The polarity cue that governs a trigger: the nearest before it, else one just after it.
+
+    A cue inside a trigger ("sanctions *against* Russia") is part of the name, not a verdict.
+    """
+    def inside(p: PhraseHit) -> bool:
+        return trig.fs <= p.fs and p.fe <= trig.fe
+
+    before = [p for p in polarity if lo <= p.fs and p.fs < trig.fs and trig.fs - p.fe <= CUE_REACH_BEFORE
+              and not inside(p)]
+    if before:
+        return max(before, key=lambda p: p.fs)
+    after = [p for p in polarity if p.fs >= trig.fe and p.fs - trig.fe <= CUE_REACH_AFTER and p.fe <= ce]
+    return after[0] if after else None
+
+
+def _outer_cue(cue: PhraseHit, polarity: list[PhraseHit], lo: int) -> PhraseHit | None:
+    """A cue right before the governing cue, whose verdict it takes: "refused to recognise"."""
+    outer = [p for p in polarity if lo <= p.fs and p.fe <= cue.fs and cue.fs - p.fe <= CHAIN_GAP]
+    return outer[-1] if outer else None
+
+
+def _speaker(reporting: list[PhraseHit], actors: list[tuple[int, int, ActorMention]]) -> ActorMention | None:
     """The actor a reporting verb attributes the sentence to: the nearest one before it, else after."""
-    rv = hits[0]
+    rv = reporting[0]
     before = [a for fs, fe, a in actors if fe <= rv.fs]
-    after = [a for fs, fe, a in actors if fs >= rv.fe]
+    after = [a for fs, fe, a in actors if rv.fe <= fs <= rv.fe + SPEAKER_AFTER_REACH]  # "said Tokayev"
     if before:
         return before[-1]
     return after[0] if after else None
@@ -87,71 +209,96 @@ def _speaker(hits: list[PhraseHit], actors: list[tuple[int, int, ActorMention]])
 
 def find_stances(folded: Folded, code: str | None, sentences: list[tuple[int, int]],
                  actors: list[ActorMention], carry: SentenceSpeaker | None = None) -> list[Stance]:
-    """Every stance of one article, one or more per sentence with an issue trigger."""
+    """Every stance of one article: at most one per holder and issue in a clause."""
     if not code:
         return []
-    c = cues(code)
+    h = _Hits(folded, code, cues(code))
     carry = carry or SentenceSpeaker()
     out: list[Stance] = []
-    # each lexicon runs once over the whole text; sentences then take their share
-    found = {name: getattr(c, name).find(folded, code) for name in
-             ("issues", "polarity", "negation", "reporting", "continuation", "welcome")}
-    starts = {name: [h.fs for h in hits] for name, hits in found.items()}
-
-    def within(name: str, fs: int, fe: int) -> list[PhraseHit]:
-        lo, hi = bisect.bisect_left(starts[name], fs), bisect.bisect_left(starts[name], fe)
-        return found[name][lo:hi]
-
     for s, e in sentences:
         fs, fe = folded.index(s), folded.index(e)
         in_sentence = [(folded.index(a.start), folded.index(a.end), a) for a in actors if s <= a.start < e]
-        reporting = within("reporting", fs, fe)
+        reporting = h.within("reporting", fs, fe)
         speaker = _speaker(reporting, in_sentence) if reporting and in_sentence else None
-        if speaker is None and (reporting or within("continuation", fs, fe)):
+        if speaker is None and (reporting or h.within("continuation", fs, fe)):
             speaker_id = carry.actor  # "he said", "He added"
         else:
             speaker_id = speaker.actor if speaker else None
         if speaker_id:
             carry.actor = speaker_id
-        issues = within("issues", fs, fe)
-        if not issues:
-            continue
-        polarity, negations = within("polarity", fs, fe), within("negation", fs, fe)
-        welcomes = within("welcome", fs, fe)
-        for trig in issues:
-            out += _stances_for(trig, polarity, negations, welcomes, in_sentence, speaker_id, carry, fs, s, e)
+        for cs, ce in _clauses(folded.text, fs, fe, h.within("clause_breaks", fs, fe)):
+            seen: set[tuple[str, str]] = set()
+            for trig in _triggers(h, cs, ce):
+                for st in _stances_for(trig, h, cs, ce, in_sentence, reporting, speaker_id, carry, s, e):
+                    if (st.holder, st.issue) not in seen:
+                        seen.add((st.holder, st.issue))
+                        out.append(st)
     return out
 
 
-def _stances_for(trig: PhraseHit, polarity: list[PhraseHit], negations: list[PhraseHit],
-                 welcomes: list[PhraseHit], actors: list[tuple[int, int, ActorMention]],
-                 speaker_id: str | None, carry: SentenceSpeaker, fs: int, s: int, e: int) -> list[Stance]:
-    issue = str(trig.value)
-    welcome = next((w for w in welcomes if w.fe <= trig.fs), None)
-    lo = welcome.fe if welcome else fs  # after a welcome, only the welcomed clause's cues count
-    before = [p for p in polarity if lo <= p.fs and p.fe <= trig.fs]
-    after = [p for p in polarity if p.fs >= trig.fe]
-    cue = before[-1] if before else (after[0] if after else None)
+def _holder(trig: Trigger, anchor: int, cs: int, ce: int, actors: list[tuple[int, int, ActorMention]],
+            reporting: list[PhraseHit], speaker_id: str | None) -> tuple[str | None, str]:
+    """Who takes the position: the subject of a reported clause, the speaker, or the actor acting."""
+    free = [(a_fs, a_fe, a) for a_fs, a_fe, a in actors if not (trig.fs <= a_fs and a_fe <= trig.fe)]
+    rv_end = max((r.fe for r in reporting if r.fe <= anchor), default=None)
+    if rv_end is not None:
+        reported = [a for a_fs, a_fe, a in free if max(rv_end, cs) <= a_fs and a_fe <= anchor]
+        if reported:
+            return reported[-1].actor, "holder:reported-subject"
+    before = [a for a_fs, a_fe, a in free if cs <= a_fs and a_fe <= anchor]
+    if before and rv_end is None:  # "Kazakhstan will not deport them, the ministry said"
+        return before[-1].actor, "holder:subject"
+    if speaker_id:
+        return speaker_id, "holder:speaker"
+    if before:
+        return before[-1].actor, "holder:subject"
+    before = [a for a_fs, a_fe, a in free if a_fe <= anchor]
+    if before:
+        return before[-1].actor, "holder:sentence-subject"
+    after = [a for a_fs, a_fe, a in free if a_fs >= anchor and a_fs < ce]
+    if after:
+        return after[0].actor, "holder:verb-first-subject"
+    return None, ""
+
+
+def _stances_for(trig: Trigger, h: _Hits, cs: int, ce: int, actors: list[tuple[int, int, ActorMention]],
+                 reporting: list[PhraseHit], speaker_id: str | None, carry: SentenceSpeaker,
+                 s: int, e: int) -> list[Stance]:
+    welcome = next((w for w in reversed(h.within("welcome", cs, trig.fs)) if w.fe <= trig.fs), None)
+    lo = welcome.fe if welcome else cs  # after a welcome, only the welcomed clause's cues count
+    cue = _cue_for(trig, h.within("polarity", cs, ce), lo, ce)
+    if cue is None and not trig.act:
+        return []  # a topic named in passing is not a position
     if cue is not None:
-        pol, anchor, conf = str(cue.value), cue.fs, 0.8
+        pol, anchor, conf = str(cue.value), cue.fs, 0.85 if trig.act else 0.8
     else:
-        pol, anchor, conf = "support", trig.fs, 0.55
+        pol, anchor, conf = "support", trig.fs, 0.65
+    negations = h.within("negation", cs, ce)
     neg = _negated(negations, anchor, lo)
     if neg is not None:
         pol = FLIP[pol]
-    rule = f"issue:{trig.key}" + (f" polarity:{cue.key}" if cue else "") + (f" negation:{neg.key}" if neg else "")
-    subjects = [a for fs_, fe_, a in actors if fe_ <= (welcome.fs if welcome else anchor)]
-    holder = speaker_id or (subjects[-1].actor if subjects else None)
-    if holder is None and actors:
-        holder = actors[0][2].actor
+    outer = _outer_cue(cue, h.within("polarity", cs, ce), lo) if cue is not None else None
+    if outer is not None:  # "refuses to recognise": the outer verdict turns the inner one
+        anchor = outer.fs
+        pol = pol if outer.value == "support" else FLIP[pol] if outer.value == "oppose" else "neutral"
+        if _negated(negations, outer.fs, lo) is not None:
+            pol = FLIP[pol]
+    if trig.side == "oppose":
+        pol = FLIP[pol]  # refusing to circumvent sanctions supports them
+    kind = "act" if trig.act else "topic"
+    rule = f"{kind}:{trig.key}" + (f" polarity:{cue.key}" if cue else "") + (f" negation:{neg.key}" if neg else "")
+    rule += f" outer:{outer.key}" if outer is not None else ""
     out = []
     if welcome is not None:
-        inner = [a for fs_, fe_, a in actors if welcome.fe <= fs_ <= trig.fs]
+        inner = [a for a_fs, a_fe, a in actors if welcome.fe <= a_fs <= trig.fs]
+        holder, how = _holder(trig, welcome.fs, cs, ce, actors, reporting, speaker_id)
         if inner and inner[0].actor != holder:
-            out.append(Stance(inner[0].actor, issue, pol, s, e, rule + " welcomed", conf))
+            out.append(Stance(inner[0].actor, trig.issue, pol, s, e, rule + " welcomed", conf))
         rule += f" welcome:{welcome.key}"
-    if holder is None:
-        holder = carry.actor
+    else:
+        holder, how = _holder(trig, min(anchor, trig.fs), cs, ce, actors, reporting, speaker_id)
+    if holder is None and carry.actor:
+        holder, how = carry.actor, "holder:previous-speaker"
     if holder is not None:
-        out.append(Stance(holder, issue, pol, s, e, rule, conf))
+        out.append(Stance(holder, trig.issue, pol, s, e, f"{rule} {how}", conf))
     return out

@@ -3,8 +3,12 @@
 Each case file holds our own sentences (never the sample's or the evaluation's):
   places: [{text, expect: [ISO3 or place name], absent: [...]}]
   dates:  [{text, published, expect: ["YYYY-MM-DD/day", "YYYY-MM/month", "YYYY/year"], exact: bool}]
+  stances: [{text, expect: [[holder, issue, polarity]], absent: [[holder, issue, polarity]], exact: bool}]
+  events: [{text, published, expect: [{type, place, date, actor, background}], absent: [...]}]
 A place is expected by ISO3 (a country mention) or by its canonical English name; a date by its
-value at its precision.
+value at its precision. Stances and events run the whole per-article pipeline on the text (a short
+article in the case's language); an expected event matches an extracted one on the fields it names
+(`place` by English name or ISO3, `date` as "YYYY-MM-DD/day", "YYYY-MM/month" or "YYYY/year").
 """
 
 from __future__ import annotations
@@ -14,8 +18,10 @@ from pathlib import Path
 import pytest
 import yaml
 
+from kzdash.build import process_article
 from kzdash.gazetteer import load_gazetteer
 from kzdash.geoparse import find_places
+from kzdash.records import RawArticle
 from kzdash.temporal import find_dates
 
 CASES = Path(__file__).parent / "cases"
@@ -62,3 +68,48 @@ def test_dates(code: str, case: dict) -> None:
         assert found == expect
     else:
         assert expect <= found, f"found {sorted(found)}; missing {sorted(expect - found)}"
+
+
+def _article(code: str, case: dict):
+    raw = RawArticle(source="case.txt", raw_text=case["text"], language=code,
+                     published=str(case.get("published") or "2022-06-15"))
+    return process_article(raw, [], load_gazetteer())
+
+
+@pytest.mark.parametrize("code,case", _cases("stances"))
+def test_stances(code: str, case: dict) -> None:
+    result = _article(code, case)
+    found = {(s["holder"], s["issue"], s["polarity"]) for s in result.stances}
+    expect = {tuple(x) for x in case.get("expect", [])}
+    wrong = {tuple(x) for x in case.get("absent", [])} & found
+    rules = sorted({s["rule"] for s in result.stances})
+    if case.get("exact"):
+        assert found == expect, f"rules {rules}"
+    else:
+        assert expect <= found and not wrong, f"found {sorted(found)}; missing {sorted(expect - found)}; " \
+                                              f"should be absent {sorted(wrong)}; rules {rules}"
+
+
+def _event_view(ev: dict) -> dict:
+    n = {"day": 10, "month": 7, "year": 4}.get(ev["date_precision"] or "", 0)
+    return {"type": ev["event_type"], "place": ev["place_name"], "country": ev["country"],
+            "date": f"{str(ev['date'])[:n]}/{ev['date_precision']}" if ev["date"] else None,
+            "actor": ev["actor"], "target": ev["target"], "background": ev["background"]}
+
+
+def _event_matches(view: dict, want: dict) -> bool:
+    for key, value in want.items():
+        if key == "place":
+            if value != view["country"] and str(value).casefold() != str(view["place"]).casefold():
+                return False
+        elif view.get(key) != value:
+            return False
+    return True
+
+
+@pytest.mark.parametrize("code,case", _cases("events"))
+def test_events(code: str, case: dict) -> None:
+    views = [_event_view(ev) for ev in _article(code, case).events]
+    missing = [w for w in case.get("expect", []) if not any(_event_matches(v, w) for v in views)]
+    wrong = [w for w in case.get("absent", []) if any(_event_matches(v, w) for v in views)]
+    assert not missing and not wrong, f"events {views}; missing {missing}; should be absent {wrong}"

@@ -46,7 +46,10 @@ def test_unknown_key_is_rejected(tmp_path, monkeypatch) -> None:
 
 def _lists(obj, path=()):
     """Every list in a YAML tree, with where it is."""
-    if isinstance(obj, list):
+    if isinstance(obj, list) and any(isinstance(v, dict) for v in obj):
+        for i, v in enumerate(obj):
+            yield from _lists(v, path + (str(i),))
+    elif isinstance(obj, list):
         yield path, obj
     elif isinstance(obj, dict):
         for k, v in obj.items():
@@ -68,6 +71,20 @@ def test_ids_are_known(code: str) -> None:
     assert set(cues.get("issues") or {}) <= ISSUES, f"unknown issues {set(cues.get('issues') or {}) - ISSUES}"
     assert set(cues.get("events") or {}) <= EVENT_TYPES
     assert set(cues.get("polarity") or {}) <= {"support", "oppose", "neutral"}
+
+
+@pytest.mark.parametrize("code", languages())
+def test_issue_cues_are_well_formed(code: str) -> None:
+    """An issue is a list of words or a mapping of topic/support/oppose/near; a near group pairs words with anchors."""
+    for issue, spec in (load(code, "cues.yaml").get("issues") or {}).items():
+        if isinstance(spec, list):
+            continue
+        assert isinstance(spec, dict), f"{code} {issue}: {spec!r:.80}"
+        assert set(spec) <= {"topic", "support", "oppose", "near"}, f"{code} {issue}: {sorted(spec)}"
+        groups = spec.get("near") or []
+        for group in [groups] if isinstance(groups, dict) else groups:
+            assert {"words", "anchors"} <= set(group) <= {"words", "anchors", "polarity"}, f"{code} {issue}: {group}"
+            assert group.get("polarity", "support") in {"support", "oppose"}
 
 
 @pytest.mark.parametrize("code", languages())

@@ -23,13 +23,25 @@ CUES = """
 reporting_verbs: [said, told reporters]
 continuation: [he added]
 negation: [not, never]
+clause_breaks: [while]
 issues:
-  recognize_dpr_lpr: [recognise the separatist republics]
-  send_troops_ukraine_war: [send troops to Ukraine]
-  ukraine_peace_talks: [peace talks]
+  recognize_dpr_lpr:
+    topic: [separatist republics]
+    near:
+      - words: [recognise, recognition]
+        anchors: [Donetsk, Luhansk]
+  send_troops_ukraine_war: [send troops to Ukraine]   # the first-draft form: a list of acts
+  ukraine_peace_talks:
+    topic: [peace talks]
+  sanctions_russia:
+    topic: [sanctions]
+    support: [imposed sanctions]
+    oppose: [circumvent sanctions]
+  russia_war_in_ukraine:
+    topic: [the war]
 polarity:
-  support: [backs, calls for]
-  oppose: [refuses to, rejects]
+  support: [backs, calls for, recognise]
+  oppose: [refuses to, rejects, will not allow]
 welcome: [welcomed]
 """
 
@@ -61,13 +73,30 @@ def _stances(text: str, code: str) -> list[tuple[str, str, str]]:
     ("Tokayev never rejects peace talks.", [("KAZ", "ukraine_peace_talks", "support")]),
     ("Tokayev calls for peace talks.", [("KAZ", "ukraine_peace_talks", "support")]),
     ("The Kremlin backs peace talks, Peskov told reporters.", [("RUS", "ukraine_peace_talks", "support")]),
-    # the speaker's position, whoever else is named
-    ("Peskov said Tokayev rejects peace talks.", [("RUS", "ukraine_peace_talks", "oppose")]),
+    # a reported clause's subject holds its position, not the one reporting it
+    ("Peskov said Tokayev rejects peace talks.", [("KAZ", "ukraine_peace_talks", "oppose")]),
+    # a topic named in passing is no position; an act is
+    ("Tokayev spoke about peace talks and the war.", []),
+    ("The Kremlin imposed sanctions.", [("RUS", "sanctions_russia", "support")]),
+    # a word and its anchor anywhere in the clause; a cue before them turns the act
+    ("Tokayev refuses to grant recognition to the so-called authorities in Donetsk.",
+     [("KAZ", "recognize_dpr_lpr", "oppose")]),
+    ("The Kremlin announced the recognition of Luhansk.", [("RUS", "recognize_dpr_lpr", "support")]),
+    # a topic takes the cue's side; negation flips it
+    ("Tokayev will not recognise the separatist republics.", [("KAZ", "recognize_dpr_lpr", "oppose")]),
+    # refusing to circumvent sanctions (an opposing act) supports them
+    ("Astana officials will not allow anyone to circumvent sanctions.", [("KAZ", "sanctions_russia", "support")]),
+    ("Peskov said Washington officials circumvent sanctions.", [("USA", "sanctions_russia", "oppose")]),
+    # a clause break keeps a cue from reaching across to the other clause
+    ("Tokayev backs peace talks while the Kremlin imposed sanctions.",
+     [("KAZ", "ukraine_peace_talks", "support"), ("RUS", "sanctions_russia", "support")]),
+    # verb first (as in Arabic): the subject follows the cue
+    ("Rejects peace talks the Kremlin.", [("RUS", "ukraine_peace_talks", "oppose")]),
     # welcoming someone's refusal is opposing the same thing
     ("The White House welcomed Tokayev's refusal, as he refuses to send troops to Ukraine.",
      [("KAZ", "send_troops_ukraine_war", "oppose"), ("USA", "send_troops_ukraine_war", "oppose")]),
     # a continuation keeps the last speaker
-    ("Tokayev said the war must end. He added that peace talks are the only way.",
+    ("Tokayev said the war must end. He added that he backs peace talks.",
      [("KAZ", "ukraine_peace_talks", "support")]),
     ("Nothing here is about an issue, Tokayev said.", []),
 ])
