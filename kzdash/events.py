@@ -1,9 +1,10 @@
 """Events: one per dated statement of an article, with its type, place, date and evidence.
 
-This first slice anchors an event on each date expression: the sentence that holds it is the
-evidence, the event type comes from the language's event cues (`cues.yaml: events`) in that
-sentence, the place is the most specific place mentioned in the sentence. The same date in the
-same sentence is one event. Background: a date well before publication recalls, not reports.
+An event is anchored on each date expression (the sentence that holds it is the evidence) and on
+each undated sentence with an event cue (`cues.yaml: events`), which is dated by publication at one
+step less precision and lower confidence. The type comes from the first event cue in the sentence,
+the place is the most specific place mentioned in it. The same type, date and place told twice in
+one article is one event. Background: a date well before publication recalls, not reports.
 """
 
 from __future__ import annotations
@@ -74,27 +75,61 @@ def find_events(text: str, folded: Folded, code: str | None, sentences: list[tup
     pub = PartialDate.parse(published)
     cue_hits = event_cues(code).find(folded, code) if code else []
     cue_starts = [h.fs for h in cue_hits]
-    seen: set[tuple[int, str, str]] = set()
+
+    def cue_in(s: int, e: int) -> tuple[str | None, str | None, int | None]:
+        fs, fe = folded.index(s), folded.index(e)
+        hits = cue_hits[bisect.bisect_left(cue_starts, fs):bisect.bisect_left(cue_starts, fe)]
+        if not hits:
+            return None, None, None
+        return str(hits[0].value), hits[0].key, folded.span(hits[0].fs, hits[0].fe)[0]
+
+    def place_in(s: int, e: int) -> PlaceMention | None:
+        in_sentence = [p for p in places if s <= p.start < e]
+        return min(in_sentence, key=lambda p: (SPECIFIC.get(p.kind, 9), p.start), default=None)
+
+    seen: set[tuple] = set()  # the same happening told twice in one article is one event
     out: list[Event] = []
+    dated: set[int] = set()
     for d in dates:
         s, e = sentence_of(d.start, sentences)
-        if (s, d.date, d.precision) in seen:
+        dated.add(s)
+        etype, type_rule, cue_at = cue_in(s, e) if cue_hits else (None, None, None)
+        place = place_in(s, e)
+        key = (etype, d.date, d.precision, place.place_id if place else None) if etype else (s, d.date, d.precision)
+        if key in seen:
             continue
-        seen.add((s, d.date, d.precision))
-        in_sentence = [p for p in places if s <= p.start < e]
-        place = min(in_sentence, key=lambda p: (SPECIFIC.get(p.kind, 9), p.start), default=None)
-        etype, type_rule, cue_at = None, None, None
-        if cue_hits:
-            fs, fe = folded.index(s), folded.index(e)
-            hits = cue_hits[bisect.bisect_left(cue_starts, fs):bisect.bisect_left(cue_starts, fe)]
-            if hits:
-                etype, type_rule = str(hits[0].value), hits[0].key
-                cue_at = folded.span(hits[0].fs, hits[0].fe)[0]
+        seen.add(key)
         actor, target = _actor_target(actors or [], s, e, cue_at)
         confidence = 0.5 + (0.2 if etype else 0) + (0.1 if place else 0) + (0.1 if d.precision == "day" else 0)
         out.append(Event(actor, target, etype, d.date, d.precision, d.rule, place, s, e, type_rule,
                          _background(d, pub), round(confidence, 2)))
-    return out
+    fallback = _published_fallback(pub)
+    for s, e in sentences if cue_hits else ():
+        if s in dated:
+            continue
+        etype, type_rule, cue_at = cue_in(s, e)
+        if etype is None:
+            continue
+        place = place_in(s, e)
+        when, precision = fallback
+        key = (etype, when, precision, place.place_id if place else None)
+        if key in seen:
+            continue
+        seen.add(key)
+        actor, target = _actor_target(actors or [], s, e, cue_at)
+        confidence = 0.3 + (0.1 if place else 0)
+        out.append(Event(actor, target, etype, when, precision, "published" if when else None, place, s, e,
+                         type_rule, False, round(confidence, 2)))
+    return sorted(out, key=lambda ev: ev.start)
+
+
+def _published_fallback(pub: PartialDate | None) -> tuple[str | None, str | None]:
+    """An undated report happened around publication: that date, one step less precise."""
+    if pub is None:
+        return None, None
+    if pub.day is not None and pub.month is not None:
+        return f"{pub.year:04d}-{pub.month:02d}-01", "month"
+    return f"{pub.year:04d}-01-01", "year"
 
 
 def summary(event: Event) -> str:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from kzdash.happenings import happening_ids
 from kzdash.langdata import DATA_DIR
 
 if TYPE_CHECKING:
@@ -86,7 +87,11 @@ def tables_from(results: list[ArticleResult], quarantined: list[Quarantined]) ->
         rows["events"] += [{**extra, **e} for e in r.events]
         rows["stances"] += [{**extra, **s} for s in r.stances]
     rows["quarantine"] = [{"source": q.source, "line": q.line, "reason": q.reason} for q in quarantined]
-    return {name: _typed(name, pd.DataFrame(rows[name], columns=COLUMNS[name])) for name in TABLES}
+    tables = {name: _typed(name, pd.DataFrame(rows[name], columns=COLUMNS[name])) for name in TABLES}
+    # reports of one happening across articles and outlets share an id (kzdash.happenings)
+    countries = set(tables["places"].loc[tables["places"]["kind"] == "country", "place_id"].dropna().astype(str))
+    tables["events"]["happening_id"] = happening_ids(tables["events"], countries)
+    return tables
 
 
 def write_atomic(out_dir: Path, tables: dict[str, pd.DataFrame], info: dict) -> None:
