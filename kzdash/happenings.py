@@ -22,7 +22,7 @@ DAY_SLACK = 1  # days apart that two day-precise reports of one happening may be
 
 @dataclass
 class _Report:
-    row: int
+    row: int  # position in the events table
     day: date | None  # the date at day precision, else None
     prefix: str  # the date at its own precision: "2022-01-05", "2022-01", "2022"
     actor: str | None
@@ -61,52 +61,67 @@ def _compatible(a: _Report, b: _Report) -> bool:
     return (a.actor is None or b.actor is None or a.actor == b.actor) and _dates_agree(a, b) and _places_agree(a, b)
 
 
-def _reports(block: pd.DataFrame, country_ids: set[str]) -> list[_Report]:
+def _reports(block: pd.DataFrame, pos: pd.Series, country_ids: set[str]) -> list[_Report]:
     n = {"day": 10, "month": 7, "year": 4}
     out = []
-    for row, d, prec, actor, pid, country, lat, lon in zip(
-            block.index, block["date"], block["date_precision"], block["actor"], block["place_id"],
+    for row, iso, prec, actor, pid, country, lat, lon in zip(
+            pos[block.index], block["_iso"], block["date_precision"], block["actor"], block["place_id"],
             block["country"], block["lat"], block["lon"], strict=True):
-        iso = str(pd.Timestamp(d).date())
+        pid = None if pd.isna(pid) else str(pid)
         out.append(_Report(row, date.fromisoformat(iso) if prec == "day" else None, iso[:n.get(prec, 10)],
-                           None if pd.isna(actor) else str(actor), None if pd.isna(pid) else str(pid),
+                           None if pd.isna(actor) else str(actor), pid,
                            None if pd.isna(country) else str(country), None if pd.isna(lat) else float(lat),
-                           None if pd.isna(lon) else float(lon), str(pid) in country_ids))
+                           None if pd.isna(lon) else float(lon), pid in country_ids))
     return out
 
 
 def happening_ids(events: pd.DataFrame, country_place_ids: set[str] | None = None) -> pd.Series:
     """A happening id per event row; an event with no type or no date is a happening of its own.
 
-    Blocks by type and month (year-precise events by type and year) keep the pairwise comparison
-    small; within a block each report joins the first group whose every report it agrees with.
+    Blocks by type and month (year-precise events by type and year) keep the comparison small;
+    within a block each report joins the first group whose seed it agrees with.
     """
-    ids = pd.Series([f"h-{e}" for e in events["event_id"].astype(str)], index=events.index, dtype="string")
-    if events.empty:
-        return ids
-    country_ids = country_place_ids if country_place_ids is not None else _country_place_ids(events)
+    eid = [str(e) for e in events["event_id"]]
+    ids = [f"h-{e}" for e in eid]
     usable = events[events["event_type"].notna() & events["date"].notna()]
-    if usable.empty:
-        return ids
-    month = pd.to_datetime(usable["date"]).dt.strftime("%Y-%m")
-    year_only = usable["date_precision"].eq("year")
-    block_key = usable["event_type"].astype(str) + "|" + month.where(~year_only, month.str[:4])
-    eid = events["event_id"].astype(str)
-    for _, block in usable.groupby(block_key, sort=False):
-        reports = sorted(_reports(block, country_ids), key=lambda r: (r.prefix, eid.at[r.row]))  # order-free
-        groups: list[list[_Report]] = []
-        for rep in reports:
-            home = next((g for g in groups if all(_compatible(rep, other) for other in g)), None)
-            if home is None:
-                groups.append([rep])
-            else:
-                home.append(rep)
-        for g in groups:
-            first = min(eid.at[r.row] for r in g)
-            hid = hashlib.sha1(first.encode()).hexdigest()[:16]
-            for r in g:
-                ids.at[r.row] = hid
-    return ids
+    if not usable.empty:
+        country_ids = country_place_ids if country_place_ids is not None else _country_place_ids(events)
+        pos = pd.Series(range(len(events)), index=events.index)
+        iso = pd.to_datetime(usable["date"]).dt.strftime("%Y-%m-%d")
+        usable = usable.assign(_iso=iso)
+        month = iso.str[:7]
+        year_only = usable["date_precision"].eq("year")
+        block_key = usable["event_type"].astype(str) + "|" + month.where(~year_only, month.str[:4])
+        for _, block in usable.groupby(block_key, sort=False):
+            for group in _group_block(_reports(block, pos, country_ids), eid):
+                hid = hashlib.sha1(min(eid[r.row] for r in group).encode()).hexdigest()[:16]
+                for r in group:
+                    ids[r.row] = hid
+    return pd.Series(ids, index=events.index, dtype="string")
+
+
+def _group_block(reports: list[_Report], eid: list[str]) -> list[list[_Report]]:
+    """Groups of one block. Each group is anchored on its first report (its seed), so reports a day
+    apart do not chain into a week-long happening; day-precise reports go first, in date order, and
+    only groups seeded within the day slack stay open to them; coarser reports then join any group."""
+    order = sorted(reports, key=lambda r: (r.day is None, len(r.prefix) * -1, r.prefix, eid[r.row]))
+    groups: list[list[_Report]] = []
+    open_groups: list[list[_Report]] = []
+    for rep in order:
+        if rep.day is not None:
+            open_groups = [g for g in open_groups if (rep.day - g[0].day).days <= DAY_SLACK]
+            candidates = open_groups
+        else:
+            candidates = groups
+        home = next((g for g in candidates if _compatible(rep, g[0])), None)
+        if home is None:
+            home = [rep]
+            groups.append(home)
+            if rep.day is not None:
+                open_groups.append(home)
+        else:
+            home.append(rep)
+    return groups
 
 
 def _country_place_ids(events: pd.DataFrame) -> set[str]:
