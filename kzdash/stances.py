@@ -33,6 +33,7 @@ NEGATION_REACH = 24  # folded characters before a cue (or act) that a negation g
 CUE_REACH_BEFORE = 140  # how far before a trigger a polarity cue still governs it
 CUE_REACH_AFTER = 40  # "sanctions are illegitimate": a cue just after a trigger
 SPEAKER_AFTER_REACH = 30  # "قال الرئيس توكاييف", "said Tokayev": the speaker right after the verb
+SPEAKER_BREAKS = ",،:;\"«»“”"
 CHAIN_GAP = 16  # "refused to | recognise": two cues this close read as one verdict on the other
 NEAR_REACH = 90  # a `near` word and its anchor: at most this far apart, same clause
 FLIP = {"support": "oppose", "oppose": "support", "neutral": "neutral"}
@@ -116,6 +117,15 @@ class Trigger:
     key: str
     act: bool  # takes a side by itself
     side: str = "support"  # the act's own side; a cue before it composes with it
+    head: tuple[int, int] | None = None  # the predicate (a near group's word), where cues and negations aim
+
+    @property
+    def hs(self) -> int:
+        return self.head[0] if self.head else self.fs
+
+    @property
+    def he(self) -> int:
+        return self.head[1] if self.head else self.fe
 
 
 @dataclass
@@ -156,7 +166,7 @@ def _triggers(h: _Hits, cs: int, ce: int) -> list[Trigger]:
             if near:
                 a = min(near, key=lambda a: abs(a.fs - w.fs))
                 out.append(Trigger(group[0], min(w.fs, a.fs), max(w.fe, a.fe), f"{w.key}~{a.key}", True,
-                                   group[2]))
+                                   group[2], (w.fs, w.fe)))
     # one trigger per issue and place: an act wins over a topic it overlaps
     out.sort(key=lambda t: (not t.act, -(t.fe - t.fs)))
     kept: list[Trigger] = []
@@ -175,20 +185,22 @@ def _negated(negations: list[PhraseHit], pos: int, lo: int) -> PhraseHit | None:
     return best
 
 
-def _cue_for(trig: Trigger, polarity: list[PhraseHit], lo: int, ce: int) -> PhraseHit | None:
+def _cue_for(trig: Trigger, polarity: list[PhraseHit], lo: int, ce: int, others: list[Trigger]) -> PhraseHit | None:
     """The polarity cue that governs a trigger: the nearest before it, else one just after it.
 
     A cue inside a trigger ("sanctions *against* Russia") is part of the name, not a verdict.
     """
     def inside(p: PhraseHit) -> bool:
-        return trig.fs <= p.fs and p.fe <= trig.fe
+        return trig.hs <= p.fs and p.fe <= trig.he
 
-    before = [p for p in polarity if lo <= p.fs and p.fs < trig.fs and trig.fs - p.fe <= CUE_REACH_BEFORE
+    before = [p for p in polarity if lo <= p.fs and p.fs < trig.hs and trig.hs - p.fe <= CUE_REACH_BEFORE
               and not inside(p)]
     if before:
         return max(before, key=lambda p: p.fs)
     after = [p for p in polarity if p.fs >= trig.fe and p.fs - trig.fe <= CUE_REACH_AFTER and p.fe <= ce]
-    return after[0] if after else None
+    if not after or any(t.fs >= after[0].fe for t in others):
+        return None  # "the war ... rejects peace talks": the cue's object follows it
+    return after[0]
 
 
 def _outer_cue(cue: PhraseHit, polarity: list[PhraseHit], lo: int) -> PhraseHit | None:
@@ -197,11 +209,13 @@ def _outer_cue(cue: PhraseHit, polarity: list[PhraseHit], lo: int) -> PhraseHit 
     return outer[-1] if outer else None
 
 
-def _speaker(reporting: list[PhraseHit], actors: list[tuple[int, int, ActorMention]]) -> ActorMention | None:
+def _speaker(ftext: str, reporting: list[PhraseHit],
+             actors: list[tuple[int, int, ActorMention]]) -> ActorMention | None:
     """The actor a reporting verb attributes the sentence to: the nearest one before it, else after."""
     rv = reporting[0]
     before = [a for fs, fe, a in actors if fe <= rv.fs]
-    after = [a for fs, fe, a in actors if rv.fe <= fs <= rv.fe + SPEAKER_AFTER_REACH]  # "said Tokayev"
+    after = [a for fs, fe, a in actors if rv.fe <= fs <= rv.fe + SPEAKER_AFTER_REACH  # "said Tokayev",
+             and not any(ch in ftext[rv.fe:fs] for ch in SPEAKER_BREAKS)]  # not "he said, Russia ..."
     if before:
         return before[-1]
     return after[0] if after else None
@@ -219,7 +233,7 @@ def find_stances(folded: Folded, code: str | None, sentences: list[tuple[int, in
         fs, fe = folded.index(s), folded.index(e)
         in_sentence = [(folded.index(a.start), folded.index(a.end), a) for a in actors if s <= a.start < e]
         reporting = h.within("reporting", fs, fe)
-        speaker = _speaker(reporting, in_sentence) if reporting and in_sentence else None
+        speaker = _speaker(folded.text, reporting, in_sentence) if reporting and in_sentence else None
         if speaker is None and (reporting or h.within("continuation", fs, fe)):
             speaker_id = carry.actor  # "he said", "He added"
         else:
@@ -228,8 +242,9 @@ def find_stances(folded: Folded, code: str | None, sentences: list[tuple[int, in
             carry.actor = speaker_id
         for cs, ce in _clauses(folded.text, fs, fe, h.within("clause_breaks", fs, fe)):
             seen: set[tuple[str, str]] = set()
-            for trig in _triggers(h, cs, ce):
-                for st in _stances_for(trig, h, cs, ce, in_sentence, reporting, speaker_id, carry, s, e):
+            triggers = _triggers(h, cs, ce)
+            for trig in triggers:
+                for st in _stances_for(trig, triggers, h, cs, ce, in_sentence, reporting, speaker_id, carry, s, e):
                     if (st.holder, st.issue) not in seen:
                         seen.add((st.holder, st.issue))
                         out.append(st)
@@ -261,18 +276,20 @@ def _holder(trig: Trigger, anchor: int, cs: int, ce: int, actors: list[tuple[int
     return None, ""
 
 
-def _stances_for(trig: Trigger, h: _Hits, cs: int, ce: int, actors: list[tuple[int, int, ActorMention]],
-                 reporting: list[PhraseHit], speaker_id: str | None, carry: SentenceSpeaker,
-                 s: int, e: int) -> list[Stance]:
-    welcome = next((w for w in reversed(h.within("welcome", cs, trig.fs)) if w.fe <= trig.fs), None)
+def _stances_for(trig: Trigger, clause_triggers: list[Trigger], h: _Hits, cs: int, ce: int,
+                 actors: list[tuple[int, int, ActorMention]], reporting: list[PhraseHit], speaker_id: str | None,
+                 carry: SentenceSpeaker, s: int, e: int) -> list[Stance]:
+    welcome = next((w for w in reversed(h.within("welcome", cs, trig.hs)) if w.fe <= trig.hs), None)
     lo = welcome.fe if welcome else cs  # after a welcome, only the welcomed clause's cues count
-    cue = _cue_for(trig, h.within("polarity", cs, ce), lo, ce)
+    cue = _cue_for(trig, h.within("polarity", cs, ce), lo, ce, clause_triggers)
+    if cue is None and welcome is not None:
+        cue = PhraseHit(welcome.fs, welcome.fe, welcome.key, "support")  # "welcomed the peace talks"
     if cue is None and not trig.act:
         return []  # a topic named in passing is not a position
     if cue is not None:
         pol, anchor, conf = str(cue.value), cue.fs, 0.85 if trig.act else 0.8
     else:
-        pol, anchor, conf = "support", trig.fs, 0.65
+        pol, anchor, conf = "support", trig.hs, 0.65
     negations = h.within("negation", cs, ce)
     neg = _negated(negations, anchor, lo)
     if neg is not None:

@@ -90,6 +90,12 @@ def _stances(text: str, code: str) -> list[tuple[str, str, str]]:
     # a clause break keeps a cue from reaching across to the other clause
     ("Tokayev backs peace talks while the Kremlin imposed sanctions.",
      [("KAZ", "ukraine_peace_talks", "support"), ("RUS", "sanctions_russia", "support")]),
+    # a near group's negation and cues aim at its word, wherever the anchor stands
+    ("In Luhansk, Tokayev said, there will never be recognition.", [("KAZ", "recognize_dpr_lpr", "oppose")]),
+    # welcoming a topic is supporting it
+    ("Tokayev welcomed the peace talks.", [("KAZ", "ukraine_peace_talks", "support")]),
+    # "he said," is no speaker: the actor after the comma is the reported subject, not the speaker
+    ("Tokayev spoke. The war, he said, the Kremlin rejects peace talks.", [("RUS", "ukraine_peace_talks", "oppose")]),
     # verb first (as in Arabic): the subject follows the cue
     ("Rejects peace talks the Kremlin.", [("RUS", "ukraine_peace_talks", "oppose")]),
     # welcoming someone's refusal is opposing the same thing
