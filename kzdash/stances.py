@@ -34,6 +34,7 @@ CUE_REACH_BEFORE = 140  # how far before a trigger a polarity cue still governs 
 CUE_REACH_AFTER = 40  # "sanctions are illegitimate": a cue just after a trigger
 SPEAKER_AFTER_REACH = 30  # "قال الرئيس توكاييف", "said Tokayev": the speaker right after the verb
 SPEAKER_BREAKS = ",،:;\"«»“”"
+ATTRIBUTION_AFTER = ",،\"»”"  # a reporting verb right after these names its speaker after it
 CHAIN_GAP = 16  # "refused to | recognise": two cues this close read as one verdict on the other
 NEAR_REACH = 90  # a `near` word and its anchor: at most this far apart, same clause
 FLIP = {"support": "oppose", "oppose": "support", "neutral": "neutral"}
@@ -141,6 +142,7 @@ class _Hits:
     def __init__(self, folded: Folded, code: str, c: Cues):
         names = ("topic", "acts", "near_words", "near_anchors", "polarity", "negation", "reporting",
                  "continuation", "welcome", "clause_breaks")
+        self.ftext = folded.text
         self.found = {name: getattr(c, name).find(folded, code) for name in names}
         self.starts = {name: [h.fs for h in hits] for name, hits in self.found.items()}
 
@@ -214,11 +216,13 @@ def _speaker(ftext: str, reporting: list[PhraseHit],
     """The actor a reporting verb attributes the sentence to: the nearest one before it, else after."""
     rv = reporting[0]
     before = [a for fs, fe, a in actors if fe <= rv.fs]
-    after = [a for fs, fe, a in actors if rv.fe <= fs <= rv.fe + SPEAKER_AFTER_REACH  # "said Tokayev",
-             and not any(ch in ftext[rv.fe:fs] for ch in SPEAKER_BREAKS)]  # not "he said, Russia ..."
+    after = [(fs, a) for fs, fe, a in actors if rv.fe <= fs and not any(ch in ftext[rv.fe:fs] for ch in SPEAKER_BREAKS)]
+    if ftext[:rv.fs].rstrip().endswith(tuple(ATTRIBUTION_AFTER)):  # '"…," said the White House'
+        return after[0][1] if after else None
     if before:
         return before[-1]
-    return after[0] if after else None
+    near = [a for fs, a in after if fs <= rv.fe + SPEAKER_AFTER_REACH]  # "said Tokayev", not "he said, Russia"
+    return near[0] if near else None
 
 
 def find_stances(folded: Folded, code: str | None, sentences: list[tuple[int, int]],
@@ -251,10 +255,23 @@ def find_stances(folded: Folded, code: str | None, sentences: list[tuple[int, in
     return out
 
 
-def _holder(trig: Trigger, anchor: int, cs: int, ce: int, actors: list[tuple[int, int, ActorMention]],
+def _appositive(ftext: str, a_fs: int, a_fe: int, anchor: int, actors: list[tuple[int, int, ActorMention]]) -> bool:
+    """An actor inside a comma-bounded aside that follows another actor is not the subject:
+    "Kazakhstan, one of Russia's closest allies, refused ..."."""
+    if a_fe > anchor:
+        return False
+    opening = max(ftext.rfind(c, 0, a_fs) for c in ",،")
+    closing = min((i for i in (ftext.find(c, a_fe, anchor) for c in ",،") if i >= 0), default=-1)
+    if opening < 0 or closing < 0 or "." in ftext[opening:a_fs]:
+        return False
+    return any(fe <= opening and not ftext[fe:opening].strip() for fs, fe, _ in actors)
+
+
+def _holder(ftext: str, trig: Trigger, anchor: int, cs: int, ce: int, actors: list[tuple[int, int, ActorMention]],
             reporting: list[PhraseHit], speaker_id: str | None) -> tuple[str | None, str]:
     """Who takes the position: the subject of a reported clause, the speaker, or the actor acting."""
-    free = [(a_fs, a_fe, a) for a_fs, a_fe, a in actors if not (trig.fs <= a_fs and a_fe <= trig.fe)]
+    free = [(a_fs, a_fe, a) for a_fs, a_fe, a in actors if not (trig.fs <= a_fs and a_fe <= trig.fe)
+            and not _appositive(ftext, a_fs, a_fe, anchor, actors)]
     rv_end = max((r.fe for r in reporting if r.fe <= anchor), default=None)
     if rv_end is not None:
         reported = [a for a_fs, a_fe, a in free if max(rv_end, cs) <= a_fs and a_fe <= anchor]
@@ -282,7 +299,7 @@ def _stances_for(trig: Trigger, clause_triggers: list[Trigger], h: _Hits, cs: in
     welcome = next((w for w in reversed(h.within("welcome", cs, trig.hs)) if w.fe <= trig.hs), None)
     lo = welcome.fe if welcome else cs  # after a welcome, only the welcomed clause's cues count
     cue = _cue_for(trig, h.within("polarity", cs, ce), lo, ce, clause_triggers)
-    if cue is None and welcome is not None:
+    if cue is None and welcome is not None and not trig.act:
         cue = PhraseHit(welcome.fs, welcome.fe, welcome.key, "support")  # "welcomed the peace talks"
     if cue is None and not trig.act:
         return []  # a topic named in passing is not a position
@@ -308,12 +325,12 @@ def _stances_for(trig: Trigger, clause_triggers: list[Trigger], h: _Hits, cs: in
     out = []
     if welcome is not None:
         inner = [a for a_fs, a_fe, a in actors if welcome.fe <= a_fs <= trig.fs]
-        holder, how = _holder(trig, welcome.fs, cs, ce, actors, reporting, speaker_id)
+        holder, how = _holder(h.ftext, trig, welcome.fs, cs, ce, actors, reporting, speaker_id)
         if inner and inner[0].actor != holder:
             out.append(Stance(inner[0].actor, trig.issue, pol, s, e, rule + " welcomed", conf))
         rule += f" welcome:{welcome.key}"
     else:
-        holder, how = _holder(trig, min(anchor, trig.fs), cs, ce, actors, reporting, speaker_id)
+        holder, how = _holder(h.ftext, trig, min(anchor, trig.fs), cs, ce, actors, reporting, speaker_id)
     if holder is None and carry.actor:
         holder, how = carry.actor, "holder:previous-speaker"
     if holder is not None:

@@ -96,6 +96,11 @@ def _stances(text: str, code: str) -> list[tuple[str, str, str]]:
     ("Tokayev welcomed the peace talks.", [("KAZ", "ukraine_peace_talks", "support")]),
     # "he said," is no speaker: the actor after the comma is the reported subject, not the speaker
     ("Tokayev spoke. The war, he said, the Kremlin rejects peace talks.", [("RUS", "ukraine_peace_talks", "oppose")]),
+    # an aside after the subject is not the subject
+    ("Tokayev, a guest of the Kremlin, rejects peace talks.", [("KAZ", "ukraine_peace_talks", "oppose")]),
+    # a quote attributed at its end: the speaker follows the verb
+    ('"We welcomed that Tokayev refuses to send troops to Ukraine," said the White House.',
+     [("KAZ", "send_troops_ukraine_war", "oppose"), ("USA", "send_troops_ukraine_war", "oppose")]),
     # verb first (as in Arabic): the subject follows the cue
     ("Rejects peace talks the Kremlin.", [("RUS", "ukraine_peace_talks", "oppose")]),
     # welcoming someone's refusal is opposing the same thing
