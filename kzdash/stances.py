@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from kzdash.actors import ActorMention
-from kzdash.langdata import load
+from kzdash.langdata import DATA_DIR, load, read_yaml
 from kzdash.lexicon import PhraseHit, PhraseMatcher
 from kzdash.textnorm import Folded
 
@@ -34,7 +34,7 @@ CUE_REACH_BEFORE = 140  # how far before a trigger a polarity cue still governs 
 CUE_REACH_AFTER = 40  # "sanctions are illegitimate": a cue just after a trigger
 SPEAKER_AFTER_REACH = 30  # "قال الرئيس توكاييف", "said Tokayev": the speaker right after the verb
 SPEAKER_BREAKS = ",،:;\"«»“”"
-ATTRIBUTION_AFTER = ",،\"»”"  # a reporting verb right after these names its speaker after it
+ATTRIBUTION_AFTER = ",،\"»”—–"  # a reporting verb right after these names its speaker after it
 CHAIN_GAP = 16  # "refused to | recognise": two cues this close read as one verdict on the other
 NEAR_REACH = 90  # a `near` word and its anchor: at most this far apart, same clause
 FLIP = {"support": "oppose", "oppose": "support", "neutral": "neutral"}
@@ -97,6 +97,13 @@ def cues(code: str) -> Cues:
     return Cues(topics, acts, PhraseMatcher(words), PhraseMatcher(anchors), by_value("polarity"),
                 flat("negation"), flat("reporting_verbs"), flat("continuation"), flat("welcome"),
                 flat("clause_breaks"))
+
+
+@lru_cache(maxsize=1)
+def relationship_issues() -> frozenset[str]:
+    """Issues whose cue-less claims belong to the speaker (`data/taxonomy.yaml: relationship_issues`)."""
+    taxonomy = read_yaml(DATA_DIR / "taxonomy.yaml") or {}
+    return frozenset(taxonomy.get("relationship_issues") or ())
 
 
 @dataclass(frozen=True)
@@ -268,10 +275,12 @@ def _appositive(ftext: str, a_fs: int, a_fe: int, anchor: int, actors: list[tupl
 
 
 def _holder(ftext: str, trig: Trigger, anchor: int, cs: int, ce: int, actors: list[tuple[int, int, ActorMention]],
-            reporting: list[PhraseHit], speaker_id: str | None) -> tuple[str | None, str]:
+            reporting: list[PhraseHit], speaker_id: str | None, claim: bool = False) -> tuple[str | None, str]:
     """Who takes the position: the subject of a reported clause, the speaker, or the actor acting."""
     free = [(a_fs, a_fe, a) for a_fs, a_fe, a in actors if not (trig.fs <= a_fs and a_fe <= trig.fe)
             and not _appositive(ftext, a_fs, a_fe, anchor, actors)]
+    if speaker_id and claim:  # "Peskov said Kazakhstan remains an ally": Russia's claim
+        return speaker_id, "holder:speaker-claim"
     rv_end = max((r.fe for r in reporting if r.fe <= anchor), default=None)
     if rv_end is not None:
         reported = [a for a_fs, a_fe, a in free if max(rv_end, cs) <= a_fs and a_fe <= anchor]
@@ -330,7 +339,8 @@ def _stances_for(trig: Trigger, clause_triggers: list[Trigger], h: _Hits, cs: in
             out.append(Stance(inner[0].actor, trig.issue, pol, s, e, rule + " welcomed", conf))
         rule += f" welcome:{welcome.key}"
     else:
-        holder, how = _holder(h.ftext, trig, min(anchor, trig.fs), cs, ce, actors, reporting, speaker_id)
+        claim = cue is None and trig.issue in relationship_issues()
+        holder, how = _holder(h.ftext, trig, min(anchor, trig.fs), cs, ce, actors, reporting, speaker_id, claim)
     if holder is None and carry.actor:
         holder, how = carry.actor, "holder:previous-speaker"
     if holder is not None:

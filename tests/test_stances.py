@@ -39,6 +39,8 @@ issues:
     oppose: [circumvent sanctions]
   russia_war_in_ukraine:
     topic: [the war]
+  partnership_russia:
+    support: [strategic partner]
 polarity:
   support: [backs, calls for, recognise]
   oppose: [refuses to, rejects, will not allow]
@@ -101,6 +103,9 @@ def _stances(text: str, code: str) -> list[tuple[str, str, str]]:
     # a quote attributed at its end: the speaker follows the verb
     ('"We welcomed that Tokayev refuses to send troops to Ukraine," said the White House.',
      [("KAZ", "send_troops_ukraine_war", "oppose"), ("USA", "send_troops_ukraine_war", "oppose")]),
+    # a relationship claimed with no verdict verb is the speaker's claim (taxonomy: relationship_issues)
+    ("Peskov said Astana officials remain a strategic partner.", [("RUS", "partnership_russia", "support")]),
+    ("Astana officials remain a strategic partner.", [("KAZ", "partnership_russia", "support")]),
     # verb first (as in Arabic): the subject follows the cue
     ("Rejects peace talks the Kremlin.", [("RUS", "ukraine_peace_talks", "oppose")]),
     # welcoming someone's refusal is opposing the same thing
