@@ -10,8 +10,18 @@ from __future__ import annotations
 import re
 
 _BOUNDARY = re.compile(r"(?<=[.!?؟…])[\"'»”)\]]*\s+(?=[^\s\da-zа-яәғқңөұүһі])|\n+")
-# A dot after one or two letters (initials, "U.S.", "г.") or a digit-only token is no boundary.
-_NOT_END = re.compile(r"(?:\b\w{1,2}|\d)\.[\"'»”)\]]*$")
+_TOKEN_BEFORE_DOT = re.compile(r"(\w+)\.[\"'»”)\]]*$")
+
+
+def _not_an_end(before: str) -> bool:
+    """A dot after an initial or a capitalised two-letter abbreviation ("U.S.", "г.", "Dr.") or after a
+    one- or two-digit ordinal day ("am 5. Januar", "22. Dezember") ends no sentence; "in 2022." and
+    "about it." do."""
+    m = _TOKEN_BEFORE_DOT.search(before)
+    if not m:
+        return False
+    token = m.group(1)
+    return len(token) == 1 or (len(token) == 2 and (token[0].isupper() or token.isdigit()))
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
@@ -19,7 +29,7 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     start = 0
     for m in _BOUNDARY.finditer(text):
-        if m.group().strip() and _NOT_END.search(text[max(start, m.start() - 6):m.start()]):
+        if "\n" not in m.group() and _not_an_end(text[max(start, m.start() - 6):m.start()]):
             continue  # "U.S. officials", "18 г. Москва"
         _add(text, start, m.start(), spans)
         start = m.end()

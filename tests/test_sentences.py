@@ -19,3 +19,14 @@ def test_sentence_of_finds_the_holder() -> None:
     spans = sentence_spans(text)
     s, e = sentence_of(text.index("three"), spans)
     assert text[s:e] == "Two three."
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("Tokajew verhängte am 5. Januar den Ausnahmezustand. Dann ging er.",
+     ["Tokajew verhängte am 5. Januar den Ausnahmezustand.", "Dann ging er."]),
+    ("He said it. Then he left.", ["He said it.", "Then he left."]),
+    ("They met in 2022. Talks followed.", ["They met in 2022.", "Talks followed."]),
+    ("Dr. Smith arrived in Astana. He spoke.", ["Dr. Smith arrived in Astana.", "He spoke."]),
+])
+def test_ordinal_days_and_abbreviations(text: str, expected: list[str]) -> None:
+    assert [text[s:e] for s, e in sentence_spans(text)] == expected
