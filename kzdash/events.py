@@ -17,7 +17,7 @@ from functools import lru_cache
 
 from kzdash.actors import ActorMention
 from kzdash.geoparse import PlaceMention
-from kzdash.langdata import load
+from kzdash.langdata import load, verb_final
 from kzdash.lexicon import PhraseMatcher
 from kzdash.sentences import sentence_of
 from kzdash.temporal import DateMention, PartialDate
@@ -56,14 +56,15 @@ def _background(d: DateMention, pub: PartialDate | None) -> bool:
     return date.fromisoformat(d.date) < anchor - timedelta(days=BACKGROUND_DAYS)
 
 
-def _actor_target(actors: list[ActorMention], s: int, e: int, cue_at: int | None) -> tuple[str | None, str | None]:
-    """The acting subject (the last actor before the cue, else the first in the sentence) and
-    the first other actor after it."""
+def _actor_target(actors: list[ActorMention], s: int, e: int, cue_at: int | None,
+                  sov: bool = False) -> tuple[str | None, str | None]:
+    """The acting subject (the last actor before the cue, or the first in a verb-final language;
+    else the first in the sentence) and the first other actor after it."""
     inside = [a for a in actors if s <= a.start < e]
     if not inside:
         return None, None
     before = [a for a in inside if cue_at is not None and a.end <= cue_at]
-    actor = before[-1] if before else inside[0]
+    actor = (before[0] if sov else before[-1]) if before else inside[0]
     target = next((a.actor for a in inside if a.start > actor.start and a.actor != actor.actor), None)
     return actor.actor, target
 
@@ -73,6 +74,7 @@ def find_events(text: str, folded: Folded, code: str | None, sentences: list[tup
                 actors: list[ActorMention] | None = None) -> list[Event]:
     """Events of one article (pure: everything it needs is passed in)."""
     pub = PartialDate.parse(published)
+    sov = verb_final(code)
     cue_hits = event_cues(code).find(folded, code) if code else []
     cue_starts = [h.fs for h in cue_hits]
 
@@ -99,7 +101,7 @@ def find_events(text: str, folded: Folded, code: str | None, sentences: list[tup
         if key in seen:
             continue
         seen.add(key)
-        actor, target = _actor_target(actors or [], s, e, cue_at)
+        actor, target = _actor_target(actors or [], s, e, cue_at, sov)
         confidence = 0.5 + (0.2 if etype else 0) + (0.1 if place else 0) + (0.1 if d.precision == "day" else 0)
         out.append(Event(actor, target, etype, d.date, d.precision, d.rule, place, s, e, type_rule,
                          _background(d, pub), round(confidence, 2)))
@@ -116,7 +118,7 @@ def find_events(text: str, folded: Folded, code: str | None, sentences: list[tup
         if key in seen:
             continue
         seen.add(key)
-        actor, target = _actor_target(actors or [], s, e, cue_at)
+        actor, target = _actor_target(actors or [], s, e, cue_at, sov)
         confidence = 0.3 + (0.1 if place else 0)
         out.append(Event(actor, target, etype, when, precision, "published" if when else None, place, s, e,
                          type_rule, False, round(confidence, 2)))

@@ -19,7 +19,7 @@ DATA_DIR = Path(os.environ.get("KZDASH_DATA", Path(__file__).resolve().parent.pa
 LANG_DIR = DATA_DIR / "lang"
 
 SCHEMAS: dict[str, set[str]] = {
-    "language.yaml": {"name", "script", "proclitics", "suffixes", "stem_endings", "boilerplate"},
+    "language.yaml": {"name", "script", "proclitics", "suffixes", "stem_endings", "boilerplate", "word_order"},
     "dates.yaml": {
         "months", "weekdays", "day_ordinals", "connectors", "day_suffixes", "relative_days",
         "relative_weeks", "relative_months", "relative_years", "this_month", "past_markers",
@@ -85,6 +85,12 @@ def folded_list(values: Any) -> list[str]:
         values = [values]
     keys = {fold_key(str(v)) for v in values if str(v).strip()}
     return sorted(keys, key=lambda k: (-len(k), k))
+
+
+def verb_final(code: str | None) -> bool:
+    """Subject-object-verb languages (`word_order: sov`): the subject is the first actor of a clause,
+    and a welcome or a reporting verb follows what it is about."""
+    return bool(code) and str(load(code, "language.yaml").get("word_order") or "svo").lower() == "sov"
 
 
 @lru_cache(maxsize=64)

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from kzdash.actors import ActorMention
-from kzdash.langdata import DATA_DIR, load, read_yaml
+from kzdash.langdata import DATA_DIR, load, read_yaml, verb_final
 from kzdash.lexicon import PhraseHit, PhraseMatcher
 from kzdash.textnorm import Folded
 
@@ -150,6 +150,7 @@ class _Hits:
         names = ("topic", "acts", "near_words", "near_anchors", "polarity", "negation", "reporting",
                  "continuation", "welcome", "clause_breaks")
         self.ftext = folded.text
+        self.sov = verb_final(code)
         self.found = {name: getattr(c, name).find(folded, code) for name in names}
         self.starts = {name: [h.fs for h in hits] for name, hits in self.found.items()}
 
@@ -218,8 +219,8 @@ def _outer_cue(cue: PhraseHit, polarity: list[PhraseHit], lo: int) -> PhraseHit 
     return outer[-1] if outer else None
 
 
-def _speaker(ftext: str, reporting: list[PhraseHit],
-             actors: list[tuple[int, int, ActorMention]]) -> ActorMention | None:
+def _speaker(ftext: str, reporting: list[PhraseHit], actors: list[tuple[int, int, ActorMention]],
+             sov: bool = False) -> ActorMention | None:
     """The actor a reporting verb attributes the sentence to: the nearest one before it, else after."""
     rv = reporting[0]
     before = [a for fs, fe, a in actors if fe <= rv.fs]
@@ -227,7 +228,7 @@ def _speaker(ftext: str, reporting: list[PhraseHit],
     if ftext[:rv.fs].rstrip().endswith(tuple(ATTRIBUTION_AFTER)):  # '"…," said the White House'
         return after[0][1] if after else None
     if before:
-        return before[-1]
+        return before[0] if sov else before[-1]  # SOV: "Tokayev ... Russia-DAT ... said"
     near = [a for fs, a in after if fs <= rv.fe + SPEAKER_AFTER_REACH]  # "said Tokayev", not "he said, Russia"
     return near[0] if near else None
 
@@ -244,7 +245,7 @@ def find_stances(folded: Folded, code: str | None, sentences: list[tuple[int, in
         fs, fe = folded.index(s), folded.index(e)
         in_sentence = [(folded.index(a.start), folded.index(a.end), a) for a in actors if s <= a.start < e]
         reporting = h.within("reporting", fs, fe)
-        speaker = _speaker(folded.text, reporting, in_sentence) if reporting and in_sentence else None
+        speaker = _speaker(folded.text, reporting, in_sentence, h.sov) if reporting and in_sentence else None
         if speaker is None and (reporting or h.within("continuation", fs, fe)):
             speaker_id = carry.actor  # "he said", "He added"
         else:
@@ -275,7 +276,8 @@ def _appositive(ftext: str, a_fs: int, a_fe: int, anchor: int, actors: list[tupl
 
 
 def _holder(ftext: str, trig: Trigger, anchor: int, cs: int, ce: int, actors: list[tuple[int, int, ActorMention]],
-            reporting: list[PhraseHit], speaker_id: str | None, claim: bool = False) -> tuple[str | None, str]:
+            reporting: list[PhraseHit], speaker_id: str | None, claim: bool = False,
+            sov: bool = False) -> tuple[str | None, str]:
     """Who takes the position: the subject of a reported clause, the speaker, or the actor acting."""
     free = [(a_fs, a_fe, a) for a_fs, a_fe, a in actors if not (trig.fs <= a_fs and a_fe <= trig.fe)
             and not _appositive(ftext, a_fs, a_fe, anchor, actors)]
@@ -287,12 +289,13 @@ def _holder(ftext: str, trig: Trigger, anchor: int, cs: int, ce: int, actors: li
         if reported:
             return reported[-1].actor, "holder:reported-subject"
     before = [a for a_fs, a_fe, a in free if cs <= a_fs and a_fe <= anchor]
-    if before and rv_end is None:  # "Kazakhstan will not deport them, the ministry said"
-        return before[-1].actor, "holder:subject"
+    subject = (before[0] if sov else before[-1]) if before else None  # SOV: the clause opens with it
+    if subject and rv_end is None:  # "Kazakhstan will not deport them, the ministry said"
+        return subject.actor, "holder:subject"
     if speaker_id:
         return speaker_id, "holder:speaker"
-    if before:
-        return before[-1].actor, "holder:subject"
+    if subject:
+        return subject.actor, "holder:subject"
     before = [a for a_fs, a_fe, a in free if a_fe <= anchor]
     if before:
         return before[-1].actor, "holder:sentence-subject"
@@ -302,11 +305,37 @@ def _holder(ftext: str, trig: Trigger, anchor: int, cs: int, ce: int, actors: li
     return None, ""
 
 
+def _welcomed_before(trig: Trigger, welcome: PhraseHit, h: _Hits, cs: int, ce: int,
+                     actors: list[tuple[int, int, ActorMention]], s: int, e: int) -> list[Stance]:
+    """Verb-final welcome: the clause's first actor welcomes the position of the next one named."""
+    cue = _cue_for(trig, h.within("polarity", cs, trig.fe), cs, trig.fe, [])
+    pol = str(cue.value) if cue is not None else "support"
+    neg = _negated(h.within("negation", cs, ce), cue.fs if cue is not None else trig.hs, cs)
+    pol = FLIP[pol] if neg is not None else pol
+    pol = FLIP[pol] if trig.side == "oppose" else pol
+    if cue is None and neg is None and not trig.act:
+        pol = "support"  # "welcomed the peace talks"
+    named = [a for a_fs, a_fe, a in actors if cs <= a_fs and a_fe <= trig.hs]
+    if not named:
+        return []
+    rule = f"{'act' if trig.act else 'topic'}:{trig.key}" + (f" polarity:{cue.key}" if cue else "") + (
+        f" negation:{neg.key}" if neg else "") + f" welcome-after:{welcome.key}"
+    out = [Stance(named[0].actor, trig.issue, pol, s, e, rule + " holder:welcomer", 0.7)]
+    inner = next((a for a in named[1:] if a.actor != named[0].actor), None)
+    if inner is not None:
+        out.append(Stance(inner.actor, trig.issue, pol, s, e, rule + " welcomed", 0.7))
+    return out
+
+
 def _stances_for(trig: Trigger, clause_triggers: list[Trigger], h: _Hits, cs: int, ce: int,
                  actors: list[tuple[int, int, ActorMention]], reporting: list[PhraseHit], speaker_id: str | None,
                  carry: SentenceSpeaker, s: int, e: int) -> list[Stance]:
     welcome = next((w for w in reversed(h.within("welcome", cs, trig.hs)) if w.fe <= trig.hs), None)
     lo = welcome.fe if welcome else cs  # after a welcome, only the welcomed clause's cues count
+    if welcome is None and h.sov:  # "Kyiv Kazakhstan's non-recognition decision welcomed"
+        late = next((w for w in h.within("welcome", trig.he, ce)), None)
+        if late is not None:
+            return _welcomed_before(trig, late, h, cs, ce, actors, s, e)
     cue = _cue_for(trig, h.within("polarity", cs, ce), lo, ce, clause_triggers)
     if cue is None and welcome is not None and not trig.act:
         cue = PhraseHit(welcome.fs, welcome.fe, welcome.key, "support")  # "welcomed the peace talks"
@@ -340,7 +369,8 @@ def _stances_for(trig: Trigger, clause_triggers: list[Trigger], h: _Hits, cs: in
         rule += f" welcome:{welcome.key}"
     else:
         claim = cue is None and trig.issue in relationship_issues()
-        holder, how = _holder(h.ftext, trig, min(anchor, trig.fs), cs, ce, actors, reporting, speaker_id, claim)
+        holder, how = _holder(h.ftext, trig, min(anchor, trig.fs), cs, ce, actors, reporting, speaker_id, claim,
+                              h.sov)
     if holder is None and carry.actor:
         holder, how = carry.actor, "holder:previous-speaker"
     if holder is not None:

@@ -50,11 +50,12 @@ welcome: [welcomed]
 
 @pytest.fixture()
 def lang(tmp_path, monkeypatch):
-    d = tmp_path / "zz"
-    d.mkdir()
-    (d / "language.yaml").write_text(LANGUAGE, encoding="utf-8")
-    (d / "actors.yaml").write_text(ACTORS, encoding="utf-8")
-    (d / "cues.yaml").write_text(CUES, encoding="utf-8")
+    for code, order in (("zz", "svo"), ("zv", "sov")):  # zv: the same words, verb-final
+        d = tmp_path / code
+        d.mkdir()
+        (d / "language.yaml").write_text(LANGUAGE + f"word_order: {order}\n", encoding="utf-8")
+        (d / "actors.yaml").write_text(ACTORS, encoding="utf-8")
+        (d / "cues.yaml").write_text(CUES, encoding="utf-8")
     monkeypatch.setattr(langdata, "LANG_DIR", tmp_path)
     for f in (langdata.load, langdata.morphology, actors_mod.name_matcher, actors_mod.title_matcher, stances.cues):
         f.cache_clear()
@@ -118,6 +119,19 @@ def _stances(text: str, code: str) -> list[tuple[str, str, str]]:
 ])
 def test_stances(lang: str, text: str, expected: list) -> None:
     assert _stances(text, lang) == expected
+
+
+@pytest.mark.parametrize("text,expected", [
+    # the subject opens the clause; a later actor (an object's owner) is not the holder
+    ("Tokayev the Kremlin's peace talks backs.", [("KAZ", "ukraine_peace_talks", "support")]),
+    # the speaker is the first actor before a sentence-final reporting verb
+    ("Tokayev Washington officials peace talks rejects told reporters.", [("KAZ", "ukraine_peace_talks", "oppose")]),
+    # a welcome that follows the welcomed position: the first actor welcomes, the next one holds it too
+    ("Tokayev the Kremlin's refuses to send troops to Ukraine welcomed.",
+     [("KAZ", "send_troops_ukraine_war", "oppose"), ("RUS", "send_troops_ukraine_war", "oppose")]),
+])
+def test_verb_final_languages(lang: str, text: str, expected: list) -> None:
+    assert sorted(_stances(text, "zv")) == sorted(expected)
 
 
 def test_no_language_no_stances() -> None:
