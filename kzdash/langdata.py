@@ -19,7 +19,8 @@ DATA_DIR = Path(os.environ.get("KZDASH_DATA", Path(__file__).resolve().parent.pa
 LANG_DIR = DATA_DIR / "lang"
 
 SCHEMAS: dict[str, set[str]] = {
-    "language.yaml": {"name", "script", "proclitics", "suffixes", "stem_endings", "boilerplate", "word_order"},
+    "language.yaml": {"name", "script", "proclitics", "suffixes", "stem_endings", "boilerplate", "word_order",
+                      "place_prepositions"},
     "dates.yaml": {
         "months", "weekdays", "day_ordinals", "connectors", "day_suffixes", "relative_days",
         "relative_weeks", "relative_months", "relative_years", "this_month", "past_markers",

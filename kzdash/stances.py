@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from kzdash.actors import ActorMention
-from kzdash.langdata import DATA_DIR, load, read_yaml, verb_final
+from kzdash.langdata import DATA_DIR, folded_list, load, read_yaml, verb_final
 from kzdash.lexicon import PhraseHit, PhraseMatcher
 from kzdash.textnorm import Folded
 
@@ -34,7 +34,8 @@ CUE_REACH_BEFORE = 140  # how far before a trigger a polarity cue still governs 
 CUE_REACH_AFTER = 40  # "sanctions are illegitimate": a cue just after a trigger
 SPEAKER_AFTER_REACH = 30  # "قال الرئيس توكاييف", "said Tokayev": the speaker right after the verb
 SPEAKER_BREAKS = ",،:;\"«»“”"
-ATTRIBUTION_AFTER = ",،\"»”—–"  # a reporting verb right after these names its speaker after it
+QUOTE_CLOSERS = "\"»”“"  # a reporting verb right after a closing quote (or its comma or dash) names
+DASHES = "—–"  # its speaker after it: '"…," said X', '«…», — сказал X'; a bare comma closes an aside
 CHAIN_GAP = 16  # "refused to | recognise": two cues this close read as one verdict on the other
 NEAR_REACH = 90  # a `near` word and its anchor: at most this far apart, same clause
 FLIP = {"support": "oppose", "oppose": "support", "neutral": "neutral"}
@@ -99,6 +100,21 @@ def cues(code: str) -> Cues:
                 flat("clause_breaks"))
 
 
+@lru_cache(maxsize=64)
+def place_prepositions(code: str) -> tuple[str, ...]:
+    """Folded words after which a country is a place or a target ("in Ukraine"), not a holder."""
+    return tuple(sorted(folded_list(load(code, "language.yaml").get("place_prepositions")), key=len, reverse=True))
+
+
+def _as_place(ftext: str, a_fs: int, actor: ActorMention, place_words: tuple[str, ...]) -> bool:
+    """A country named right after a place preposition: "peace in Ukraine", "sanctions on Russia"."""
+    if not place_words or not actor.rule.startswith("country:"):
+        return False
+    before = ftext[max(0, a_fs - 24):a_fs].rstrip()
+    return any(before.endswith(w) and (len(before) == len(w) or not before[-len(w) - 1].isalnum())
+               for w in place_words)
+
+
 @lru_cache(maxsize=1)
 def relationship_issues() -> frozenset[str]:
     """Issues whose cue-less claims belong to the speaker (`data/taxonomy.yaml: relationship_issues`)."""
@@ -151,6 +167,7 @@ class _Hits:
                  "continuation", "welcome", "clause_breaks")
         self.ftext = folded.text
         self.sov = verb_final(code)
+        self.place_words = place_prepositions(code)
         self.found = {name: getattr(c, name).find(folded, code) for name in names}
         self.starts = {name: [h.fs for h in hits] for name, hits in self.found.items()}
 
@@ -219,13 +236,20 @@ def _outer_cue(cue: PhraseHit, polarity: list[PhraseHit], lo: int) -> PhraseHit 
     return outer[-1] if outer else None
 
 
+def _quote_closes_before(ftext: str, pos: int) -> bool:
+    before = ftext[:pos].rstrip()
+    if before.endswith(tuple(DASHES)):
+        return True
+    return before.rstrip(",،.").rstrip().endswith(tuple(QUOTE_CLOSERS))
+
+
 def _speaker(ftext: str, reporting: list[PhraseHit], actors: list[tuple[int, int, ActorMention]],
              sov: bool = False) -> ActorMention | None:
     """The actor a reporting verb attributes the sentence to: the nearest one before it, else after."""
     rv = reporting[0]
     before = [a for fs, fe, a in actors if fe <= rv.fs]
     after = [(fs, a) for fs, fe, a in actors if rv.fe <= fs and not any(ch in ftext[rv.fe:fs] for ch in SPEAKER_BREAKS)]
-    if ftext[:rv.fs].rstrip().endswith(tuple(ATTRIBUTION_AFTER)):  # '"…," said the White House'
+    if _quote_closes_before(ftext, rv.fs):  # '"…," said the White House'
         return after[0][1] if after else None
     if before:
         return before[0] if sov else before[-1]  # SOV: "Tokayev ... Russia-DAT ... said"
@@ -277,10 +301,10 @@ def _appositive(ftext: str, a_fs: int, a_fe: int, anchor: int, actors: list[tupl
 
 def _holder(ftext: str, trig: Trigger, anchor: int, cs: int, ce: int, actors: list[tuple[int, int, ActorMention]],
             reporting: list[PhraseHit], speaker_id: str | None, claim: bool = False,
-            sov: bool = False) -> tuple[str | None, str]:
+            sov: bool = False, place_words: tuple[str, ...] = ()) -> tuple[str | None, str]:
     """Who takes the position: the subject of a reported clause, the speaker, or the actor acting."""
     free = [(a_fs, a_fe, a) for a_fs, a_fe, a in actors if not (trig.fs <= a_fs and a_fe <= trig.fe)
-            and not _appositive(ftext, a_fs, a_fe, anchor, actors)]
+            and not _appositive(ftext, a_fs, a_fe, anchor, actors) and not _as_place(ftext, a_fs, a, place_words)]
     if speaker_id and claim:  # "Peskov said Kazakhstan remains an ally": Russia's claim
         return speaker_id, "holder:speaker-claim"
     rv_end = max((r.fe for r in reporting if r.fe <= anchor), default=None)
@@ -363,14 +387,15 @@ def _stances_for(trig: Trigger, clause_triggers: list[Trigger], h: _Hits, cs: in
     out = []
     if welcome is not None:
         inner = [a for a_fs, a_fe, a in actors if welcome.fe <= a_fs <= trig.fs]
-        holder, how = _holder(h.ftext, trig, welcome.fs, cs, ce, actors, reporting, speaker_id)
+        holder, how = _holder(h.ftext, trig, welcome.fs, cs, ce, actors, reporting, speaker_id, False, h.sov,
+                              h.place_words)
         if inner and inner[0].actor != holder:
             out.append(Stance(inner[0].actor, trig.issue, pol, s, e, rule + " welcomed", conf))
         rule += f" welcome:{welcome.key}"
     else:
         claim = cue is None and trig.issue in relationship_issues()
         holder, how = _holder(h.ftext, trig, min(anchor, trig.fs), cs, ce, actors, reporting, speaker_id, claim,
-                              h.sov)
+                              h.sov, h.place_words)
     if holder is None and carry.actor:
         holder, how = carry.actor, "holder:previous-speaker"
     if holder is not None:

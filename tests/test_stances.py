@@ -11,7 +11,8 @@ from kzdash.sentences import sentence_spans
 from kzdash.stances import find_stances
 from kzdash.textnorm import fold
 
-LANGUAGE = "name: Test\nscript: latin\nproclitics: []\nsuffixes: []\nstem_endings: []\nboilerplate: []\n"
+LANGUAGE = ("name: Test\nscript: latin\nproclitics: []\nsuffixes: []\nstem_endings: []\nboilerplate: []\n"
+            "place_prepositions: [in, on]\n")
 ACTORS = """
 actors:
   KAZ: [Tokayev, Astana officials]
@@ -136,3 +137,15 @@ def test_verb_final_languages(lang: str, text: str, expected: list) -> None:
 
 def test_no_language_no_stances() -> None:
     assert find_stances(fold("x"), None, [(0, 1)], []) == []
+
+
+def test_a_country_named_as_a_place_is_not_the_holder() -> None:
+    """Real English data: "in Ukraine" is where, not who (language.yaml: place_prepositions)."""
+    from kzdash.build import process_article
+    from kzdash.gazetteer import load_gazetteer
+    from kzdash.records import RawArticle
+
+    raw = RawArticle("case.txt", "Tokayev told reporters that in Ukraine he backs peace talks.", language="en",
+                     published="2022-06-01")
+    found = {(s["holder"], s["issue"], s["polarity"]) for s in process_article(raw, [], load_gazetteer()).stances}
+    assert found == {("KAZ", "ukraine_peace_talks", "support")}
