@@ -13,7 +13,7 @@ from functools import lru_cache
 from kzdash.geoparse import PlaceMention
 from kzdash.langdata import load
 from kzdash.lexicon import PhraseMatcher
-from kzdash.textnorm import Folded
+from kzdash.textnorm import Folded, fold_key
 
 TITLE_GAP_WORDS = 1  # words between a title and its country: "president of Kazakhstan", "Presidenti i Kazakistanit"
 
@@ -55,7 +55,7 @@ def find_actors(text: str, folded: Folded, code: str | None, places: list[PlaceM
             out.append(ActorMention(lo, hi, p.country, text[lo:hi], f"title:{h.key}+{p.country}"))
     for p in countries:
         if not any(a.start <= p.start and p.end <= a.end for a in out):
-            out.append(ActorMention(p.start, p.end, p.country, p.surface, f"country:{p.surface}"))
+            out.append(ActorMention(p.start, p.end, p.country, p.surface, f"country:{p.surface}{_clitics(p)}"))
     out.sort(key=lambda a: (a.start, -(a.end - a.start)))
     merged: list[ActorMention] = []
     for a in out:  # drop a mention inside a longer one ("Kazakh" inside "the Kazakh president")
@@ -63,6 +63,15 @@ def find_actors(text: str, folded: Folded, code: str | None, places: list[PlaceM
             continue
         merged.append(a)
     return merged
+
+
+def _clitics(p: PlaceMention) -> str:
+    """The proclitics glued before a country's name (Arabic "لأوكرانيا" = ل + أوكرانيا), as " via:ل"."""
+    key = p.rule.split(":", 1)[-1]
+    word = fold_key(p.surface)
+    if key and word.endswith(key) and len(word) > len(key):
+        return f" via:{word[:-len(key)]}"
+    return ""
 
 
 def _close(gap: str) -> bool:

@@ -110,6 +110,9 @@ def _as_place(ftext: str, a_fs: int, actor: ActorMention, place_words: tuple[str
     """A country named right after a place preposition: "peace in Ukraine", "sanctions on Russia"."""
     if not place_words or not actor.rule.startswith("country:"):
         return False
+    glued = actor.rule.partition(" via:")[2]  # "لأوكرانيا": a preposition written as a proclitic
+    if glued and any(w.endswith("-") and w[:-1] in glued for w in place_words):
+        return True
     before = ftext[max(0, a_fs - 24):a_fs].rstrip()
     return any(before.endswith(w) and (len(before) == len(w) or not before[-len(w) - 1].isalnum())
                for w in place_words)
@@ -389,6 +392,8 @@ def _stances_for(trig: Trigger, clause_triggers: list[Trigger], h: _Hits, cs: in
         inner = [a for a_fs, a_fe, a in actors if welcome.fe <= a_fs <= trig.fs]
         holder, how = _holder(h.ftext, trig, welcome.fs, cs, ce, actors, reporting, speaker_id, False, h.sov,
                               h.place_words)
+        if inner and inner[0].actor == holder and carry.actor and carry.actor != holder:
+            holder, how = carry.actor, "holder:previous-speaker"  # "We welcome Kazakhstan's ...": not Kazakhstan
         if inner and inner[0].actor != holder:
             out.append(Stance(inner[0].actor, trig.issue, pol, s, e, rule + " welcomed", conf))
         rule += f" welcome:{welcome.key}"
