@@ -55,6 +55,7 @@ class Cues:
     continuation: PhraseMatcher
     welcome: PhraseMatcher
     clause_breaks: PhraseMatcher
+    not_negation: PhraseMatcher
 
 
 def _issue_parts(spec: object) -> dict:
@@ -97,7 +98,7 @@ def cues(code: str) -> Cues:
                 anchors[a] = (*anchors.get(a, ()), key)
     return Cues(topics, acts, PhraseMatcher(words), PhraseMatcher(anchors), by_value("polarity"),
                 flat("negation"), flat("reporting_verbs"), flat("continuation"), flat("welcome"),
-                flat("clause_breaks"))
+                flat("clause_breaks"), flat("not_negation"))
 
 
 @lru_cache(maxsize=64)
@@ -172,6 +173,11 @@ class _Hits:
         self.sov = verb_final(code)
         self.place_words = place_prepositions(code)
         self.found = {name: getattr(c, name).find(folded, code) for name in names}
+        # "لا يزال" (still), "not only", "не только": negation words that negate nothing
+        fake = c.not_negation.find(folded, code)
+        if fake:
+            self.found["negation"] = [n for n in self.found["negation"]
+                                      if not any(f.fs <= n.fs and n.fe <= f.fe for f in fake)]
         self.starts = {name: [h.fs for h in hits] for name, hits in self.found.items()}
 
     def within(self, name: str, fs: int, fe: int) -> list[PhraseHit]:

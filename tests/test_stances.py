@@ -24,6 +24,7 @@ CUES = """
 reporting_verbs: [said, told reporters]
 continuation: [he added]
 negation: [not, never]
+not_negation: [not only]
 clause_breaks: [while]
 issues:
   recognize_dpr_lpr:
@@ -105,6 +106,8 @@ def _stances(text: str, code: str) -> list[tuple[str, str, str]]:
     # a quote attributed at its end: the speaker follows the verb
     ('"We welcomed that Tokayev refuses to send troops to Ukraine," said the White House.',
      [("KAZ", "send_troops_ukraine_war", "oppose"), ("USA", "send_troops_ukraine_war", "oppose")]),
+    # "not only" negates nothing
+    ("Tokayev not only backs peace talks.", [("KAZ", "ukraine_peace_talks", "support")]),
     # a relationship claimed with no verdict verb is the speaker's claim (taxonomy: relationship_issues)
     ("Peskov said Astana officials remain a strategic partner.", [("RUS", "partnership_russia", "support")]),
     ("Astana officials remain a strategic partner.", [("KAZ", "partnership_russia", "support")]),
