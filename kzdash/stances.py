@@ -221,7 +221,8 @@ def _negated(negations: list[PhraseHit], pos: int, lo: int) -> PhraseHit | None:
     return best
 
 
-def _cue_for(trig: Trigger, polarity: list[PhraseHit], lo: int, ce: int, others: list[Trigger]) -> PhraseHit | None:
+def _cue_for(trig: Trigger, polarity: list[PhraseHit], lo: int, ce: int, others: list[Trigger],
+             sov: bool = False) -> PhraseHit | None:
     """The polarity cue that governs a trigger: the nearest before it, else one just after it.
 
     A cue inside a trigger ("sanctions *against* Russia") is part of the name, not a verdict.
@@ -229,6 +230,10 @@ def _cue_for(trig: Trigger, polarity: list[PhraseHit], lo: int, ce: int, others:
     def inside(p: PhraseHit) -> bool:
         return trig.hs <= p.fs and p.fe <= trig.he
 
+    if sov:  # verb-final: the verdict follows what it is about ("yaptırımlara uyacak")
+        following = [p for p in polarity if p.fs >= trig.fe and p.fs - trig.fe <= CUE_REACH_BEFORE and p.fe <= ce]
+        if following:
+            return following[0]
     before = [p for p in polarity if lo <= p.fs and p.fs < trig.hs and trig.hs - p.fe <= CUE_REACH_BEFORE
               and not inside(p)]
     if before:
@@ -239,8 +244,12 @@ def _cue_for(trig: Trigger, polarity: list[PhraseHit], lo: int, ce: int, others:
     return after[0]
 
 
-def _outer_cue(cue: PhraseHit, polarity: list[PhraseHit], lo: int) -> PhraseHit | None:
-    """A cue right before the governing cue, whose verdict it takes: "refused to recognise"."""
+def _outer_cue(cue: PhraseHit, polarity: list[PhraseHit], lo: int, sov: bool = False) -> PhraseHit | None:
+    """A cue right before the governing cue (right after it when verb-final: "tanımayı reddetti"),
+    whose verdict it takes: "refused to recognise"."""
+    if sov:
+        outer = [p for p in polarity if p.fs >= cue.fe and p.fs - cue.fe <= CHAIN_GAP]
+        return outer[0] if outer else None
     outer = [p for p in polarity if lo <= p.fs and p.fe <= cue.fs and cue.fs - p.fe <= CHAIN_GAP]
     return outer[-1] if outer else None
 
@@ -369,7 +378,7 @@ def _stances_for(trig: Trigger, clause_triggers: list[Trigger], h: _Hits, cs: in
         late = next((w for w in h.within("welcome", trig.he, ce)), None)
         if late is not None:
             return _welcomed_before(trig, late, h, cs, ce, actors, s, e)
-    cue = _cue_for(trig, h.within("polarity", cs, ce), lo, ce, clause_triggers)
+    cue = _cue_for(trig, h.within("polarity", cs, ce), lo, ce, clause_triggers, h.sov)
     if cue is None and welcome is not None and not trig.act:
         cue = PhraseHit(welcome.fs, welcome.fe, welcome.key, "support")  # "welcomed the peace talks"
     if cue is None and not trig.act:
@@ -382,7 +391,7 @@ def _stances_for(trig: Trigger, clause_triggers: list[Trigger], h: _Hits, cs: in
     neg = _negated(negations, anchor, lo)
     if neg is not None:
         pol = FLIP[pol]
-    outer = _outer_cue(cue, h.within("polarity", cs, ce), lo) if cue is not None else None
+    outer = _outer_cue(cue, h.within("polarity", cs, ce), lo, h.sov) if cue is not None else None
     if outer is not None:  # "refuses to recognise": the outer verdict turns the inner one
         anchor = outer.fs
         pol = pol if outer.value == "support" else FLIP[pol] if outer.value == "oppose" else "neutral"
