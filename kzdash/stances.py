@@ -256,7 +256,7 @@ def _outer_cue(cue: PhraseHit, polarity: list[PhraseHit], lo: int, sov: bool = F
 
 def _quote_closes_before(ftext: str, pos: int) -> bool:
     before = ftext[:pos].rstrip()
-    if before.endswith(tuple(DASHES)):
+    if before.endswith(tuple(DASHES)) or before.endswith(" -"):  # folding turns dashes into "-"
         return True
     return before.rstrip(",،.").rstrip().endswith(tuple(QUOTE_CLOSERS))
 
@@ -269,9 +269,11 @@ def _speaker(ftext: str, reporting: list[PhraseHit], actors: list[tuple[int, int
     after = [(fs, a) for fs, fe, a in actors if rv.fe <= fs and not any(ch in ftext[rv.fe:fs] for ch in SPEAKER_BREAKS)]
     if _quote_closes_before(ftext, rv.fs):  # '"…," said the White House'
         return after[0][1] if after else None
+    near = [a for fs, a in after if fs <= rv.fe + SPEAKER_AFTER_REACH]  # "said Tokayev", not "he said, Russia"
+    if near and ftext[:rv.fs].rstrip().endswith((",", "،")):  # "…, заявил Токаев": inverted attribution
+        return near[0]
     if before:
         return before[0] if sov else before[-1]  # SOV: "Tokayev ... Russia-DAT ... said"
-    near = [a for fs, a in after if fs <= rv.fe + SPEAKER_AFTER_REACH]  # "said Tokayev", not "he said, Russia"
     return near[0] if near else None
 
 

@@ -108,6 +108,9 @@ def _stances(text: str, code: str) -> list[tuple[str, str, str]]:
      [("KAZ", "send_troops_ukraine_war", "oppose"), ("USA", "send_troops_ukraine_war", "oppose")]),
     # "not only" negates nothing
     ("Tokayev not only backs peace talks.", [("KAZ", "ukraine_peace_talks", "support")]),
+    # inverted attribution after a comma; a dash before the verb
+    ("Astana officials remain a strategic partner, said Peskov.", [("RUS", "partnership_russia", "support")]),
+    ("«Astana officials remain a strategic partner», — said Peskov.", [("RUS", "partnership_russia", "support")]),
     # a relationship claimed with no verdict verb is the speaker's claim (taxonomy: relationship_issues)
     ("Peskov said Astana officials remain a strategic partner.", [("RUS", "partnership_russia", "support")]),
     ("Astana officials remain a strategic partner.", [("KAZ", "partnership_russia", "support")]),
