@@ -147,20 +147,32 @@ class BuildSummary:
                 f"{self.quarantined} quarantined in {self.seconds:.2f} s")
 
 
-def _progress(items, total: int, enabled: bool):
-    if not enabled:
+# True: a progress bar on stderr; a callable is told (articles extracted, articles to extract)
+Progress = bool | Callable[[int, int], None]
+
+
+def _progress(items, total: int, progress: Progress):
+    if callable(progress):
+        return _reporting(items, total, progress)
+    if not progress:
         return items
     from tqdm import tqdm
 
     return tqdm(items, total=total, unit="article", file=sys.stderr, leave=False)
 
 
+def _reporting(items, total: int, report: Callable[[int, int], None]):
+    for done, item in enumerate(items, start=1):
+        yield item
+        report(done, total)
+
+
 ENGINES = ("local", "dask")
 # an engine's map: (articles to extract, boilerplate, workers, progress) -> one outcome per article, in order
-ArticleMap = Callable[[list[RawArticle], list[str], int, bool], list[ArticleResult | Quarantined]]
+ArticleMap = Callable[[list[RawArticle], list[str], int, Progress], list[ArticleResult | Quarantined]]
 
 
-def build(input_dir: Path | str, out_dir: Path | str, *, workers: int | None = None, progress: bool = True,
+def build(input_dir: Path | str, out_dir: Path | str, *, workers: int | None = None, progress: Progress = True,
           reuse: bool = True, engine: str = "local", scheduler: str | None = None) -> BuildSummary:
     """Build the tables for every article under `input_dir` into `out_dir` (atomically).
 
@@ -183,7 +195,7 @@ def build(input_dir: Path | str, out_dir: Path | str, *, workers: int | None = N
     return summary
 
 
-def _build(input_dir: Path, out_dir: Path, article_map: ArticleMap, *, workers: int | None, progress: bool,
+def _build(input_dir: Path, out_dir: Path, article_map: ArticleMap, *, workers: int | None, progress: Progress,
            reuse: bool, input_name: str) -> BuildSummary:
     """The build on local folders; `article_map` is the only part an engine replaces."""
     raws, quarantined = read_folder(input_dir)
@@ -219,7 +231,7 @@ def _build(input_dir: Path, out_dir: Path, article_map: ArticleMap, *, workers: 
 
 
 def _local_map(todo: list[RawArticle], boilerplate: list[str], workers: int,
-               progress: bool) -> list[ArticleResult | Quarantined]:
+               progress: Progress) -> list[ArticleResult | Quarantined]:
     """The in-process engine: a fork pool (which inherits the loaded gazetteer) or this process."""
     gaz = load_gazetteer()
     if workers > 1 and len(todo) >= PARALLEL_FROM:

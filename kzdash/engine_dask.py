@@ -19,7 +19,7 @@ import dask.bag as db
 from distributed import Client, LocalCluster, Worker, WorkerPlugin, as_completed, get_worker
 
 from kzdash import store
-from kzdash.build import ArticleMap, ArticleResult, process_or_quarantine
+from kzdash.build import ArticleMap, ArticleResult, Progress, process_or_quarantine
 from kzdash.gazetteer import Gazetteer, load_gazetteer
 from kzdash.records import Quarantined, RawArticle
 
@@ -57,7 +57,7 @@ def dask_map(scheduler: str | None = None) -> ArticleMap:
     return partial(map_articles, scheduler=scheduler)
 
 
-def map_articles(todo: list[RawArticle], boilerplate: list[str], workers: int, progress: bool, *,
+def map_articles(todo: list[RawArticle], boilerplate: list[str], workers: int, progress: Progress, *,
                  scheduler: str | None = None) -> list[ArticleResult | Quarantined]:
     """One outcome per article, in input order, computed on the cluster."""
     with connect(scheduler, workers) as client:
@@ -68,7 +68,7 @@ def map_articles(todo: list[RawArticle], boilerplate: list[str], workers: int, p
             bag = db.from_sequence(todo, partition_size=size)
             futures = client.compute(bag.map_partitions(_extract_partition).to_delayed())
             if progress:
-                _show_progress(futures, size, len(todo))
+                _show_progress(futures, size, len(todo), progress)
             parts = client.gather(futures)
         finally:
             client.unregister_worker_plugin(PLUGIN)  # frees the gazetteer on a shared cluster
@@ -103,11 +103,17 @@ def _worker_fingerprint() -> str:
     return store.fingerprint()
 
 
-def _show_progress(futures: list, size: int, total: int) -> None:
-    """A progress bar in articles; partition i holds articles [i*size, (i+1)*size) of the input."""
+def _show_progress(futures: list, size: int, total: int, progress: Progress) -> None:
+    """Report as partitions finish; partition i holds articles [i*size, (i+1)*size) of the input."""
+    articles = {f.key: min(size, total - i * size) for i, f in enumerate(futures)}
+    done = 0
+    if callable(progress):
+        for future in as_completed(futures):
+            done += articles[future.key]
+            progress(done, total)
+        return
     from tqdm import tqdm
 
-    articles = {f.key: min(size, total - i * size) for i, f in enumerate(futures)}
     with tqdm(total=total, unit="article", file=sys.stderr, leave=False) as bar:
         for future in as_completed(futures):
             bar.update(articles[future.key])
