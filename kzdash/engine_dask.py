@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import partial
 
@@ -67,9 +67,13 @@ def map_articles(todo: list[RawArticle], boilerplate: list[str], workers: int, p
             size = partition_size(len(todo), len(client.scheduler_info()["workers"]))
             bag = db.from_sequence(todo, partition_size=size)
             futures = client.compute(bag.map_partitions(_extract_partition).to_delayed())
-            if progress:
-                _show_progress(futures, size, len(todo), progress)
-            parts = client.gather(futures)
+            slot = {f.key: i for i, f in enumerate(futures)}
+            parts: list[list] = [[] for _ in futures]
+            # results come back as each partition finishes, overlapping the transfer with the work left
+            with _ticker(progress, len(todo)) as tick:
+                for future, part in as_completed(futures, with_results=True):
+                    parts[slot[future.key]] = part
+                    tick(len(part))
         finally:
             client.unregister_worker_plugin(PLUGIN)  # frees the gazetteer on a shared cluster
     return [outcome for part in parts for outcome in part]
@@ -103,17 +107,23 @@ def _worker_fingerprint() -> str:
     return store.fingerprint()
 
 
-def _show_progress(futures: list, size: int, total: int, progress: Progress) -> None:
-    """Report as partitions finish; partition i holds articles [i*size, (i+1)*size) of the input."""
-    articles = {f.key: min(size, total - i * size) for i, f in enumerate(futures)}
-    done = 0
+@contextmanager
+def _ticker(progress: Progress, total: int) -> Iterator[Callable[[int], None]]:
+    """A function to call with each finished partition's size: feeds a bar, a callback or nothing."""
+    if not progress:
+        yield lambda n: None
+        return
     if callable(progress):
-        for future in as_completed(futures):
-            done += articles[future.key]
+        done = 0
+
+        def tick(n: int) -> None:
+            nonlocal done
+            done += n
             progress(done, total)
+
+        yield tick
         return
     from tqdm import tqdm
 
     with tqdm(total=total, unit="article", file=sys.stderr, leave=False) as bar:
-        for future in as_completed(futures):
-            bar.update(articles[future.key])
+        yield bar.update

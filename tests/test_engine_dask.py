@@ -62,8 +62,11 @@ def test_sample_equals_the_local_engine(cluster, tmp_path: Path) -> None:
 
 def test_generated_corpus_equals_the_local_engine(cluster, corpus: Path, tmp_path: Path) -> None:
     local = build(corpus, tmp_path / "local", progress=False, workers=1)
-    dask = build(corpus, tmp_path / "dask", progress=False, engine="dask", scheduler=cluster.scheduler_address)
+    seen: list[tuple[int, int]] = []
+    dask = build(corpus, tmp_path / "dask", progress=lambda done, total: seen.append((done, total)), engine="dask",
+                 scheduler=cluster.scheduler_address)
     assert local.articles == dask.articles == 52
+    assert seen[-1] == (53, 53) and len(seen) == 8  # 52 copies + the duplicate, reported per partition
     assert_same_tables(tmp_path / "local", tmp_path / "dask")
     q = pd.read_parquet(tmp_path / "dask" / "quarantine.parquet")
     assert set(q.source) == {"zz_binary.txt", "zz_copy_of_3.txt"}
