@@ -2,7 +2,8 @@
 
 ingest -> normalize -> language -> published -> geoparse -> temporal -> events -> store.
 `process_article` is pure per article (so the Dask engine can map it); `build` adds reading,
-incremental reuse of unchanged articles, parallel workers, progress and the atomic write.
+incremental reuse of unchanged articles, parallel workers, progress and the atomic write. Only the
+per-article map differs between engines: in-process (a fork pool) or Dask (`kzdash.engine_dask`).
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ import multiprocessing as mp
 import os
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kzdash import store
+from kzdash import fsurl, store
 from kzdash.actors import find_actors, mask_places
 from kzdash.events import find_events, happening_id, summary
 from kzdash.gazetteer import Gazetteer, load_gazetteer
@@ -117,10 +119,10 @@ def _init_worker(boilerplate: list[str]) -> None:
 
 
 def _work(raw: RawArticle) -> ArticleResult | Quarantined:
-    return _safe(raw, _WORKER["boilerplate"], _WORKER["gaz"])
+    return process_or_quarantine(raw, _WORKER["boilerplate"], _WORKER["gaz"])
 
 
-def _safe(raw: RawArticle, boilerplate: list[str], gaz: Gazetteer) -> ArticleResult | Quarantined:
+def process_or_quarantine(raw: RawArticle, boilerplate: list[str], gaz: Gazetteer) -> ArticleResult | Quarantined:
     """A failure on one article quarantines that article; the build goes on."""
     try:
         return process_article(raw, boilerplate, gaz)
@@ -145,19 +147,57 @@ class BuildSummary:
                 f"{self.quarantined} quarantined in {self.seconds:.2f} s")
 
 
-def _progress(items, total: int, enabled: bool):
-    if not enabled:
+# True: a progress bar on stderr; a callable is told (articles extracted, articles to extract)
+Progress = bool | Callable[[int, int], None]
+
+
+def _progress(items, total: int, progress: Progress):
+    if callable(progress):
+        return _reporting(items, total, progress)
+    if not progress:
         return items
     from tqdm import tqdm
 
     return tqdm(items, total=total, unit="article", file=sys.stderr, leave=False)
 
 
-def build(input_dir: Path, out_dir: Path, *, workers: int | None = None, progress: bool = True,
-          reuse: bool = True) -> BuildSummary:
-    """Build the tables for every article under `input_dir` into `out_dir` (atomically)."""
+def _reporting(items, total: int, report: Callable[[int, int], None]):
+    for done, item in enumerate(items, start=1):
+        yield item
+        report(done, total)
+
+
+ENGINES = ("local", "dask")
+# an engine's map: (articles to extract, boilerplate, workers, progress) -> one outcome per article, in order
+ArticleMap = Callable[[list[RawArticle], list[str], int, Progress], list[ArticleResult | Quarantined]]
+
+
+def build(input_dir: Path | str, out_dir: Path | str, *, workers: int | None = None, progress: Progress = True,
+          reuse: bool = True, engine: str = "local", scheduler: str | None = None) -> BuildSummary:
+    """Build the tables for every article under `input_dir` into `out_dir` (atomically).
+
+    Either may be an fsspec URL (`s3://…`, `memory://…`); remote folders are staged through a local
+    temporary folder. `engine="dask"` extracts on a Dask cluster (`scheduler` address, else a local one).
+    """
     t0 = time.perf_counter()
-    input_dir, out_dir = Path(input_dir), Path(out_dir)
+    if engine not in ENGINES:
+        raise ValueError(f"unknown engine {engine!r}; expected one of {', '.join(ENGINES)}")
+    if engine == "dask":
+        from kzdash.engine_dask import dask_map
+
+        article_map = dask_map(scheduler)
+    else:
+        article_map = _local_map
+    with fsurl.staged_input(input_dir) as src, fsurl.staged_output(out_dir, fetch_previous=reuse) as dst:
+        summary = _build(src, dst, article_map, workers=workers, progress=progress, reuse=reuse,
+                         input_name=str(input_dir))
+    summary.out, summary.seconds = str(out_dir), time.perf_counter() - t0
+    return summary
+
+
+def _build(input_dir: Path, out_dir: Path, article_map: ArticleMap, *, workers: int | None, progress: Progress,
+           reuse: bool, input_name: str) -> BuildSummary:
+    """The build on local folders; `article_map` is the only part an engine replaces."""
     raws, quarantined = read_folder(input_dir)
     for q in quarantined:
         where = f" line {q.line}" if q.line else ""
@@ -174,17 +214,8 @@ def build(input_dir: Path, out_dir: Path, *, workers: int | None = None, progres
             todo.append(raw)
     reused = len(results)
     workers = workers or min(os.cpu_count() or 1, 4)
-    gaz = load_gazetteer()
-    if workers > 1 and len(todo) >= PARALLEL_FROM:
-        ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
-        _WORKER.update(boilerplate=boilerplate, gaz=gaz)  # inherited by forked workers
-        with ctx.Pool(workers, initializer=None if ctx.get_start_method() == "fork" else _init_worker,
-                      initargs=() if ctx.get_start_method() == "fork" else (boilerplate,)) as pool:
-            done = pool.imap(_work, todo, chunksize=16)
-            outcomes = list(_progress(done, len(todo), progress))
-    else:
-        outcomes = [_safe(raw, boilerplate, gaz) for raw in _progress(todo, len(todo), progress)]
-    for raw, outcome in zip(todo, outcomes, strict=False):
+    outcomes = article_map(todo, boilerplate, workers, progress) if todo else []
+    for raw, outcome in zip(todo, outcomes, strict=True):
         if isinstance(outcome, Quarantined):
             print(f"kzdash: skipped {outcome.source}: {outcome.reason}", file=sys.stderr)
             quarantined.append(outcome)
@@ -194,9 +225,23 @@ def build(input_dir: Path, out_dir: Path, *, workers: int | None = None, progres
     results, dupes = _dedupe(results)
     quarantined += dupes
     tables = store.tables_from(results, quarantined)
-    store.write_atomic(out_dir, tables, {"fingerprint": fingerprint, "input": str(input_dir)})
+    store.write_atomic(out_dir, tables, {"fingerprint": fingerprint, "input": input_name})
     return BuildSummary(len(results), reused, len(tables["places"]), len(tables["events"]),
-                        len(tables["stances"]), len(tables["quarantine"]), time.perf_counter() - t0, str(out_dir))
+                        len(tables["stances"]), len(tables["quarantine"]), 0.0, str(out_dir))
+
+
+def _local_map(todo: list[RawArticle], boilerplate: list[str], workers: int,
+               progress: Progress) -> list[ArticleResult | Quarantined]:
+    """The in-process engine: a fork pool (which inherits the loaded gazetteer) or this process."""
+    gaz = load_gazetteer()
+    if workers > 1 and len(todo) >= PARALLEL_FROM:
+        ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
+        _WORKER.update(boilerplate=boilerplate, gaz=gaz)  # inherited by forked workers
+        with ctx.Pool(workers, initializer=None if ctx.get_start_method() == "fork" else _init_worker,
+                      initargs=() if ctx.get_start_method() == "fork" else (boilerplate,)) as pool:
+            done = pool.imap(_work, todo, chunksize=16)
+            return list(_progress(done, len(todo), progress))
+    return [process_or_quarantine(raw, boilerplate, gaz) for raw in _progress(todo, len(todo), progress)]
 
 
 def _dedupe(results: list[ArticleResult]) -> tuple[list[ArticleResult], list[Quarantined]]:

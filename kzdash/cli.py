@@ -4,25 +4,39 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="kzdash", description="Multilingual geopolitical news dashboard.")
     sub = parser.add_subparsers(dest="command", required=True)
     b = sub.add_parser("build", help="turn a folder of articles into the Parquet tables")
-    b.add_argument("--input", required=True, type=Path, help="folder of articles (txt, md, html, jsonl, csv)")
-    b.add_argument("--out", required=True, type=Path, help="folder for the tables (replaced atomically)")
-    b.add_argument("--workers", type=int, default=None, help="worker processes (default: CPU count, max 4)")
+    b.add_argument("--input", required=True,
+                   help="folder of articles (txt, md, html, jsonl, csv): a path or an fsspec URL such as s3://bucket/in")
+    b.add_argument("--out", required=True, help="folder for the tables (replaced atomically): a path or an fsspec URL")
+    b.add_argument("--engine", choices=("local", "dask"), default="local",
+                   help="local: this machine's processes (default); dask: a Dask cluster")
+    b.add_argument("--scheduler", default=None,
+                   help="with --engine dask: address of a running scheduler (default: start a local cluster)")
+    b.add_argument("--workers", type=int, default=None,
+                   help="worker processes (default: CPU count, max 4); ignored with --scheduler")
     b.add_argument("--no-progress", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
     if args.command == "build":
         from kzdash.build import build
+        from kzdash.fsurl import is_folder
 
-        if not args.input.is_dir():
+        if args.scheduler and args.engine != "dask":
+            print("kzdash: --scheduler needs --engine dask", file=sys.stderr)
+            return 2
+        try:
+            found = is_folder(args.input)
+        except (ImportError, ValueError) as exc:  # e.g. s3:// without s3fs installed
+            print(f"kzdash: --input {args.input}: {exc}", file=sys.stderr)
+            return 2
+        if not found:
             print(f"kzdash: --input {args.input} is not a folder", file=sys.stderr)
             return 2
-        summary = build(args.input, args.out, workers=args.workers,
+        summary = build(args.input, args.out, workers=args.workers, engine=args.engine, scheduler=args.scheduler,
                         progress=not args.no_progress and sys.stderr.isatty())
         print(summary.line())
         return 0

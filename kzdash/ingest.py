@@ -32,6 +32,10 @@ SIDECAR_FIELDS = ("outlet", "url", "published", "language")
 _CONTROL_BYTES = bytes(b for b in range(32) if b not in b"\t\n\r\f\x1b") + b"\x7f"
 _MAX_NON_TEXT = 0.1  # share of control characters above which a file is taken as binary
 _MAX_CHAOS = 0.1  # charset_normalizer "chaos" at or below which its guess is trusted
+# allowed characters that str.isprintable() rejects: whitespace, no-break and zero-width spaces,
+# direction marks and isolates, soft hyphen, BOM (none is Cc/Cs/Co/Cn but the allowed \t\n\r\f\x1b)
+_INVISIBLE = re.compile("[\t\n\r\f\x1b\xa0\xad\u061c\u1680\u180e\u2000-\u200f\u2028-\u202f\u205f-\u2064"
+                        "\u2066-\u206f\u3000\ufeff]+")
 
 
 class Skip(Exception):
@@ -114,7 +118,15 @@ def read_text(path: Path, max_bytes: int) -> str:
         data = path.read_bytes()
     except OSError as exc:
         raise Skip(f"unreadable: {_os_error(exc)}") from None
-    if len(data) > max_bytes:  # grew since stat
+    return text_of(data, max_bytes)  # checks the size again: the file may have grown since stat
+
+
+def text_of(data: bytes, max_bytes: int) -> str:
+    """The decoded text of a file's bytes, or `Skip` with the reason it cannot be used.
+
+    Shared by the build and the browser upload, so an upload is accepted exactly when a build would read it.
+    """
+    if len(data) > max_bytes:
         raise Skip(f"too large: {_size(len(data))} > {_size(max_bytes)} limit")
     if not data.strip():
         raise Skip("empty file")
@@ -122,11 +134,21 @@ def read_text(path: Path, max_bytes: int) -> str:
     if not text.strip():
         raise Skip("empty file")
     sample = text[:200_000]
-    bad = sum(1 for ch in sample if unicodedata.category(ch) in ("Cc", "Cs", "Co", "Cn")
-              and ch not in "\t\n\r\f\x1b")
-    if bad + sample.count("\ufffd") > _MAX_NON_TEXT * len(sample):
+    if _non_text_chars(sample) + sample.count("\ufffd") > _MAX_NON_TEXT * len(sample):
         raise Skip("binary file (mostly non-text characters)")
     return text
+
+
+def _non_text_chars(sample: str) -> int:
+    """Control, surrogate, private-use and unassigned characters, other than ordinary whitespace.
+
+    Fast path: once ordinary whitespace and common invisible format characters are removed,
+    text that `isprintable()` (a C loop) has none of them; only other text is counted per character.
+    """
+    if _INVISIBLE.sub("", sample).isprintable():
+        return 0
+    return sum(1 for ch in sample if unicodedata.category(ch) in ("Cc", "Cs", "Co", "Cn")
+               and ch not in "\t\n\r\f\x1b")
 
 
 def decode(data: bytes) -> str:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import tempfile
+import unicodedata
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kzdash.ingest import read_folder
+from kzdash.ingest import _non_text_chars, read_folder
 from kzdash.records import Quarantined, RawArticle
 
 SAMPLE = Path(__file__).parent.parent / "data" / "articles"
@@ -296,3 +297,11 @@ def test_any_bytes_end_up_somewhere(content: bytes, ext: str) -> None:
     if ext != ".txt":  # each record is used or set aside exactly once
         lines = [a.line for a in articles] + [q.line for q in quarantined if q.line]
         assert len(lines) == len(set(lines))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(codec=None, exclude_categories=()), max_size=80))
+def test_non_text_count_fast_path_agrees_with_the_definition(text: str) -> None:
+    expected = sum(1 for ch in text if unicodedata.category(ch) in ("Cc", "Cs", "Co", "Cn")
+                   and ch not in "\t\n\r\f\x1b")
+    assert _non_text_chars(text) == expected
