@@ -54,7 +54,7 @@ PALETTES = {
     "screen": Palette("screen", _SCREEN_TYPES, ("#d7301f", "#f0f0f0", "#2b8cbe"), "#262730", "#808495",
                       (236, 236, 230, 255), (150, 150, 150, 255), (38, 39, 48, 230), 12),
     "print": Palette("print", {t: _PRINT_STEPS[i % len(_PRINT_STEPS)] for i, t in enumerate(_SCREEN_TYPES)},
-                     ("#000000", "#ffffff", "#9a9a9a"), "#000000", "#4d4d4d", (245, 245, 245, 255),
+                     ("#111111", "#ffffff", "#8c8c8c"), "#000000", "#4d4d4d", (245, 245, 245, 255),
                      (90, 90, 90, 255), (0, 0, 0, 255), 18),
 }
 
@@ -65,6 +65,15 @@ def palette(name: str) -> Palette:
 
 def type_colour(event_type: str, pal: Palette) -> str:
     return pal.types.get(event_type, pal.types[UNTYPED])
+
+
+def type_range(present: list[str], pal: Palette) -> list[str]:
+    """Colours for the event types on screen; on print, greys spread evenly over just those types, so
+    that up to about nine types stay apart in black and white."""
+    if pal.name != "print":
+        return [type_colour(t, pal) for t in present]
+    n = max(len(present) - 1, 1)
+    return ["#{0:02x}{0:02x}{0:02x}".format(round(200 * i / n)) for i in range(len(present))]
 
 
 def _rgb(hex_colour: str, alpha: int = 220) -> list[int]:
@@ -82,7 +91,7 @@ def _bucket_end(bucket: pd.Series, freq: str) -> pd.Series:
 
 def timeline_chart(bins: pd.DataFrame, pubs: pd.DataFrame, keys: pd.DataFrame, freq: str, group: str = "type",
                    pal: Palette = PALETTES["screen"], domain: tuple[pd.Timestamp, pd.Timestamp] | None = None,
-                   brush: bool = True) -> alt.VConcatChart:
+                   brush: bool = True, width: int | str = "container") -> alt.VConcatChart:
     """Happenings by event date (stacked by type or outlet, background faded) over a separate lane of
     reports by publication date, with key dates drawn as rules; dragging on the top chart is the brush."""
     bins = bins.copy()
@@ -100,7 +109,7 @@ def timeline_chart(bins: pd.DataFrame, pubs: pd.DataFrame, keys: pd.DataFrame, f
     if group == "type":
         present = [t for t in pal.types if t in set(bins["group"])]
         colour = alt.Color("group:N", title="event type",
-                           scale=alt.Scale(domain=present, range=[pal.types[t] for t in present]))
+                           scale=alt.Scale(domain=present, range=type_range(present, pal)))
     else:
         colour = alt.Color("group:N", title="outlet",
                            scale=alt.Scale(scheme="tableau10" if pal.name == "screen" else "greys"))
@@ -122,17 +131,20 @@ def timeline_chart(bins: pd.DataFrame, pubs: pd.DataFrame, keys: pd.DataFrame, f
         keys = keys.assign(date=pd.to_datetime(keys["date"]).dt.strftime("%Y-%m-%d"))
         rule = alt.Chart(keys).mark_rule(color=pal.ink, strokeDash=[4, 3]).encode(
             x=alt.X("date:T", scale=scale), tooltip=["label:N", "date:T"])
-        text = alt.Chart(keys).mark_text(align="left", baseline="top", dx=3, dy=2, angle=0, color=pal.ink,
+        # Labels are staggered in rows so that dates a few days apart stay readable.
+        keys["row"] = [2 + (i % 6) * (pal.font_size + 3) for i in range(len(keys))]
+        text = alt.Chart(keys).mark_text(align="left", baseline="top", dx=3, color=pal.ink,
                                          fontSize=pal.font_size - 2).encode(
-            x=alt.X("date:T", scale=scale), y=alt.value(0), text="label:N")
+            x=alt.X("date:T", scale=scale), y=alt.Y("row:Q", scale=None), text="label:N")
         layers += [rule, text]
-    top = alt.layer(*layers).properties(height=280, title="Happenings by event date (each counted once)")
+    top = alt.layer(*layers).properties(width=width, height=280,
+                                        title="Happenings by event date (each counted once)")
     lane = alt.Chart(pubs).mark_bar(color=pal.muted).encode(
         x=alt.X("bucket:T", title="publication date (when it was reported)", scale=scale),
         x2="end:T",
-        y=alt.Y("reports:Q", title="reports"),
-        tooltip=[alt.Tooltip("bucket:T", title="from"), alt.Tooltip("reports:Q", title="reports")],
-    ).properties(height=80, title="Reports by publication date")
+        y=alt.Y("sum(reports):Q", title="reports"),
+        tooltip=[alt.Tooltip("bucket:T", title="from"), alt.Tooltip("sum(reports):Q", title="reports")],
+    ).properties(width=width, height=80, title="Reports by publication date")
     return alt.vconcat(top, lane).configure_axis(labelFontSize=pal.font_size, titleFontSize=pal.font_size) \
         .configure_legend(labelFontSize=pal.font_size, titleFontSize=pal.font_size) \
         .configure_title(fontSize=pal.font_size + 2, anchor="start")
@@ -160,26 +172,29 @@ def brush_range(selection: object) -> tuple[pd.Timestamp, pd.Timestamp] | None:
 
 
 def stance_heatmap(matrix: pd.DataFrame, pal: Palette = PALETTES["screen"], select: bool = True) -> alt.LayerChart:
-    """Rows (outlets or languages) × issues; colour is the net lean, the text gives support/oppose/neutral."""
+    """Issues (rows) × outlets or languages (columns); colour is the net lean, the text gives the counts
+    support / oppose / neutral, so the matrix reads the same in black and white."""
     m = matrix.copy()
     m["counts"] = m["support"].astype(str) + " / " + m["oppose"].astype(str) + " / " + m["neutral"].astype(str)
     m["dark"] = m["net"].abs() > 0.55
     base = alt.Chart(m).encode(
-        x=alt.X("issue_label:N", title=None, axis=alt.Axis(labelAngle=-30, labelLimit=220)),
-        y=alt.Y("row:N", title=None, axis=alt.Axis(labelLimit=220)),
+        x=alt.X("row:N", title=None, axis=alt.Axis(orient="top", labelAngle=0, labelLimit=180)),
+        y=alt.Y("issue_label:N", title=None, axis=alt.Axis(labelLimit=360)),
     )
     rect = base.mark_rect(stroke=pal.ink, strokeWidth=0.5).encode(
-        color=alt.Color("net:Q", title="lean (support − oppose)",
-                        scale=alt.Scale(domain=[-1, 0, 1], range=list(pal.diverging))),
+        color=alt.Color("net:Q", title="lean: support − oppose (per stance)",
+                        scale=alt.Scale(domain=[-1, 0, 1], range=list(pal.diverging)),
+                        legend=alt.Legend(orient="bottom", gradientLength=220, titleLimit=400)),
         tooltip=[alt.Tooltip("row:N", title="reported by"), alt.Tooltip("issue_label:N", title="issue"),
                  "support:Q", "oppose:Q", "neutral:Q"],
     )
     if select:
         rect = rect.add_params(alt.selection_point(name=CELL, fields=["row", "issue"]))
-    text = base.mark_text(fontSize=pal.font_size).encode(
+    text = base.mark_text(fontSize=pal.font_size + 1).encode(
         text="counts:N", color=alt.condition("datum.dark", alt.value("#ffffff"), alt.value(pal.ink)))
-    height = max(120, 44 * m["row"].nunique())
-    return alt.layer(rect, text).properties(height=height, title="support / oppose / neutral") \
+    step = 34 if pal.name == "screen" else 44
+    return alt.layer(rect, text).properties(width=alt.Step(150), height=alt.Step(step),
+                                            title="support / oppose / neutral") \
         .configure_axis(labelFontSize=pal.font_size, titleFontSize=pal.font_size) \
         .configure_legend(labelFontSize=pal.font_size, titleFontSize=pal.font_size) \
         .configure_title(fontSize=pal.font_size, anchor="start")
@@ -270,3 +285,51 @@ def _records(df: pd.DataFrame) -> list[dict]:
 def type_legend(pal: Palette, present: list[str]) -> list[tuple[str, str]]:
     """(type, colour) for the map's legend, in the palette's order."""
     return [(t, pal.types[t]) for t in pal.types if t in set(present)]
+
+
+def static_map(events: pd.DataFrame, places: pd.DataFrame, countries: dict, pal: Palette = PALETTES["print"],
+               width: int = 760, height: int = 420) -> alt.LayerChart:
+    """The map as a Vega-Lite chart, for SVG/PNG export (deck.gl draws in the browser only)."""
+    lat = pd.concat([events["lat"], places["lat"]]).dropna()
+    lon = pd.concat([events["lon"], places["lon"]]).dropna()
+    lo_lat, hi_lat = (lat.quantile(0.05) - 4, lat.quantile(0.95) + 4) if len(lat) else (35.0, 60.0)
+    lo_lon, hi_lon = (lon.quantile(0.05) - 6, lon.quantile(0.95) + 6) if len(lon) else (25.0, 90.0)
+    corners = [[float(lo_lon), float(lo_lat)], [float(hi_lon), float(hi_lat)]]
+    frame = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {}, "geometry": {"type": "MultiPoint", "coordinates": corners}}]}
+    projection = {"type": "mercator", "fit": frame}
+    near = [c for c in countries["features"] if _overlaps(c, lo_lon - 20, lo_lat - 15, hi_lon + 20, hi_lat + 15)]
+    land = alt.Chart(alt.Data(values=near)).mark_geoshape(clip=True,
+        fill=_hex(pal.land), stroke=_hex(pal.border), strokeWidth=0.5)
+    present = [t for t in pal.types if t in set(events["event_type"])]
+    ev = alt.Chart(events).mark_circle(clip=True, opacity=0.9, stroke="#ffffff", strokeWidth=0.8).encode(
+        longitude="lon:Q", latitude="lat:Q", size=alt.Size("count:Q", title="events"),
+        color=alt.Color("event_type:N", title="event type",
+                        scale=alt.Scale(domain=present, range=type_range(present, pal))))
+    big = places.sort_values("mentions", ascending=False).head(25)
+    rings = alt.Chart(big).mark_circle(clip=True, filled=False, color=pal.ink, strokeWidth=1.2).encode(
+        longitude="lon:Q", latitude="lat:Q", size=alt.Size("mentions:Q", title="mentions"))
+    names = alt.Chart(big).mark_text(clip=True, dx=8, align="left", fontSize=pal.font_size - 4, color=pal.ink).encode(
+        longitude="lon:Q", latitude="lat:Q", text="name:N")
+    return alt.layer(land, rings, ev, names).project(**projection) \
+        .properties(width=width, height=height).resolve_scale(size="independent")
+
+
+def _overlaps(feature: dict, x0: float, y0: float, x1: float, y1: float) -> bool:
+    """Whether a GeoJSON feature's bounding box meets a lon/lat box (to keep exported maps small)."""
+    coords: list[float] = []
+
+    def walk(c: object) -> None:
+        if isinstance(c, list | tuple) and c and isinstance(c[0], int | float):
+            coords.extend(c[:2])
+        elif isinstance(c, list | tuple):
+            for part in c:
+                walk(part)
+
+    walk((feature.get("geometry") or {}).get("coordinates"))
+    xs, ys = coords[0::2], coords[1::2]
+    return bool(xs) and min(xs) <= x1 and max(xs) >= x0 and min(ys) <= y1 and max(ys) >= y0
+
+
+def _hex(rgba: tuple[int, int, int, int]) -> str:
+    return "#" + "".join(f"{c:02x}" for c in rgba[:3])

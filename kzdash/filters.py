@@ -53,6 +53,7 @@ class Filters:
     article: str = ""  # Articles: the article open in the reader
     pick: str = ""  # Map: the selected place
     slide: int = 0  # Briefing: the saved view on screen
+    present: bool = False  # Briefing: presenter view (large type, sidebar folded away)
 
     @classmethod
     def from_query_params(cls, params: Mapping[str, str | Iterable[str]]) -> Filters:
@@ -106,7 +107,7 @@ class Filters:
         return out
 
 
-VIEW_STATE = {"holder", "rows", "group", "article", "pick", "slide"}
+VIEW_STATE = {"holder", "rows", "group", "article", "pick", "slide", "present"}
 LIST_LABELS = {"outlets": "outlets", "languages": "languages", "actors": "actors", "issues": "issues",
                "event_types": "event types", "countries": "countries", "places": "places"}
 
@@ -194,7 +195,7 @@ _SCALARS = {
     "start": ("from", _parse_date), "end": ("to", _parse_date), "text": ("q", _clean_text),
     "background": ("bg", _parse_bool), "holder": ("holder", _matching(ACTOR)), "rows": ("rows", _one_of(ROWS)),
     "group": ("group", _one_of(GROUPS)), "article": ("article", _matching(ARTICLE)),
-    "pick": ("pick", _matching(PLACE)), "slide": ("view", _parse_slide),
+    "pick": ("pick", _matching(PLACE)), "slide": ("view", _parse_slide), "present": ("present", _parse_bool),
 }
 _LISTS: dict[str, tuple[str, re.Pattern[str] | None]] = {
     "outlets": ("outlet", None), "languages": ("lang", LANGUAGE), "actors": ("actor", ACTOR),

@@ -50,7 +50,8 @@ def test_timeline_colours_follow_the_palette(sample: Dataset) -> None:
         spec = _timeline(sample, pal=name)
         colour = _find(spec, lambda d: d.get("field") == "group" and "scale" in d)[0]["scale"]
         pal = charts.palette(name)
-        assert colour["range"] == [pal.types[t] for t in colour["domain"]]
+        assert colour["range"] == charts.type_range(colour["domain"], pal)
+        assert len(set(colour["range"])) == len(colour["domain"])  # distinct, also in greys
     by_outlet = _timeline(sample, "outlet")
     assert _find(by_outlet, lambda d: d.get("title") == "outlet")
 
@@ -58,8 +59,13 @@ def test_timeline_colours_follow_the_palette(sample: Dataset) -> None:
 def test_print_palette_steps_in_lightness() -> None:
     def lightness(h: str) -> int:
         return int(h[1:3], 16)
-    steps = [lightness(c) for c in list(charts.palette("print").types.values())[:9]]
-    assert steps == sorted(steps) and len(set(steps)) == 9
+    pal = charts.palette("print")
+    for n in (2, 5, 9):
+        steps = [lightness(c) for c in charts.type_range(list(pal.types)[:n], pal)]
+        gaps = [b - a for a, b in zip(steps, steps[1:], strict=False)]
+        assert steps == sorted(steps) and len(set(steps)) == n and min(gaps) >= 20
+    screen = charts.palette("screen")
+    assert charts.type_range(["AID", "PROTEST"], screen) == [screen.types["AID"], screen.types["PROTEST"]]
 
 
 def test_brush_range_reads_ms_and_iso() -> None:

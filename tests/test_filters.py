@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kzdash.filters import ACTOR, COUNTRY, EVENT_TYPE, ISSUE, LANGUAGE, MAX_VALUES, PLACE, Filters
@@ -56,7 +56,8 @@ def test_lists_are_capped() -> None:
     (Filters(), {}),
     (Filters(languages=("ar", "sq"), outlets=("Asharq",), start=date(2022, 1, 5)),
      {"lang": "ar,sq", "outlet": ["Asharq"], "from": "2022-01-05"}),
-    (Filters(background=False, slide=4, holder="RUS"), {"bg": "0", "view": "4", "holder": "RUS"}),
+    (Filters(background=False, slide=4, holder="RUS", present=True),
+     {"bg": "0", "view": "4", "holder": "RUS", "present": "1"}),
 ])
 def test_to_query_params_is_short(filters: Filters, expected: dict) -> None:
     assert filters.to_query_params() == expected
@@ -96,9 +97,10 @@ def filters(draw) -> Filters:
         holder=draw(st.from_regex(ACTOR, fullmatch=True)), rows=draw(st.sampled_from(["outlet", "language"])),
         group=draw(st.sampled_from(["type", "outlet"])), article=draw(st.just("") | st.from_regex(
             r"[0-9a-f]{20}", fullmatch=True)), pick=draw(st.just("") | st.from_regex(PLACE, fullmatch=True)),
-        slide=draw(st.integers(0, 999)))
+        slide=draw(st.integers(0, 999)), present=draw(st.booleans()))
 
 
+@settings(deadline=None)
 @given(filters())
 def test_round_trip(f: Filters) -> None:
     assert Filters.from_query_params(f.to_query_params()) == f
@@ -107,9 +109,12 @@ def test_round_trip(f: Filters) -> None:
 _junk_value = st.text(max_size=30) | st.lists(st.text(max_size=30), max_size=4) | st.integers() | st.none()
 
 
-@given(st.dictionaries(st.sampled_from(["from", "to", "outlet", "lang", "actor", "issue", "type", "country",
-                                        "place", "q", "bg", "holder", "rows", "group", "article", "pick", "view",
-                                        "other"]), _junk_value))
+_KEYS = ["from", "to", "outlet", "lang", "actor", "issue", "type", "country", "place", "q", "bg", "holder", "rows",
+         "group", "article", "pick", "view", "present", "other"]
+
+
+@settings(deadline=None)
+@given(st.dictionaries(st.sampled_from(_KEYS), _junk_value))
 def test_junk_never_raises_and_what_is_kept_round_trips(params: dict) -> None:
     f = Filters.from_query_params(params)
     assert Filters.from_query_params(f.to_query_params()) == f
