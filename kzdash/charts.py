@@ -18,6 +18,7 @@ import altair as alt
 import pandas as pd
 import pydeck as pdk
 
+from kzdash.queries import Timeline
 from kzdash.vocab import UNTYPED
 
 BRUSH = "brush"  # timeline interval selection: narrows the date filter
@@ -89,22 +90,24 @@ def _bucket_end(bucket: pd.Series, freq: str) -> pd.Series:
     return bucket + pd.offsets.MonthBegin(1)
 
 
-def timeline_chart(bins: pd.DataFrame, pubs: pd.DataFrame, keys: pd.DataFrame, freq: str, group: str = "type",
-                   pal: Palette = PALETTES["screen"], domain: tuple[pd.Timestamp, pd.Timestamp] | None = None,
+def timeline_chart(t: Timeline, keys: pd.DataFrame, group: str = "type", pal: Palette = PALETTES["screen"],
                    brush: bool = True, width: int | str = "container") -> alt.VConcatChart:
     """Happenings by event date (stacked by type or outlet, background faded) over a separate lane of
     reports by publication date, with key dates drawn as rules; dragging on the top chart is the brush."""
-    bins = bins.copy()
+    bins, pubs, freq, domain = t.bins.copy(), t.pubs.copy(), t.freq, (t.start, t.end)
     bins["bucket"] = pd.to_datetime(bins["bucket"])
     bins["end"] = _bucket_end(bins["bucket"], freq)
     bins["kind"] = bins["background"].map({True: "background mention", False: "reported as news"})
-    pubs = pubs.copy()
     pubs["bucket"] = pd.to_datetime(pubs["bucket"])
     pubs["end"] = _bucket_end(pubs["bucket"], freq)
-    if domain is None:
+    if domain[0] is None or domain[1] is None:
         lo = min([s.min() for s in (bins["bucket"], pubs["bucket"]) if len(s)], default=pd.Timestamp("2022-01-01"))
         hi = max([s.max() for s in (bins["end"], pubs["end"]) if len(s)], default=pd.Timestamp("2023-01-01"))
         domain = (lo, hi)
+    else:  # whole buckets: a range inside one month still shows that month's bar
+        domain = (min(pd.Timestamp(domain[0]), bins["bucket"].min() if len(bins) else pd.Timestamp(domain[0])),
+                  max(pd.Timestamp(domain[1]) + pd.Timedelta(days=1), bins["end"].max() if len(bins) else
+                      pd.Timestamp(domain[1])))
     scale = alt.Scale(domain=[_iso(domain[0]), _iso(domain[1])])
     if group == "type":
         present = [t for t in pal.types if t in set(bins["group"])]
@@ -113,7 +116,7 @@ def timeline_chart(bins: pd.DataFrame, pubs: pd.DataFrame, keys: pd.DataFrame, f
     else:
         colour = alt.Color("group:N", title="outlet",
                            scale=alt.Scale(scheme="tableau10" if pal.name == "screen" else "greys"))
-    bars = alt.Chart(bins).mark_bar(stroke=pal.ink, strokeWidth=0.3).encode(
+    bars = alt.Chart(bins).mark_bar(stroke=pal.ink, strokeWidth=0.3, clip=True).encode(
         x=alt.X("bucket:T", title="event date (when it happened)", scale=scale),
         x2="end:T",
         y=alt.Y("sum(happenings):Q", title="happenings"),
@@ -129,24 +132,25 @@ def timeline_chart(bins: pd.DataFrame, pubs: pd.DataFrame, keys: pd.DataFrame, f
     layers: list[alt.Chart] = [bars]
     if len(keys):
         keys = keys.assign(date=pd.to_datetime(keys["date"]).dt.strftime("%Y-%m-%d"))
-        rule = alt.Chart(keys).mark_rule(color=pal.ink, strokeDash=[4, 3]).encode(
+        rule = alt.Chart(keys).mark_rule(color=pal.ink, strokeDash=[4, 3], clip=True).encode(
             x=alt.X("date:T", scale=scale), tooltip=["label:N", "date:T"])
         # Labels are staggered in rows so that dates a few days apart stay readable.
         keys["row"] = [2 + (i % 6) * (pal.font_size + 3) for i in range(len(keys))]
-        text = alt.Chart(keys).mark_text(align="left", baseline="top", dx=3, color=pal.ink,
+        text = alt.Chart(keys).mark_text(align="left", baseline="top", dx=3, color=pal.ink, clip=True,
                                          fontSize=pal.font_size - 2).encode(
             x=alt.X("date:T", scale=scale), y=alt.Y("row:Q", scale=None), text="label:N")
         layers += [rule, text]
     top = alt.layer(*layers).properties(width=width, height=280,
                                         title="Happenings by event date (each counted once)")
-    lane = alt.Chart(pubs).mark_bar(color=pal.muted).encode(
+    lane = alt.Chart(pubs).mark_bar(color=pal.muted, clip=True).encode(
         x=alt.X("bucket:T", title="publication date (when it was reported)", scale=scale),
         x2="end:T",
         y=alt.Y("sum(reports):Q", title="reports"),
         tooltip=[alt.Tooltip("bucket:T", title="from"), alt.Tooltip("sum(reports):Q", title="reports")],
     ).properties(width=width, height=80, title="Reports by publication date")
     return alt.vconcat(top, lane).configure_axis(labelFontSize=pal.font_size, titleFontSize=pal.font_size) \
-        .configure_legend(labelFontSize=pal.font_size, titleFontSize=pal.font_size) \
+        .configure_legend(labelFontSize=pal.font_size, titleFontSize=pal.font_size, orient="top", columns=6,
+                          symbolSize=pal.font_size * 14, symbolStrokeWidth=0.5) \
         .configure_title(fontSize=pal.font_size + 2, anchor="start")
 
 
@@ -210,6 +214,19 @@ def cell_choice(selection: object) -> tuple[str, str] | None:
         return None
 
 
+def picked_place(selection: object) -> str | None:
+    """The place id of the clicked map point (an event point or a place ring), from Streamlit's selection."""
+    try:
+        objects = selection["objects"]  # type: ignore[index]
+    except (KeyError, TypeError):
+        return None
+    for layer in (EVENTS_LAYER, PLACES_LAYER):
+        for obj in (objects or {}).get(layer) or []:
+            if isinstance(obj, dict) and obj.get("place_id"):
+                return str(obj["place_id"])
+    return None
+
+
 @lru_cache(maxsize=1)
 def countries_geojson() -> dict:
     """Natural Earth 1:10m admin-0 countries, simplified for a region-scale map (read once per process)."""
@@ -259,11 +276,11 @@ def map_deck(events: pd.DataFrame, places: pd.DataFrame, countries: dict | None 
                                 get_fill_color=list(pal.land), get_line_color=list(pal.border),
                                 line_width_min_pixels=0.6, pickable=False))
     layers.append(pdk.Layer("ScatterplotLayer", id=PLACES_LAYER, data=_records(pl[keep_pl]),
-                            get_position=["lon", "lat"], get_radius="radius", radius_units="pixels",
+                            get_position=["lon", "lat"], get_radius="radius", radius_units=pdk.types.String("pixels"),
                             filled=False, stroked=True, get_line_color=list(pal.mention), line_width_min_pixels=1.5,
                             pickable=True, auto_highlight=True))
     layers.append(pdk.Layer("ScatterplotLayer", id=EVENTS_LAYER, data=_records(ev[keep_ev]),
-                            get_position=["lon", "lat"], get_radius="radius", radius_units="pixels",
+                            get_position=["lon", "lat"], get_radius="radius", radius_units=pdk.types.String("pixels"),
                             get_fill_color="color", stroked=True, get_line_color=[255, 255, 255, 255],
                             line_width_min_pixels=1, pickable=True, auto_highlight=True))
     tooltip = {"text": "{tip_date}\n{tip_type}\n{tip_summary}\n{tip_outlet}"}

@@ -52,7 +52,7 @@ class Filters:
     group: str = "type"  # Timeline: colour by event type or outlet
     article: str = ""  # Articles: the article open in the reader
     pick: str = ""  # Map: the selected place
-    slide: int = 0  # Briefing: the saved view on screen
+    slide: int = 0  # Briefing: the saved view on screen, from 1 (0: none yet, the first opens with its filters)
     present: bool = False  # Briefing: presenter view (large type, sidebar folded away)
 
     @classmethod

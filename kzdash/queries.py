@@ -8,6 +8,7 @@ issue and polarity, and every row keeps the article it came from.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
@@ -144,17 +145,32 @@ def bucket_freq(start: pd.Timestamp | None, end: pd.Timestamp | None) -> str:
     return "D" if days <= 120 else "W-MON" if days <= 730 else "MS"
 
 
-def timeline(ds: Dataset, f: Filters, group: str = "type") -> tuple[pd.DataFrame, pd.DataFrame, str]:
+@dataclass(frozen=True)
+class Timeline:
+    bins: pd.DataFrame  # bucket, group, background, happenings, outlets (by event date)
+    pubs: pd.DataFrame  # bucket, reports (by publication date)
+    freq: str  # D | W-MON | MS
+    start: pd.Timestamp | None  # the date range shown
+    end: pd.Timestamp | None
+    earlier: int  # happenings before `start` left out of the default view (old background mentions)
+
+
+def timeline(ds: Dataset, f: Filters, group: str = "type") -> Timeline:
     """Happenings per time bucket (by event date) and reports per bucket (by publication date).
 
-    Returns (happening bins: bucket, group, background, happenings, outlets; publication bins:
-    bucket, reports; the bucket frequency). Grouped by outlet, a happening counts once per outlet.
+    Grouped by outlet, a happening counts once per outlet that reported it. Without a date filter
+    the view starts at the earliest happening reported as news (or the earliest report), so that a
+    2008 background mention does not squeeze 2022 into a sliver; how many were left out is returned.
     """
     h = happenings(ds, f) if group == "type" else _happenings_per_outlet(ds, f)
-    ev_pub = filtered(ds, "events", f)["published"]
+    published = filtered(ds, "events", f)["published"].dropna()
     dated = h.dropna(subset=["date"])
-    lo = min([d for d in (dated["date"].min(), ev_pub.min()) if pd.notna(d)], default=None)
-    hi = max([d for d in (dated["date"].max(), ev_pub.max()) if pd.notna(d)], default=None)
+    news = dated.loc[~dated["background"].astype(bool), "date"]
+    lo = pd.Timestamp(f.start) if f.start else (_min(news.min(), published.min()) or _min(dated["date"].min()))
+    hi = pd.Timestamp(f.end) if f.end else _max(dated["date"].max(), published.max())
+    earlier = int((dated["date"] < lo).sum()) if lo is not None and not f.start else 0
+    if lo is not None and not f.start:
+        dated, published = dated[dated["date"] >= lo], published[published >= lo]
     freq = bucket_freq(lo, hi)
     key = "event_type" if group == "type" else "outlet"
     bins = pd.DataFrame(columns=["bucket", "group", "background", "happenings", "outlets"])
@@ -162,10 +178,19 @@ def timeline(ds: Dataset, f: Filters, group: str = "type") -> tuple[pd.DataFrame
         b = dated.assign(bucket=_bucket(dated["date"], freq), group=dated[key].astype(str))
         bins = (b.groupby(["bucket", "group", "background"]).agg(happenings=("happening_id", "size"),
                                                                  outlets=("outlets", "sum")).reset_index())
-    pub = ev_pub.dropna()
-    pubs = (pd.DataFrame({"bucket": _bucket(pub, freq)}).groupby("bucket").size().rename("reports").reset_index()
-            if len(pub) else pd.DataFrame(columns=["bucket", "reports"]))
-    return bins, pubs, freq
+    pubs = (pd.DataFrame({"bucket": _bucket(published, freq)}).groupby("bucket").size().rename("reports")
+            .reset_index() if len(published) else pd.DataFrame(columns=["bucket", "reports"]))
+    return Timeline(bins, pubs, freq, lo, hi, earlier)
+
+
+def _min(*values: object) -> pd.Timestamp | None:
+    found = [pd.Timestamp(v) for v in values if v is not None and pd.notna(v)]
+    return min(found) if found else None
+
+
+def _max(*values: object) -> pd.Timestamp | None:
+    found = [pd.Timestamp(v) for v in values if v is not None and pd.notna(v)]
+    return max(found) if found else None
 
 
 def _happenings_per_outlet(ds: Dataset, f: Filters) -> pd.DataFrame:
@@ -182,7 +207,7 @@ def _bucket(s: pd.Series, freq: str) -> pd.Series:
     if freq == "D":
         return s.dt.floor("D")
     if freq.startswith("W"):
-        return (s - pd.to_timedelta(s.dt.weekday, unit="D")).dt.floor("D")
+        return (s - pd.to_timedelta(s.dt.day_of_week, unit="D")).dt.floor("D")
     return s.dt.to_period("M").dt.to_timestamp()
 
 

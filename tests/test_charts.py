@@ -26,8 +26,8 @@ def _find(spec: object, pred) -> list[dict]:
 
 
 def _timeline(sample: Dataset, group: str = "type", pal: str = "screen") -> dict:
-    bins, pubs, freq = queries.timeline(sample, Filters(), group)
-    return charts.timeline_chart(bins, pubs, queries.key_dates(), freq, group, charts.palette(pal)).to_dict()
+    return charts.timeline_chart(queries.timeline(sample, Filters(), group), queries.key_dates(), group,
+                                 charts.palette(pal)).to_dict()
 
 
 def test_timeline_has_a_brush_and_separate_event_and_publication_dates(sample: Dataset) -> None:
@@ -98,6 +98,7 @@ def test_map_deck_is_offline_and_carries_tooltips(sample: Dataset) -> None:
         assert host not in text.lower()
     spec = json.loads(text)
     assert spec["mapStyle"] == "__MAP_STYLE__"  # Streamlit drops it and adds no basemap of its own
+    assert all(layer.get("radiusUnits") == "pixels" for layer in spec["layers"] if "getRadius" in layer)
     layers = {layer["id"]: layer for layer in spec["layers"]}
     assert set(layers) == {charts.COUNTRIES_LAYER, charts.PLACES_LAYER, charts.EVENTS_LAYER}
     assert len(layers[charts.COUNTRIES_LAYER]["data"]["features"]) > 200

@@ -132,15 +132,20 @@ def test_happenings_count_each_once_with_its_outlets(sample: Dataset, raw) -> No
 
 
 def test_timeline_bins_add_up(sample: Dataset, raw) -> None:
-    bins, pubs, freq = q.timeline(sample, Filters(), "type")
+    t = q.timeline(sample, Filters(), "type")
     dated = q.happenings(sample, Filters()).dropna(subset=["date"])
-    assert bins["happenings"].sum() == len(dated)
-    assert pubs["reports"].sum() == raw["events"]["published"].notna().sum()
-    assert freq in ("D", "W-MON", "MS")
-    by_outlet, _, _ = q.timeline(sample, Filters(), "outlet")
-    assert set(by_outlet["group"]) == set(raw["events"]["outlet"])
-    narrow, _, freq2 = q.timeline(sample, Filters(start=date(2022, 1, 1), end=date(2022, 1, 31)), "type")
-    assert freq2 == "D" and narrow["bucket"].min() >= pd.Timestamp("2022-01-01")
+    assert t.bins["happenings"].sum() + t.earlier == len(dated)
+    news = dated.loc[~dated["background"], "date"]
+    assert t.start == min(news.min(), pd.to_datetime(raw["events"]["published"]).min())
+    assert t.earlier == (dated["date"] < t.start).sum() > 0  # the sample's 2008-2014 background mentions
+    assert t.pubs["reports"].sum() == raw["events"]["published"].notna().sum()
+    assert t.freq in ("D", "W-MON", "MS")
+    everything = q.timeline(sample, Filters(start=date(1990, 1, 1)), "type")
+    assert everything.earlier == 0 and everything.bins["happenings"].sum() == len(dated)
+    by_outlet = q.timeline(sample, Filters(), "outlet")
+    assert set(by_outlet.bins["group"]) <= set(raw["events"]["outlet"])
+    narrow = q.timeline(sample, Filters(start=date(2022, 1, 1), end=date(2022, 1, 31)), "type")
+    assert narrow.freq == "D" and narrow.bins["bucket"].min() >= pd.Timestamp("2022-01-01")
 
 
 def test_bucket_freq_grows_with_the_range() -> None:
@@ -216,7 +221,7 @@ def test_empty_result_is_empty_not_an_error(sample: Dataset) -> None:
     assert q.headline(sample, f)["events"] == 0
     for result in (q.latest_events(sample, f), q.top_places(sample, f), q.stance_matrix(sample, f, "KAZ"),
                    q.disagreements(sample, f, "KAZ"), q.happenings(sample, f), q.map_events(sample, f),
-                   q.map_places(sample, f), q.articles_list(sample, f), q.timeline(sample, f)[0]):
+                   q.map_places(sample, f), q.articles_list(sample, f), q.timeline(sample, f).bins):
         assert len(result) == 0
 
 
