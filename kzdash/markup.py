@@ -54,9 +54,15 @@ def _lang_attrs(language: object) -> str:
     return f'dir="{direction(lang)}"' + (f' lang="{lang}"' if lang else "")
 
 
-def quote(text: object, language: object, english: object = None, meta: object = None) -> str:
-    """An evidence sentence in its own language and direction, with the English line beside it."""
-    q = f'<blockquote class="kz-quote" {_lang_attrs(language)}>{esc(text)}</blockquote>'
+def quote(text: object, language: object, english: object = None, meta: object = None,
+          mark: tuple[int, int] | None = None) -> str:
+    """An evidence sentence in its own language and direction, with the English line beside it;
+    `mark` (offsets into the sentence) highlights the words the row stands on."""
+    body = esc(text)
+    if mark and isinstance(text, str) and 0 <= mark[0] < mark[1] <= len(text):
+        s, e = mark
+        body = f'{esc(text[:s])}<mark class="kz-place">{esc(text[s:e])}</mark>{esc(text[e:])}'
+    q = f'<blockquote class="kz-quote" {_lang_attrs(language)}>{body}</blockquote>'
     m = f'<div class="kz-meta">{esc(meta)}</div>' if meta else ""
     if english is None:
         return f"<div>{q}{m}</div>"
@@ -65,15 +71,16 @@ def quote(text: object, language: object, english: object = None, meta: object =
 
 def event_card(row: dict) -> str:
     """An event as a briefer reads it: when, what, where, who reported it, and the sentence behind it."""
-    when = _day(row.get("date")) or "date unknown"
+    when = day(row.get("date")) or "date unknown"
     bg = " · background mention" if bool(row.get("background")) else ""
     head = (f'<div><b>{esc(when)}</b> · {esc(row.get("event_type"))} · {esc(row.get("summary"))}</div>'
             f'<div class="kz-meta">{esc(row.get("outlet"))} · {esc(row.get("language"))} · published '
-            f'{esc(_day(row.get("published")) or "unknown")}{bg}</div>')
+            f'{esc(day(row.get("published")) or "unknown")}{bg}</div>')
     return f'<div class="kz-card">{head}{quote(row.get("evidence"), row.get("language"))}</div>'
 
 
-def _day(value: object) -> str:
+def day(value: object) -> str:
+    """A date as YYYY-MM-DD, or "" when there is none (NaT, None, NaN)."""
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return ""
     return pd.Timestamp(value).strftime("%Y-%m-%d")
@@ -109,7 +116,7 @@ def handout(title: str, note: str, filters: list[tuple[str, str]], chart_png_bas
     """A one-page HTML handout of a briefing view: title, note, filters, the chart, and its evidence."""
     rows = []
     for r in evidence.head(12).to_dict("records"):
-        rows.append(f'<tr><td>{esc(_day(r.get("date")))}</td><td>{esc(r.get("outlet"))}</td>'
+        rows.append(f'<tr><td>{esc(day(r.get("date")))}</td><td>{esc(r.get("outlet"))}</td>'
                     f'<td>{esc(r.get("summary") or r.get("english"))}</td>'
                     f'<td {_lang_attrs(r.get("language"))}>{esc(r.get("evidence"))}</td></tr>')
     flt = "; ".join(f"{esc(k)}: {esc(v)}" for k, v in filters) or "none"

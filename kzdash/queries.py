@@ -256,15 +256,18 @@ def place_evidence(ds: Dataset, f: Filters, place_id: str, n: int = 50) -> tuple
     mentions = _plain(pl[["name", "surface", "outlet", "language", "published", "article_id", "start", "end"]])
     texts = ds.articles["text"].to_numpy()
     spans: dict[int, list[tuple[int, int]]] = {}
-    sentences = []
+    sentences, offsets = [], []
     for art, start in zip(pl["art"].to_numpy(), pl["start"].to_numpy(), strict=True):
         if art < 0 or pd.isna(start):
             sentences.append("")
+            offsets.append(pd.NA)
             continue
         text = str(texts[art])
         s, e = sentence_of(int(start), spans.setdefault(int(art), sentence_spans(text)))
         sentences.append(text[s:e])
+        offsets.append(s)
     mentions["sentence"] = sentences
+    mentions["sentence_start"] = pd.array(offsets, dtype="Int64")  # the mention is at start - sentence_start
     return _plain(ev[EVIDENCE_COLUMNS]), mentions
 
 

@@ -53,6 +53,7 @@ def navigation() -> StreamlitPage:
 def frame() -> tuple[Dataset, Filters]:
     """Page config, data, sidebar; returns what every page needs."""
     f = filters()
+    _canonical_url(f)
     st.set_page_config(page_title="kzdash", page_icon=_favicon(), layout="wide",
                        initial_sidebar_state="collapsed" if f.present else "expanded")
     st.html(STYLE)
@@ -81,7 +82,7 @@ def page() -> tuple[Dataset, Filters]:
     """Called first by every page: the frame app.py drew, or the frame drawn here when app.py did not run."""
     if not st.session_state.pop(_FRAME_DRAWN, False):
         return frame()
-    return dataset(), filters()
+    return dataset(), filters()  # app.py drew the frame (and tidied the URL) in this run
 
 
 @st.cache_resource(show_spinner=False)
@@ -106,6 +107,14 @@ def dataset() -> Dataset:
 def filters() -> Filters:
     """The filter state in the address bar (the one place it lives)."""
     return Filters.from_query_params({k: st.query_params.get_all(k) for k in st.query_params})
+
+
+def _canonical_url(f: Filters) -> None:
+    """Rewrite the address bar to what the filters kept (junk dropped, one spelling), so it stays a true share link."""
+    want = {k: [v] if isinstance(v, str) else list(v) for k, v in f.to_query_params().items()}
+    have = {k: st.query_params.get_all(k) for k in st.query_params}
+    if want != have:
+        st.query_params.from_dict(f.to_query_params())
 
 
 def update(**changes: object) -> Filters:
@@ -213,6 +222,18 @@ def bound_select(field: str, label: str, choices: list[str], f: Filters, fmt=str
     widget = where.radio if radio else where.selectbox
     value = widget(label, choices, key=key, format_func=fmt, on_change=changed, **kwargs)
     return value or ""
+
+
+COUNTRIES_FILE = ROOT / "static" / "countries.geojson"  # served by Streamlit (server.enableStaticServing)
+COUNTRIES_URL = "app/static/countries.geojson"
+
+
+@st.cache_resource(show_spinner="Preparing country outlines (first map only)…")
+def countries() -> dict:
+    """Natural Earth outlines, simplified once and written where the app's own server serves them."""
+    from kzdash.charts import write_countries
+
+    return write_countries(COUNTRIES_FILE)
 
 
 def html(markup: str) -> None:

@@ -15,8 +15,8 @@ listing = queries.articles_list(ds, f)
 if listing.empty and not f.article:
     st.info("No articles under these filters.")
     st.stop()
-titles = {r["article_id"]: f"{r['published'].strftime('%Y-%m-%d') if hasattr(r['published'], 'strftime') else '—'}"
-          f" · {r['outlet']} · {r['title'] if isinstance(r['title'], str) else r['source']}"
+titles = {r["article_id"]: f"{markup.day(r['published']) or 'undated'} · {r['outlet']} · "
+                          f"{r['title'] if isinstance(r['title'], str) else r['source']}"
           for r in listing.to_dict("records")}
 with st.expander(f"{len(listing)} articles under these filters", expanded=False):
     st.dataframe(listing[["published", "outlet", "language", "title", "events", "stances", "places"]],

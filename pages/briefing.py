@@ -71,9 +71,10 @@ elif view.page == "stances":
     evidence = queries.stance_evidence(ds, f, f.holder, rows=f.rows)
 elif view.page == "map":
     ev, pl = queries.map_events(ds, f), queries.map_places(ds, f)
-    st.pydeck_chart(charts.map_deck(ev, pl, charts.countries_geojson(), pal), height=520)
+    ui.countries()  # the outlines file must exist before the browser asks for it
+    st.pydeck_chart(charts.map_deck(ev, pl, ui.COUNTRIES_URL, pal), height=520)
     ui.html(markup.legend(charts.type_legend(pal, list(ev["event_type"]))))
-    export_chart = charts.static_map(ev, pl, charts.countries_geojson(), pal)
+    export_chart = charts.static_map(ev, pl, ui.countries(), pal)
     evidence = queries.place_evidence(ds, f, f.pick)[0] if f.pick else queries.latest_events(ds, f, 12)
     if evidence.empty:
         evidence = queries.latest_events(ds, f, 12)

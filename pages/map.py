@@ -4,6 +4,7 @@ and the sentences that mention it."""
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from kzdash import charts, markup, queries, ui
@@ -22,7 +23,8 @@ center = (47.0, 52.0, 2.6)
 if f.pick and f.pick in set(places["place_id"]):
     row = places.set_index("place_id").loc[f.pick]
     center = (float(row["lat"]), float(row["lon"]), 4.0)
-deck = charts.map_deck(events, places, charts.countries_geojson(), pal, center=center, basemap=basemap)
+ui.countries()  # makes sure the outlines file exists before the browser asks for it
+deck = charts.map_deck(events, places, ui.COUNTRIES_URL, pal, center=center, basemap=basemap)
 selection = st.pydeck_chart(deck, on_select="rerun", selection_mode="single-object", height=560,
                             alt="Map of events and place mentions")
 ui.html(markup.legend(charts.type_legend(pal, list(events["event_type"]))
@@ -47,4 +49,6 @@ if choice:
         ui.html(markup.event_card(row))
     for row in mentions.to_dict("records"):
         meta = f"mention “{row['surface']}” · {row['outlet']} · {row['language']} · article {row['article_id']}"
-        ui.html(markup.quote(row["sentence"], row["language"], meta=meta))
+        at = None if pd.isna(row["sentence_start"]) else (row["start"] - row["sentence_start"],
+                                                           row["end"] - row["sentence_start"])
+        ui.html(markup.quote(row["sentence"], row["language"], meta=meta, mark=at))

@@ -47,6 +47,6 @@ else:
 st.subheader("Quotes" + (f": {labels[cell]}" if cell else ""))
 quotes = queries.stance_evidence(ds, f, holder, cell[1] if cell else None, cell[0] if cell else None, rows)
 for row in quotes.to_dict("records"):
-    when = row["date"].strftime("%Y-%m-%d") if hasattr(row["date"], "strftime") else "undated"
+    when = markup.day(row["date"]) or "undated"
     meta = f"{row['polarity']} · {row['outlet']} · {row['language']} · {when} · article {row['article_id']}"
     ui.html(markup.quote(row["evidence"], row["language"], english=row["english"], meta=meta))

@@ -100,7 +100,9 @@ def test_map_deck_is_offline_and_carries_tooltips(sample: Dataset) -> None:
     assert spec["mapStyle"] == "__MAP_STYLE__"  # Streamlit drops it and adds no basemap of its own
     assert all(layer.get("radiusUnits") == "pixels" for layer in spec["layers"] if "getRadius" in layer)
     layers = {layer["id"]: layer for layer in spec["layers"]}
-    assert set(layers) == {charts.COUNTRIES_LAYER, charts.PLACES_LAYER, charts.EVENTS_LAYER}
+    assert set(layers) == {charts.COUNTRIES_LAYER, charts.PLACES_LAYER, charts.EVENTS_LAYER, charts.LABELS_LAYER}
+    labels = {p["name"] for p in layers[charts.LABELS_LAYER]["data"]}
+    assert {"Zhanaozen", "Almaty", "Astana"} <= labels and not labels & set(pl.loc[pl["kind"] == "country", "name"])
     assert len(layers[charts.COUNTRIES_LAYER]["data"]["features"]) > 200
     events = layers[charts.EVENTS_LAYER]["data"]
     assert sum(p["count"] for p in events) == ev["count"].sum()
@@ -114,3 +116,14 @@ def test_map_deck_is_offline_and_carries_tooltips(sample: Dataset) -> None:
         assert "{" + field + "}" in deck._tooltip["text"]
         assert all(field in p for p in events)
     assert "carto" in charts.map_deck(ev, pl, None, basemap=True).to_json()
+    by_url = json.loads(charts.map_deck(ev, pl, "app/static/countries.geojson").to_json())
+    assert by_url["layers"][0]["data"] == "app/static/countries.geojson"
+
+
+def test_countries_file_is_written_once_and_read_back(tmp_path) -> None:
+    path = tmp_path / "static" / "countries.geojson"
+    data = charts.write_countries(path)
+    assert path.is_file() and json.loads(path.read_text(encoding="utf-8")) == data
+    assert len(path.read_text(encoding="utf-8")) < 1_500_000 and "\n" not in path.read_text(encoding="utf-8")
+    path.write_text('{"type": "FeatureCollection", "features": []}', encoding="utf-8")
+    assert charts.write_countries(path)["features"] == []  # an existing file is what is served
