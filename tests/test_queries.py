@@ -196,9 +196,8 @@ SEVEN = ["Almaty", "Zhanaozen", "Aktau", "Astana", "Upper Lars", "Donetsk", "Luh
 
 def test_map_places_lead_to_their_evidence(sample: Dataset) -> None:
     mp = q.map_places(sample, Filters())
-    found = [name for name in SEVEN if name in set(mp["name"])]
-    assert len(found) >= 6  # Upper Lars depends on the gazetteer's Arabic spelling (see report)
-    for name in found:
+    assert set(SEVEN) <= set(mp["name"])
+    for name in SEVEN:
         pid = mp.loc[mp["name"] == name, "place_id"].iloc[0]
         events, mentions = q.place_evidence(sample, Filters(), pid)
         assert len(mentions) > 0
