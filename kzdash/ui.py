@@ -200,8 +200,8 @@ def sidebar(ds: Dataset, f: Filters) -> None:
 # --- page widgets bound to the URL -------------------------------------------------------------
 
 def bound_select(field: str, label: str, choices: list[str], f: Filters, fmt=str, *, radio: bool = False,
-                 optional: bool = False, where=st, **kwargs) -> str:
-    """A selectbox (or radio) whose value lives in the URL as `field` of the filters.
+                 pills: bool = False, optional: bool = False, where=st, **kwargs) -> str:
+    """A selectbox (or radio, or pills) whose value lives in the URL as `field` of the filters.
 
     `optional`: nothing chosen is a valid state (shown with a placeholder), stored as "".
     """
@@ -219,8 +219,12 @@ def bound_select(field: str, label: str, choices: list[str], f: Filters, fmt=str
     def changed() -> None:
         update(**{field: st.session_state[key] or ""})
 
-    widget = where.radio if radio else where.selectbox
-    value = widget(label, choices, key=key, format_func=fmt, on_change=changed, **kwargs)
+    if pills:
+        value = where.pills(label, choices, key=key, format_func=fmt, on_change=changed, selection_mode="single",
+                            **kwargs)
+    else:
+        widget = where.radio if radio else where.selectbox
+        value = widget(label, choices, key=key, format_func=fmt, on_change=changed, **kwargs)
     return value or ""
 
 

@@ -39,8 +39,9 @@ ev_counts = events.groupby("place_id")["count"].sum()
 listing = places.assign(events=places["place_id"].map(ev_counts).fillna(0).astype(int))
 st.dataframe(listing[["name", "kind", "country", "mentions", "articles", "events"]], hide_index=True,
              width="stretch", height=240)
-choice = ui.bound_select("pick", "Evidence for", list(places["place_id"]), f, fmt=lambda p: names.get(p, p),
-                         optional=True, placeholder="choose a place, or select one on the map")
+local = listing[listing["kind"] != "country"]  # countries are in the table; their evidence is everywhere
+choice = ui.bound_select("pick", "Evidence for (or select a point on the map)", list(local["place_id"]), f,
+                         fmt=lambda p: names.get(p, p), pills=True, optional=True)
 if choice:
     ev, mentions = queries.place_evidence(ds, f, choice)
     st.subheader(f"Evidence: {names.get(choice, choice)}")

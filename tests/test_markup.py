@@ -45,3 +45,4 @@ def test_mark_highlights_exactly_the_mention() -> None:
 
 def test_line_breaks_cannot_end_the_html_block() -> None:
     assert "\n" not in markup.esc("a\n\n# heading\r\nb") and markup.esc(None) == "" and markup.esc(float("nan")) == ""
+

@@ -110,13 +110,28 @@ def test_map_selection_lists_evidence(build_dir: Path) -> None:
     pid = places.loc[places["name"] == "Zhanaozen", "place_id"].iloc[0]
     at = open_page("map", {"pick": pid})
     assert not at.exception
-    assert any(s.value == pid for s in at.selectbox)
+    assert at.pills(key="view_pick").value == pid
     quotes = [h.proto.body for h in at.html if "kz-quote" in h.proto.body]
     assert quotes and any("زاناوزين" in q for q in quotes)
     other = places.loc[places["name"] == "Aktau", "place_id"].iloc[0]
-    at.selectbox(key="view_pick").set_value(other).run()
+    at.pills(key="view_pick").set_value(other).run()
     assert at.query_params.get("pick") == other
     assert any("أكتاو" in h.proto.body for h in at.html if "kz-quote" in h.proto.body)
+
+
+def test_the_seven_places_lead_to_their_evidence(build_dir: Path) -> None:
+    places = pd.read_parquet(build_dir / "places.parquet")
+    at = open_page("map")
+    shown = at.pills(key="view_pick").options  # the labels on the chips
+    ids = dict(zip(places["name"], places["place_id"], strict=False))
+    for name in ["Almaty", "Zhanaozen", "Aktau", "Astana", "Upper Lars", "Donetsk", "Luhansk"]:
+        assert name in shown, name
+        at.pills(key="view_pick").set_value(ids[name]).run()
+        assert not at.exception and at.query_params.get("pick") == ids[name]
+        assert any(m.value == f"Evidence: {name}" for m in at.subheader), name
+        marked = [h.proto.body for h in at.html if "kz-quote" in h.proto.body and "<mark" in h.proto.body]
+        surfaces = places.loc[places["place_id"] == ids[name], "surface"]
+        assert any(f">{s}</mark>" in q for q in marked for s in surfaces), name
 
 
 def test_briefing_steps_through_saved_views() -> None:
