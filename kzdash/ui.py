@@ -1,0 +1,256 @@
+"""Streamlit helpers shared by app.py and the pages: the frame (page config, our navigation, the
+global filters in the sidebar), the URL as the one place filter state lives, and safe HTML output.
+
+Why a "frame" that a page can draw itself: app.py lists the pages with `st.navigation` and draws
+the frame before running the page. But a server whose folder has a `pages/` directory starts in
+Streamlit's old multipage mode, and the first visitor who opens a page's own URL gets that page
+file run alone, without app.py. `page()` notices that app.py did not run and draws the same frame
+itself, so every URL shows the same sidebar and filters (`client.showSidebarNavigation = false`
+hides Streamlit's automatic page list in both modes; our own links replace it).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from functools import lru_cache, partial
+from pathlib import Path
+
+import streamlit as st
+from streamlit.navigation.page import StreamlitPage
+
+from kzdash.appdata import SAMPLE_INPUT, build_dir_from_env, ensure_build, load_tables
+from kzdash.dataset import Dataset
+from kzdash.filters import Filters
+from kzdash.markup import PRESENTER_STYLE, STYLE, esc
+from kzdash.queries import options, place_names
+from kzdash.vocab import country_name, language_name, vocab
+
+ROOT = Path(__file__).resolve().parent.parent
+# (file stem = URL path, title, icon)
+PAGES = [
+    ("overview", "Overview", ":material/dashboard:"),
+    ("map", "Map", ":material/map:"),
+    ("timeline", "Timeline", ":material/timeline:"),
+    ("stances", "Stances", ":material/balance:"),
+    ("articles", "Articles", ":material/article:"),
+    ("data", "Data", ":material/database:"),
+    ("briefing", "Briefing", ":material/co_present:"),
+]
+_FRAME_DRAWN = "_kzdash_frame_drawn"  # set by app.py right before it runs the page
+
+
+def navigation() -> StreamlitPage:
+    """The app's pages, with Streamlit's own menu hidden (the sidebar draws ours)."""
+    # No st.Page icons: a page's Material icon becomes the favicon, which the browser fetches from
+    # fonts.gstatic.com; the app makes no outside request (the links below draw the icons from
+    # Streamlit's bundled font).
+    pages = [st.Page(ROOT / "pages" / f"{stem}.py", title=title, url_path=stem, default=stem == "overview")
+             for stem, title, _ in PAGES]
+    return st.navigation(pages, position="hidden")
+
+
+def frame() -> tuple[Dataset, Filters]:
+    """Page config, data, sidebar; returns what every page needs."""
+    f = filters()
+    _canonical_url(f)
+    st.set_page_config(page_title="kzdash", page_icon=_favicon(), layout="wide",
+                       initial_sidebar_state="collapsed" if f.present else "expanded")
+    st.html(STYLE)
+    ds = dataset()
+    sidebar(ds, f)
+    return ds, f
+
+
+@lru_cache(maxsize=1)
+def _favicon():
+    """A drawn favicon (an emoji or Material icon would be fetched from a CDN)."""
+    from PIL import Image, ImageDraw
+
+    img = Image.new("RGBA", (64, 64), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(img)
+    draw.ellipse((4, 4, 60, 60), fill=(38, 39, 48, 255))
+    draw.ellipse((18, 18, 46, 46), outline=(253, 230, 138, 255), width=5)
+    return img
+
+
+def mark_frame_drawn() -> None:
+    st.session_state[_FRAME_DRAWN] = True
+
+
+def page() -> tuple[Dataset, Filters]:
+    """Called first by every page: the frame app.py drew, or the frame drawn here when app.py did not run."""
+    if not st.session_state.pop(_FRAME_DRAWN, False):
+        return frame()
+    return dataset(), filters()  # app.py drew the frame (and tidied the URL) in this run
+
+
+@st.cache_resource(show_spinner=False)
+def _load(build_dir: str, stamp: float) -> Dataset:
+    info_path = Path(build_dir) / "build.json"
+    info = json.loads(info_path.read_text(encoding="utf-8")) if info_path.is_file() else {}
+    return Dataset.from_tables(load_tables(build_dir), info)
+
+
+def dataset() -> Dataset:
+    """The build the app shows ($KZDASH_BUILD, never the URL), built from the bundled sample on first run."""
+    build_dir = build_dir_from_env()
+    if not (build_dir / "articles.parquet").is_file():
+        with st.status(f"First run: building the tables from {SAMPLE_INPUT.name}/ …", expanded=True) as status:
+            st.write("Reading, geocoding and dating the bundled sample articles (about 10 s).")
+            ensure_build(SAMPLE_INPUT, build_dir)
+            status.update(label="Tables built", state="complete", expanded=False)
+    stamp = (build_dir / "build.json").stat().st_mtime if (build_dir / "build.json").is_file() else 0.0
+    return _load(str(build_dir), stamp)
+
+
+def filters() -> Filters:
+    """The filter state in the address bar (the one place it lives)."""
+    return Filters.from_query_params({k: st.query_params.get_all(k) for k in st.query_params})
+
+
+def _canonical_url(f: Filters) -> None:
+    """Rewrite the address bar to what the filters kept (junk dropped, one spelling), so it stays a true share link."""
+    want = {k: [v] if isinstance(v, str) else list(v) for k, v in f.to_query_params().items()}
+    have = {k: st.query_params.get_all(k) for k in st.query_params}
+    if want != have:
+        st.query_params.from_dict(f.to_query_params())
+
+
+def update(**changes: object) -> Filters:
+    """Write changed filters to the address bar; the share link follows every change."""
+    f = filters().replace(**changes)
+    st.query_params.from_dict(f.to_query_params())
+    return f
+
+
+def show(f: Filters) -> None:
+    """Replace the whole state (a briefing view, the reset button)."""
+    st.query_params.from_dict(f.to_query_params())
+
+
+# --- the sidebar -------------------------------------------------------------------------------
+
+_LIST_WIDGETS = [  # field, label, option key, label function
+    ("outlets", "Outlets", "outlets", str),
+    ("languages", "Languages", "languages", lambda c: f"{language_name(c)} ({c})"),
+    ("actors", "Actors", "actors", lambda c: f"{vocab().actor(c)} ({c})"),
+    ("issues", "Issues", "issues", lambda c: vocab().issue(c)),
+    ("event_types", "Event types", "event_types", lambda c: c.capitalize() if c != "OTHER" else "other (untyped)"),
+    ("countries", "Countries", "countries", lambda c: f"{country_name(c)} ({c})"),
+]
+
+
+def _widget_key(field: str) -> str:
+    return f"flt_{field}"
+
+
+def _sync(key: str, value: object) -> None:
+    """Make a widget show the URL's value (the URL may have changed by a link, a view, or back)."""
+    if st.session_state.get(key, object()) != value:
+        st.session_state[key] = value
+
+
+def _from_widget(field: str, convert=lambda v: v) -> None:
+    update(**{field: convert(st.session_state[_widget_key(field)])})
+
+
+def sidebar(ds: Dataset, f: Filters) -> None:
+    opts = options(ds)
+    names = place_names(ds)
+    with st.sidebar:
+        st.markdown("### kzdash")
+        st.caption("Kazakhstan between Russia, Ukraine and the West, as the news reports it.")
+        link_params = f.to_query_params()
+        for stem, title, icon in PAGES:
+            st.page_link(str(ROOT / "pages" / f"{stem}.py"), label=title, icon=icon, query_params=link_params)
+        st.divider()
+        st.markdown("**Filters** · shared by every page")
+        for field, label in (("start", "Event date from"), ("end", "Event date to")):
+            _sync(_widget_key(field), getattr(f, field))
+            st.date_input(label, value=None, key=_widget_key(field), format="YYYY-MM-DD",
+                           min_value=date(1900, 1, 1), max_value=date(2100, 12, 31),
+                           on_change=partial(_from_widget, field))
+        _sync(_widget_key("text"), f.text)
+        st.text_input("Search text", key=_widget_key("text"), placeholder="a word in any language",
+                      on_change=partial(_from_widget, "text", lambda v: (v or "").strip()[:200]),
+                      help="Every word must occur (inside a word too) in the summary, evidence or place name.")
+        for field, label, opt_key, fmt in _LIST_WIDGETS:
+            current = list(getattr(f, field))
+            choices = opts[opt_key] + [v for v in current if v not in opts[opt_key]]
+            _sync(_widget_key(field), current)
+            st.multiselect(label, choices, key=_widget_key(field), format_func=fmt,
+                           on_change=partial(_from_widget, field, tuple))
+        place_choices = opts["places"] + [p for p in f.places if p not in opts["places"]]
+        _sync(_widget_key("places"), list(f.places))
+        st.multiselect("Places", place_choices, key=_widget_key("places"),
+                       format_func=lambda p: names.get(p, p), on_change=partial(_from_widget, "places", tuple))
+        _sync(_widget_key("background"), not f.background)
+        st.toggle("Hide background mentions", key=_widget_key("background"),
+                  help="Past events an article recalls (e.g. 2014 in a 2022 report).",
+                  on_change=partial(_from_widget, "background", lambda v: not v))
+        st.button("Reset filters", on_click=lambda: show(filters().reset()), icon=":material/restart_alt:",
+                  disabled=not f.active())
+        st.caption("The address bar is the share link: it reopens this view with these filters.")
+        info = ds.info
+        if info:
+            st.caption(f"Build {str(info.get('built_at', ''))[:16]} · {len(ds.articles)} articles")
+
+
+# --- page widgets bound to the URL -------------------------------------------------------------
+
+def bound_select(field: str, label: str, choices: list[str], f: Filters, fmt=str, *, radio: bool = False,
+                 pills: bool = False, optional: bool = False, where=st, **kwargs) -> str:
+    """A selectbox (or radio, or pills) whose value lives in the URL as `field` of the filters.
+
+    `optional`: nothing chosen is a valid state (shown with a placeholder), stored as "".
+    """
+    current = getattr(f, field)
+    if current and current not in choices:
+        choices = [current, *choices]
+    key = f"view_{field}"
+    if current:
+        _sync(key, current)
+    elif optional:
+        _sync(key, None)
+    elif choices:
+        _sync(key, choices[0])
+
+    def changed() -> None:
+        update(**{field: st.session_state[key] or ""})
+
+    if pills:
+        value = where.pills(label, choices, key=key, format_func=fmt, on_change=changed, selection_mode="single",
+                            **kwargs)
+    else:
+        widget = where.radio if radio else where.selectbox
+        value = widget(label, choices, key=key, format_func=fmt, on_change=changed, **kwargs)
+    return value or ""
+
+
+COUNTRIES_FILE = ROOT / "static" / "countries.geojson"  # served by Streamlit (server.enableStaticServing)
+COUNTRIES_URL = "app/static/countries.geojson"
+
+
+@st.cache_resource(show_spinner="Preparing country outlines (first map only)…")
+def countries() -> dict:
+    """Natural Earth outlines, simplified once and written where the app's own server serves them."""
+    from kzdash.charts import write_countries
+
+    return write_countries(COUNTRIES_FILE)
+
+
+def html(markup: str) -> None:
+    """Our escaped markup (see kzdash.markup) into the page, without Markdown processing."""
+    st.html(markup)
+
+
+def presenter_style() -> None:
+    st.html(PRESENTER_STYLE)
+
+
+def filter_caption(f: Filters) -> None:
+    """One line saying which filters shape what is shown."""
+    active = f.active()
+    text = " · ".join(f"{k}: {v}" for k, v in active) if active else "no filters: everything in the build"
+    html(f'<div class="kz-meta">Filters — {esc(text)}</div>')  # values come from the URL: escaped

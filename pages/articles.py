@@ -1,0 +1,47 @@
+"""Articles: a reader with places, actors and dates marked in the text (right to left where the
+language is), the article's metadata, and the rows extracted from it. Text is escaped, never HTML."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from kzdash import markup, queries, reader, ui
+
+ds, f = ui.page()
+st.title("Articles")
+ui.filter_caption(f)
+
+listing = queries.articles_list(ds, f)
+if listing.empty and not f.article:
+    st.info("No articles under these filters.")
+    st.stop()
+titles = {r["article_id"]: f"{markup.day(r['published']) or 'undated'} · {r['outlet']} · "
+                          f"{r['title'] if isinstance(r['title'], str) else r['source']}"
+          for r in listing.to_dict("records")}
+with st.expander(f"{len(listing)} articles under these filters", expanded=False):
+    st.dataframe(listing[["published", "outlet", "language", "title", "events", "stances", "places"]],
+                 hide_index=True, width="stretch")
+chosen = ui.bound_select("article", "Article", list(titles), f, fmt=lambda a: titles.get(a, a))
+art = reader.article(ds, chosen)
+if art is None:
+    st.warning("That article is not in this build.")
+    st.stop()
+
+meta, text = st.columns([1, 3], gap="large")
+with meta:
+    st.markdown("**About this article**")
+    rows = [(k, v) for k, v in art.meta.items() if v is not None]
+    ui.html("".join(f'<div class="kz-meta"><b>{markup.esc(k)}</b>: {markup.esc(v)}</div>' for k, v in rows))
+    ui.html(markup.reader_legend())
+    st.caption(f"{len(art.places)} place mentions · {len(art.events)} events · {len(art.stances)} stances")
+with text:
+    if art.meta.get("title"):
+        ui.html(f'<h3 dir="{art.direction}">{markup.esc(art.meta["title"])}</h3>')
+    ui.html(markup.reader(art.segments, art.direction, art.meta.get("language")))
+
+st.subheader("Extracted from this article")
+tabs = st.tabs(["Events", "Stances", "Places"])
+drop = ["art", "article_id", "outlet", "language"]
+tabs[0].dataframe(art.events.drop(columns=drop, errors="ignore"), hide_index=True, width="stretch")
+tabs[1].dataframe(art.stances.drop(columns=drop, errors="ignore"), hide_index=True, width="stretch")
+tabs[2].dataframe(art.places.drop(columns=drop, errors="ignore"), hide_index=True, width="stretch")

@@ -1,0 +1,111 @@
+"""Briefing: a presenter view that steps through saved views (data/briefing/views.yaml: a share
+link, a title and a note each) with buttons or the arrow keys, in large type and a palette that
+survives a black-and-white projector. Filters can be changed live from the sidebar; the view
+number stays in the URL, so the place is kept. Each view exports its chart (SVG, PNG) and a
+one-page HTML handout of its evidence."""
+
+from __future__ import annotations
+
+import time
+from urllib.parse import urlencode
+
+import pandas as pd
+import streamlit as st
+
+from kzdash import briefing, charts, exports, markup, queries, ui
+
+ds, f = ui.page()
+views = briefing.load_views()
+if not views:
+    st.info("No saved views: add some to data/briefing/views.yaml.")
+    st.stop()
+
+
+def go(n: int) -> None:
+    """Open saved view n (from 1) with its own filters; the presenter setting is kept."""
+    ui.show(views[n - 1].filters.replace(slide=n, present=ui.filters().present))
+
+
+if not 1 <= f.slide <= len(views):  # opened without a view: start at the first, with its saved filters
+    go(1)
+    st.rerun()
+n = f.slide
+view = views[n - 1]
+pal = charts.palette("print")
+if f.present:
+    ui.presenter_style()
+
+nav = st.columns([1.4, 1.4, 3, 1.8, 1.8], vertical_alignment="center")
+nav[0].button("Previous", icon=":material/arrow_back:", shortcut="Left", disabled=n == 1,
+              on_click=go, args=(n - 1,), width="stretch")
+nav[1].button("Next", icon=":material/arrow_forward:", shortcut="Right", disabled=n == len(views),
+              on_click=go, args=(n + 1,), width="stretch")
+nav[2].selectbox("View", range(1, len(views) + 1), index=n - 1, key=f"jump_{n}", label_visibility="collapsed",
+                 format_func=lambda j: f"{j} / {len(views)} · {views[j - 1].title}",
+                 on_change=lambda: go(st.session_state[f"jump_{n}"]))
+nav[3].toggle("Presenter view", value=f.present, key=f"present_{f.present}",
+              on_change=lambda: ui.update(present=not f.present))
+own = view.filters.replace(slide=n, present=f.present)
+nav[4].button("Saved filters", icon=":material/restore:", disabled=own == f, on_click=go, args=(n,),
+              help="Back to the filters saved with this view.", width="stretch")
+
+st.title(f"{n}. {view.title}")
+ui.html(f'<p style="font-size:1.2em">{markup.esc(view.note)}</p>')
+ui.filter_caption(f)
+
+evidence: pd.DataFrame
+export_chart = None
+if view.page == "timeline":
+    t = queries.timeline(ds, f, f.group)
+    keys = queries.key_dates(t.start.date() if t.start is not None else None,
+                             t.end.date() if t.end is not None else None)
+    if not t.bins.empty:
+        st.altair_chart(charts.timeline_chart(t, keys, f.group, pal, brush=False), width="stretch")
+        export_chart = charts.timeline_chart(t, keys, f.group, pal, brush=False, width=900)
+    evidence = queries.happenings(ds, f)
+elif view.page == "stances":
+    m = queries.stance_matrix(ds, f, f.holder, f.rows)
+    if not m.empty:
+        st.altair_chart(charts.stance_heatmap(m, pal, select=False))
+        export_chart = charts.stance_heatmap(m, pal, select=False)
+    evidence = queries.stance_evidence(ds, f, f.holder, rows=f.rows)
+elif view.page == "map":
+    ev, pl = queries.map_events(ds, f), queries.map_places(ds, f)
+    ui.countries()  # the outlines file must exist before the browser asks for it
+    st.pydeck_chart(charts.map_deck(ev, pl, ui.COUNTRIES_URL, pal), height=520)
+    ui.html(markup.legend(charts.type_legend(pal, list(ev["event_type"]))))
+    export_chart = charts.static_map(ev, pl, ui.countries(), pal)
+    evidence = queries.place_evidence(ds, f, f.pick)[0] if f.pick else queries.latest_events(ds, f, 12)
+    if evidence.empty:
+        evidence = queries.latest_events(ds, f, 12)
+else:
+    h = queries.headline(ds, f)
+    cols = st.columns(4)
+    for col, (label, key) in zip(cols, [("Happenings", "happenings"), ("Outlets", "outlets"),
+                                         ("Places", "places"), ("Stances", "stances")], strict=True):
+        col.metric(label, h[key])
+    evidence = queries.latest_events(ds, f, 12)
+
+st.subheader("Evidence")
+for row in evidence.head(4).to_dict("records"):
+    if "english" in row:
+        ui.html(markup.quote(row["evidence"], row["language"], english=row["english"], meta=row["outlet"]))
+    else:
+        ui.html(markup.event_card(row))
+
+link = view.page + "?" + urlencode(f.to_query_params(), doseq=True)
+with st.expander("Export this view", expanded=not f.present):
+    c = st.columns(3)
+    if export_chart is not None:
+        c[0].download_button("Chart as SVG", lambda: exports.chart_svg(export_chart), key="svg",
+                             file_name=f"kzdash-view-{n}.svg", mime="image/svg+xml", on_click="ignore")
+        c[1].download_button("Chart as PNG", lambda: exports.chart_png(export_chart), key="png",
+                             file_name=f"kzdash-view-{n}.png", mime="image/png", on_click="ignore")
+
+    def handout() -> str:
+        png = exports.png_base64(exports.chart_png(export_chart)) if export_chart is not None else None
+        return markup.handout(view.title, view.note, f.active(), png, evidence, link,
+                              time.strftime("%Y-%m-%d %H:%M"))
+
+    c[2].download_button("Handout (HTML, one page)", handout, key="handout", file_name=f"kzdash-view-{n}.html",
+                         mime="text/html", on_click="ignore")

@@ -1,0 +1,55 @@
+"""Map: events as points coloured by type and sized by count, place mentions as rings, country
+outlines from Natural Earth (no internet, no token). Selecting a point or a place lists its events
+and the sentences that mention it."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from kzdash import charts, markup, queries, ui
+
+ds, f = ui.page()
+st.title("Map")
+ui.filter_caption(f)
+
+events = queries.map_events(ds, f)
+places = queries.map_places(ds, f)
+pal = charts.palette("screen")
+top = st.columns([3, 1])
+basemap = top[1].toggle("Basemap (needs internet)", value=False,
+                        help="Off: country outlines shipped with the app, no outside request.")
+center = (47.0, 52.0, 2.6)
+if f.pick and f.pick in set(places["place_id"]):
+    row = places.set_index("place_id").loc[f.pick]
+    center = (float(row["lat"]), float(row["lon"]), 4.0)
+ui.countries()  # makes sure the outlines file exists before the browser asks for it
+deck = charts.map_deck(events, places, ui.COUNTRIES_URL, pal, center=center, basemap=basemap)
+selection = st.pydeck_chart(deck, on_select="rerun", selection_mode="single-object", height=560,
+                            alt="Map of events and place mentions")
+ui.html(markup.legend(charts.type_legend(pal, list(events["event_type"]))
+                      + [("place mentions (ring)", "#ffffff")]))
+picked = charts.picked_place(selection.selection if selection else None)
+if picked and picked != f.pick:
+    f = ui.update(pick=picked)
+
+names = dict(zip(places["place_id"], places["name"], strict=True))
+st.subheader("Places on the map")
+ev_counts = events.groupby("place_id")["count"].sum()
+listing = places.assign(events=places["place_id"].map(ev_counts).fillna(0).astype(int))
+st.dataframe(listing[["name", "kind", "country", "mentions", "articles", "events"]], hide_index=True,
+             width="stretch", height=240)
+local = listing[listing["kind"] != "country"]  # countries are in the table; their evidence is everywhere
+choice = ui.bound_select("pick", "Evidence for (or select a point on the map)", list(local["place_id"]), f,
+                         fmt=lambda p: names.get(p, p), pills=True, optional=True)
+if choice:
+    ev, mentions = queries.place_evidence(ds, f, choice)
+    st.subheader(f"Evidence: {names.get(choice, choice)}")
+    st.caption(f"{len(ev)} events at this place · {len(mentions)} mentions")
+    for row in ev.to_dict("records"):
+        ui.html(markup.event_card(row))
+    for row in mentions.to_dict("records"):
+        meta = f"mention “{row['surface']}” · {row['outlet']} · {row['language']} · article {row['article_id']}"
+        at = None if pd.isna(row["sentence_start"]) else (row["start"] - row["sentence_start"],
+                                                           row["end"] - row["sentence_start"])
+        ui.html(markup.quote(row["sentence"], row["language"], meta=meta, mark=at))

@@ -1,0 +1,54 @@
+"""Overview: what a briefer shows first. Headline counts, the latest events with their evidence,
+the most mentioned places, and the chosen holder's stances (Kazakhstan by default)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from kzdash import markup, queries, ui
+from kzdash.vocab import POLARITIES, vocab
+
+ds, f = ui.page()
+st.title("Overview")
+ui.filter_caption(f)
+
+h = queries.headline(ds, f)
+cols = st.columns(6)
+cols[0].metric("Articles", h["articles"])
+cols[1].metric("Outlets", h["outlets"])
+cols[2].metric("Happenings", h["happenings"], help="Reports of one happening count once.")
+cols[3].metric("Event reports", h["events"])
+cols[4].metric("Places", h["places"], help=f"{h['mentions']} mentions")
+cols[5].metric("Stances", h["stances"])
+
+left, right = st.columns([5, 4], gap="large")
+small = {c: st.column_config.NumberColumn(c, width="small") for c in ("mentions", "events", *POLARITIES)}
+with left:
+    st.subheader("Latest events")
+    latest = queries.latest_events(ds, f, n=8)
+    if latest.empty:
+        st.info("No events under these filters.")
+    for row in latest.to_dict("records"):
+        ui.html(markup.event_card(row))
+    st.page_link("pages/timeline.py", label="All happenings on the timeline", icon=":material/timeline:",
+                 query_params=f.to_query_params())
+
+with right:
+    st.subheader("Top places")
+    top = queries.top_places(ds, f, n=8)
+    st.dataframe(top[["name", "kind", "country", "mentions", "events"]], hide_index=True, width="stretch",
+                 column_config=small)
+    st.page_link("pages/map.py", label="On the map, with evidence", icon=":material/map:",
+                 query_params=f.to_query_params())
+
+    holders = sorted(set(ds.stances["holder"].astype(str)) | {f.holder})
+    holder = ui.bound_select("holder", "Stances of", holders, f, fmt=lambda c: f"{vocab().actor(c)} ({c})")
+    m = queries.stance_matrix(ds, f, holder, "outlet")
+    if m.empty:
+        st.info("No stances of this holder under these filters.")
+    else:
+        summary = m.groupby(["issue_label"])[list(POLARITIES)].sum().reset_index()
+        summary = summary.sort_values("support", ascending=False).rename(columns={"issue_label": "issue"})
+        st.dataframe(summary, hide_index=True, width="stretch", column_config=small)
+    st.page_link("pages/stances.py", label="Stance matrix by outlet, with quotes", icon=":material/balance:",
+                 query_params=f.to_query_params())

@@ -1,0 +1,168 @@
+"""Every page under AppTest, opened by its own URL: it renders, a sidebar filter changes what it shows,
+the address bar follows, and the same address reopens the same view. The build is the bundled
+sample plus one hostile article whose text must reach the page as text."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "app.py")
+PAGES = ["overview", "map", "timeline", "stances", "articles", "data", "briefing"]
+HOSTILE = ("Almaty <script>alert('x')</script> **bold** <b>html</b> [link](javascript:alert(1)) $x^2$\n\n"
+           "Protesters gathered in Almaty on 5 January 2022, the president of Kazakhstan said. "
+           "<img src=x onerror=alert(1)> # not a heading\n")
+
+
+@pytest.fixture(scope="module")
+def build_dir(tmp_path_factory) -> Path:
+    from kzdash.build import build
+
+    src = tmp_path_factory.mktemp("pages_in") / "articles"
+    shutil.copytree(ROOT / "data" / "articles", src)
+    (src / "hostile.txt").write_text(HOSTILE, encoding="utf-8")
+    out = tmp_path_factory.mktemp("pages_out") / "build"
+    build(src, out, progress=False)
+    return out
+
+
+@pytest.fixture(autouse=True)
+def _use_build(build_dir: Path, monkeypatch) -> None:
+    monkeypatch.setenv("KZDASH_BUILD", str(build_dir))
+
+
+def open_page(page: str, params: dict | None = None) -> AppTest:
+    """As a browser opening /<page>?<params> directly."""
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.query_params = dict(params or {})
+    if page != "overview":
+        at.switch_page(f"pages/{page}.py")
+    return at.run()
+
+
+def snapshot(at: AppTest) -> tuple:
+    """What a page shows, in a comparable form (charts left out)."""
+    return (tuple(t.value for t in at.title), tuple((m.label, m.value) for m in at.metric),
+            tuple(h.proto.body for h in at.html if "kz-" in h.proto.body),
+            tuple(d.value.shape for d in at.dataframe), tuple(m.value for m in at.markdown))
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_renders_filters_and_round_trips(page: str) -> None:
+    at = open_page(page)
+    assert not at.exception, at.exception
+    assert at.title, "every page has a title"
+    assert [w.key for w in at.sidebar.multiselect][:2] == ["flt_outlets", "flt_languages"]  # the shared sidebar
+    before = snapshot(at)
+    at.sidebar.multiselect(key="flt_languages").set_value(["sq"]).run()
+    assert not at.exception, at.exception
+    assert at.query_params.get("lang") == "sq"
+    after = snapshot(at)
+    assert after != before, f"the language filter changed nothing on {page}"
+    again = open_page(page, at.query_params)
+    assert not again.exception
+    assert again.sidebar.multiselect(key="flt_languages").value == ["sq"]
+    assert snapshot(again) == after
+    assert again.query_params == at.query_params
+
+
+def test_text_and_date_filters_reach_the_url() -> None:
+    at = open_page("timeline")
+    at.sidebar.text_input(key="flt_text").set_value("Zhanaozen").run()
+    assert at.query_params.get("q") == "Zhanaozen"
+    assert len(at.dataframe[0].value) == 1  # one happening mentions it
+    at.sidebar.date_input(key="flt_start").set_value(pd.Timestamp("2022-02-01").date()).run()
+    assert at.query_params.get("from") == "2022-02-01" and len(at.dataframe[0].value) == 0
+    at.sidebar.button[0].click().run()  # reset
+    assert "q" not in at.query_params and "from" not in at.query_params
+
+
+def test_junk_in_the_url_still_opens() -> None:
+    at = open_page("stances", {"from": "yesterday", "lang": "<b>", "holder": "'; drop", "outlet": "Nobody"})
+    assert not at.exception
+    assert at.query_params == {"outlet": "Nobody"}
+    assert at.sidebar.multiselect(key="flt_outlets").value == ["Nobody"]
+
+
+def test_hostile_article_is_shown_as_text(build_dir: Path) -> None:
+    arts = pd.read_parquet(build_dir / "articles.parquet")
+    aid = arts.loc[arts["source"] == "hostile.txt", "article_id"].iloc[0]
+    at = open_page("articles", {"article": aid})
+    assert not at.exception
+    reader = [h.proto.body for h in at.html if h.proto.body.startswith("<div class=\"kz-reader\"")]
+    assert len(reader) == 1
+    body = reader[0]
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in body and "<script" not in body
+    assert "**bold**" in body and "&lt;b&gt;html&lt;/b&gt;" in body and "<img" not in body
+    assert '<mark class="kz-place"' in body  # Almaty is still highlighted
+    for md in at.markdown:  # nothing of the article went through Markdown
+        assert "alert" not in md.value
+
+
+def test_map_selection_lists_evidence(build_dir: Path) -> None:
+    places = pd.read_parquet(build_dir / "places.parquet")
+    pid = places.loc[places["name"] == "Zhanaozen", "place_id"].iloc[0]
+    at = open_page("map", {"pick": pid})
+    assert not at.exception
+    assert at.pills(key="view_pick").value == pid
+    quotes = [h.proto.body for h in at.html if "kz-quote" in h.proto.body]
+    assert quotes and any("زاناوزين" in q for q in quotes)
+    other = places.loc[places["name"] == "Aktau", "place_id"].iloc[0]
+    at.pills(key="view_pick").set_value(other).run()
+    assert at.query_params.get("pick") == other
+    assert any("أكتاو" in h.proto.body for h in at.html if "kz-quote" in h.proto.body)
+
+
+def test_the_seven_places_lead_to_their_evidence(build_dir: Path) -> None:
+    places = pd.read_parquet(build_dir / "places.parquet")
+    at = open_page("map")
+    shown = at.pills(key="view_pick").options  # the labels on the chips
+    ids = dict(zip(places["name"], places["place_id"], strict=False))
+    for name in ["Almaty", "Zhanaozen", "Aktau", "Astana", "Upper Lars", "Donetsk", "Luhansk"]:
+        assert name in shown, name
+        at.pills(key="view_pick").set_value(ids[name]).run()
+        assert not at.exception and at.query_params.get("pick") == ids[name]
+        assert any(m.value == f"Evidence: {name}" for m in at.subheader), name
+        marked = [h.proto.body for h in at.html if "kz-quote" in h.proto.body and "<mark" in h.proto.body]
+        surfaces = places.loc[places["place_id"] == ids[name], "surface"]
+        assert any(f">{s}</mark>" in q for q in marked for s in surfaces), name
+
+
+def test_briefing_steps_through_saved_views() -> None:
+    from kzdash.briefing import load_views
+
+    views = load_views()
+    assert len(views) >= 3
+    at = open_page("briefing")
+    assert at.query_params.get("view") == "1"  # opened without a view: the first, with its saved filters
+    assert views[0].title in at.title[0].value
+    seen = [at.title[0].value]
+    for n in (2, 3):
+        next(b for b in at.button if b.label == "Next").click().run()
+        assert not at.exception
+        assert at.query_params.get("view") == str(n)
+        assert views[n - 1].title in at.title[0].value
+        seen.append(at.title[0].value)
+        expected = views[n - 1].filters.replace(slide=n).to_query_params()
+        assert at.query_params == {k: v if isinstance(v, str) else v[0] if len(v) == 1 else v
+                                   for k, v in expected.items()}
+    assert len(set(seen)) == 3
+    at.sidebar.multiselect(key="flt_languages").set_value(["ar"]).run()  # a live change keeps the place
+    assert at.query_params.get("view") == "3" and at.query_params.get("lang") == "ar"
+    next(b for b in at.button if b.label == "Previous").click().run()
+    assert at.query_params.get("view") == "2" and "lang" not in at.query_params
+
+
+def test_first_run_builds_the_sample(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("KZDASH_BUILD", str(tmp_path / "fresh"))
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    assert not at.exception
+    assert (tmp_path / "fresh" / "events.parquet").is_file()
+    assert dict((m.label, m.value) for m in at.metric)["Articles"] == str(
+        len(os.listdir(ROOT / "data" / "articles")) - 1)  # every sample file but metadata.csv
