@@ -4,23 +4,25 @@ The corpus is generated (`kzdash.benchdata`): marked copies of the bundled sampl
 fixtures in tests/fixtures/dev, each with its own id and shifted date, written under --workdir
 (default /tmp/kzdash-bench), never into data/ or a build the dashboard shows.
 
-Each configuration runs in a fresh interpreter (so peak memory is its own): one uncounted warm-up
-build, then --runs timed builds of the whole corpus (read, extract, write; no reuse). Dask is timed
-two ways:
-  cold: `build(engine="dask")` as the CLI runs it, starting and stopping a LocalCluster each time;
-  warm: builds sent to an already running LocalCluster (`--scheduler`), as on an existing cluster.
+Every timed run is a whole build of the corpus (read, extract, write; no reuse). Dask is timed two
+ways: cold = `build(engine="dask")` as the CLI runs it, starting and stopping a LocalCluster each
+time; warm = builds sent to an already running LocalCluster, as with `--scheduler`.
 
-The machine may be shared, so each timed run waits until the other processes leave the CPUs
-(nearly) idle, measures the CPU time they take during the run from /proc/stat, and is repeated
-(up to 3 times, keeping the least disturbed) when they took more than --max-background cores.
+The development machines are shared virtual machines whose two vCPUs do not always deliver two
+cores' worth of work, so the configurations are interleaved round by round (medians over rounds),
+each round starts with a calibration (the same pure-Python loop in 1 process, then in 2 at once:
+the parallel speed-up the hardware gives right now) and every run records how many cores other
+processes used meanwhile (/proc/stat). Peak memory is measured afterwards, one configuration per
+fresh interpreter.
 
-    python bench/bench_dask.py [--articles 4000] [--runs 3] [--configs local,dask1,dask2]
+    nice -n -10 python bench/bench_dask.py [--articles 4000] [--rounds 5]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing as mp
 import os
 import platform
 import resource
@@ -41,7 +43,7 @@ from kzdash import benchdata  # noqa: E402
 from kzdash.build import build  # noqa: E402
 
 SOURCES = [ROOT / "data" / "articles", ROOT / "tests" / "fixtures" / "dev"]
-CONFIGS = {"local": ("local", 2), "dask1": ("dask", 1), "dask2": ("dask", 2)}
+CONFIGS = ("local", "dask1-cold", "dask2-cold", "dask1-warm", "dask2-warm")
 TICK = os.sysconf("SC_CLK_TCK")
 
 
@@ -65,115 +67,138 @@ def own_cpu_seconds() -> float:
     return total
 
 
-def wait_until_quiet(max_background: float, max_wait: float) -> float:
-    """Wait (up to max_wait s) until others use < max_background cores over 2 s; returns the last reading."""
-    deadline = time.monotonic() + max_wait
-    while True:
-        b0, o0, t0 = busy_cpu_seconds(), own_cpu_seconds(), time.monotonic()
-        time.sleep(2)
-        load = (busy_cpu_seconds() - b0 - (own_cpu_seconds() - o0)) / (time.monotonic() - t0)
-        if load < max_background or time.monotonic() > deadline:
-            return load
+def _spin(n: int) -> float:
+    t = time.perf_counter()
+    s = 0
+    for i in range(n):
+        s += i * i % 7
+    return time.perf_counter() - t
 
 
-def timed_build(corpus: Path, out: Path, args: argparse.Namespace, **kwargs) -> dict:
-    """One timed build, repeated when other processes took more than --max-background cores meanwhile."""
-    best = None
-    for _ in range(3):
-        wait_until_quiet(args.max_background, args.max_wait)
-        b0, o0, t0 = busy_cpu_seconds(), own_cpu_seconds(), time.perf_counter()
-        build(corpus, out, progress=False, reuse=False, **kwargs)
-        wall = time.perf_counter() - t0
-        own = own_cpu_seconds() - o0
-        run = {"seconds": wall, "cpu_seconds": own, "background_cores": max(0.0, busy_cpu_seconds() - b0 - own) / wall}
-        if best is None or run["background_cores"] < best["background_cores"]:
-            best = run
-        if run["background_cores"] <= args.max_background:
-            break
-    return best
+def calibrate(n: int = 8_000_000) -> float:
+    """The speed-up two processes get over one on the same pure-Python work, right now."""
+    one = _spin(n)
+    with mp.get_context("fork").Pool(2) as pool:
+        t = time.perf_counter()
+        pool.map(_spin, [n, n])
+        two = time.perf_counter() - t
+    return 2 * one / two
 
 
-def time_builds(corpus: Path, out: Path, args: argparse.Namespace, **kwargs) -> list[dict]:
-    build(corpus, out, progress=False, reuse=False, **kwargs)  # warm-up: imports, gazetteer cache
-    return [timed_build(corpus, out, args, **kwargs) for _ in range(args.runs)]
+def timed(run) -> dict:
+    b0, o0, t0 = busy_cpu_seconds(), own_cpu_seconds(), time.perf_counter()
+    run()
+    wall = time.perf_counter() - t0
+    own = own_cpu_seconds() - o0
+    return {"seconds": wall, "cpu_seconds": own, "background_cores": max(0.0, busy_cpu_seconds() - b0 - own) / wall}
 
 
-def _worker_peak_mb() -> float:
-    """Run on a Dask worker: its own peak resident memory since it started (VmHWM)."""
+def run_rounds(corpus: Path, out: Path, rounds: int) -> dict[str, list[dict]]:
+    """Interleaved timed builds of every configuration, plus a calibration per round."""
+    from distributed import Client, LocalCluster
+
+    def cluster(n: int) -> LocalCluster:
+        return LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0")
+
+    with cluster(1) as one, cluster(2) as two, Client(one), Client(two):
+        runs = {
+            "local": lambda: build(corpus, out, progress=False, reuse=False, workers=2),
+            "dask1-cold": lambda: build(corpus, out, progress=False, reuse=False, engine="dask", workers=1),
+            "dask2-cold": lambda: build(corpus, out, progress=False, reuse=False, engine="dask", workers=2),
+            "dask1-warm": lambda: build(corpus, out, progress=False, reuse=False, engine="dask",
+                                        scheduler=one.scheduler_address),
+            "dask2-warm": lambda: build(corpus, out, progress=False, reuse=False, engine="dask",
+                                        scheduler=two.scheduler_address),
+        }
+        for run in runs.values():  # warm-up: imports, gazetteer cache, worker imports
+            run()
+        results: dict[str, list[dict]] = {name: [] for name in ["calibration", *CONFIGS]}
+        for r in range(rounds):
+            results["calibration"].append({"speedup": calibrate()})
+            order = CONFIGS[r % len(CONFIGS):] + CONFIGS[:r % len(CONFIGS)]  # rotate: no config always first
+            for name in order:
+                results[name].append(timed(runs[name]))
+                print(f"round {r + 1}: {name} {results[name][-1]['seconds']:.2f} s", file=sys.stderr)
+    return results
+
+
+def peak_mb() -> float:
+    """This process's peak resident memory (VmHWM: unlike ru_maxrss it does not carry over a parent's
+    size through fork and exec). Also run on Dask workers."""
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return float("nan")
 
 
-def run_config(name: str, corpus: Path, out: Path, args: argparse.Namespace) -> dict:
-    """One configuration, measured in this (fresh) process."""
-    engine, workers = CONFIGS[name]
-    result: dict = {"config": name, "workers": workers}
-    result["cold"] = time_builds(corpus, out, args, engine=engine, workers=workers)
-    # the fork pool's children share the parent's pages until written: their peak counts shared pages too
-    result["peak_worker_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    if engine == "dask":
+def peak_memory(config: str, corpus: Path, out: Path) -> dict:
+    """One build in this fresh process: peak MB of the process that builds and of the largest worker."""
+    if config == "local":
+        build(corpus, out, progress=False, reuse=False, workers=2)
+        # a forked pool worker shares the parent's pages until they are written: counted in both
+        worker = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    else:
         from distributed import Client, LocalCluster
 
-        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster, \
-                Client(cluster) as client:
-            result["warm"] = time_builds(corpus, out, args, engine="dask", scheduler=cluster.scheduler_address)
-            result["peak_worker_mb"] = max(client.run(_worker_peak_mb).values())
-    result["peak_client_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return result
+        n = int(config[4])
+        with LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0") as c, \
+                Client(c) as client:
+            build(corpus, out, progress=False, reuse=False, engine="dask", scheduler=c.scheduler_address)
+            worker = max(client.run(peak_mb).values())
+    return {"client_mb": peak_mb(), "worker_mb": worker}
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--articles", type=int, default=4000)
-    ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--configs", default="local,dask1,dask2")
+    ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "kzdash-bench")
-    ap.add_argument("--max-background", type=float, default=0.15, help="cores other processes may use during a run")
-    ap.add_argument("--max-wait", type=float, default=300, help="seconds to wait for a quiet machine before a run")
-    ap.add_argument("--child", help=argparse.SUPPRESS)  # one configuration, in a fresh interpreter
+    ap.add_argument("--memory-of", help=argparse.SUPPRESS)  # one configuration's memory, in a fresh interpreter
     args = ap.parse_args()
     corpus = args.workdir / "corpus"
-    if args.child:
-        print(json.dumps(run_config(args.child, corpus, args.workdir / f"out-{args.child}", args)))
+    if args.memory_of:
+        print(json.dumps(peak_memory(args.memory_of, corpus, args.workdir / "out-memory")))
         return
     shutil.rmtree(args.workdir, ignore_errors=True)
     size = benchdata.write_corpus(corpus, benchdata.load_templates(SOURCES), args.articles)
     gib = psutil.virtual_memory().total / 2**30
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, {gib:.1f} GiB, Python {platform.python_version()}, "
+    print(f"machine: {platform.machine()}, {os.cpu_count()} vCPUs, {gib:.1f} GiB, Python {platform.python_version()}, "
           f"{time.strftime('%Y-%m-%d')}")
     print(f"corpus: {args.articles} articles, {size / args.articles / 1024:.1f} KB average, {size / 2**20:.1f} MB")
-    rows = []
-    for name in args.configs.split(","):
-        cmd = [sys.executable, __file__, "--child", name, *sys.argv[1:]]
+    results = run_rounds(corpus, args.workdir / "out", args.rounds)
+    memory = {}
+    for config in ("local", "dask1", "dask2"):
+        cmd = [sys.executable, __file__, "--memory-of", config, "--workdir", str(args.workdir)]
         done = subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=ROOT)
-        rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
-    _report(rows, args.articles, args.runs)
+        memory[config] = json.loads(done.stdout.strip().splitlines()[-1])
+    report(results, memory, args.articles, args.rounds)
     shutil.rmtree(args.workdir, ignore_errors=True)
 
 
-def _report(rows: list[dict], articles: int, runs: int) -> None:
-    def median(runs_: list[dict], key: str = "seconds") -> float:
-        return statistics.median(r[key] for r in runs_)
+def report(results: dict[str, list[dict]], memory: dict, articles: int, rounds: int) -> None:
+    def med(name: str, key: str = "seconds") -> float:
+        return statistics.median(r[key] for r in results[name])
 
-    base = {mode: next((median(r[mode]) for r in rows if r["config"] == "dask1" and mode in r), None)
-            for mode in ("cold", "warm")}
-    print(f"\n| engine | mode | median s ({runs} runs) | articles/s | vs Dask 1 worker | CPU s | other load (cores) "
-          "| peak MB client / worker |")
-    print("|---|---|---|---|---|---|---|---|")
-    for r in rows:
-        for mode in ("cold", "warm"):
-            if mode not in r:
-                continue
-            med = median(r[mode])
-            speedup = f"{base[mode] / med:.2f}×" if base[mode] else "–"
-            label = "local (fork pool, 2 processes)" if r["config"] == "local" else f"Dask, {r['workers']} worker(s)"
-            load = max(x["background_cores"] for x in r[mode])
-            print(f"| {label} | {mode} | {med:.2f} | {articles / med:.0f} | {speedup} | "
-                  f"{median(r[mode], 'cpu_seconds'):.1f} | ≤ {load:.2f} | "
-                  f"{r['peak_client_mb']:.0f} / {r['peak_worker_mb']:.0f} |")
-    print("\nraw:", json.dumps(rows))
+    calib = [c["speedup"] for c in results["calibration"]]
+    print(f"hardware: 2 processes vs 1 on pure-Python work: median {statistics.median(calib):.2f}× "
+          f"(rounds: {', '.join(f'{c:.2f}' for c in calib)})")
+    print(f"\n| engine | median s ({rounds} rounds) | articles/s | vs Dask 1 worker (same mode) | CPU s "
+          "| other load (max cores) | peak MB builder / worker |")
+    print("|---|---|---|---|---|---|---|")
+    for name in CONFIGS:
+        mode = name.split("-")[-1]
+        base = med(f"dask1-{mode}") if name != "local" else None
+        speedup = f"{base / med(name):.2f}×" if base else "–"
+        label = {"local": "local, fork pool of 2"}.get(name, f"Dask {name[4]} worker{'s' * (name[4] != '1')}, {mode}")
+        mem = memory["local" if name == "local" else name[:5]]
+        load = max(r["background_cores"] for r in results[name])
+        print(f"| {label} | {med(name):.2f} | {articles / med(name):.0f} | {speedup} | {med(name, 'cpu_seconds'):.1f} "
+              f"| {load:.2f} | {mem['client_mb']:.0f} / {mem['worker_mb']:.0f} |")
+    for mode in ("cold", "warm"):
+        pairs = [a["seconds"] / b["seconds"] for a, b in zip(results[f"dask1-{mode}"], results[f"dask2-{mode}"],
+                                                              strict=True)]
+        print(f"Dask 2 vs 1 worker, {mode}, per round: {', '.join(f'{p:.2f}' for p in pairs)}")
+    print("\nraw:", json.dumps({"results": results, "memory": memory}))
 
 
 if __name__ == "__main__":

@@ -146,7 +146,8 @@ def rebuild(input_dir: Path, build_dir: Path, *,
         if not acquired:
             return RebuildResult(False, "another build of these tables is running; try again when it is done")
         try:
-            summary = build(Path(input_dir), Path(build_dir), progress=progress or False, reuse=True)
+            # workers=1: no fork pool inside the (multi-threaded) Streamlit server; an upload is small
+            summary = build(Path(input_dir), Path(build_dir), progress=progress or False, reuse=True, workers=1)
         except Exception as exc:  # noqa: BLE001 - shown to the person; the previous build stays
             return RebuildResult(False, f"the build failed ({type(exc).__name__}: {exc}); the last good build is kept")
     return RebuildResult(True, summary.line())
