@@ -25,7 +25,7 @@ from kzdash.vocab import UNTYPED
 BRUSH = "brush"  # timeline interval selection: narrows the date filter
 CELL = "cell"  # stance matrix point selection: shows the cell's quotes
 EVENTS_LAYER, PLACES_LAYER, COUNTRIES_LAYER, LABELS_LAYER = "events", "places", "countries", "labels"
-LABELS = 40  # place names written on the map: the most mentioned places below country level
+LABELS = 20  # place names written on the map: the most mentioned places below country level
 SIMPLIFY_DEGREES = 0.1  # country outlines at a world/region scale; 700 KB instead of 25 MB
 
 
@@ -150,7 +150,8 @@ def timeline_chart(t: Timeline, keys: pd.DataFrame, group: str = "type", pal: Pa
         y=alt.Y("sum(reports):Q", title="reports"),
         tooltip=[alt.Tooltip("bucket:T", title="from"), alt.Tooltip("sum(reports):Q", title="reports")],
     ).properties(width=width, height=80, title="Reports by publication date")
-    return alt.vconcat(top, lane).configure_axis(labelFontSize=pal.font_size, titleFontSize=pal.font_size) \
+    return alt.vconcat(top, lane).configure_axis(labelFontSize=pal.font_size, titleFontSize=pal.font_size,
+                                                 labelColor=pal.ink, titleColor=pal.ink) \
         .configure_legend(labelFontSize=pal.font_size, titleFontSize=pal.font_size, orient="top", columns=6,
                           symbolSize=pal.font_size * 14, symbolStrokeWidth=0.5) \
         .configure_title(fontSize=pal.font_size + 2, anchor="start")
@@ -201,8 +202,8 @@ def stance_heatmap(matrix: pd.DataFrame, pal: Palette = PALETTES["screen"], sele
     step = 34 if pal.name == "screen" else 44
     return alt.layer(rect, text).properties(width=alt.Step(150), height=alt.Step(step),
                                             title="support / oppose / neutral") \
-        .configure_axis(labelFontSize=pal.font_size, titleFontSize=pal.font_size) \
-        .configure_legend(labelFontSize=pal.font_size, titleFontSize=pal.font_size) \
+        .configure_axis(labelFontSize=pal.font_size, titleFontSize=pal.font_size, labelColor=pal.ink) \
+        .configure_legend(labelFontSize=pal.font_size, titleFontSize=pal.font_size, labelColor=pal.ink) \
         .configure_title(fontSize=pal.font_size, anchor="start")
 
 
@@ -305,9 +306,13 @@ def map_deck(events: pd.DataFrame, places: pd.DataFrame, countries: dict | str |
                             line_width_min_pixels=1, pickable=True, auto_highlight=True))
     named = pl[pl["kind"] != "country"].sort_values("mentions", ascending=False).head(LABELS)
     layers.append(pdk.Layer("TextLayer", id=LABELS_LAYER, data=_records(named[["name", "lat", "lon"]]),
-                            get_position=["lon", "lat"], get_text="name", get_size=pal.font_size + 1,
-                            get_color=list(pal.mention), get_pixel_offset=[0, 14],
-                            character_set=pdk.types.String("auto"), pickable=False))
+                            get_position=["lon", "lat"], get_text="name", get_size=pal.font_size,
+                            get_color=list(pal.mention), get_pixel_offset=[0, 13],
+                            get_alignment_baseline=pdk.types.String("top"),
+                            font_family=pdk.types.String('"Source Sans", "Noto Sans", sans-serif'),
+                            font_weight=600, font_settings={"sdf": True}, outline_width=3,
+                            outline_color=[255, 255, 255, 230], character_set=pdk.types.String("auto"),
+                            pickable=False))
     tooltip = {"text": "{tip_date}\n{tip_type}\n{tip_summary}\n{tip_outlet}"}
     view = pdk.ViewState(latitude=center[0], longitude=center[1], zoom=center[2])
     if basemap:  # only on request: this asks Carto's servers for tiles

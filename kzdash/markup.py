@@ -35,7 +35,7 @@ mark.kz-date{background:#d4f0c0;border-bottom:3px double #2f5d12;padding:0 .1em}
 
 PRESENTER_STYLE = """<style>
 html,body,[data-testid="stAppViewContainer"]{font-size:20px}
-[data-testid="stHeader"]{display:none}
+[data-testid="stHeader"]{background:transparent}
 h1{font-size:2.6rem !important} h2{font-size:2rem !important}
 .kz-quote{font-size:1.25rem;background:#ffffff;border-inline-start:6px solid #000}
 .kz-english{font-size:1.15rem;color:#000}

@@ -85,15 +85,22 @@ def stance_matrix(ds: Dataset, f: Filters, holder: str, rows: str = "outlet") ->
 
 def stance_evidence(ds: Dataset, f: Filters, holder: str, issue: str | None = None, row: str | None = None,
                     rows: str = "outlet", n: int = 50) -> pd.DataFrame:
-    """The quotes behind a matrix cell (or a whole row or column), each with its English line."""
+    """The quotes behind a matrix cell (or a whole row or column), each with its English line.
+
+    One sentence that gives the same stance twice (the engine reads "CSTO, EAEU and SCO" as three
+    mentions of one issue) is listed once, with `times` saying how many stances it stands for.
+    """
     st = stance_rows(ds, f, holder)
     if issue:
         st = st[st["issue"] == issue]
     if row:
         st = st[st[rows] == row]
-    st = st.sort_values("date", ascending=False, na_position="last").head(n)
-    out = _plain(st[["date", "holder", "issue", "polarity", "outlet", "language", "evidence", "article_id",
-                     "stance_id"]])
+    st = _plain(st[["date", "holder", "issue", "polarity", "outlet", "language", "evidence", "article_id",
+                    "stance_id", "start"]])
+    key = ["article_id", "start", "issue", "polarity"]
+    st["times"] = st.groupby(key, dropna=False)["stance_id"].transform("size")
+    st = st.drop_duplicates(key).sort_values("date", ascending=False, na_position="last").head(n)
+    out = st.drop(columns=["start"]).reset_index(drop=True)
     out["english"] = [vocab().stance_sentence(h, i, p) for h, i, p in zip(out["holder"], out["issue"],
                                                                           out["polarity"], strict=True)]
     return out

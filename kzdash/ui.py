@@ -240,6 +240,13 @@ def countries() -> dict:
     return write_countries(COUNTRIES_FILE)
 
 
+def bound_toggle(field: str, label: str, f: Filters, where=st, **kwargs) -> bool:
+    """A toggle whose value lives in the URL as the boolean `field` of the filters."""
+    key = f"view_{field}"
+    _sync(key, bool(getattr(f, field)))
+    return where.toggle(label, key=key, on_change=lambda: update(**{field: bool(st.session_state[key])}), **kwargs)
+
+
 def html(markup: str) -> None:
     """Our escaped markup (see kzdash.markup) into the page, without Markdown processing."""
     st.html(markup)

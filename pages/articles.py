@@ -42,6 +42,6 @@ with text:
 st.subheader("Extracted from this article")
 tabs = st.tabs(["Events", "Stances", "Places"])
 drop = ["art", "article_id", "outlet", "language"]
-tabs[0].dataframe(art.events.drop(columns=drop, errors="ignore"), hide_index=True, width="stretch")
-tabs[1].dataframe(art.stances.drop(columns=drop, errors="ignore"), hide_index=True, width="stretch")
-tabs[2].dataframe(art.places.drop(columns=drop, errors="ignore"), hide_index=True, width="stretch")
+days = {c: st.column_config.DateColumn(c) for c in ("date", "published")}
+for tab, rows in zip(tabs, (art.events, art.stances, art.places), strict=True):
+    tab.dataframe(rows.drop(columns=drop, errors="ignore"), hide_index=True, width="stretch", column_config=days)

@@ -40,11 +40,12 @@ nav[0].button("Previous", icon=":material/arrow_back:", shortcut="Left", disable
               on_click=go, args=(n - 1,), width="stretch")
 nav[1].button("Next", icon=":material/arrow_forward:", shortcut="Right", disabled=n == len(views),
               on_click=go, args=(n + 1,), width="stretch")
-nav[2].selectbox("View", range(1, len(views) + 1), index=n - 1, key=f"jump_{n}", label_visibility="collapsed",
+if st.session_state.get("jump") != n:
+    st.session_state["jump"] = n
+nav[2].selectbox("View", range(1, len(views) + 1), key="jump", label_visibility="collapsed",
                  format_func=lambda j: f"{j} / {len(views)} · {views[j - 1].title}",
-                 on_change=lambda: go(st.session_state[f"jump_{n}"]))
-nav[3].toggle("Presenter view", value=f.present, key=f"present_{f.present}",
-              on_change=lambda: ui.update(present=not f.present))
+                 on_change=lambda: go(st.session_state["jump"]))
+ui.bound_toggle("present", "Presenter view", f, where=nav[3])
 own = view.filters.replace(slide=n, present=f.present)
 nav[4].button("Saved filters", icon=":material/restore:", disabled=own == f, on_click=go, args=(n,),
               help="Back to the filters saved with this view.", width="stretch")

@@ -48,5 +48,6 @@ st.subheader("Quotes" + (f": {labels[cell]}" if cell else ""))
 quotes = queries.stance_evidence(ds, f, holder, cell[1] if cell else None, cell[0] if cell else None, rows)
 for row in quotes.to_dict("records"):
     when = markup.day(row["date"]) or "undated"
-    meta = f"{row['polarity']} · {row['outlet']} · {row['language']} · {when} · article {row['article_id']}"
+    times = f" · ×{row['times']}" if row["times"] > 1 else ""
+    meta = f"{row['polarity']}{times} · {row['outlet']} · {row['language']} · {when} · article {row['article_id']}"
     ui.html(markup.quote(row["evidence"], row["language"], english=row["english"], meta=meta))

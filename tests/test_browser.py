@@ -88,8 +88,10 @@ def settle(pg, title: str | None = None, timeout: int = 60_000) -> None:
         pg.wait_for_function("t => [...document.querySelectorAll('h1')].some(h => h.innerText.trim() === t)",
                              arg=title, timeout=timeout)
     pg.wait_for_selector("[data-testid='stSidebar'] [data-testid='stPageLink']", timeout=timeout)
-    pg.wait_for_function("() => !document.querySelector('[data-testid=stStatusWidget]')", timeout=timeout)
-    pg.wait_for_timeout(400)
+    # The run is over when Streamlit's "running" widget is gone and no element of the last run is stale.
+    pg.wait_for_function("() => !document.querySelector('[data-testid=stStatusWidget]')"
+                         " && !document.querySelector('[data-stale=true]')", timeout=timeout)
+    pg.wait_for_timeout(300)
 
 
 def check_frame(pg, page_key: str) -> None:
@@ -159,6 +161,7 @@ def test_every_page_opens_from_the_navigation(server: str, page) -> None:
 def test_map_shows_the_seven_places_each_leading_to_evidence(server: str, page) -> None:
     page.goto(f"{server}/map", wait_until="domcontentloaded")
     settle(page, "Map")
+    page.wait_for_selector("[data-testid='stButtonGroup'] button", timeout=30_000)
     chips = page.locator("[data-testid='stButtonGroup'] button")
     names = {t.strip() for t in chips.all_inner_texts()}
     assert set(SEVEN) <= names, set(SEVEN) - names
@@ -179,7 +182,8 @@ def test_briefing_steps_through_three_saved_views(server: str, page) -> None:
     page.goto(f"{server}/briefing", wait_until="domcontentloaded")
     settle(page, f"1. {views[0].title}")
     shoot(page, "briefing-1")
-    page.locator("body").press("ArrowRight")  # the keyboard steps too
+    page.evaluate("document.activeElement && document.activeElement.blur()")
+    page.keyboard.press("ArrowRight")  # the keyboard steps too
     settle(page, f"2. {views[1].title}")
     assert "view=2" in page.url
     page.wait_for_selector("[data-testid='stDeckGlJsonChart'] canvas", timeout=60_000)
@@ -192,7 +196,8 @@ def test_briefing_steps_through_three_saved_views(server: str, page) -> None:
     settle(page, f"3. {views[2].title}")
     assert "present=1" in page.url and "view=3" in page.url
     shoot(page, "briefing-3-presenter")
-    page.locator("body").press("ArrowLeft")
+    page.evaluate("document.activeElement && document.activeElement.blur()")  # keys go to inputs otherwise
+    page.keyboard.press("ArrowLeft")
     settle(page, f"2. {views[1].title}")
     assert "present=1" in page.url  # the presenter setting is kept while stepping
 
