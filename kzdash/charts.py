@@ -25,7 +25,7 @@ from kzdash.vocab import UNTYPED
 BRUSH = "brush"  # timeline interval selection: narrows the date filter
 CELL = "cell"  # stance matrix point selection: shows the cell's quotes
 EVENTS_LAYER, PLACES_LAYER, COUNTRIES_LAYER, LABELS_LAYER = "events", "places", "countries", "labels"
-LABELS = 20  # place names written on the map: the most mentioned places below country level
+LABELS = 24  # place names written on the map: places below country level with events, then the most mentioned
 SIMPLIFY_DEGREES = 0.1  # country outlines at a world/region scale; 700 KB instead of 25 MB
 
 
@@ -112,7 +112,8 @@ def timeline_chart(t: Timeline, keys: pd.DataFrame, group: str = "type", pal: Pa
                       pd.Timestamp(domain[1])))
     scale = alt.Scale(domain=[_iso(domain[0]), _iso(domain[1])])
     if group == "type":
-        present = [t for t in pal.types if t in set(bins["group"])]
+        seen = set(bins["group"])
+        present = [t for t in pal.types if t in seen]
         colour = alt.Color("group:N", title="event type",
                            scale=alt.Scale(domain=present, range=type_range(present, pal)))
     else:
@@ -287,10 +288,9 @@ def map_deck(events: pd.DataFrame, places: pd.DataFrame, countries: dict | str |
     pl["tip_summary"] = pl["mentions"].astype(str) + " mentions in " + pl["articles"].astype(str) + " articles"
     pl["tip_outlet"] = "select to read the evidence"
     pl["radius"] = [_radius(c, 4.0, 2.5) for c in pl["mentions"]]
-    keep_ev = ["place_id", "place_name", "event_type", "lat", "lon", "count", "color", "radius", "tip_date",
-               "tip_type", "tip_summary", "tip_outlet"]
-    keep_pl = ["place_id", "name", "lat", "lon", "mentions", "radius", "tip_date", "tip_type", "tip_summary",
-               "tip_outlet"]
+    keep_ev = ["place_id", "event_type", "lat", "lon", "count", "color", "radius", "tip_date", "tip_type",
+               "tip_summary", "tip_outlet"]
+    keep_pl = ["place_id", "name", "lat", "lon", "radius", "tip_date", "tip_type", "tip_summary", "tip_outlet"]
     layers = []
     if countries is not None:
         layers.append(pdk.Layer("GeoJsonLayer", id=COUNTRIES_LAYER, data=countries, stroked=True, filled=True,
@@ -304,7 +304,8 @@ def map_deck(events: pd.DataFrame, places: pd.DataFrame, countries: dict | str |
                             get_position=["lon", "lat"], get_radius="radius", radius_units=pdk.types.String("pixels"),
                             get_fill_color="color", stroked=True, get_line_color=[255, 255, 255, 255],
                             line_width_min_pixels=1, pickable=True, auto_highlight=True))
-    named = pl[pl["kind"] != "country"].sort_values("mentions", ascending=False).head(LABELS)
+    local = pl[pl["kind"] != "country"].assign(has_events=lambda d: d["place_id"].isin(set(ev["place_id"])))
+    named = local.sort_values(["has_events", "mentions"], ascending=False).head(LABELS)
     layers.append(pdk.Layer("TextLayer", id=LABELS_LAYER, data=_records(named[["name", "lat", "lon"]]),
                             get_position=["lon", "lat"], get_text="name", get_size=pal.font_size,
                             get_color=list(pal.mention), get_pixel_offset=[0, 13],
@@ -324,14 +325,14 @@ def map_deck(events: pd.DataFrame, places: pd.DataFrame, countries: dict | str |
 
 
 def _records(df: pd.DataFrame) -> list[dict]:
-    """Rows as JSON-ready dicts (no numpy scalars, no NaN)."""
-    out = df.astype(object).where(df.notna(), None)
-    return [{k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()} for row in out.to_dict("records")]
+    """Rows as JSON-ready dicts (no numpy scalars, no NaN), through pandas' fast JSON writer."""
+    return json.loads(df.to_json(orient="records", force_ascii=False))
 
 
 def type_legend(pal: Palette, present: list[str]) -> list[tuple[str, str]]:
     """(type, colour) for the map's legend, in the palette's order."""
-    return [(t, pal.types[t]) for t in pal.types if t in set(present)]
+    seen = set(present)
+    return [(t, pal.types[t]) for t in pal.types if t in seen]
 
 
 def static_map(events: pd.DataFrame, places: pd.DataFrame, countries: dict, pal: Palette = PALETTES["print"],
@@ -348,7 +349,8 @@ def static_map(events: pd.DataFrame, places: pd.DataFrame, countries: dict, pal:
     near = [c for c in countries["features"] if _overlaps(c, lo_lon - 20, lo_lat - 15, hi_lon + 20, hi_lat + 15)]
     land = alt.Chart(alt.Data(values=near)).mark_geoshape(clip=True,
         fill=_hex(pal.land), stroke=_hex(pal.border), strokeWidth=0.5)
-    present = [t for t in pal.types if t in set(events["event_type"])]
+    seen = set(events["event_type"])
+    present = [t for t in pal.types if t in seen]
     ev = alt.Chart(events).mark_circle(clip=True, opacity=0.9, stroke="#ffffff", strokeWidth=0.8).encode(
         longitude="lon:Q", latitude="lat:Q", size=alt.Size("count:Q", title="events"),
         color=alt.Color("event_type:N", title="event type",

@@ -4,12 +4,14 @@ Prepared once per build (the app caches it): ids become categoricals, dates beco
 missing outlets and languages get a visible name, and every row knows its article's position so
 that a filter on one table can restrict another through the articles ("stances in articles that
 mention Aktau"). A filter on a field a table has applies to its rows; a filter on a field it lacks
-applies to its articles. Nothing here imports Streamlit.
+applies to its articles. Masks are kept for the last few filter states, so the queries of one page
+share them. Nothing here imports Streamlit.
 """
 
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -17,17 +19,17 @@ import pandas as pd
 import pyarrow as pa
 
 from kzdash.filters import Filters
-from kzdash.textsearch import TextIndex
+from kzdash.textsearch import TextIndex, search
 from kzdash.vocab import UNKNOWN_LANGUAGE, UNKNOWN_OUTLET, UNTYPED
 
 CATEGORIES = {
     "articles": ["outlet", "language"],
     "events": ["article_id", "event_type", "actor", "target", "place_id", "country", "happening_id", "outlet",
-               "language", "date_precision"],
-    "places": ["article_id", "place_id", "name", "kind", "country", "outlet", "language"],
+               "language", "date_precision", "place_name"],
+    "places": ["article_id", "place_id", "name", "kind", "country", "outlet", "language", "surface"],
     "stances": ["article_id", "holder", "issue", "polarity", "outlet", "language"],
 }
-# The words a text search looks at, per table.
+# The columns a text search looks at, per table.
 SEARCHED = {
     "events": ["summary", "evidence", "place_name"],
     "stances": ["evidence"],
@@ -42,6 +44,7 @@ OWN = {
     "articles": set(),
 }
 DATE_OF = {"events": "date", "stances": "date", "places": "published", "articles": "published"}
+MASKS_KEPT = 64  # (table, filters) masks remembered: a page's queries, a few recent states
 
 
 @dataclass
@@ -52,8 +55,10 @@ class Dataset:
     stances: pd.DataFrame
     quarantine: pd.DataFrame
     info: dict = field(default_factory=dict)
-    _indexes: dict[str, TextIndex] = field(default_factory=dict, repr=False)
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _indexes: dict[tuple[str, str], TextIndex] = field(default_factory=dict, repr=False)
+    _memo: dict[str, object] = field(default_factory=dict, repr=False)
+    _masks: OrderedDict = field(default_factory=OrderedDict, repr=False)
+    _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     @classmethod
     def from_tables(cls, tables: dict[str, pd.DataFrame], info: dict | None = None) -> Dataset:
@@ -88,16 +93,81 @@ class Dataset:
     def table(self, name: str) -> pd.DataFrame:
         return getattr(self, name)
 
-    def text_index(self, name: str) -> TextIndex:
-        """The word index of a table, built on its first search."""
+    def memo(self, key: str, compute):
+        """A value that depends on the build only (filter options, codes, counts), computed once."""
+        if key not in self._memo:
+            value = compute()
+            with self._lock:
+                self._memo.setdefault(key, value)
+        return self._memo[key]
+
+    def codes(self, name: str, col: str) -> np.ndarray:
+        """Category codes of a categorical column (-1 for missing), as a plain array."""
+        return self.memo(f"codes:{name}:{col}", lambda: self.table(name)[col].cat.codes.to_numpy())
+
+    def days(self, name: str, col: str) -> np.ndarray:
+        """A date column as int64 nanoseconds (NaT is the smallest int64), for sorting and bucketing."""
+        return self.memo(f"days:{name}:{col}", lambda: self.table(name)[col].to_numpy(dtype="datetime64[ns]")
+                         .astype(np.int64))
+
+    def text_mask(self, name: str, query: str) -> np.ndarray:
+        indexes = [self.text_index(name, col) for col in SEARCHED[name]]
+        return search(indexes, query, len(self.table(name)))
+
+    def text_index(self, name: str, col: str) -> TextIndex:
+        """The word index of a column, built on first use (or by `warm`)."""
         with self._lock:
-            if name not in self._indexes:
-                df = self.table(name)
-                joined = df[SEARCHED[name][0]].astype("string").fillna("")
-                for col in SEARCHED[name][1:]:
-                    joined = joined + " " + df[col].astype("string").fillna("")
-                self._indexes[name] = TextIndex.build(pa.array(joined.to_numpy(dtype=object), type=pa.large_string()))
-            return self._indexes[name]
+            if (name, col) not in self._indexes:
+                values = self.table(name)[col]
+                if isinstance(values.dtype, pd.CategoricalDtype):
+                    values = values.astype("string")
+                self._indexes[(name, col)] = TextIndex.build(pa.array(values.to_numpy(dtype=object),
+                                                                      type=pa.large_string(), from_pandas=True))
+            return self._indexes[(name, col)]
+
+    def warm(self) -> threading.Thread:
+        """Build the word indexes in the background, so that the first text search is as fast as the next."""
+        def work() -> None:
+            for name, cols in SEARCHED.items():
+                for col in cols:
+                    self.text_index(name, col)
+        thread = threading.Thread(target=work, name="kzdash-warm", daemon=True)
+        thread.start()
+        return thread
+
+    def forget_masks(self) -> None:
+        """Drop the remembered masks (benchmarks time a filter change from nothing)."""
+        with self._lock:
+            self._masks.clear()
+
+    def per_filters(self, kind: str, f: Filters, compute):
+        """A result that depends on the data filters only (a mask, the happenings), remembered for the
+        last few filter states so that the queries of one page share it."""
+        key = (kind, _data_filters(f))
+        with self._lock:
+            if key in self._masks:
+                self._masks.move_to_end(key)
+                return self._masks[key]
+        value = compute(key[1])
+        with self._lock:
+            self._masks[key] = value
+            while len(self._masks) > MASKS_KEPT:
+                self._masks.popitem(last=False)
+        return value
+
+    def mask(self, name: str, f: Filters) -> np.ndarray:
+        """Which rows of table `name` the filters keep."""
+        def compute(data_filters: Filters) -> np.ndarray:
+            m = row_mask(self, name, data_filters)
+            m.flags.writeable = False  # shared between queries: nobody may change it
+            return m
+        return self.per_filters(f"mask:{name}", f, compute)
+
+
+def _data_filters(f: Filters) -> Filters:
+    """The filters without the view state that does not change which rows are kept."""
+    return Filters(f.start, f.end, f.outlets, f.languages, f.actors, f.issues, f.event_types, f.countries, f.places,
+                   f.text, f.background)
 
 
 def _isin(series: pd.Series, values: tuple[str, ...]) -> np.ndarray:
@@ -105,7 +175,7 @@ def _isin(series: pd.Series, values: tuple[str, ...]) -> np.ndarray:
 
 
 def row_mask(ds: Dataset, name: str, f: Filters) -> np.ndarray:
-    """Which rows of table `name` the filters keep."""
+    """Which rows of table `name` the filters keep (uncached; use `Dataset.mask`)."""
     df = ds.table(name)
     keep = np.ones(len(df), dtype=bool)
     if f.start or f.end:
@@ -133,15 +203,15 @@ def row_mask(ds: Dataset, name: str, f: Filters) -> np.ndarray:
     if name == "events" and not f.background:
         keep &= ~df["background"].to_numpy(dtype=bool)
     if f.text:
-        found = ds.text_index(name).search(f.text)
+        found = ds.text_mask(name, f.text)
         if name == "articles":  # an article also matches through what was extracted from it ("Aktau" in Arabic)
             for other in ("events", "places", "stances"):
-                rows = ds.table(other)["art"].to_numpy()[ds.text_index(other).search(f.text)]
+                rows = ds.table(other)["art"].to_numpy()[ds.text_mask(other, f.text)]
                 found[rows[rows >= 0]] = True
         keep &= found
     through = _article_mask(ds, f, own)
     if through is not None:
-        art = df.index.to_numpy() if name == "articles" else df["art"].to_numpy()
+        art = np.arange(len(df)) if name == "articles" else df["art"].to_numpy()
         keep &= through[art]
     return keep
 
@@ -176,6 +246,12 @@ def _article_mask(ds: Dataset, f: Filters, own: set[str]) -> np.ndarray | None:
     return out
 
 
-def filtered(ds: Dataset, name: str, f: Filters) -> pd.DataFrame:
-    """The rows of table `name` that the filters keep."""
-    return ds.table(name)[row_mask(ds, name, f)]
+def filtered(ds: Dataset, name: str, f: Filters, columns: list[str] | None = None) -> pd.DataFrame:
+    """The rows of table `name` that the filters keep (only `columns`, when given: copying is the cost)."""
+    df = ds.table(name)
+    m = ds.mask(name, f)
+    return df.loc[m, columns] if columns is not None else df[m]
+
+
+def count(ds: Dataset, name: str, f: Filters) -> int:
+    return int(np.count_nonzero(ds.mask(name, f)))

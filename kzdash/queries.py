@@ -4,6 +4,10 @@ Every function takes the prepared `Dataset` and the user's `Filters`; the pages 
 answers out. Counting rules a reader must be able to trust live here: reports of one happening
 count once (with the number of outlets that reported it), stance cells count stances per holder,
 issue and polarity, and every row keeps the article it came from.
+
+Speed: a filter change must cost well under 300 ms at a million events, so counting works on the
+category codes of the masked rows (numpy bincounts) and only the few rows a page shows are copied
+out of the tables.
 """
 
 from __future__ import annotations
@@ -14,93 +18,167 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from kzdash.dataset import Dataset, filtered
+from kzdash.dataset import Dataset
 from kzdash.filters import Filters
 from kzdash.sentences import sentence_of, sentence_spans
 from kzdash.vocab import POLARITIES, vocab
 
+NAT = np.iinfo(np.int64).min  # how NaT looks as int64 nanoseconds: sorts first
+DAY_NS = 86_400 * 10**9
 EVIDENCE_COLUMNS = ["date", "event_type", "summary", "place_name", "outlet", "language", "published", "evidence",
                     "background", "article_id", "event_id"]
+LOCAL_KINDS = ("city", "site", "region")
+MAP_POINTS = 2000  # points per map layer: the browser stays fluid; the largest counts are drawn first
 
 
 def headline(ds: Dataset, f: Filters) -> dict[str, int]:
     """The counts a briefer quotes first."""
-    ev = filtered(ds, "events", f)
-    pl = filtered(ds, "places", f)
-    st = filtered(ds, "stances", f)
-    arts = filtered(ds, "articles", f)
+    em, pm, am = ds.mask("events", f), ds.mask("places", f), ds.mask("articles", f)
+    place = ds.codes("places", "place_id")[pm]
     return {
-        "articles": len(arts),
-        "outlets": int(arts["outlet"].nunique()),
-        "events": len(ev),
-        "happenings": int(ev["happening_id"].nunique()),
-        "places": int(pl["place_id"].nunique()),
-        "mentions": len(pl),
-        "stances": len(st),
+        "articles": int(am.sum()),
+        "outlets": _distinct(ds.codes("articles", "outlet")[am]),
+        "events": int(em.sum()),
+        "happenings": _distinct(ds.codes("events", "happening_id")[em]),
+        "places": _distinct(place[place >= 0]),
+        "mentions": int(pm.sum()),
+        "stances": int(ds.mask("stances", f).sum()),
     }
+
+
+def happening_count(ds: Dataset, f: Filters) -> tuple[int, int]:
+    """(happenings, reports) under the filters."""
+    em = ds.mask("events", f)
+    return _distinct(ds.codes("events", "happening_id")[em]), int(em.sum())
+
+
+def _distinct(codes: np.ndarray) -> int:
+    return int(np.count_nonzero(np.bincount(codes))) if len(codes) else 0
+
+
+def _newest(rows: np.ndarray, first: np.ndarray, second: np.ndarray | None, n: int) -> np.ndarray:
+    """The n rows with the largest (first, second) keys (dates as int64; NaT last), largest first."""
+    if len(rows) > 4 * n:  # a partial sort first: only the rows that can be in the top n
+        keys = first[rows]
+        cut = np.partition(keys, len(keys) - n)[len(keys) - n]
+        rows = rows[keys >= cut]
+    order = np.lexsort((second[rows],) + (first[rows],) if second is not None else (first[rows],))[::-1]
+    return rows[order[:n]]
 
 
 def latest_events(ds: Dataset, f: Filters, n: int = 10) -> pd.DataFrame:
     """The most recent events by event date (then publication), each with its evidence sentence."""
-    ev = filtered(ds, "events", f)
-    top = ev.sort_values(["date", "published"], ascending=False, na_position="last").head(n)
-    return _plain(top[EVIDENCE_COLUMNS])
+    rows = np.flatnonzero(ds.mask("events", f))
+    top = _newest(rows, ds.days("events", "date"), ds.days("events", "published"), n)
+    return _plain(ds.events.iloc[top][EVIDENCE_COLUMNS]).reset_index(drop=True)
 
 
-LOCAL_KINDS = ("city", "site", "region")
+def _first_rows(codes: np.ndarray, rows: np.ndarray, size: int) -> np.ndarray:
+    """For each code, the first of `rows` that has it (-1 where none does)."""
+    first = np.full(size, -1, dtype=np.int64)
+    first[codes[::-1]] = rows[::-1]  # the last write wins: reversed, that is the first row
+    return first
+
+
+DENSE_PAIRS = 64_000_000  # up to this many possible pairs, a bitmap beats hashing them
+
+
+def _pairs_per(codes: np.ndarray, other: np.ndarray, size: int) -> np.ndarray:
+    """How many distinct `other` values each code has (e.g. articles per place, outlets per happening)."""
+    if not len(codes):
+        return np.zeros(size, dtype=np.int64)
+    width = int(other.max()) + 2
+    pairs = codes.astype(np.int64) * width + (other.astype(np.int64) + 1)
+    if size * width <= DENSE_PAIRS:
+        seen = np.zeros(size * width, dtype=bool)
+        seen[pairs] = True
+        return seen.reshape(size, width).sum(axis=1)
+    return np.bincount(pd.unique(pairs) // width, minlength=size)
 
 
 def top_places(ds: Dataset, f: Filters, n: int = 10, kinds: tuple[str, ...] = LOCAL_KINDS) -> pd.DataFrame:
     """Most mentioned places below country level (countries would top every list), with event counts."""
-    pl = filtered(ds, "places", f)
-    pl = pl[pl["kind"].isin(kinds)]
-    if pl.empty:
-        return pd.DataFrame(columns=["place_id", "name", "kind", "country", "mentions", "articles", "events"])
-    g = pl.groupby("place_id", observed=True).agg(
-        name=("name", "first"), kind=("kind", "first"), country=("country", "first"),
-        mentions=("place_id", "size"), articles=("art", "nunique"))
-    ev = filtered(ds, "events", f)
-    g["events"] = ev["place_id"].value_counts().reindex(g.index).fillna(0).astype(int)
-    g = g.sort_values(["mentions", "events"], ascending=False).head(n).reset_index()
-    return _plain(g)
+    pc = ds.codes("places", "place_id")
+    size = len(ds.places["place_id"].cat.categories)
+    sel = ds.mask("places", f) & ds.places["kind"].isin(kinds).to_numpy() & (pc >= 0)
+    mentions = np.bincount(pc[sel], minlength=size)
+    cols = ["place_id", "name", "kind", "country", "mentions", "articles", "events"]
+    if not mentions.any():
+        return pd.DataFrame(columns=cols)
+    events = _events_per_place(ds, f, size)
+    present = np.flatnonzero(mentions)
+    top = present[np.lexsort((events[present], mentions[present]))[::-1][:n]]
+    articles = _pairs_per(pc[sel], ds.places["art"].to_numpy()[sel], size)
+    out = _place_rows(ds, top)
+    out["mentions"], out["articles"], out["events"] = mentions[top], articles[top], events[top]
+    return out[cols]
 
 
-def stance_rows(ds: Dataset, f: Filters, holder: str) -> pd.DataFrame:
+def _events_per_place(ds: Dataset, f: Filters, size: int) -> np.ndarray:
+    """Events under the filters counted per place code of the places table."""
+    to_places = ds.memo("events->places", lambda: ds.places["place_id"].cat.categories.get_indexer(
+        ds.events["place_id"].cat.categories))
+    ec = ds.codes("events", "place_id")[ds.mask("events", f)]
+    mapped = to_places[ec[ec >= 0]]
+    return np.bincount(mapped[mapped >= 0], minlength=size)
+
+
+def _place_rows(ds: Dataset, codes: np.ndarray) -> pd.DataFrame:
+    """Name, kind, country and coordinates of places by code (from their first mention)."""
+    pc = ds.codes("places", "place_id")
+    size = len(ds.places["place_id"].cat.categories)
+    first = ds.memo("first mention", lambda: _first_rows(pc, np.arange(len(pc)), size))
+    rows = ds.places.iloc[first[codes]][["place_id", "name", "kind", "country", "lat", "lon"]]
+    return _plain(rows).reset_index(drop=True)
+
+
+def stance_rows(ds: Dataset, f: Filters, holder: str, columns: list[str] | None = None) -> pd.DataFrame:
     """The holder's stances under the filters (the holder picker, not the actors filter, picks whose)."""
-    st = filtered(ds, "stances", f.replace(actors=()))
-    return st[st["holder"] == holder]
+    m = ds.mask("stances", f.replace(actors=())) & (ds.stances["holder"] == holder).to_numpy()
+    cols = columns or ["date", "holder", "issue", "polarity", "outlet", "language", "evidence", "article_id",
+                       "stance_id", "start"]
+    return ds.stances.loc[m, cols]
 
 
 def stance_matrix(ds: Dataset, f: Filters, holder: str, rows: str = "outlet") -> pd.DataFrame:
     """Per row (outlet or language) and issue: support, oppose and neutral counts, and net lean in [-1, 1]."""
-    st = stance_rows(ds, f, holder)
+    st = stance_rows(ds, f, holder, [rows, "issue", "polarity"])
     counts = (st.groupby([rows, "issue", "polarity"], observed=True).size()
               .unstack("polarity", fill_value=0).reindex(columns=list(POLARITIES), fill_value=0))
-    counts = counts.reset_index().rename(columns={rows: "row"})
+    counts = _plain(counts.reset_index().rename(columns={rows: "row"}))
+    counts.columns.name = None
     counts["total"] = counts[list(POLARITIES)].sum(axis=1)
     counts["net"] = (counts["support"] - counts["oppose"]) / counts["total"].where(counts["total"] > 0, 1)
     counts["issue_label"] = counts["issue"].map(lambda i: vocab().issue(str(i)))
-    return _plain(counts[["row", "issue", "issue_label", *POLARITIES, "total", "net"]])
+    return counts[["row", "issue", "issue_label", *POLARITIES, "total", "net"]]
 
 
 def stance_evidence(ds: Dataset, f: Filters, holder: str, issue: str | None = None, row: str | None = None,
                     rows: str = "outlet", n: int = 50) -> pd.DataFrame:
-    """The quotes behind a matrix cell (or a whole row or column), each with its English line.
+    """The quotes behind a matrix cell (or a whole row or column), newest first, each with its English line.
 
     One sentence that gives the same stance twice (the engine reads "CSTO, EAEU and SCO" as three
     mentions of one issue) is listed once, with `times` saying how many stances it stands for.
     """
-    st = stance_rows(ds, f, holder)
+    m = ds.mask("stances", f.replace(actors=())) & (ds.codes("stances", "holder") == _code(ds.stances["holder"],
+                                                                                          holder))
     if issue:
-        st = st[st["issue"] == issue]
+        m &= ds.codes("stances", "issue") == _code(ds.stances["issue"], issue)
     if row:
-        st = st[st[rows] == row]
-    st = _plain(st[["date", "holder", "issue", "polarity", "outlet", "language", "evidence", "article_id",
-                    "stance_id", "start"]])
-    key = ["article_id", "start", "issue", "polarity"]
-    st["times"] = st.groupby(key, dropna=False)["stance_id"].transform("size")
-    st = st.drop_duplicates(key).sort_values("date", ascending=False, na_position="last").head(n)
-    out = st.drop(columns=["start"]).reset_index(drop=True)
+        m &= ds.codes("stances", rows) == _code(ds.stances[rows], row)
+    found = np.flatnonzero(m)
+    cols = ["date", "holder", "issue", "polarity", "outlet", "language", "evidence", "article_id", "stance_id"]
+    if not len(found):
+        return pd.DataFrame(columns=[*cols, "times", "english"])
+    start = ds.stances["start"].to_numpy(dtype=np.float64, na_value=-1).astype(np.int64)[found]
+    n_issues, n_pol = (len(ds.stances[c].cat.categories) + 1 for c in ("issue", "polarity"))
+    key = ((ds.stances["art"].to_numpy()[found] * (int(start.max()) + 2) + start + 1)
+           * n_issues + ds.codes("stances", "issue")[found] + 1) * n_pol + ds.codes("stances", "polarity")[found] + 1
+    groups, firsts = pd.factorize(key)[0], pd.Series(key).drop_duplicates().index.to_numpy()
+    times = np.bincount(groups)
+    top = _newest(np.arange(len(firsts)), ds.days("stances", "date")[found[firsts]], None, n)
+    out = _plain(ds.stances.iloc[found[firsts[top]]][cols]).reset_index(drop=True)
+    out["times"] = times[groups[firsts[top]]]
     out["english"] = [vocab().stance_sentence(h, i, p) for h, i, p in zip(out["holder"], out["issue"],
                                                                           out["polarity"], strict=True)]
     return out
@@ -118,30 +196,47 @@ def disagreements(ds: Dataset, f: Filters, holder: str, rows: str = "outlet") ->
     return out[["issue", "issue_label", "row", "polarity", "count", "total"]].reset_index(drop=True)
 
 
-def happenings(ds: Dataset, f: Filters) -> pd.DataFrame:
-    """One row per happening: its first report's fields, how many reports and how many outlets.
+@dataclass(frozen=True)
+class _Happenings:
+    """One entry per happening under the filters (arrays aligned with each other)."""
+
+    first: np.ndarray  # row of its first report
+    reports: np.ndarray
+    outlets: np.ndarray
+    background: np.ndarray  # every report of it is background
+
+
+def _happenings(ds: Dataset, f: Filters) -> _Happenings:
+    return ds.per_filters("happenings", f, lambda data_filters: _compute_happenings(ds, data_filters))
+
+
+def _compute_happenings(ds: Dataset, f: Filters) -> _Happenings:
+    em = ds.mask("events", f)
+    rows = np.flatnonzero(em)
+    hc = ds.codes("events", "happening_id")[rows]
+    size = len(ds.events["happening_id"].cat.categories)
+    reports = np.bincount(hc, minlength=size)
+    fresh = np.bincount(hc, weights=~ds.events["background"].to_numpy(dtype=bool)[rows], minlength=size) > 0
+    outlets = _pairs_per(hc, ds.codes("events", "outlet")[rows], size)
+    present = np.flatnonzero(reports)
+    first = _first_rows(hc, rows, size)[present]
+    return _Happenings(first, reports[present], outlets[present], ~fresh[present])
+
+
+def happenings(ds: Dataset, f: Filters, limit: int | None = None) -> pd.DataFrame:
+    """One row per happening, newest first: its first report's fields, how many reports and outlets.
 
     A happening is background only when every report of it is background.
     """
-    ev = filtered(ds, "events", f)
+    h = _happenings(ds, f)
     cols = ["happening_id", "date", "date_precision", "event_type", "actor", "target", "place_name", "summary",
             "outlet", "published", "evidence", "article_id"]
-    if ev.empty:
-        return pd.DataFrame(columns=[*cols, "background", "reports", "outlets"])
-    codes = ev["happening_id"].cat.codes.to_numpy()
-    size = len(ev["happening_id"].cat.categories)
-    reports = np.bincount(codes, minlength=size)
-    fresh = np.bincount(codes, weights=~ev["background"].to_numpy(dtype=bool), minlength=size) > 0
-    n_out = len(ev["outlet"].cat.categories) or 1
-    pairs = pd.unique(codes.astype(np.int64) * n_out + ev["outlet"].cat.codes.to_numpy())
-    outlets = np.bincount(pairs // n_out, minlength=size)
-    first = ev.drop_duplicates("happening_id")
-    fc = first["happening_id"].cat.codes.to_numpy()
-    out = _plain(first[cols])
-    out["background"] = ~fresh[fc]
-    out["reports"] = reports[fc]
-    out["outlets"] = outlets[fc]
-    return out.sort_values("date", ascending=False, na_position="last").reset_index(drop=True)
+    pick = np.arange(len(h.first))
+    if limit is not None and len(pick) > limit:
+        pick = _newest(pick, ds.days("events", "date")[h.first], None, limit)
+    out = _plain(ds.events.iloc[h.first[pick]][cols]).reset_index(drop=True)
+    out["background"], out["reports"], out["outlets"] = h.background[pick], h.reports[pick], h.outlets[pick]
+    return out.sort_values("date", ascending=False, na_position="last", kind="stable").reset_index(drop=True)
 
 
 def bucket_freq(start: pd.Timestamp | None, end: pd.Timestamp | None) -> str:
@@ -169,53 +264,97 @@ def timeline(ds: Dataset, f: Filters, group: str = "type") -> Timeline:
     the view starts at the earliest happening reported as news (or the earliest report), so that a
     2008 background mention does not squeeze 2022 into a sliver; how many were left out is returned.
     """
-    h = happenings(ds, f) if group == "type" else _happenings_per_outlet(ds, f)
-    published = filtered(ds, "events", f)["published"].dropna()
-    dated = h.dropna(subset=["date"])
-    news = dated.loc[~dated["background"].astype(bool), "date"]
-    lo = pd.Timestamp(f.start) if f.start else (_min(news.min(), published.min()) or _min(dated["date"].min()))
-    hi = pd.Timestamp(f.end) if f.end else _max(dated["date"].max(), published.max())
-    earlier = int((dated["date"] < lo).sum()) if lo is not None and not f.start else 0
+    dates, groups, background, outlets = _timeline_units(ds, f, group)
+    rows = np.flatnonzero(ds.mask("events", f))
+    published = ds.days("events", "published")[rows]
+    published = published[published != NAT]
+    dated = dates != NAT
+    news = dates[dated & ~background]
+    if f.start:
+        lo = pd.Timestamp(f.start)
+    else:
+        starts = _ends(news, min) + _ends(published, min) or _ends(dates[dated], min)
+        lo = _stamp(min(starts, default=None))
+    hi = pd.Timestamp(f.end) if f.end else _stamp(max(_ends(dates[dated], max) + _ends(published, max),
+                                                      default=None))
+    keep = dated.copy()
+    earlier = 0
     if lo is not None and not f.start:
-        dated, published = dated[dated["date"] >= lo], published[published >= lo]
+        earlier = int(np.count_nonzero(dated & (dates < lo.value)))
+        keep &= dates >= lo.value
+        published = published[published >= lo.value]
     freq = bucket_freq(lo, hi)
-    key = "event_type" if group == "type" else "outlet"
+    labels = (ds.events["event_type"] if group == "type" else ds.events["outlet"]).cat.categories
     bins = pd.DataFrame(columns=["bucket", "group", "background", "happenings", "outlets"])
-    if not dated.empty:
-        b = dated.assign(bucket=_bucket(dated["date"], freq), group=dated[key].astype(str))
-        bins = (b.groupby(["bucket", "group", "background"]).agg(happenings=("happening_id", "size"),
-                                                                 outlets=("outlets", "sum")).reset_index())
-    pubs = (pd.DataFrame({"bucket": _bucket(published, freq)}).groupby("bucket").size().rename("reports")
-            .reset_index() if len(published) else pd.DataFrame(columns=["bucket", "reports"]))
+    if keep.any():
+        # One integer per (bucket, group, background), counted with bincount: a groupby would cost 5x.
+        slot = _slot(dates[keep], freq)
+        base, n_groups = int(slot.min()), len(labels)
+        key = ((slot - base) * n_groups + groups[keep]) * 2 + background[keep]
+        counts = np.bincount(key)
+        sums = np.bincount(key, weights=outlets[keep])
+        present = np.flatnonzero(counts)
+        bins = pd.DataFrame({
+            "bucket": _slot_start(present // (2 * n_groups) + base, freq),
+            "group": np.asarray(labels, dtype=object)[(present // 2) % n_groups],
+            "background": (present % 2).astype(bool), "happenings": counts[present],
+            "outlets": sums[present].astype(np.int64)})
+    pubs = pd.DataFrame(columns=["bucket", "reports"])
+    if len(published):
+        slot = _slot(published, freq)
+        base = int(slot.min())
+        counts = np.bincount(slot - base)
+        present = np.flatnonzero(counts)
+        pubs = pd.DataFrame({"bucket": _slot_start(present + base, freq), "reports": counts[present]})
     return Timeline(bins, pubs, freq, lo, hi, earlier)
 
 
-def _min(*values: object) -> pd.Timestamp | None:
-    found = [pd.Timestamp(v) for v in values if v is not None and pd.notna(v)]
-    return min(found) if found else None
+def _timeline_units(ds: Dataset, f: Filters, group: str) -> tuple[np.ndarray, ...]:
+    """What the timeline counts: happenings (by type), or happening-outlet pairs (by outlet).
+
+    Returns date (int64 ns), group code, background and outlets per unit.
+    """
+    days = ds.days("events", "date")
+    if group == "type":
+        h = _happenings(ds, f)
+        return days[h.first], ds.codes("events", "event_type")[h.first], h.background, h.outlets
+    rows = np.flatnonzero(ds.mask("events", f))
+    oc = ds.codes("events", "outlet")[rows]
+    width = len(ds.events["outlet"].cat.categories) + 1
+    pairs = ds.codes("events", "happening_id")[rows].astype(np.int64) * width + oc
+    first = rows[pd.Series(pairs).drop_duplicates().index.to_numpy()]
+    bg = ds.events["background"].to_numpy(dtype=bool)[first]
+    return days[first], ds.codes("events", "outlet")[first], bg, np.ones(len(first), dtype=np.int64)
 
 
-def _max(*values: object) -> pd.Timestamp | None:
-    found = [pd.Timestamp(v) for v in values if v is not None and pd.notna(v)]
-    return max(found) if found else None
+def _ends(values: np.ndarray, pick) -> list[int]:
+    """[the smallest or largest value] (pick: min or max), or [] for no values; numpy does the work."""
+    if not len(values):
+        return []
+    return [int(values.min() if pick is min else values.max())]
 
 
-def _happenings_per_outlet(ds: Dataset, f: Filters) -> pd.DataFrame:
-    ev = filtered(ds, "events", f)
-    first = ev.drop_duplicates(["happening_id", "outlet"])
-    out = _plain(first[["happening_id", "date", "event_type", "outlet"]])
-    out["background"] = first["background"].to_numpy(dtype=bool)
-    out["outlets"] = 1
-    return out
+def _stamp(ns: int | None) -> pd.Timestamp | None:
+    return None if ns is None else pd.Timestamp(ns)
 
 
-def _bucket(s: pd.Series, freq: str) -> pd.Series:
-    s = pd.to_datetime(s)
+def _slot(ns: np.ndarray, freq: str) -> np.ndarray:
+    """The bucket number of int64-nanosecond dates: days, weeks (from Monday) or months since 1970."""
+    days = np.asarray(ns, dtype=np.int64) // DAY_NS
     if freq == "D":
-        return s.dt.floor("D")
+        return days
     if freq.startswith("W"):
-        return (s - pd.to_timedelta(s.dt.day_of_week, unit="D")).dt.floor("D")
-    return s.dt.to_period("M").dt.to_timestamp()
+        return (days + 3) // 7  # 1970-01-01 was a Thursday: week 0 started on Monday 1969-12-29
+    return days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+
+
+def _slot_start(slot: np.ndarray, freq: str) -> np.ndarray:
+    """The first day of each bucket number, as datetime64[ns]."""
+    if freq == "D":
+        return (slot * DAY_NS).astype("datetime64[ns]")
+    if freq.startswith("W"):
+        return ((slot * 7 - 3) * DAY_NS).astype("datetime64[ns]")
+    return slot.astype("datetime64[M]").astype("datetime64[ns]")
 
 
 def key_dates(start: date | None = None, end: date | None = None) -> pd.DataFrame:
@@ -224,44 +363,62 @@ def key_dates(start: date | None = None, end: date | None = None) -> pd.DataFram
     return pd.DataFrame(rows, columns=["date", "label"])
 
 
-def map_events(ds: Dataset, f: Filters, limit: int = 5000) -> pd.DataFrame:
+def _located(ds: Dataset, name: str) -> np.ndarray:
+    df = ds.table(name)
+    return ds.memo(f"located:{name}", lambda: (df["lat"].notna() & df["lon"].notna()).to_numpy())
+
+
+def map_events(ds: Dataset, f: Filters, limit: int = MAP_POINTS) -> pd.DataFrame:
     """Event points: one per place and event type, with the count and the latest event's fields."""
-    ev = filtered(ds, "events", f)
-    ev = ev[ev["lat"].notna() & ev["lon"].notna()]
     cols = ["place_id", "place_name", "event_type", "lat", "lon", "count", "date", "summary", "outlet"]
-    if ev.empty:
+    pcode, tcode = ds.codes("events", "place_id"), ds.codes("events", "event_type")
+    rows = np.flatnonzero(ds.mask("events", f) & _located(ds, "events") & (pcode >= 0))
+    if not len(rows):
         return pd.DataFrame(columns=cols)
-    ev = ev.sort_values("date", ascending=False, na_position="last")
-    g = ev.groupby(["place_id", "event_type"], observed=True, sort=False)
-    out = g.agg(place_name=("place_name", "first"), lat=("lat", "first"), lon=("lon", "first"),
-                count=("event_id", "size"), date=("date", "first"), summary=("summary", "first"),
-                outlet=("outlet", "first")).reset_index()
-    out = out.sort_values("count", ascending=False).head(limit)
-    return _plain(out[cols]).reset_index(drop=True)
+    n_types = len(ds.events["event_type"].cat.categories)
+    size = len(ds.events["place_id"].cat.categories) * n_types
+    key = pcode[rows].astype(np.int64) * n_types + tcode[rows]
+    counts = np.bincount(key, minlength=size)
+    when = ds.days("events", "date")[rows]
+    latest = np.full(size, NAT, dtype=np.int64)
+    np.maximum.at(latest, key, when)
+    newest = when == latest[key]
+    rep = _first_rows(key[newest], rows[newest], size)
+    present = np.flatnonzero(counts)
+    top = present[np.argsort(counts[present], kind="stable")[::-1][:limit]]
+    out = _plain(ds.events.iloc[rep[top]][["place_id", "place_name", "event_type", "lat", "lon", "date", "summary",
+                                           "outlet"]]).reset_index(drop=True)
+    out["count"] = counts[top]
+    return out[cols]
 
 
-def map_places(ds: Dataset, f: Filters, limit: int = 5000) -> pd.DataFrame:
+def map_places(ds: Dataset, f: Filters, limit: int = MAP_POINTS) -> pd.DataFrame:
     """Place-mention points: one per place, with mentions and articles counted."""
-    pl = filtered(ds, "places", f)
-    pl = pl[pl["lat"].notna() & pl["lon"].notna()]
     cols = ["place_id", "name", "kind", "country", "lat", "lon", "mentions", "articles"]
-    if pl.empty:
+    pc = ds.codes("places", "place_id")
+    sel = ds.mask("places", f) & _located(ds, "places") & (pc >= 0)
+    size = len(ds.places["place_id"].cat.categories)
+    mentions = np.bincount(pc[sel], minlength=size)
+    present = np.flatnonzero(mentions)
+    if not len(present):
         return pd.DataFrame(columns=cols)
-    g = pl.groupby("place_id", observed=True).agg(
-        name=("name", "first"), kind=("kind", "first"), country=("country", "first"), lat=("lat", "first"),
-        lon=("lon", "first"), mentions=("place_id", "size"), articles=("art", "nunique")).reset_index()
-    g = g.sort_values("mentions", ascending=False).head(limit)
-    return _plain(g[cols]).reset_index(drop=True)
+    top = present[np.argsort(mentions[present], kind="stable")[::-1][:limit]]
+    articles = _pairs_per(pc[sel], ds.places["art"].to_numpy()[sel], size)
+    out = _place_rows(ds, top)
+    out["mentions"], out["articles"] = mentions[top], articles[top]
+    return out[cols]
 
 
 def place_evidence(ds: Dataset, f: Filters, place_id: str, n: int = 50) -> tuple[pd.DataFrame, pd.DataFrame]:
     """What a map point stands on: the events at the place, and each mention with its sentence."""
-    ev = filtered(ds, "events", f)
-    ev = ev[ev["place_id"] == place_id].sort_values("date", ascending=False, na_position="last").head(n)
-    pl = filtered(ds, "places", f)
-    pl = pl[pl["place_id"] == place_id].head(n)
+    ev_code = _code(ds.events["place_id"], place_id)
+    ev_rows = np.flatnonzero(ds.mask("events", f) & (ds.codes("events", "place_id") == ev_code))
+    ev_rows = _newest(ev_rows, ds.days("events", "date"), None, n)
+    pl_code = _code(ds.places["place_id"], place_id)
+    pl_rows = np.flatnonzero(ds.mask("places", f) & (ds.codes("places", "place_id") == pl_code))[:n]
+    pl = ds.places.iloc[pl_rows]
     mentions = _plain(pl[["name", "surface", "outlet", "language", "published", "article_id", "start", "end"]])
-    texts = ds.articles["text"].to_numpy()
+    texts = ds.articles["text"]
     spans: dict[int, list[tuple[int, int]]] = {}
     sentences, offsets = [], []
     for art, start in zip(pl["art"].to_numpy(), pl["start"].to_numpy(), strict=True):
@@ -269,54 +426,64 @@ def place_evidence(ds: Dataset, f: Filters, place_id: str, n: int = 50) -> tuple
             sentences.append("")
             offsets.append(pd.NA)
             continue
-        text = str(texts[art])
+        text = str(texts.iat[art])
         s, e = sentence_of(int(start), spans.setdefault(int(art), sentence_spans(text)))
         sentences.append(text[s:e])
         offsets.append(s)
+    mentions = mentions.reset_index(drop=True)
     mentions["sentence"] = sentences
     mentions["sentence_start"] = pd.array(offsets, dtype="Int64")  # the mention is at start - sentence_start
-    return _plain(ev[EVIDENCE_COLUMNS]), mentions
+    return _plain(ds.events.iloc[ev_rows][EVIDENCE_COLUMNS]).reset_index(drop=True), mentions
 
 
-def articles_list(ds: Dataset, f: Filters) -> pd.DataFrame:
-    """Articles under the filters, newest first, with how many rows were extracted from each."""
-    arts = filtered(ds, "articles", f)
-    out = _plain(arts[["article_id", "published", "outlet", "language", "title", "source"]])
-    idx = arts.index.to_numpy()
+def _code(series: pd.Series, value: str) -> int:
+    """The category code of `value` (-2, which no row has, when it is not a category)."""
+    codes = series.cat.categories.get_indexer([value])
+    return int(codes[0]) if codes[0] >= 0 else -2
+
+
+def articles_list(ds: Dataset, f: Filters, limit: int = 5000) -> pd.DataFrame:
+    """Articles under the filters, newest first (at most `limit`), with how many rows each gave."""
+    rows = _newest(np.flatnonzero(ds.mask("articles", f)), ds.days("articles", "published"), None, limit)
+    out = _plain(ds.articles.iloc[rows][["article_id", "published", "outlet", "language", "title", "source"]])
     for name in ("events", "stances", "places"):
-        counts = np.bincount(ds.table(name)["art"].to_numpy().clip(0), minlength=len(ds.articles))
-        out[name] = counts[idx] if len(ds.table(name)) else 0
-    return out.sort_values("published", ascending=False, na_position="last").reset_index(drop=True)
+        per = ds.memo(f"per article:{name}", lambda name=name: np.bincount(
+            (a := ds.table(name)["art"].to_numpy())[a >= 0], minlength=len(ds.articles)))
+        out[name] = per[rows]
+    return out.reset_index(drop=True)
 
 
 def options(ds: Dataset) -> dict[str, list[str]]:
-    """The values each sidebar filter offers, most frequent first."""
-    def by_count(series: pd.Series) -> list[str]:  # categoricals also count their unseen values: skip those
-        counts = series.value_counts()
-        return [str(v) for v, c in counts.items() if c > 0 and str(v)]
+    """The values each sidebar filter offers, most frequent first (computed once per build)."""
+    return ds.memo("options", lambda: _options(ds))
 
-    types = [t for t in vocab().event_types if t in set(ds.events["event_type"].astype(str))]
-    actors = by_count(pd.concat([ds.events["actor"].astype("string"), ds.events["target"].astype("string"),
-                                 ds.stances["holder"].astype("string")]).dropna())
+
+def _options(ds: Dataset) -> dict[str, list[str]]:
+    def by_count(counts: pd.Series) -> list[str]:  # categoricals also count their unseen values: skip those
+        counts = counts[counts > 0].sort_values(ascending=False, kind="stable")
+        return [str(v) for v in counts.index if str(v)]
+
+    actors = ds.events["actor"].value_counts().add(ds.events["target"].value_counts(), fill_value=0)
+    actors = actors.add(ds.stances["holder"].value_counts(), fill_value=0)
+    present = set(by_count(ds.events["event_type"].value_counts()))
+    local = ds.places["kind"] != "country"
     return {
-        "outlets": by_count(ds.articles["outlet"]),
-        "languages": by_count(ds.articles["language"]),
-        "actors": actors,
-        "issues": by_count(ds.stances["issue"]),
-        "event_types": types,
-        "countries": by_count(ds.places["country"].dropna()),
-        "places": by_count(ds.places.loc[ds.places["kind"] != "country", "place_id"]),
+        "outlets": by_count(ds.articles["outlet"].value_counts()),
+        "languages": by_count(ds.articles["language"].value_counts()),
+        "actors": by_count(actors),
+        "issues": by_count(ds.stances["issue"].value_counts()),
+        "event_types": [t for t in vocab().event_types if t in present],
+        "countries": by_count(ds.places["country"].value_counts()),
+        "places": by_count(ds.places.loc[local, "place_id"].value_counts()),
+        "holders": by_count(ds.stances["holder"].value_counts()),
     }
 
 
 def place_names(ds: Dataset) -> dict[str, str]:
-    pl = ds.places.drop_duplicates("place_id")
-    return dict(zip(pl["place_id"].astype(str), pl["name"].astype(str), strict=True))
-
-
-def date_bounds(ds: Dataset) -> tuple[date | None, date | None]:
-    d = ds.events["date"].dropna()
-    return (d.min().date(), d.max().date()) if len(d) else (None, None)
+    def compute() -> dict[str, str]:
+        pl = ds.places.drop_duplicates("place_id")
+        return dict(zip(pl["place_id"].astype(str), pl["name"].astype(str), strict=True))
+    return ds.memo("place_names", compute)
 
 
 def _plain(df: pd.DataFrame) -> pd.DataFrame:
@@ -326,3 +493,4 @@ def _plain(df: pd.DataFrame) -> pd.DataFrame:
         if isinstance(out[col].dtype, pd.CategoricalDtype):
             out[col] = out[col].astype("string")
     return out
+

@@ -2,10 +2,10 @@
 
 A plain substring scan over a million evidence sentences takes 150-500 ms (pyarrow, pandas,
 bytes.find and DuckDB ILIKE all measured), and DuckDB's full-text extension would need a
-download. So the column is split into lower-cased words once, and a query word is matched
-against the vocabulary (tens of thousands of words) instead of the rows: every word of the query
-must occur in a row as (part of) a word, in any order. Building costs about 10 s per million
-rows, paid on the first search only.
+download. So each column's distinct values are split into lower-cased words once, and a query
+word is matched against the vocabulary (tens of thousands of words) instead of the rows: a word
+matches a value when it occurs in one of its words (so a part of a word matches too). Templated
+columns (summaries, place names) have few distinct values and cost nearly nothing.
 """
 
 from __future__ import annotations
@@ -20,30 +20,41 @@ import pyarrow.compute as pc
 @dataclass(frozen=True)
 class TextIndex:
     vocab: pa.Array  # distinct lower-cased words
-    rows: np.ndarray  # row numbers, grouped by word
-    starts: np.ndarray  # rows[starts[w]:starts[w + 1]] hold word w
-    n_rows: int
+    postings: np.ndarray  # value numbers, grouped by word
+    starts: np.ndarray  # postings[starts[w]:starts[w + 1]] hold the values that contain word w
+    value_of_row: np.ndarray  # row -> value number (-1: empty)
+    n_values: int
 
     @classmethod
     def build(cls, texts: pa.Array | pa.ChunkedArray) -> TextIndex:
         if isinstance(texts, pa.ChunkedArray):
             texts = texts.combine_chunks()
-        texts = pc.fill_null(texts.cast(pa.large_string()), "")
-        words = pc.utf8_split_whitespace(pc.utf8_lower(texts))
-        parents = pc.list_parent_indices(words).to_numpy()
-        encoded = pc.dictionary_encode(pc.list_flatten(words))
-        codes = encoded.indices.to_numpy()
+        encoded = pc.dictionary_encode(texts.cast(pa.large_string()))
+        values = encoded.dictionary
+        value_of_row = pc.fill_null(encoded.indices, -1).to_numpy().astype(np.int32)
+        words = pc.utf8_split_whitespace(pc.utf8_lower(values))
+        parents = pc.list_parent_indices(words).to_numpy().astype(np.int32)
+        vocab = pc.dictionary_encode(pc.list_flatten(words))
+        codes = vocab.indices.to_numpy()
         order = np.argsort(codes, kind="stable")
-        starts = np.searchsorted(codes[order], np.arange(len(encoded.dictionary) + 1))
-        return cls(encoded.dictionary, parents[order].astype(np.int64), starts, len(texts))
+        starts = np.searchsorted(codes[order], np.arange(len(vocab.dictionary) + 1))
+        return cls(vocab.dictionary, parents[order], starts, value_of_row, len(values))
 
-    def search(self, query: str) -> np.ndarray:
-        """Boolean mask of the rows holding every word of `query` (case-insensitive, inside words too)."""
-        mask = np.ones(self.n_rows, dtype=bool)
-        for word in query.lower().split():
-            hits = np.flatnonzero(pc.match_substring(self.vocab, word).to_numpy(zero_copy_only=False))
-            found = np.zeros(self.n_rows, dtype=bool)
-            if len(hits):
-                found[np.concatenate([self.rows[self.starts[h]:self.starts[h + 1]] for h in hits])] = True
-            mask &= found
-        return mask
+    def word_mask(self, word: str) -> np.ndarray:
+        """Boolean mask of the rows whose text holds `word` (lower case) inside one of its words."""
+        hits = np.flatnonzero(pc.match_substring(self.vocab, word).to_numpy(zero_copy_only=False))
+        found = np.zeros(self.n_values + 1, dtype=bool)  # the extra last slot stands for empty rows (-1)
+        if len(hits):
+            found[np.concatenate([self.postings[self.starts[h]:self.starts[h + 1]] for h in hits])] = True
+        return found[self.value_of_row]
+
+
+def search(indexes: list[TextIndex], query: str, n_rows: int) -> np.ndarray:
+    """Rows where every word of `query` occurs (case-insensitively, inside words too) in any of the columns."""
+    mask = np.ones(n_rows, dtype=bool)
+    for word in query.lower().split():
+        found = np.zeros(n_rows, dtype=bool)
+        for index in indexes:
+            found |= index.word_mask(word)
+        mask &= found
+    return mask

@@ -89,7 +89,9 @@ def page() -> tuple[Dataset, Filters]:
 def _load(build_dir: str, stamp: float) -> Dataset:
     info_path = Path(build_dir) / "build.json"
     info = json.loads(info_path.read_text(encoding="utf-8")) if info_path.is_file() else {}
-    return Dataset.from_tables(load_tables(build_dir), info)
+    ds = Dataset.from_tables(load_tables(build_dir), info)
+    ds.warm()  # word indexes for the text search, built in the background (seconds at a million rows)
+    return ds
 
 
 def dataset() -> Dataset:

@@ -6,21 +6,26 @@ from __future__ import annotations
 import streamlit as st
 
 from kzdash import markup, queries, reader, ui
+from kzdash.dataset import count
 
 ds, f = ui.page()
 st.title("Articles")
 ui.filter_caption(f)
 
 listing = queries.articles_list(ds, f)
+total = count(ds, "articles", f)
 if listing.empty and not f.article:
     st.info("No articles under these filters.")
     st.stop()
+PICKABLE = 500  # the newest articles offered in the picker; filters narrow the rest
 titles = {r["article_id"]: f"{markup.day(r['published']) or 'undated'} · {r['outlet']} · "
                           f"{r['title'] if isinstance(r['title'], str) else r['source']}"
-          for r in listing.to_dict("records")}
-with st.expander(f"{len(listing)} articles under these filters", expanded=False):
+          for r in listing.head(PICKABLE).to_dict("records")}
+with st.expander(f"{total} articles under these filters", expanded=False):
     st.dataframe(listing[["published", "outlet", "language", "title", "events", "stances", "places"]],
                  hide_index=True, width="stretch")
+    if total > PICKABLE:
+        st.caption(f"The picker offers the newest {PICKABLE}; narrow the filters to reach the others.")
 chosen = ui.bound_select("article", "Article", list(titles), f, fmt=lambda a: titles.get(a, a))
 art = reader.article(ds, chosen)
 if art is None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from kzdash import exports, ui
-from kzdash.dataset import filtered
+from kzdash.dataset import count, filtered
 
 ds, f = ui.page()
 st.title("Data")
@@ -29,15 +29,15 @@ else:
 st.subheader("Download the filtered tables")
 st.caption("Rows under the current filters; article bodies are left out of the per-row files.")
 for name in ("events", "places", "stances", "articles"):
-    rows = filtered(ds, name, f)
     c = st.columns([2, 1, 1, 1])
-    c[0].markdown(f"**{name.capitalize()}** · {len(rows)} rows")
-    c[1].download_button("CSV", lambda rows=rows: exports.csv_bytes(rows), file_name=f"kzdash-{name}.csv",
-                         mime="text/csv", key=f"csv_{name}", on_click="ignore")
-    c[2].download_button("Parquet", lambda rows=rows: exports.parquet_bytes(rows),
+    c[0].markdown(f"**{name.capitalize()}** · {count(ds, name, f)} rows")
+    # The files are made when a button is pressed (deferred), not on every filter change.
+    c[1].download_button("CSV", lambda name=name: exports.csv_bytes(filtered(ds, name, f)),
+                         file_name=f"kzdash-{name}.csv", mime="text/csv", key=f"csv_{name}", on_click="ignore")
+    c[2].download_button("Parquet", lambda name=name: exports.parquet_bytes(filtered(ds, name, f)),
                          file_name=f"kzdash-{name}.parquet", mime="application/octet-stream",
                          key=f"parquet_{name}", on_click="ignore")
     if name in ("events", "places"):
-        c[3].download_button("GeoJSON", lambda rows=rows: exports.geojson_bytes(rows),
+        c[3].download_button("GeoJSON", lambda name=name: exports.geojson_bytes(filtered(ds, name, f)),
                              file_name=f"kzdash-{name}.geojson", mime="application/geo+json",
                              key=f"geojson_{name}", on_click="ignore")

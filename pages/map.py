@@ -9,6 +9,8 @@ import streamlit as st
 
 from kzdash import charts, markup, queries, ui
 
+CHIPS = 60  # the most mentioned places offered as evidence chips
+
 ds, f = ui.page()
 st.title("Map")
 ui.filter_caption(f)
@@ -29,6 +31,8 @@ selection = st.pydeck_chart(deck, on_select="rerun", selection_mode="single-obje
                             alt="Map of events and place mentions")
 ui.html(markup.legend(charts.type_legend(pal, list(events["event_type"]))
                       + [("place mentions (ring)", "#ffffff")]))
+if max(len(events), len(places)) >= queries.MAP_POINTS:
+    st.caption(f"The {queries.MAP_POINTS} largest points of each layer are drawn; narrow the filters to see the rest.")
 picked = charts.picked_place(selection.selection if selection else None)
 if picked and picked != f.pick:
     f = ui.update(pick=picked)
@@ -37,9 +41,9 @@ names = dict(zip(places["place_id"], places["name"], strict=True))
 st.subheader("Places on the map")
 ev_counts = events.groupby("place_id")["count"].sum()
 listing = places.assign(events=places["place_id"].map(ev_counts).fillna(0).astype(int))
-st.dataframe(listing[["name", "kind", "country", "mentions", "articles", "events"]], hide_index=True,
+st.dataframe(listing.head(2000)[["name", "kind", "country", "mentions", "articles", "events"]], hide_index=True,
              width="stretch", height=240)
-local = listing[listing["kind"] != "country"]  # countries are in the table; their evidence is everywhere
+local = listing[listing["kind"] != "country"].head(CHIPS)  # countries' evidence is everywhere: not chips
 choice = ui.bound_select("pick", "Evidence for (or select a point on the map)", list(local["place_id"]), f,
                          fmt=lambda p: names.get(p, p), pills=True, optional=True)
 if choice:

@@ -41,7 +41,7 @@ with right:
     st.page_link("pages/map.py", label="On the map, with evidence", icon=":material/map:",
                  query_params=f.to_query_params())
 
-    holders = sorted(set(ds.stances["holder"].astype(str)) | {f.holder})
+    holders = queries.options(ds)["holders"]
     holder = ui.bound_select("holder", "Stances of", holders, f, fmt=lambda c: f"{vocab().actor(c)} ({c})")
     m = queries.stance_matrix(ds, f, holder, "outlet")
     if m.empty:

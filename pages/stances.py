@@ -14,7 +14,7 @@ st.title("Stances")
 ui.filter_caption(f)
 
 top = st.columns([2, 2])
-holders = sorted(set(ds.stances["holder"].astype(str)) | {f.holder})
+holders = queries.options(ds)["holders"]
 holder = ui.bound_select("holder", "Whose positions", holders, f, where=top[0],
                          fmt=lambda c: f"{vocab().actor(c)} ({c})")
 rows = ui.bound_select("rows", "Compare", ["outlet", "language"], f, radio=True, where=top[1], horizontal=True,

@@ -38,8 +38,11 @@ else:
             st.rerun()
 
 st.subheader("Happenings")
-h = queries.happenings(ds, f)
-st.caption(f"{len(h)} happenings from {int(h['reports'].sum()) if len(h) else 0} reports")
+LISTED = 2000
+h = queries.happenings(ds, f, limit=LISTED)
+n_happenings, n_reports = queries.happening_count(ds, f)
+st.caption(f"{n_happenings} happenings from {n_reports} reports"
+           + (f" · the newest {LISTED} are listed" if n_happenings > LISTED else ""))
 table = h[["date", "event_type", "summary", "place_name", "reports", "outlets", "background", "published"]]
 st.dataframe(table, hide_index=True, width="stretch", height=260,
              column_config={"date": st.column_config.DateColumn("event date"),

@@ -266,3 +266,14 @@ def test_two_outlets_reporting_one_happening_count_once(sample_dir: Path) -> Non
     assert (after["events"], after["happenings"]) == (before["events"] + 1, before["happenings"])
     only_copy = q.happenings(ds, Filters(outlets=("Other Outlet",)))
     assert len(only_copy) == 1 and bool(only_copy["background"].iloc[0])
+
+
+@pytest.mark.parametrize("freq", ["D", "W-MON", "MS"])
+def test_buckets_start_where_they_should(freq: str) -> None:
+    days = pd.date_range("2021-12-20", "2022-03-10", freq="D")
+    starts = pd.DatetimeIndex(q._slot_start(q._slot(days.as_unit("ns").asi8, freq), freq))
+    assert (starts <= days).all() and ((days - starts).days < {"D": 1, "W-MON": 7, "MS": 31}[freq]).all()
+    if freq == "W-MON":
+        assert (starts.dayofweek == 0).all()
+    if freq == "MS":
+        assert (starts.day == 1).all()
