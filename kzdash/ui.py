@@ -12,6 +12,7 @@ hides Streamlit's automatic page list in both modes; our own links replace it).
 from __future__ import annotations
 
 import json
+import os
 from datetime import date
 from functools import lru_cache, partial
 from pathlib import Path
@@ -19,6 +20,7 @@ from pathlib import Path
 import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
+from kzdash import access
 from kzdash.appdata import SAMPLE_INPUT, build_dir_from_env, ensure_build, load_tables
 from kzdash.dataset import Dataset
 from kzdash.filters import Filters
@@ -57,9 +59,38 @@ def frame() -> tuple[Dataset, Filters]:
     st.set_page_config(page_title="kzdash", page_icon=_favicon(), layout="wide",
                        initial_sidebar_state="collapsed" if f.present else "expanded")
     st.html(STYLE)
+    gate()  # a hosted link shows nothing before the password or login
     ds = dataset()
     sidebar(ds, f)
     return ds, f
+
+
+_UNLOCKED = "kzdash_unlocked"
+_PASSWORD = "kzdash_password"
+
+
+def _check_password(expected: str | None) -> None:
+    """On entering a password: unlock this session for good, or say it was wrong."""
+    st.session_state[_UNLOCKED] = access.password_matches(st.session_state.get(_PASSWORD, ""), expected)
+
+
+def gate() -> None:
+    """Stop the run here unless this session may see data (kzdash.access decides; off locally)."""
+    settings = access.settings(os.environ, access.read_secrets(lambda: st.secrets.to_dict()))
+    logged_in = settings.gate == "oidc" and bool(getattr(st.user, "is_logged_in", False))
+    decision = access.decide(settings, unlocked=bool(st.session_state.get(_UNLOCKED)), logged_in=logged_in)
+    if decision.admitted:
+        return
+    st.title("kzdash")
+    st.info(decision.reason)
+    if settings.gate == "password" and not settings.problem:
+        st.text_input("Password", type="password", key=_PASSWORD, on_change=_check_password,
+                      args=(settings.password,))
+        if st.session_state.get(_PASSWORD):
+            st.error("Wrong password.")
+    elif settings.gate == "oidc" and not settings.problem:
+        st.button("Log in", on_click=st.login)
+    st.stop()
 
 
 @lru_cache(maxsize=1)

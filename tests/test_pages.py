@@ -166,3 +166,24 @@ def test_first_run_builds_the_sample(tmp_path: Path, monkeypatch) -> None:
     assert (tmp_path / "fresh" / "events.parquet").is_file()
     assert dict((m.label, m.value) for m in at.metric)["Articles"] == str(
         len(os.listdir(ROOT / "data" / "articles")) - 1)  # every sample file but metadata.csv
+
+
+def test_hosted_link_shows_nothing_before_the_right_password(monkeypatch) -> None:
+    monkeypatch.setenv("KZDASH_MODE", "hosted")
+    monkeypatch.setenv("KZDASH_PASSWORD", "a long shared passphrase")
+    at = AppTest.from_file(APP, default_timeout=90).run()
+    assert not at.exception, at.exception
+    assert not at.metric and not at.dataframe  # no data before the password
+    at.text_input[0].input("wrong").run()
+    assert not at.metric and not at.dataframe and not at.session_state["kzdash_unlocked"]
+    at.text_input[0].input("a long shared passphrase").run()
+    assert not at.exception, at.exception
+    assert at.metric, "the right password opens the dashboard"
+
+
+def test_hosted_link_without_a_gate_admits_nobody(monkeypatch) -> None:
+    monkeypatch.setenv("KZDASH_MODE", "hosted")
+    monkeypatch.delenv("KZDASH_PASSWORD", raising=False)
+    at = AppTest.from_file(APP, default_timeout=90).run()
+    assert not at.exception, at.exception
+    assert not at.metric and not at.dataframe and not at.text_input
