@@ -67,6 +67,17 @@ def own_cpu_seconds() -> float:
     return total
 
 
+def wait_until_quiet(max_background: float, max_wait: float) -> float:
+    """Wait (up to max_wait s) until other processes use < max_background cores over 3 s; the last reading."""
+    deadline = time.monotonic() + max_wait
+    while True:
+        b0, o0, t0 = busy_cpu_seconds(), own_cpu_seconds(), time.monotonic()
+        time.sleep(3)
+        load = (busy_cpu_seconds() - b0 - (own_cpu_seconds() - o0)) / (time.monotonic() - t0)
+        if load < max_background or time.monotonic() > deadline:
+            return load
+
+
 def _spin(n: int) -> float:
     t = time.perf_counter()
     s = 0
@@ -93,7 +104,7 @@ def timed(run) -> dict:
     return {"seconds": wall, "cpu_seconds": own, "background_cores": max(0.0, busy_cpu_seconds() - b0 - own) / wall}
 
 
-def run_rounds(corpus: Path, out: Path, rounds: int) -> dict[str, list[dict]]:
+def run_rounds(corpus: Path, out: Path, args: argparse.Namespace) -> dict[str, list[dict]]:
     """Interleaved timed builds of every configuration, plus a calibration per round."""
     from distributed import Client, LocalCluster
 
@@ -113,7 +124,8 @@ def run_rounds(corpus: Path, out: Path, rounds: int) -> dict[str, list[dict]]:
         for run in runs.values():  # warm-up: imports, gazetteer cache, worker imports
             run()
         results: dict[str, list[dict]] = {name: [] for name in ["calibration", *CONFIGS]}
-        for r in range(rounds):
+        for r in range(args.rounds):
+            wait_until_quiet(args.max_background, args.max_wait)
             results["calibration"].append({"speedup": calibrate()})
             order = CONFIGS[r % len(CONFIGS):] + CONFIGS[:r % len(CONFIGS)]  # rotate: no config always first
             for name in order:
@@ -153,6 +165,9 @@ def main() -> None:
     ap.add_argument("--articles", type=int, default=4000)
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "kzdash-bench")
+    ap.add_argument("--max-background", type=float, default=0.3,
+                    help="a round counts as quiet when other processes used less than this many cores in every run")
+    ap.add_argument("--max-wait", type=float, default=600, help="seconds to wait for a quiet machine before a round")
     ap.add_argument("--memory-of", help=argparse.SUPPRESS)  # one configuration's memory, in a fresh interpreter
     args = ap.parse_args()
     corpus = args.workdir / "corpus"
@@ -165,24 +180,33 @@ def main() -> None:
     print(f"machine: {platform.machine()}, {os.cpu_count()} vCPUs, {gib:.1f} GiB, Python {platform.python_version()}, "
           f"{time.strftime('%Y-%m-%d')}")
     print(f"corpus: {args.articles} articles, {size / args.articles / 1024:.1f} KB average, {size / 2**20:.1f} MB")
-    results = run_rounds(corpus, args.workdir / "out", args.rounds)
+    results = run_rounds(corpus, args.workdir / "out", args)
     memory = {}
     for config in ("local", "dask1", "dask2"):
         cmd = [sys.executable, __file__, "--memory-of", config, "--workdir", str(args.workdir)]
         done = subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=ROOT)
         memory[config] = json.loads(done.stdout.strip().splitlines()[-1])
-    report(results, memory, args.articles, args.rounds)
+    report(results, memory, args.articles, args.max_background)
     shutil.rmtree(args.workdir, ignore_errors=True)
 
 
-def report(results: dict[str, list[dict]], memory: dict, articles: int, rounds: int) -> None:
-    def med(name: str, key: str = "seconds") -> float:
-        return statistics.median(r[key] for r in results[name])
+def report(results: dict[str, list[dict]], memory: dict, articles: int, max_background: float) -> None:
+    rounds = len(results["calibration"])
+    quiet = [r for r in range(rounds) if all(results[c][r]["background_cores"] < max_background for c in CONFIGS)]
+    print(f"rounds: {rounds}, quiet (other processes < {max_background} cores in every run): {len(quiet)}")
+    for title, chosen in (("quiet rounds", quiet), ("all rounds", list(range(rounds)))):
+        if chosen:
+            _table(results, memory, articles, chosen, title)
 
-    calib = [c["speedup"] for c in results["calibration"]]
-    print(f"hardware: 2 processes vs 1 on pure-Python work: median {statistics.median(calib):.2f}× "
-          f"(rounds: {', '.join(f'{c:.2f}' for c in calib)})")
-    print(f"\n| engine | median s ({rounds} rounds) | articles/s | vs Dask 1 worker (same mode) | CPU s "
+
+def _table(results: dict[str, list[dict]], memory: dict, articles: int, chosen: list[int], title: str) -> None:
+    def med(name: str, key: str = "seconds") -> float:
+        return statistics.median(results[name][r][key] for r in chosen)
+
+    calib = [results["calibration"][r]["speedup"] for r in chosen]
+    print(f"\n{title} ({len(chosen)}): hardware speed-up of 2 processes over 1 on pure-Python work: median "
+          f"{statistics.median(calib):.2f}× (per round: {', '.join(f'{c:.2f}' for c in calib)})")
+    print("\n| engine | median s | articles/s | vs Dask 1 worker (same mode) | CPU s "
           "| other load (max cores) | peak MB builder / worker |")
     print("|---|---|---|---|---|---|---|")
     for name in CONFIGS:
@@ -191,15 +215,13 @@ def report(results: dict[str, list[dict]], memory: dict, articles: int, rounds: 
         speedup = f"{base / med(name):.2f}×" if base else "–"
         label = {"local": "local, fork pool of 2"}.get(name, f"Dask {name[4]} worker{'s' * (name[4] != '1')}, {mode}")
         mem = memory["local" if name == "local" else name[:5]]
-        load = max(r["background_cores"] for r in results[name])
+        load = max(results[name][r]["background_cores"] for r in chosen)
         print(f"| {label} | {med(name):.2f} | {articles / med(name):.0f} | {speedup} | {med(name, 'cpu_seconds'):.1f} "
               f"| {load:.2f} | {mem['client_mb']:.0f} / {mem['worker_mb']:.0f} |")
     for mode in ("cold", "warm"):
-        pairs = [a["seconds"] / b["seconds"] for a, b in zip(results[f"dask1-{mode}"], results[f"dask2-{mode}"],
-                                                              strict=True)]
+        pairs = [results[f"dask1-{mode}"][r]["seconds"] / results[f"dask2-{mode}"][r]["seconds"] for r in chosen]
         print(f"Dask 2 vs 1 worker, {mode}, per round: {', '.join(f'{p:.2f}' for p in pairs)}")
     print("\nraw:", json.dumps({"results": results, "memory": memory}))
-
 
 if __name__ == "__main__":
     main()
