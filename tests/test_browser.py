@@ -185,10 +185,7 @@ def test_briefing_steps_through_three_saved_views(server: str, page) -> None:
     page.evaluate("document.activeElement && document.activeElement.blur()")
     page.keyboard.press("ArrowRight")  # the keyboard steps too
     settle(page, f"2. {views[1].title}")
-    assert "view=2" in page.url
-    page.wait_for_selector("[data-testid='stDeckGlJsonChart'] canvas", timeout=60_000)
-    page.wait_for_timeout(1500)
-    shoot(page, "briefing-2")
+    assert "view=2" in page.url  # (view 2 is the map: its screenshot is briefing.png)
     page.get_by_role("button", name=re.compile("Next")).click()
     settle(page, f"3. {views[2].title}")
     assert "view=3" in page.url

@@ -4,7 +4,6 @@ sample plus one hostile article whose text must reach the page as text."""
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
@@ -157,16 +156,6 @@ def test_briefing_steps_through_saved_views() -> None:
     assert at.query_params.get("view") == "3" and at.query_params.get("lang") == "ar"
     next(b for b in at.button if b.label == "Previous").click().run()
     assert at.query_params.get("view") == "2" and "lang" not in at.query_params
-
-
-def test_first_run_builds_the_sample(tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setenv("KZDASH_BUILD", str(tmp_path / "fresh"))
-    at = AppTest.from_file(APP, default_timeout=120).run()
-    assert not at.exception
-    assert (tmp_path / "fresh" / "events.parquet").is_file()
-    assert dict((m.label, m.value) for m in at.metric)["Articles"] == str(
-        len(os.listdir(ROOT / "data" / "articles")) - 1)  # every sample file but metadata.csv
-
 
 def test_hosted_link_shows_nothing_before_the_right_password(monkeypatch) -> None:
     monkeypatch.setenv("KZDASH_MODE", "hosted")

@@ -274,6 +274,6 @@ def test_buckets_start_where_they_should(freq: str) -> None:
     starts = pd.DatetimeIndex(q._slot_start(q._slot(days.as_unit("ns").asi8, freq), freq))
     assert (starts <= days).all() and ((days - starts).days < {"D": 1, "W-MON": 7, "MS": 31}[freq]).all()
     if freq == "W-MON":
-        assert (starts.dayofweek == 0).all()
+        assert (starts.day_of_week == 0).all()
     if freq == "MS":
         assert (starts.day == 1).all()
