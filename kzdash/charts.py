@@ -122,7 +122,7 @@ def timeline_chart(t: Timeline, keys: pd.DataFrame, group: str = "type", pal: Pa
     bars = alt.Chart(bins).mark_bar(stroke=pal.ink, strokeWidth=0.3, clip=True).encode(
         x=alt.X("bucket:T", title="event date (when it happened)", scale=scale),
         x2="end:T",
-        y=alt.Y("sum(happenings):Q", title="happenings"),
+        y=alt.Y("sum(happenings):Q", title="happenings", axis=alt.Axis(tickMinStep=1, format="d")),
         color=colour,
         opacity=alt.Opacity("kind:N", title="", scale=alt.Scale(domain=["reported as news", "background mention"],
                                                                  range=[1.0, 0.35])),
@@ -148,10 +148,11 @@ def timeline_chart(t: Timeline, keys: pd.DataFrame, group: str = "type", pal: Pa
     lane = alt.Chart(pubs).mark_bar(color=pal.muted, clip=True).encode(
         x=alt.X("bucket:T", title="publication date (when it was reported)", scale=scale),
         x2="end:T",
-        y=alt.Y("sum(reports):Q", title="reports"),
+        y=alt.Y("sum(reports):Q", title="reports", axis=alt.Axis(tickMinStep=1, format="d", tickCount=3)),
         tooltip=[alt.Tooltip("bucket:T", title="from"), alt.Tooltip("sum(reports):Q", title="reports")],
     ).properties(width=width, height=80, title="Reports by publication date")
-    return alt.vconcat(top, lane).configure_axis(labelFontSize=pal.font_size, titleFontSize=pal.font_size,
+    return alt.vconcat(top, lane).properties(autosize=alt.AutoSizeParams(type="fit-x", contains="padding")) \
+        .configure_axis(labelFontSize=pal.font_size, titleFontSize=pal.font_size,
                                                  labelColor=pal.ink, titleColor=pal.ink) \
         .configure_legend(labelFontSize=pal.font_size, titleFontSize=pal.font_size, orient="top", columns=6,
                           symbolSize=pal.font_size * 14, symbolStrokeWidth=0.5) \

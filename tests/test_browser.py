@@ -138,6 +138,9 @@ def test_every_page_opens_from_its_own_url(server: str, page, key: str) -> None:
     if key in ("map", "briefing"):  # view 2 of the briefing is a map
         page.wait_for_selector("[data-testid='stDeckGlJsonChart'] canvas", timeout=60_000)
         page.wait_for_timeout(1500)
+    if key in ("timeline", "stances"):
+        page.wait_for_selector("[data-testid='stVegaLiteChart'] svg g.mark-rect", state="attached", timeout=60_000)
+        page.wait_for_timeout(500)
     check_frame(page, key)
     assert f"/{key}" in page.url and "lang=ar" in page.url
     shoot(page, key)
