@@ -25,6 +25,7 @@ from kzdash.vocab import UNTYPED
 BRUSH = "brush"  # timeline interval selection: narrows the date filter
 CELL = "cell"  # stance matrix point selection: shows the cell's quotes
 EVENTS_LAYER, PLACES_LAYER, COUNTRIES_LAYER, LABELS_LAYER = "events", "places", "countries", "labels"
+DEFAULT_VIEW = (47.0, 52.0, 2.6)  # latitude, longitude, zoom: from the Carpathians to the Altai
 LABELS = 24  # place names written on the map: places below country level with events, then the most mentioned
 SIMPLIFY_DEGREES = 0.1  # country outlines at a world/region scale; 700 KB instead of 25 MB
 
@@ -269,7 +270,7 @@ def write_countries(path: Path) -> dict:
 
 
 def map_deck(events: pd.DataFrame, places: pd.DataFrame, countries: dict | str | None = None,
-             pal: Palette = PALETTES["screen"], center: tuple[float, float, float] = (47.0, 52.0, 2.6),
+             pal: Palette = PALETTES["screen"], center: tuple[float, float, float] = DEFAULT_VIEW,
              basemap: bool = False) -> pdk.Deck:
     """Events as points coloured by type and sized by count, place mentions as rings, country outlines
     (a GeoJSON dict, or the app-relative URL of the file `write_countries` made).
