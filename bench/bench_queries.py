@@ -200,6 +200,9 @@ def main() -> None:
         print(f"{label:28s}" + "".join(f"{v:10.0f}" for v in row))
     print(f"{'worst':28s}" + "".join(f"{worst[p]:10.0f}" for p in funcs))
     print("\nbudget 300 ms per filter change:", "met" if max(worst.values()) < 300 else "NOT met")
+    import resource
+
+    print(f"peak memory of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
 
 
 if __name__ == "__main__":

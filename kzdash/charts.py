@@ -25,6 +25,7 @@ from kzdash.vocab import UNTYPED
 BRUSH = "brush"  # timeline interval selection: narrows the date filter
 CELL = "cell"  # stance matrix point selection: shows the cell's quotes
 EVENTS_LAYER, PLACES_LAYER, COUNTRIES_LAYER, LABELS_LAYER = "events", "places", "countries", "labels"
+DEFAULT_VIEW = (47.0, 52.0, 2.6)  # latitude, longitude, zoom: from the Carpathians to the Altai
 LABELS = 24  # place names written on the map: places below country level with events, then the most mentioned
 SIMPLIFY_DEGREES = 0.1  # country outlines at a world/region scale; 700 KB instead of 25 MB
 
@@ -122,7 +123,7 @@ def timeline_chart(t: Timeline, keys: pd.DataFrame, group: str = "type", pal: Pa
     bars = alt.Chart(bins).mark_bar(stroke=pal.ink, strokeWidth=0.3, clip=True).encode(
         x=alt.X("bucket:T", title="event date (when it happened)", scale=scale),
         x2="end:T",
-        y=alt.Y("sum(happenings):Q", title="happenings"),
+        y=alt.Y("sum(happenings):Q", title="happenings", axis=alt.Axis(tickMinStep=1, format="d")),
         color=colour,
         opacity=alt.Opacity("kind:N", title="", scale=alt.Scale(domain=["reported as news", "background mention"],
                                                                  range=[1.0, 0.35])),
@@ -148,10 +149,11 @@ def timeline_chart(t: Timeline, keys: pd.DataFrame, group: str = "type", pal: Pa
     lane = alt.Chart(pubs).mark_bar(color=pal.muted, clip=True).encode(
         x=alt.X("bucket:T", title="publication date (when it was reported)", scale=scale),
         x2="end:T",
-        y=alt.Y("sum(reports):Q", title="reports"),
+        y=alt.Y("sum(reports):Q", title="reports", axis=alt.Axis(tickMinStep=1, format="d", tickCount=3)),
         tooltip=[alt.Tooltip("bucket:T", title="from"), alt.Tooltip("sum(reports):Q", title="reports")],
     ).properties(width=width, height=80, title="Reports by publication date")
-    return alt.vconcat(top, lane).configure_axis(labelFontSize=pal.font_size, titleFontSize=pal.font_size,
+    return alt.vconcat(top, lane).properties(autosize=alt.AutoSizeParams(type="fit-x", contains="padding")) \
+        .configure_axis(labelFontSize=pal.font_size, titleFontSize=pal.font_size,
                                                  labelColor=pal.ink, titleColor=pal.ink) \
         .configure_legend(labelFontSize=pal.font_size, titleFontSize=pal.font_size, orient="top", columns=6,
                           symbolSize=pal.font_size * 14, symbolStrokeWidth=0.5) \
@@ -250,6 +252,20 @@ def _radius(count: float, base: float = 5.0, per: float = 4.0) -> float:
     return round(min(42.0, base + per * math.sqrt(max(count, 0))), 1)
 
 
+class CompactDeck(pdk.Deck):
+    """A pydeck Deck whose JSON is written without indentation.
+
+    pydeck indents its JSON, and an indent makes Python's json module use its pure-Python encoder:
+    about 150 ms for a few thousand points, on every map update. The same JSON written compactly
+    goes through the C encoder (Streamlit calls `to_json` and only parses the result).
+    """
+
+    def to_json(self) -> str:
+        from pydeck.bindings.json_tools import default_serialize
+
+        return json.dumps(self, sort_keys=True, default=default_serialize, separators=(",", ":"))
+
+
 def write_countries(path: Path) -> dict:
     """The simplified outlines as a compact GeoJSON file (made once, then read): the browser fetches it
     once from the app's own server instead of receiving it inside every map update."""
@@ -268,7 +284,7 @@ def write_countries(path: Path) -> dict:
 
 
 def map_deck(events: pd.DataFrame, places: pd.DataFrame, countries: dict | str | None = None,
-             pal: Palette = PALETTES["screen"], center: tuple[float, float, float] = (47.0, 52.0, 2.6),
+             pal: Palette = PALETTES["screen"], center: tuple[float, float, float] = DEFAULT_VIEW,
              basemap: bool = False) -> pdk.Deck:
     """Events as points coloured by type and sized by count, place mentions as rings, country outlines
     (a GeoJSON dict, or the app-relative URL of the file `write_countries` made).
@@ -317,11 +333,11 @@ def map_deck(events: pd.DataFrame, places: pd.DataFrame, countries: dict | str |
     tooltip = {"text": "{tip_date}\n{tip_type}\n{tip_summary}\n{tip_outlet}"}
     view = pdk.ViewState(latitude=center[0], longitude=center[1], zoom=center[2])
     if basemap:  # only on request: this asks Carto's servers for tiles
-        return pdk.Deck(layers=layers, initial_view_state=view, tooltip=tooltip, map_provider="carto",
-                        map_style="light")
+        return CompactDeck(layers=layers, initial_view_state=view, tooltip=tooltip, map_provider="carto",
+                           map_style="light")
     # map_provider=None leaves pydeck's style placeholder in the JSON, which Streamlit drops without
     # substituting its Carto default (map_style=None would fetch Carto).
-    return pdk.Deck(layers=layers, initial_view_state=view, tooltip=tooltip, map_provider=None)
+    return CompactDeck(layers=layers, initial_view_state=view, tooltip=tooltip, map_provider=None)
 
 
 def _records(df: pd.DataFrame) -> list[dict]:

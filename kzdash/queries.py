@@ -230,7 +230,7 @@ def happenings(ds: Dataset, f: Filters, limit: int | None = None) -> pd.DataFram
     """
     h = _happenings(ds, f)
     cols = ["happening_id", "date", "date_precision", "event_type", "actor", "target", "place_name", "summary",
-            "outlet", "published", "evidence", "article_id"]
+            "outlet", "language", "published", "evidence", "article_id"]
     pick = np.arange(len(h.first))
     if limit is not None and len(pick) > limit:
         pick = _newest(pick, ds.days("events", "date")[h.first], None, limit)

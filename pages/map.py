@@ -21,7 +21,7 @@ pal = charts.palette("screen")
 top = st.columns([3, 1])
 basemap = top[1].toggle("Basemap (needs internet)", value=False,
                         help="Off: country outlines shipped with the app, no outside request.")
-center = (47.0, 52.0, 2.6)
+center = charts.DEFAULT_VIEW
 if f.pick and f.pick in set(places["place_id"]):
     row = places.set_index("place_id").loc[f.pick]
     center = (float(row["lat"]), float(row["lon"]), 4.0)

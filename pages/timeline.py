@@ -21,7 +21,8 @@ if f.start or f.end:
 note = {"D": "one bar per day", "W-MON": "one bar per week", "MS": "one bar per month"}[t.freq]
 note += " · drag across the chart to narrow the dates"
 if t.earlier:
-    note += f" · {t.earlier} earlier background mentions start before {t.start:%Y-%m-%d}: set a start date to see them"
+    some = "1 earlier happening is" if t.earlier == 1 else f"{t.earlier} earlier happenings are"
+    note += f" · {some} left of {t.start:%Y-%m-%d} (background mentions): set a start date to see them"
 top[1].caption(note)
 if t.bins.empty:
     st.info("No dated happenings under these filters.")

@@ -8,6 +8,7 @@ KZDASH_UPDATE_README_SHOT=1 to copy the overview to docs/screenshot.png.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import shutil
@@ -138,6 +139,9 @@ def test_every_page_opens_from_its_own_url(server: str, page, key: str) -> None:
     if key in ("map", "briefing"):  # view 2 of the briefing is a map
         page.wait_for_selector("[data-testid='stDeckGlJsonChart'] canvas", timeout=60_000)
         page.wait_for_timeout(1500)
+    if key in ("timeline", "stances"):
+        page.wait_for_selector("[data-testid='stVegaLiteChart'] svg g.mark-rect", state="attached", timeout=60_000)
+        page.wait_for_timeout(500)
     check_frame(page, key)
     assert f"/{key}" in page.url and "lang=ar" in page.url
     shoot(page, key)
@@ -173,6 +177,51 @@ def test_map_shows_the_seven_places_each_leading_to_evidence(server: str, page) 
         assert page.locator("blockquote.kz-quote mark").count() > 0, name  # the mention is marked in its sentence
         assert "pick=" in page.url  # the selection is part of the share link
     shoot(page, "map-evidence")
+
+
+def _mercator(lat: float, lon: float, zoom: float) -> tuple[float, float]:
+    """deck.gl's Web Mercator pixel coordinates (512-pixel world at zoom 0)."""
+    world = 512 * 2 ** zoom
+    y = (1 - math.log(math.tan(math.pi / 4 + math.radians(lat) / 2)) / math.pi) / 2 * world
+    return (lon + 180) / 360 * world, y
+
+
+def test_a_map_point_has_a_tooltip_and_a_click_leads_to_its_evidence(server: str, page, sample_dir: Path) -> None:
+    from kzdash.charts import DEFAULT_VIEW
+
+    events = pd.read_parquet(sample_dir / "events.parquet")
+    lat, lon = events.loc[events["place_name"] == "Zhanaozen", ["lat", "lon"]].iloc[0]
+    page.goto(f"{server}/map", wait_until="domcontentloaded")
+    settle(page, "Map")
+    page.wait_for_selector("[data-testid='stDeckGlJsonChart'] canvas", timeout=60_000)
+    page.wait_for_timeout(2000)
+    box = page.locator("[data-testid='stDeckGlJsonChart']").bounding_box()
+    (cx, cy), (px, py) = _mercator(*DEFAULT_VIEW[:2], DEFAULT_VIEW[2]), _mercator(lat, lon, DEFAULT_VIEW[2])
+    x, y = box["x"] + box["width"] / 2 + px - cx, box["y"] + box["height"] / 2 + py - cy
+    page.mouse.move(x, y)
+    page.wait_for_selector(".deck-tooltip", timeout=10_000)
+    tip = page.locator(".deck-tooltip").inner_text()
+    assert "PROTEST" in tip and "Zhanaozen" in tip and re.search(r"\d{4}-\d{2}-\d{2}", tip)  # date, type, summary
+    page.mouse.click(x, y)
+    page.get_by_text("Evidence: Zhanaozen").wait_for(timeout=30_000)
+    assert "pick=" in page.url
+
+
+def test_the_timeline_brush_narrows_the_dates(server: str, page) -> None:
+    page.goto(f"{server}/timeline", wait_until="domcontentloaded")
+    settle(page, "Timeline")
+    marks = page.locator("[data-testid='stVegaLiteChart'] svg g.mark-rect")
+    marks.first.wait_for(state="attached", timeout=60_000)
+    page.wait_for_timeout(1000)
+    box = marks.nth(1).bounding_box()
+    y, x0, x1 = box["y"] + box["height"] / 2, box["x"] + 40, box["x"] + box["width"] * 0.3
+    page.mouse.move(x0, y)
+    page.mouse.down()
+    page.mouse.move(x1, y, steps=8)
+    page.mouse.up()
+    page.wait_for_url(re.compile(r"from=\d{4}-\d{2}-\d{2}&to=\d{4}-\d{2}-\d{2}"), timeout=30_000)
+    settle(page, "Timeline")
+    assert page.get_by_text("Clear dates").count() == 1
 
 
 def test_briefing_steps_through_three_saved_views(server: str, page) -> None:
