@@ -43,7 +43,7 @@ from kzdash import benchdata  # noqa: E402
 from kzdash.build import build  # noqa: E402
 
 SOURCES = [ROOT / "data" / "articles", ROOT / "tests" / "fixtures" / "dev"]
-CONFIGS = ("local", "dask1-cold", "dask2-cold", "dask1-warm", "dask2-warm")
+CONFIGS = ("local1", "local2", "dask1-cold", "dask2-cold", "dask1-warm", "dask2-warm")
 TICK = os.sysconf("SC_CLK_TCK")
 
 
@@ -113,7 +113,8 @@ def run_rounds(corpus: Path, out: Path, args: argparse.Namespace) -> dict[str, l
 
     with cluster(1) as one, cluster(2) as two, Client(one), Client(two):
         runs = {
-            "local": lambda: build(corpus, out, progress=False, reuse=False, workers=2),
+            "local1": lambda: build(corpus, out, progress=False, reuse=False, workers=1),
+            "local2": lambda: build(corpus, out, progress=False, reuse=False, workers=2),
             "dask1-cold": lambda: build(corpus, out, progress=False, reuse=False, engine="dask", workers=1),
             "dask2-cold": lambda: build(corpus, out, progress=False, reuse=False, engine="dask", workers=2),
             "dask1-warm": lambda: build(corpus, out, progress=False, reuse=False, engine="dask",
@@ -145,8 +146,8 @@ def peak_mb() -> float:
 
 def peak_memory(config: str, corpus: Path, out: Path) -> dict:
     """One build in this fresh process: peak MB of the process that builds and of the largest worker."""
-    if config == "local":
-        build(corpus, out, progress=False, reuse=False, workers=2)
+    if config.startswith("local"):
+        build(corpus, out, progress=False, reuse=False, workers=int(config[5]))
         # a forked pool worker shares the parent's pages until they are written: counted in both
         worker = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     else:
@@ -182,7 +183,7 @@ def main() -> None:
     print(f"corpus: {args.articles} articles, {size / args.articles / 1024:.1f} KB average, {size / 2**20:.1f} MB")
     results = run_rounds(corpus, args.workdir / "out", args)
     memory = {}
-    for config in ("local", "dask1", "dask2"):
+    for config in ("local1", "local2", "dask1", "dask2"):
         cmd = [sys.executable, __file__, "--memory-of", config, "--workdir", str(args.workdir)]
         done = subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=ROOT)
         memory[config] = json.loads(done.stdout.strip().splitlines()[-1])
@@ -206,21 +207,22 @@ def _table(results: dict[str, list[dict]], memory: dict, articles: int, chosen: 
     calib = [results["calibration"][r]["speedup"] for r in chosen]
     print(f"\n{title} ({len(chosen)}): hardware speed-up of 2 processes over 1 on pure-Python work: median "
           f"{statistics.median(calib):.2f}× (per round: {', '.join(f'{c:.2f}' for c in calib)})")
-    print("\n| engine | median s | articles/s | vs Dask 1 worker (same mode) | CPU s "
+    print("\n| engine | median s | articles/s | vs 1 worker/process (same engine, mode) | CPU s "
           "| other load (max cores) | peak MB builder / worker |")
     print("|---|---|---|---|---|---|---|")
     for name in CONFIGS:
         mode = name.split("-")[-1]
-        base = med(f"dask1-{mode}") if name != "local" else None
-        speedup = f"{base / med(name):.2f}×" if base else "–"
-        label = {"local": "local, fork pool of 2"}.get(name, f"Dask {name[4]} worker{'s' * (name[4] != '1')}, {mode}")
-        mem = memory["local" if name == "local" else name[:5]]
+        base = med("local1") if name.startswith("local") else med(f"dask1-{mode}")
+        labels = {"local1": "local, in-process", "local2": "local, fork pool of 2"}
+        label = labels.get(name, f"Dask {name[4]} worker{'s' * (name[4] != '1')}, {mode}")
+        speedup = f"{base / med(name):.2f}×"
+        mem = memory[name if name.startswith("local") else name[:5]]
         load = max(results[name][r]["background_cores"] for r in chosen)
         print(f"| {label} | {med(name):.2f} | {articles / med(name):.0f} | {speedup} | {med(name, 'cpu_seconds'):.1f} "
               f"| {load:.2f} | {mem['client_mb']:.0f} / {mem['worker_mb']:.0f} |")
-    for mode in ("cold", "warm"):
-        pairs = [results[f"dask1-{mode}"][r]["seconds"] / results[f"dask2-{mode}"][r]["seconds"] for r in chosen]
-        print(f"Dask 2 vs 1 worker, {mode}, per round: {', '.join(f'{p:.2f}' for p in pairs)}")
+    for one, two in (("local1", "local2"), ("dask1-cold", "dask2-cold"), ("dask1-warm", "dask2-warm")):
+        pairs = [results[one][r]["seconds"] / results[two][r]["seconds"] for r in chosen]
+        print(f"{two} vs {one}, per round: {', '.join(f'{p:.2f}' for p in pairs)}")
     print("\nraw:", json.dumps({"results": results, "memory": memory}))
 
 if __name__ == "__main__":

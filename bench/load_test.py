@@ -112,12 +112,13 @@ class Session:
             widget_state(widget_id, field_name, value, state.widget_states)
         t0 = time.perf_counter()
         await ws.send(msg.SerializeToString())
-        failed = None
+        failed, elements = None, 0
         while True:
             fwd = ForwardMsg()
             fwd.ParseFromString(await asyncio.wait_for(ws.recv(), self.timeout))
             kind = fwd.WhichOneof("type")
             if kind == "delta" and fwd.delta.WhichOneof("type") == "new_element":
+                elements += 1
                 self._note_element(fwd.delta.new_element)
                 if fwd.delta.new_element.WhichOneof("type") == "exception":
                     failed = f"exception: {fwd.delta.new_element.exception.type}"
@@ -130,6 +131,8 @@ class Session:
                     continue
                 if status != "FINISHED_SUCCESSFULLY":
                     failed = failed or f"script finished: {status}"
+                elif not elements:
+                    failed = "the page sent no elements"
                 break
         seconds = time.perf_counter() - t0
         if failed:
@@ -188,9 +191,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(port: int, build_dir: Path) -> subprocess.Popen:
+def start_server(app: Path, port: int, build_dir: Path) -> subprocess.Popen:
     env = {**os.environ, "KZDASH_BUILD": str(build_dir)}
-    cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+    cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(port),
            "--server.address", "127.0.0.1", "--server.headless", "true", "--server.fileWatcherType", "none"]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     for _ in range(300):
@@ -232,6 +235,7 @@ def main() -> int:
     ap.add_argument("--change", action="append", default=[])
     ap.add_argument("--query", action="append", default=[])
     ap.add_argument("--page", action="append", default=[])
+    ap.add_argument("--app", type=Path, default=ROOT / "app.py", help="the Streamlit script to serve")
     ap.add_argument("--build", type=Path, help="tables to serve (default: the sample, built into a temp folder)")
     ap.add_argument("--url", help="an app already running (ws://host:port/_stcore/stream); no server is started")
     ap.add_argument("--list-widgets", action="store_true")
@@ -250,7 +254,7 @@ def main() -> int:
                 build_dir = Path(tmp) / "sample"
                 build(ROOT / "data" / "articles", build_dir, progress=False)
             port = free_port()
-            proc = start_server(port, build_dir)
+            proc = start_server(args.app, port, build_dir)
             url = f"ws://127.0.0.1:{port}/_stcore/stream"
         try:
             if args.list_widgets:
@@ -258,27 +262,28 @@ def main() -> int:
                 return 0
             server = psutil.Process(proc.pid) if proc else None
             cpu0 = sum(server.cpu_times()[:2]) if server else 0.0
-            t0 = time.perf_counter()
+            t0, own0 = time.perf_counter(), time.process_time()
             stats = asyncio.run(load(url, args, changes))
-            wall = time.perf_counter() - t0
+            wall, own_cpu = time.perf_counter() - t0, time.process_time() - own0
             server_cpu = (sum(server.cpu_times()[:2]) - cpu0) if server else float("nan")
             rss = server.memory_info().rss / 2**20 if server else float("nan")
         finally:
             if proc:
                 proc.terminate()
                 proc.wait(timeout=30)
-    report(stats, args, wall, server_cpu, rss)
+    report(stats, args, wall, server_cpu, rss, own_cpu)
     return 1 if stats.errors or stats.lost_sessions else 0
 
 
-def report(stats: Stats, args: argparse.Namespace, wall: float, server_cpu: float, rss: float) -> None:
+def report(stats: Stats, args: argparse.Namespace, wall: float, server_cpu: float, rss: float, own_cpu: float) -> None:
     times = sorted(stats.rerun_seconds)
     q = statistics.quantiles(times, n=100) if len(times) >= 2 else times * 99 or [float("nan")] * 99
     print(f"sessions: {args.sessions} ({stats.finished_sessions} finished, {stats.lost_sessions} lost), "
           f"{args.duration:.0f} s after a {args.ramp:.0f} s ramp, think {args.think[0]}-{args.think[1]} s")
     print(f"reruns: {len(times)} ({len(times) / wall:.1f}/s); server time per rerun: p50 {q[49] * 1000:.0f} ms, "
           f"p95 {q[94] * 1000:.0f} ms, max {max(times, default=float('nan')) * 1000:.0f} ms")
-    print(f"errors: {len(stats.errors)}; server CPU {server_cpu:.1f} s over {wall:.0f} s, RSS {rss:.0f} MB at the end")
+    print(f"errors: {len(stats.errors)}; server CPU {server_cpu:.1f} s over {wall:.0f} s, RSS {rss:.0f} MB at the end; "
+          f"this client's CPU {own_cpu:.1f} s")
     for reason, count in sorted({e: stats.errors.count(e) for e in stats.errors}.items(), key=lambda x: -x[1])[:10]:
         print(f"  {count} × {reason}")
 

@@ -65,13 +65,18 @@ def map_articles(todo: list[RawArticle], boilerplate: list[str], workers: int, p
         client.register_plugin(ExtractorPlugin(boilerplate))
         try:
             size = partition_size(len(todo), len(client.scheduler_info()["workers"]))
-            bag = db.from_sequence(todo, partition_size=size)
+            # the articles go to the workers directly (scatter), not inside the task graph via the scheduler
+            chunks = [todo[i:i + size] for i in range(0, len(todo), size)]
+            scattered = client.scatter(chunks, hash=False)  # held until the results are in
+            bag = db.from_delayed(scattered)
             futures = client.compute(bag.map_partitions(_extract_partition).to_delayed())
             slot = {f.key: i for i, f in enumerate(futures)}
             parts: list[list] = [[] for _ in futures]
             # results come back as each partition finishes, overlapping the transfer with the work left
             with _ticker(progress, len(todo)) as tick:
                 for future, part in as_completed(futures, with_results=True):
+                    if future.status != "finished":  # cancelled: the cluster lost the data or shut down
+                        raise RuntimeError(f"Dask partition {slot[future.key]} was {future.status}: {part}")
                     parts[slot[future.key]] = part
                     tick(len(part))
         finally:
