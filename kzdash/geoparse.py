@@ -15,7 +15,7 @@ from functools import lru_cache
 
 from kzdash.gazetteer import ALIAS, DEMONYM, Entry, Gazetteer, Place
 from kzdash.langdata import load, morphology
-from kzdash.lexicon import PhraseMatcher, bounded, word_span
+from kzdash.lexicon import PhraseMatcher, bounded, longest_first, word_span
 from kzdash.textnorm import Folded, fold
 
 UNSUPPORTED_CITY_MIN_POPULATION = 1_000_000  # a city whose country the article never names
@@ -59,14 +59,15 @@ def _raw_hits(text: str, ftext: str, offsets, gaz: Gazetteer, code: str | None) 
     procl, sufx, ends = set(proclitics), set(suffixes), set(endings)
     stop = gaz.not_places.get(code or "", frozenset())
     max_prefix = max(map(len, procl), default=0)
-    may_continue = bool(sufx or ends)
+    max_rest = max(map(len, sufx | ends), default=0)
     n = len(ftext)
     hits: list[_Hit] = []
     for last, (key, entries) in gaz.automaton.iter(ftext):
         ks, ke = last - len(key) + 1, last + 1
         # cheap rejections first: most raw hits sit inside longer words
-        if ke < n and ftext[ke].isalnum() and not may_continue:
-            continue
+        if ke < n and ftext[ke].isalnum() and (
+                max_rest == 0 or (ke + max_rest < n and ftext[ke:ke + max_rest + 1].isalnum())):
+            continue  # more letters after the name than any ending has
         if ks > 0 and ftext[ks - 1].isalnum() and (
                 max_prefix == 0 or (ks > max_prefix and ftext[ks - max_prefix - 1:ks].isalnum())):
             continue  # more letters before the name than any proclitic has
@@ -101,13 +102,7 @@ def _raw_hits(text: str, ftext: str, offsets, gaz: Gazetteer, code: str | None) 
 
 def _longest(hits: list[_Hit]) -> list[_Hit]:
     """Longest first; a hit inside a longer one is dropped ("Donetsk" in "Donetsk Oblast")."""
-    hits = sorted(hits, key=lambda h: (-(h.ke - h.ks), h.ks))
-    taken: list[_Hit] = []
-    for h in hits:
-        if all(h.fe <= t.fs or h.fs >= t.fe for t in taken):
-            taken.append(h)
-    taken.sort(key=lambda h: h.fs)
-    return taken
+    return longest_first(hits, lambda h: (h.fs, h.fe), lambda h: (-(h.ke - h.ks), h.ks))
 
 
 def _score(place: Place, entry: Entry, countries: set[str]) -> float:

@@ -7,8 +7,11 @@ followed by one of the language's suffixes: Russian "заявил-а", Albanian 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import TypeVar
 
 import ahocorasick
 
@@ -37,6 +40,40 @@ def word_span(ftext: str, ks: int, ke: int) -> tuple[int, int]:
     while we < n and (ftext[we].isalnum() or (ftext[we] == "'" and we + 1 < n and ftext[we + 1].isalnum())):
         we += 1
     return ws, we
+
+
+T = TypeVar("T")
+
+
+def longest_first(hits: Sequence[T], span: Callable[[T], tuple[int, int]],
+                  priority: Callable[[T], tuple]) -> list[T]:
+    """The hits that survive where spans overlap, taken in `priority` order (longest first), in text order.
+
+    Taken spans never overlap, so sorted by start they are also sorted by end and one bisection
+    finds the only two neighbours a new span could touch (the pairwise check was quadratic)."""
+    order = sorted(hits, key=priority)
+    starts: list[int] = []
+    ends: list[int] = []
+    taken: list[T] = []
+    for h in order:
+        s, e = span(h)
+        i = bisect_right(starts, s)
+        if i > 0 and ends[i - 1] > s:
+            continue
+        if i < len(starts) and starts[i] < e:
+            continue
+        starts.insert(i, s)
+        ends.insert(i, e)
+        taken.insert(i, h)
+    return taken
+
+
+@lru_cache(maxsize=64)
+def _morph_sets(code: str | None) -> tuple[frozenset[str], frozenset[str], int, int]:
+    """Proclitics, suffixes and the longest of each, for the cheap rejections in `find`."""
+    proclitics, suffixes, _ = morphology(code)
+    return (frozenset(proclitics), frozenset(suffixes), max(map(len, proclitics), default=0),
+            max(map(len, suffixes), default=0))
 
 
 def bounded(prefix: str, rest: str, proclitics: Iterable[str], suffixes: Iterable[str]) -> bool:
@@ -69,21 +106,22 @@ class PhraseMatcher:
         """Non-overlapping hits in folded[lo:hi], longest first where they overlap."""
         if self._empty:
             return []
-        proclitics, suffixes, _ = morphology(code)
-        procl, sufx = set(proclitics), set(suffixes)
+        procl, sufx, max_prefix, max_suffix = _morph_sets(code)
         ftext = folded.text
+        n = len(ftext)
         hits = []
-        for last, (key, value) in self._auto.iter(ftext, lo, len(ftext) if hi is None else hi):
+        for last, (key, value) in self._auto.iter(ftext, lo, n if hi is None else hi):
             ks, ke = last - len(key) + 1, last + 1
+            # cheap rejection first: most raw hits sit inside longer words
+            if ks > 0 and ftext[ks - 1].isalnum() and (
+                    max_prefix == 0 or (ks > max_prefix and ftext[ks - max_prefix - 1:ks].isalnum())):
+                continue  # more letters before the phrase than any proclitic has
+            if ke < n and ftext[ke].isalnum() and (
+                    max_suffix == 0 or (ke + max_suffix < n and ftext[ke:ke + max_suffix + 1].isalnum())):
+                continue  # more letters after the phrase than any ending has
             ws, we = word_span(ftext, ks, ke)
             if key in self._acronyms and (ws != ks or (we != ke and ftext[ke] != "'")):
                 continue
             if bounded(ftext[ws:ks], ftext[ke:we], procl, sufx):
                 hits.append(PhraseHit(ws, we, key, value))
-        hits.sort(key=lambda h: (-(len(h.key)), h.fs))
-        taken: list[PhraseHit] = []
-        for h in hits:
-            if all(h.fe <= t.fs or h.fs >= t.fe for t in taken):
-                taken.append(h)
-        taken.sort(key=lambda h: h.fs)
-        return taken
+        return longest_first(hits, lambda h: (h.fs, h.fe), lambda h: (-len(h.key), h.fs))

@@ -166,15 +166,33 @@ class SentenceSpeaker:
 class _Hits:
     """Each lexicon runs once over the whole text; sentences and clauses then take their share."""
 
-    def __init__(self, folded: Folded, code: str, c: Cues):
-        names = ("topic", "acts", "near_words", "near_anchors", "polarity", "negation", "reporting",
-                 "continuation", "welcome", "clause_breaks")
+    # Triggers and attribution are looked for everywhere (attribution carries across sentences);
+    # the rest only matter in sentences with a trigger, so they are looked for only there.
+    EVERYWHERE = ("topic", "acts", "near_words", "reporting", "continuation")
+    NEAR_TRIGGERS = ("near_anchors", "polarity", "negation", "welcome", "clause_breaks")
+
+    def __init__(self, folded: Folded, code: str, c: Cues, sentences: list[tuple[int, int]]):
         self.ftext = folded.text
         self.sov = verb_final(code)
         self.place_words = place_prepositions(code)
-        self.found = {name: getattr(c, name).find(folded, code) for name in names}
+        self.found = {name: getattr(c, name).find(folded, code) for name in self.EVERYWHERE}
+        starts = sorted(h.fs for name in ("topic", "acts", "near_words") for h in self.found[name])
+        ranges: list[tuple[int, int]] = []
+        for fs, fe in sentences:
+            i = bisect.bisect_left(starts, fs)
+            if i < len(starts) and starts[i] < fe:
+                if ranges and ranges[-1][1] >= fs - 1:
+                    ranges[-1] = (ranges[-1][0], fe)
+                else:
+                    ranges.append((fs, fe))
+
+        def near_triggers(matcher: PhraseMatcher) -> list[PhraseHit]:
+            return [hit for lo, hi in ranges for hit in matcher.find(folded, code, lo, hi)]
+
+        for name in self.NEAR_TRIGGERS:
+            self.found[name] = near_triggers(getattr(c, name))
         # "لا يزال" (still), "not only", "не только": negation words that negate nothing
-        fake = c.not_negation.find(folded, code)
+        fake = near_triggers(c.not_negation)
         if fake:
             self.found["negation"] = [n for n in self.found["negation"]
                                       if not any(f.fs <= n.fs and n.fe <= f.fe for f in fake)]
@@ -282,7 +300,7 @@ def find_stances(folded: Folded, code: str | None, sentences: list[tuple[int, in
     """Every stance of one article: at most one per holder and issue in a clause."""
     if not code:
         return []
-    h = _Hits(folded, code, cues(code))
+    h = _Hits(folded, code, cues(code), [(folded.index(s), folded.index(e)) for s, e in sentences])
     carry = carry or SentenceSpeaker()
     out: list[Stance] = []
     for s, e in sentences:
