@@ -23,11 +23,17 @@ def build_dir_from_env() -> Path:
 
 
 def ensure_build(input_dir: Path = SAMPLE_INPUT, build_dir: Path = SAMPLE_BUILD) -> Path:
-    """Build `input_dir` into `build_dir` unless a build is already there."""
-    if not (Path(build_dir) / "articles.parquet").is_file():
-        from kzdash.build import build
+    """Build `input_dir` into `build_dir` unless a build is already there.
 
-        build(Path(input_dir), Path(build_dir), progress=False)
+    Sessions that arrive while the first build runs wait for it, then find it done."""
+    if (Path(build_dir) / "articles.parquet").is_file():
+        return Path(build_dir)
+    from kzdash.build import build
+    from kzdash.store import build_lock
+
+    with build_lock(Path(build_dir).with_name(Path(build_dir).name + ".first-run")):
+        if not (Path(build_dir) / "articles.parquet").is_file():
+            build(Path(input_dir), Path(build_dir), progress=False)
     return Path(build_dir)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import posixpath
 import tempfile
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -91,8 +92,9 @@ def publish(fs: fsspec.AbstractFileSystem, folder: Path, root: str) -> None:
     moves, but never a half-written one.
     """
     parent, name = posixpath.split(root.rstrip("/"))
-    building = posixpath.join(parent, f".{name}.building-{os.getpid()}")
-    previous = posixpath.join(parent, f".{name}.previous-{os.getpid()}")
+    unique = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"  # two builds of one process may overlap
+    building = posixpath.join(parent, f".{name}.building-{unique}")
+    previous = posixpath.join(parent, f".{name}.previous-{unique}")
     try:
         for file in sorted(folder.iterdir()):
             fs.put_file(str(file), posixpath.join(building, file.name))

@@ -8,11 +8,14 @@ metadata are unchanged, under unchanged code and data, reuses its rows.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
-import os
 import shutil
+import tempfile
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -94,13 +97,37 @@ def tables_from(results: list[ArticleResult], quarantined: list[Quarantined]) ->
     return tables
 
 
+_THREAD_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def build_lock(out_dir: Path) -> Iterator[None]:
+    """One writer at a time for a build folder, across threads and processes.
+
+    Many sessions of one hosted app may open the first page at once: without this, each starts
+    the first-run build and their swaps collide. `flock` where the platform has it; elsewhere a
+    lock for this process's threads only."""
+    out_dir = Path(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        import fcntl
+    except ImportError:  # Windows: no flock; threads of this process still take turns
+        with _THREAD_LOCK:
+            yield
+        return
+    with open(out_dir.parent / f".{out_dir.name}.lock", "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 def write_atomic(out_dir: Path, tables: dict[str, pd.DataFrame], info: dict) -> None:
     """Write every table into a sibling folder, then swap it in for `out_dir`."""
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out_dir.parent / f".{out_dir.name}.building-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
+    tmp = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f".{out_dir.name}.building-"))
     try:
         for name, df in tables.items():
             df.to_parquet(tmp / f"{name}.parquet", index=False)
@@ -111,10 +138,11 @@ def write_atomic(out_dir: Path, tables: dict[str, pd.DataFrame], info: dict) -> 
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    old = out_dir.parent / f".{out_dir.name}.previous-{os.getpid()}"
-    if out_dir.exists():
-        out_dir.rename(old)
-    tmp.rename(out_dir)
+    with build_lock(out_dir):
+        old = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f".{out_dir.name}.previous-"))
+        if out_dir.exists():
+            out_dir.replace(old / "build")
+        tmp.rename(out_dir)
     shutil.rmtree(old, ignore_errors=True)
 
 

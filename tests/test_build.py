@@ -99,7 +99,41 @@ def test_failed_build_keeps_the_last_good_one(tmp_path: Path, monkeypatch) -> No
     with pytest.raises(RuntimeError):
         build(SAMPLE, out, progress=False, reuse=False)
     assert (out / "articles.parquet").read_bytes() == good
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.")]
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.") and p.is_dir()]
+
+
+def test_sessions_arriving_together_share_one_first_run_build(tmp_path: Path, monkeypatch) -> None:
+    """A hosted link opened by many people at once: one first-run build, everyone gets it."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from kzdash import appdata
+    from kzdash import build as build_module
+
+    calls = []
+    real_build = build_module.build
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return real_build(*args, **kwargs)
+
+    monkeypatch.setattr(build_module, "build", counted)
+    out = tmp_path / "first"
+    with ThreadPoolExecutor(4) as pool:
+        done = list(pool.map(lambda _: appdata.ensure_build(SAMPLE, out), range(4)))
+    assert done == [out] * 4 and len(calls) == 1
+    assert len(pd.read_parquet(out / "articles.parquet")) == 5
+    assert not [p for p in tmp_path.iterdir() if p.is_dir() and p.name != "first"]
+
+
+def test_overlapping_builds_into_one_folder_both_land(tmp_path: Path) -> None:
+    """Two builds racing for the same folder: each swap is whole, the folder ends complete."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    out = tmp_path / "out"
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(lambda _: build(SAMPLE, out, progress=False, reuse=False, workers=1), range(2)))
+    assert set(store.TABLES) <= {p.stem for p in out.glob("*.parquet")}
+    assert not [p for p in tmp_path.iterdir() if p.is_dir() and p.name != "out"]
 
 
 def test_cli_build(tmp_path: Path, capsys) -> None:

@@ -28,6 +28,7 @@ def test_safe_values() -> None:
     assert config["browser.gatherUsageStats"] is False
     assert config["client.showErrorDetails"] in ("type", "none")
     assert 0 < config["server.maxUploadSize"] <= 5  # MB; kzdash.upload's own limit is 5 MB per file
+    assert config["runner.postScriptGC"] is False  # a full collection per rerun stalls every session
 
 
 def test_container_installs_like_ci_and_serves_the_health_endpoint() -> None:
