@@ -7,6 +7,7 @@ saves a view by copying the link; the link is parsed by `Filters`, like any othe
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -35,10 +36,16 @@ class View:
 
 
 def load_views(path: Path = VIEWS_FILE) -> list[View]:
-    """The saved views; an entry without a title or link is skipped."""
-    data = read_yaml(path) if Path(path).is_file() else None
+    """The saved views; an entry without a title or link is skipped. Read again when the file changes."""
+    path = Path(path)
+    return list(_read_views(path, path.stat().st_mtime_ns if path.is_file() else None))
+
+
+@lru_cache(maxsize=8)
+def _read_views(path: Path, stamp: int | None) -> tuple[View, ...]:
+    data = read_yaml(path) if stamp is not None else None
     out = []
     for item in (data or {}).get("views") or []:
         if isinstance(item, dict) and item.get("title") and item.get("link"):
             out.append(View(str(item["title"]), str(item.get("note") or ""), str(item["link"])))
-    return out
+    return tuple(out)

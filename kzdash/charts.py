@@ -261,9 +261,14 @@ class CompactDeck(pdk.Deck):
     """
 
     def to_json(self) -> str:
+        """The JSON, made once: a remembered map (`Dataset.remember`) is sent again as it is."""
         from pydeck.bindings.json_tools import default_serialize
 
-        return json.dumps(self, sort_keys=True, default=default_serialize, separators=(",", ":"))
+        made = getattr(self, "_compact_json", None)  # None while dumping: pydeck skips None attributes
+        if made is None:
+            made = json.dumps(self, sort_keys=True, default=default_serialize, separators=(",", ":"))
+            self._compact_json = made
+        return made
 
 
 def write_countries(path: Path) -> dict:

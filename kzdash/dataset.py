@@ -45,6 +45,8 @@ OWN = {
 }
 DATE_OF = {"events": "date", "stances": "date", "places": "published", "articles": "published"}
 MASKS_KEPT = 64  # (table, filters) masks remembered: a page's queries, a few recent states
+VIEWS_KEPT = 512  # page answers and chart specs remembered across sessions (a few dozen states × pages)
+VIEWS_BYTES = 256 * 2**20  # ... within this much memory; one answer bigger than a tenth of it is not kept
 
 
 @dataclass
@@ -58,6 +60,8 @@ class Dataset:
     _indexes: dict[tuple[str, str], TextIndex] = field(default_factory=dict, repr=False)
     _memo: dict[str, object] = field(default_factory=dict, repr=False)
     _masks: OrderedDict = field(default_factory=OrderedDict, repr=False)
+    _views: OrderedDict = field(default_factory=OrderedDict, repr=False)
+    _views_bytes: int = field(default=0, repr=False)
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     @classmethod
@@ -136,9 +140,34 @@ class Dataset:
         return thread
 
     def forget_masks(self) -> None:
-        """Drop the remembered masks (benchmarks time a filter change from nothing)."""
+        """Drop the remembered masks and views (benchmarks time a filter change from nothing)."""
         with self._lock:
             self._masks.clear()
+            self._views.clear()
+            self._views_bytes = 0
+
+    def remember(self, key: tuple, compute):
+        """A page's finished product for one state (a chart's spec, a map), shared by every session.
+
+        In a briefing the audience opens the views the presenter just showed, and the presenter goes
+        back and forth between a few: converting an altair chart (schema validation) or a map to JSON
+        costs tens of milliseconds each time, which a hosted link pays for every viewer. Values must
+        be treated as read-only by the caller."""
+        with self._lock:
+            if key in self._views:
+                self._views.move_to_end(key)
+                return self._views[key][0]
+        value = compute()
+        size = approx_bytes(value)
+        if size > VIEWS_BYTES // 10:
+            return value
+        with self._lock:
+            self._views[key] = (value, size)
+            self._views_bytes += size
+            while len(self._views) > VIEWS_KEPT or self._views_bytes > VIEWS_BYTES:
+                _, (_, dropped) = self._views.popitem(last=False)
+                self._views_bytes -= dropped
+        return value
 
     def per_filters(self, kind: str, f: Filters, compute):
         """A result that depends on the data filters only (a mask, the happenings), remembered for the
@@ -162,6 +191,28 @@ class Dataset:
             m.flags.writeable = False  # shared between queries: nobody may change it
             return m
         return self.per_filters(f"mask:{name}", f, compute)
+
+
+def approx_bytes(value: object, depth: int = 0) -> int:
+    """Roughly how much memory a remembered answer holds (frames, arrays, specs, and what they contain)."""
+    if depth > 8:
+        return 64
+    if isinstance(value, pd.DataFrame | pd.Series):
+        return int(value.memory_usage(index=True, deep=False).sum()) if isinstance(value, pd.DataFrame) \
+            else int(value.memory_usage(index=True, deep=False))
+    if isinstance(value, np.ndarray):
+        return int(value.nbytes)
+    if isinstance(value, bytes | str):
+        return len(value)
+    if isinstance(value, dict):
+        return 64 + sum(approx_bytes(v, depth + 1) for v in value.values())
+    if isinstance(value, list | tuple):
+        return 64 + sum(approx_bytes(v, depth + 1) for v in value)
+    if hasattr(value, "__dataclass_fields__"):
+        return 64 + sum(approx_bytes(getattr(value, name), depth + 1) for name in value.__dataclass_fields__)
+    if hasattr(value, "__dict__"):  # a map (pydeck Deck): its layers' records
+        return 64 + approx_bytes(vars(value), depth + 1)
+    return 64
 
 
 def _data_filters(f: Filters) -> Filters:

@@ -12,8 +12,11 @@ out of the tables.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -30,7 +33,22 @@ EVIDENCE_COLUMNS = ["date", "event_type", "summary", "place_name", "outlet", "la
 LOCAL_KINDS = ("city", "site", "region")
 MAP_POINTS = 2000  # points per map layer: the browser stays fluid; the largest counts are drawn first
 
+Q = TypeVar("Q", bound=Callable)
 
+
+def remembered(query: Q) -> Q:
+    """A page query remembered per (filters, arguments) for every session (`Dataset.remember`).
+
+    Under a hosted link many viewers ask for the same few states; answers are shared, so callers
+    must not change them in place (the pages and charts copy before they add columns)."""
+    @functools.wraps(query)
+    def wrapper(ds: Dataset, f: Filters, *args, **kwargs):
+        key = (query.__name__, f, args, tuple(sorted(kwargs.items())))
+        return ds.remember(key, lambda: query(ds, f, *args, **kwargs))
+    return wrapper  # type: ignore[return-value]
+
+
+@remembered
 def headline(ds: Dataset, f: Filters) -> dict[str, int]:
     """The counts a briefer quotes first."""
     em, pm, am = ds.mask("events", f), ds.mask("places", f), ds.mask("articles", f)
@@ -46,6 +64,7 @@ def headline(ds: Dataset, f: Filters) -> dict[str, int]:
     }
 
 
+@remembered
 def happening_count(ds: Dataset, f: Filters) -> tuple[int, int]:
     """(happenings, reports) under the filters."""
     em = ds.mask("events", f)
@@ -66,6 +85,7 @@ def _newest(rows: np.ndarray, first: np.ndarray, second: np.ndarray | None, n: i
     return rows[order[:n]]
 
 
+@remembered
 def latest_events(ds: Dataset, f: Filters, n: int = 10) -> pd.DataFrame:
     """The most recent events by event date (then publication), each with its evidence sentence."""
     rows = np.flatnonzero(ds.mask("events", f))
@@ -96,6 +116,7 @@ def _pairs_per(codes: np.ndarray, other: np.ndarray, size: int) -> np.ndarray:
     return np.bincount(pd.unique(pairs) // width, minlength=size)
 
 
+@remembered
 def top_places(ds: Dataset, f: Filters, n: int = 10, kinds: tuple[str, ...] = LOCAL_KINDS) -> pd.DataFrame:
     """Most mentioned places below country level (countries would top every list), with event counts."""
     pc = ds.codes("places", "place_id")
@@ -140,6 +161,7 @@ def stance_rows(ds: Dataset, f: Filters, holder: str, columns: list[str] | None 
     return ds.stances.loc[m, cols]
 
 
+@remembered
 def stance_matrix(ds: Dataset, f: Filters, holder: str, rows: str = "outlet") -> pd.DataFrame:
     """Per row (outlet or language) and issue: support, oppose and neutral counts, and net lean in [-1, 1]."""
     st = stance_rows(ds, f, holder, [rows, "issue", "polarity"])
@@ -153,6 +175,7 @@ def stance_matrix(ds: Dataset, f: Filters, holder: str, rows: str = "outlet") ->
     return counts[["row", "issue", "issue_label", *POLARITIES, "total", "net"]]
 
 
+@remembered
 def stance_evidence(ds: Dataset, f: Filters, holder: str, issue: str | None = None, row: str | None = None,
                     rows: str = "outlet", n: int = 50) -> pd.DataFrame:
     """The quotes behind a matrix cell (or a whole row or column), newest first, each with its English line.
@@ -184,6 +207,7 @@ def stance_evidence(ds: Dataset, f: Filters, holder: str, issue: str | None = No
     return out
 
 
+@remembered
 def disagreements(ds: Dataset, f: Filters, holder: str, rows: str = "outlet") -> pd.DataFrame:
     """Issues on which outlets (or languages) report the holder's position with different main polarity."""
     m = stance_matrix(ds, f, holder, rows)
@@ -223,6 +247,7 @@ def _compute_happenings(ds: Dataset, f: Filters) -> _Happenings:
     return _Happenings(first, reports[present], outlets[present], ~fresh[present])
 
 
+@remembered
 def happenings(ds: Dataset, f: Filters, limit: int | None = None) -> pd.DataFrame:
     """One row per happening, newest first: its first report's fields, how many reports and outlets.
 
@@ -257,6 +282,7 @@ class Timeline:
     earlier: int  # happenings before `start` left out of the default view (old background mentions)
 
 
+@remembered
 def timeline(ds: Dataset, f: Filters, group: str = "type") -> Timeline:
     """Happenings per time bucket (by event date) and reports per bucket (by publication date).
 
@@ -357,7 +383,9 @@ def _slot_start(slot: np.ndarray, freq: str) -> np.ndarray:
     return slot.astype("datetime64[M]").astype("datetime64[ns]")
 
 
+@functools.lru_cache(maxsize=64)
 def key_dates(start: date | None = None, end: date | None = None) -> pd.DataFrame:
+    """The annotated dates in a range (shared: callers copy before adding columns)."""
     rows = [(pd.Timestamp(d), label) for d, label in vocab().key_dates
             if (start is None or d >= start) and (end is None or d <= end)]
     return pd.DataFrame(rows, columns=["date", "label"])
@@ -368,6 +396,7 @@ def _located(ds: Dataset, name: str) -> np.ndarray:
     return ds.memo(f"located:{name}", lambda: (df["lat"].notna() & df["lon"].notna()).to_numpy())
 
 
+@remembered
 def map_events(ds: Dataset, f: Filters, limit: int = MAP_POINTS) -> pd.DataFrame:
     """Event points: one per place and event type, with the count and the latest event's fields."""
     cols = ["place_id", "place_name", "event_type", "lat", "lon", "count", "date", "summary", "outlet"]
@@ -392,6 +421,7 @@ def map_events(ds: Dataset, f: Filters, limit: int = MAP_POINTS) -> pd.DataFrame
     return out[cols]
 
 
+@remembered
 def map_places(ds: Dataset, f: Filters, limit: int = MAP_POINTS) -> pd.DataFrame:
     """Place-mention points: one per place, with mentions and articles counted."""
     cols = ["place_id", "name", "kind", "country", "lat", "lon", "mentions", "articles"]
@@ -409,6 +439,7 @@ def map_places(ds: Dataset, f: Filters, limit: int = MAP_POINTS) -> pd.DataFrame
     return out[cols]
 
 
+@remembered
 def place_evidence(ds: Dataset, f: Filters, place_id: str, n: int = 50) -> tuple[pd.DataFrame, pd.DataFrame]:
     """What a map point stands on: the events at the place, and each mention with its sentence."""
     ev_code = _code(ds.events["place_id"], place_id)
@@ -442,6 +473,7 @@ def _code(series: pd.Series, value: str) -> int:
     return int(codes[0]) if codes[0] >= 0 else -2
 
 
+@remembered
 def articles_list(ds: Dataset, f: Filters, limit: int = 5000) -> pd.DataFrame:
     """Articles under the filters, newest first (at most `limit`), with how many rows each gave."""
     rows = _newest(np.flatnonzero(ds.mask("articles", f)), ds.days("articles", "published"), None, limit)

@@ -11,6 +11,7 @@ hides Streamlit's automatic page list in both modes; our own links replace it).
 
 from __future__ import annotations
 
+import io
 import json
 import os
 from datetime import date
@@ -102,7 +103,9 @@ def _favicon():
     draw = ImageDraw.Draw(img)
     draw.ellipse((4, 4, 60, 60), fill=(38, 39, 48, 255))
     draw.ellipse((18, 18, 46, 46), outline=(253, 230, 138, 255), width=5)
-    return img
+    png = io.BytesIO()
+    img.save(png, format="PNG")
+    return png.getvalue()  # PNG bytes: Streamlit would encode an image object again on every rerun
 
 
 def mark_frame_drawn() -> None:
@@ -294,3 +297,30 @@ def filter_caption(f: Filters) -> None:
     active = f.active()
     text = " · ".join(f"{k}: {v}" for k, v in active) if active else "no filters: everything in the build"
     html(f'<div class="kz-meta">Filters — {esc(text)}</div>')  # values come from the URL: escaped
+
+
+# --- charts remembered across sessions ---------------------------------------------------------
+
+
+def _vega_spec(chart) -> dict:
+    """An altair chart as the Vega-Lite spec Streamlit sends (data as Arrow, Streamlit's theme).
+
+    Streamlit's own converter, so the result is exactly what `st.altair_chart` would send; it is
+    private, so an older or newer Streamlit without it falls back to altair's inline-data dict."""
+    try:
+        from streamlit.elements.vega_charts import _convert_altair_to_vega_lite_spec
+    except ImportError:  # pragma: no cover - depends on the Streamlit version
+        return chart.to_dict()
+    return _convert_altair_to_vega_lite_spec(chart)
+
+
+def vega_chart(ds: Dataset, key: tuple, make_chart, **kwargs):
+    """`st.altair_chart` for a chart remembered by `key` (the filters and settings it was made from):
+    the chart is built and validated once per state and shared by every session (see Dataset.remember)."""
+    spec = ds.remember(("vega", *key), lambda: _vega_spec(make_chart()))
+    return st.vega_lite_chart(spec=dict(spec), **kwargs)  # Streamlit edits the top level only
+
+
+def deck_chart(ds: Dataset, key: tuple, make_deck, **kwargs):
+    """`st.pydeck_chart` for a map remembered by `key`: its JSON is written once per state."""
+    return st.pydeck_chart(ds.remember(("deck", *key), make_deck), **kwargs)

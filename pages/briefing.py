@@ -7,6 +7,7 @@ one-page HTML handout of its evidence."""
 from __future__ import annotations
 
 import time
+from functools import partial
 from urllib.parse import urlencode
 
 import pandas as pd
@@ -55,27 +56,28 @@ ui.html(f'<p style="font-size:1.2em">{markup.esc(view.note)}</p>')
 ui.filter_caption(f)
 
 evidence: pd.DataFrame
-export_chart = None
+export_chart = None  # made only when a download asks for it
 if view.page == "timeline":
     t = queries.timeline(ds, f, f.group)
     keys = queries.key_dates(t.start.date() if t.start is not None else None,
                              t.end.date() if t.end is not None else None)
     if not t.bins.empty:
-        st.altair_chart(charts.timeline_chart(t, keys, f.group, pal, brush=False), width="stretch")
-        export_chart = charts.timeline_chart(t, keys, f.group, pal, brush=False, width=900)
-    evidence = queries.happenings(ds, f)
+        ui.vega_chart(ds, ("briefing-timeline", f), lambda: charts.timeline_chart(t, keys, f.group, pal, brush=False),
+                      width="stretch")
+        export_chart = partial(charts.timeline_chart, t, keys, f.group, pal, brush=False, width=900)
+    evidence = queries.happenings(ds, f, limit=12)  # the page shows 4, the handout 12
 elif view.page == "stances":
     m = queries.stance_matrix(ds, f, f.holder, f.rows)
     if not m.empty:
-        st.altair_chart(charts.stance_heatmap(m, pal, select=False))
-        export_chart = charts.stance_heatmap(m, pal, select=False)
+        ui.vega_chart(ds, ("briefing-stances", f), lambda: charts.stance_heatmap(m, pal, select=False))
+        export_chart = partial(charts.stance_heatmap, m, pal, select=False)
     evidence = queries.stance_evidence(ds, f, f.holder, rows=f.rows)
 elif view.page == "map":
     ev, pl = queries.map_events(ds, f), queries.map_places(ds, f)
     ui.countries()  # the outlines file must exist before the browser asks for it
-    st.pydeck_chart(charts.map_deck(ev, pl, ui.COUNTRIES_URL, pal), height=520)
+    ui.deck_chart(ds, ("briefing-map", f), lambda: charts.map_deck(ev, pl, ui.COUNTRIES_URL, pal), height=520)
     ui.html(markup.legend(charts.type_legend(pal, list(ev["event_type"]))))
-    export_chart = charts.static_map(ev, pl, ui.countries(), pal)
+    export_chart = partial(charts.static_map, ev, pl, ui.countries(), pal)
     evidence = queries.place_evidence(ds, f, f.pick)[0] if f.pick else queries.latest_events(ds, f, 12)
     if evidence.empty:
         evidence = queries.latest_events(ds, f, 12)
@@ -98,13 +100,13 @@ link = view.page + "?" + urlencode(f.to_query_params(), doseq=True)
 with st.expander("Export this view", expanded=not f.present):
     c = st.columns(3)
     if export_chart is not None:
-        c[0].download_button("Chart as SVG", lambda: exports.chart_svg(export_chart), key="svg",
+        c[0].download_button("Chart as SVG", lambda: exports.chart_svg(export_chart()), key="svg",
                              file_name=f"kzdash-view-{n}.svg", mime="image/svg+xml", on_click="ignore")
-        c[1].download_button("Chart as PNG", lambda: exports.chart_png(export_chart), key="png",
+        c[1].download_button("Chart as PNG", lambda: exports.chart_png(export_chart()), key="png",
                              file_name=f"kzdash-view-{n}.png", mime="image/png", on_click="ignore")
 
     def handout() -> str:
-        png = exports.png_base64(exports.chart_png(export_chart)) if export_chart is not None else None
+        png = exports.png_base64(exports.chart_png(export_chart())) if export_chart is not None else None
         return markup.handout(view.title, view.note, f.active(), png, evidence, link,
                               time.strftime("%Y-%m-%d %H:%M"))
 

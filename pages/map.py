@@ -26,9 +26,11 @@ if f.pick and f.pick in set(places["place_id"]):
     row = places.set_index("place_id").loc[f.pick]
     center = (float(row["lat"]), float(row["lon"]), 4.0)
 ui.countries()  # makes sure the outlines file exists before the browser asks for it
-deck = charts.map_deck(events, places, ui.COUNTRIES_URL, pal, center=center, basemap=basemap)
-selection = st.pydeck_chart(deck, on_select="rerun", selection_mode="single-object", height=560,
-                            alt="Map of events and place mentions")
+selection = ui.deck_chart(ds, ("map", f, basemap),
+                          lambda: charts.map_deck(events, places, ui.COUNTRIES_URL, pal, center=center,
+                                                  basemap=basemap),
+                          on_select="rerun", selection_mode="single-object", height=560,
+                          alt="Map of events and place mentions")
 ui.html(markup.legend(charts.type_legend(pal, list(events["event_type"]))
                       + [("place mentions (ring)", "#ffffff")]))
 if max(len(events), len(places)) >= queries.MAP_POINTS:

@@ -24,8 +24,9 @@ if m.empty:
     st.info(f"No stances of {vocab().actor(holder)} under these filters.")
     st.stop()
 
-event = st.altair_chart(charts.stance_heatmap(m, charts.palette("screen")), on_select="rerun",
-                        selection_mode=[charts.CELL])
+event = ui.vega_chart(ds, ("stance-heatmap", f, holder, rows),
+                     lambda: charts.stance_heatmap(m, charts.palette("screen")),
+                     on_select="rerun", selection_mode=[charts.CELL])
 cells = [(r, i) for r, i in zip(m["row"], m["issue"], strict=True)]
 clicked = charts.cell_choice(event.selection if event else None)
 labels = {c: f"{c[0]} — {vocab().issue(c[1])}" for c in cells}

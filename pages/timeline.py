@@ -29,8 +29,9 @@ if t.bins.empty:
 else:
     keys = queries.key_dates(t.start.date() if t.start is not None else None,
                              t.end.date() if t.end is not None else None)
-    chart = charts.timeline_chart(t, keys, group, charts.palette("screen"))
-    event = st.altair_chart(chart, on_select="rerun", selection_mode=[charts.BRUSH], width="stretch")
+    event = ui.vega_chart(ds, ("timeline", f, group),
+                          lambda: charts.timeline_chart(t, keys, group, charts.palette("screen")),
+                          on_select="rerun", selection_mode=[charts.BRUSH], width="stretch")
     picked = charts.brush_range(event.selection if event else None)
     if picked:
         lo, hi = picked[0].date(), picked[1].date()

@@ -277,3 +277,36 @@ def test_buckets_start_where_they_should(freq: str) -> None:
         assert (starts.day_of_week == 0).all()
     if freq == "MS":
         assert (starts.day == 1).all()
+
+
+def test_answers_are_shared_per_state_and_equal_fresh_ones(sample: Dataset) -> None:
+    """A hosted link's viewers share answers: the same state gives the same object, another state
+    its own, and a remembered answer equals one computed from nothing."""
+    sample.forget_masks()
+    ar, sq = Filters(languages=("ar",)), Filters(languages=("sq",))
+    first = q.map_events(sample, ar)
+    assert q.map_events(sample, ar) is first
+    assert q.map_events(sample, sq) is not first
+    assert q.stance_matrix(sample, ar, "KAZ", "outlet") is q.stance_matrix(sample, ar, "KAZ", "outlet")
+    assert q.stance_matrix(sample, ar, "KAZ", "language") is not q.stance_matrix(sample, ar, "KAZ", "outlet")
+    sample.forget_masks()
+    again = q.map_events(sample, ar)
+    assert again is not first
+    pd.testing.assert_frame_equal(again, first)
+
+
+def test_remembered_answers_stay_within_their_bounds(sample: Dataset, monkeypatch) -> None:
+    from kzdash import dataset as dataset_module
+
+    sample.forget_masks()
+    monkeypatch.setattr(dataset_module, "VIEWS_KEPT", 3)
+    for lang in ("ar", "sq", "en", "ru", "de"):
+        q.headline(sample, Filters(languages=(lang,)))
+    assert len(sample._views) == 3
+    monkeypatch.setattr(dataset_module, "VIEWS_BYTES", 10_000)
+    big = q.articles_list(sample, Filters())  # the sample's texts: more than a tenth of the budget
+    assert dataset_module.approx_bytes(big) > 1_000
+    assert q.articles_list(sample, Filters()) is not big  # too big to keep: computed again
+    assert sample._views_bytes <= 10_000
+    sample.forget_masks()
+    assert sample._views_bytes == 0 and not sample._views
