@@ -115,7 +115,7 @@ def build_lock(out_dir: Path) -> Iterator[None]:
         with _THREAD_LOCK:
             yield
         return
-    with open(out_dir.parent / f".{out_dir.name}.lock", "a") as fh:
+    with open(out_dir.parent / f".{out_dir.name}.swap-lock", "a") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
         try:
             yield
