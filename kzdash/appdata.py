@@ -6,6 +6,7 @@ Kept apart from Streamlit so that it can be tested and reused by every page.
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -15,6 +16,7 @@ from kzdash.store import TABLES, read_table
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_INPUT = ROOT / "data" / "articles"
 SAMPLE_BUILD = ROOT / "build" / "sample"
+WORKSPACE = ROOT / "build" / "workspace"  # articles added from the browser to the bundled sample
 
 
 def build_dir_from_env() -> Path:
@@ -39,3 +41,25 @@ def ensure_build(input_dir: Path = SAMPLE_INPUT, build_dir: Path = SAMPLE_BUILD)
 
 def load_tables(build_dir: str) -> dict[str, pd.DataFrame]:
     return {name: read_table(Path(build_dir), name) for name in TABLES}
+
+
+def upload_input(info: dict, workspace: Path = WORKSPACE) -> Path | None:
+    """Where articles added from the browser go: the input folder the shown build was made from.
+
+    The bundled sample is never written to (it ships unchanged): a build of the sample grows in a
+    workspace that starts as a copy of it (`seed_workspace`). A build whose input is not a local
+    folder (an object store, another machine) takes no uploads: None."""
+    source = str(info.get("input") or "")
+    if not source:
+        return None
+    path = Path(source)
+    if path.resolve() == SAMPLE_INPUT.resolve():
+        return workspace
+    return path if path.is_dir() else None
+
+
+def seed_workspace(target: Path, workspace: Path = WORKSPACE) -> None:
+    """Before the first upload to the workspace: put a copy of the bundled sample in it."""
+    if Path(target) == workspace and not (workspace / "sample").is_dir():
+        workspace.mkdir(parents=True, exist_ok=True)
+        shutil.copytree(SAMPLE_INPUT, workspace / "sample")

@@ -75,9 +75,14 @@ def _check_password(expected: str | None) -> None:
     st.session_state[_UNLOCKED] = access.password_matches(st.session_state.get(_PASSWORD, ""), expected)
 
 
+def access_settings() -> access.Access:
+    """This server's access settings (environment and secrets.toml)."""
+    return access.settings(os.environ, access.read_secrets(lambda: st.secrets.to_dict()))
+
+
 def gate() -> None:
     """Stop the run here unless this session may see data (kzdash.access decides; off locally)."""
-    settings = access.settings(os.environ, access.read_secrets(lambda: st.secrets.to_dict()))
+    settings = access_settings()
     logged_in = settings.gate == "oidc" and bool(getattr(st.user, "is_logged_in", False))
     decision = access.decide(settings, unlocked=bool(st.session_state.get(_UNLOCKED)), logged_in=logged_in)
     if decision.admitted:

@@ -1,12 +1,18 @@
-"""Data: what was built and when, the inputs set aside with the reason, and downloads of the
-filtered tables (CSV, Parquet, GeoJSON for places and events)."""
+"""Data: what was built and when, the inputs set aside with the reason, downloads of the filtered
+tables (CSV, Parquet, GeoJSON for places and events), and adding articles from the browser (not in
+read-only mode): bad files are set aside with their reason, the rest is built in, and a failed
+build leaves the last good one in place."""
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
-from kzdash import exports, ui
+from kzdash import exports, ui, upload
+from kzdash.appdata import build_dir_from_env, seed_workspace, upload_input
 from kzdash.dataset import count, filtered
+
+NOTES = "add_articles_notes"
 
 ds, f = ui.page()
 st.title("Data")
@@ -20,11 +26,46 @@ for col, name in zip(cols, ("articles", "places", "events", "stances", "quaranti
 st.caption(f"Built {info.get('built_at', 'at an unknown time')} from {info.get('input', 'an unknown folder')}"
            f" · code and data fingerprint {info.get('fingerprint', '—')}")
 
+target = upload_input(ds.info)
+rejected = upload.rejections(target) if target is not None else []
 st.subheader("Set aside (quarantine)")
-if ds.quarantine.empty:
+if ds.quarantine.empty and not rejected:
     st.caption("Nothing was set aside: every input was read.")
-else:
+if not ds.quarantine.empty:
     st.dataframe(ds.quarantine, hide_index=True, width="stretch")
+if rejected:
+    st.caption("Files refused at upload (never stored or built):")
+    st.dataframe(pd.DataFrame([{"source": q.source, "reason": q.reason} for q in rejected]), hide_index=True,
+                 width="stretch", key="refused")
+
+st.subheader("Add articles")
+if not ui.access_settings().can_build:
+    st.caption("This link is read-only: articles cannot be added and nothing can be rebuilt from the browser.")
+elif target is None:
+    st.caption("This build was made from a folder this server cannot write to; add articles there and rebuild.")
+else:
+    accepted = ", ".join(sorted(upload.ACCEPTED_EXT))
+    with st.form("add_articles", clear_on_submit=True):
+        files = st.file_uploader(f"Articles ({accepted}; at most {upload.MAX_FILE_BYTES // 1_000_000} MB each)",
+                                 accept_multiple_files=True, key="uploads")
+        send = st.form_submit_button("Add and rebuild", icon=":material/upload:")
+    if send and files:
+        seed_workspace(target)
+        report = upload.save_uploads([upload.Upload(u.name, u.getvalue()) for u in files], target)
+        notes = [("warning", f"Set aside {q.source}: {q.reason}") for q in report.rejected]
+        if report.already_there:
+            notes.append(("info", f"{len(report.already_there)} file(s) were added before: kept once."))
+        if report.accepted:
+            bar = st.progress(0.0, text="Rebuilding…")
+            result = upload.rebuild(target, build_dir_from_env(),
+                                    progress=lambda done, total: bar.progress(done / max(total, 1),
+                                                                              text=f"Rebuilding: {done} of {total}"))
+            notes.append(("success", f"Added {len(report.accepted)} file(s). {result.message}") if result.ok
+                         else ("error", result.message))
+        st.session_state[NOTES] = notes
+        st.rerun()  # the page again, over the new tables, with what happened
+    for kind, text in st.session_state.get(NOTES, []):
+        getattr(st, kind)(text)
 
 st.subheader("Download the filtered tables")
 st.caption("Rows under the current filters; article bodies are left out of the per-row files.")

@@ -176,3 +176,79 @@ def test_hosted_link_without_a_gate_admits_nobody(monkeypatch) -> None:
     at = AppTest.from_file(APP, default_timeout=90).run()
     assert not at.exception, at.exception
     assert not at.metric and not at.dataframe and not at.text_input
+
+
+# --- adding articles from the Data page ---------------------------------------------------------
+
+GOOD_UPLOAD = ("Протестующие собрались в Алматы 5 января 2022 года, заявил президент Казахстана.\n\n"
+               "Казахстан не признает независимость ДНР и ЛНР, сказал Токаев.\n").encode()
+
+
+@pytest.fixture
+def own_build(tmp_path: Path, monkeypatch) -> tuple[Path, Path]:
+    """A build of its own (the upload tests change it), made from a copy of the sample."""
+    from kzdash.build import build
+
+    src, out = tmp_path / "articles", tmp_path / "build"
+    shutil.copytree(ROOT / "data" / "articles", src)
+    build(src, out, progress=False)
+    monkeypatch.setenv("KZDASH_BUILD", str(out))
+    return src, out
+
+
+def _upload(files: list[tuple[str, bytes, str]]) -> AppTest:
+    at = open_page("data")
+    at.file_uploader(key="uploads").set_value(files)
+    next(b for b in at.button if b.label == "Add and rebuild").click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_upload_sets_bad_files_aside_and_builds_the_good_one(own_build: tuple[Path, Path]) -> None:
+    src, out = own_build
+    at = _upload([("almaty.txt", GOOD_UPLOAD, "text/plain"),
+                  ("tool.exe", b"MZ\x90\x00" * 40, "application/octet-stream"),
+                  ("latin1.txt", "Kazakhstan a déclaré".encode("latin-1") + b"\xff\xfe\x00", "text/plain"),
+                  ("empty.txt", b"", "text/plain")])
+    warnings = [w.value for w in at.warning]
+    for name in ("tool.exe", "latin1.txt", "empty.txt"):  # each named, with its reason
+        assert any(w.startswith(f"Set aside {name}: ") and len(w) > len(f"Set aside {name}: ") for w in warnings), name
+    assert any("Added 1 file(s)" in s.value for s in at.success)
+    assert len(pd.read_parquet(out / "articles.parquet")) == 6
+    assert [p.name.split("-")[0] for p in (src / "inbox").glob("*.txt")] == ["almaty"]  # bad files never stored
+    refused = next(d.value for d in at.dataframe if set(d.value.columns) == {"source", "reason"})
+    assert set(refused["source"]) == {"tool.exe", "latin1.txt", "empty.txt"}
+    assert at.metric[0].value == "6"  # the page shows the new tables
+
+
+def test_a_failed_rebuild_keeps_the_last_good_build(own_build: tuple[Path, Path], monkeypatch) -> None:
+    from kzdash import store
+
+    _, out = own_build
+    before = (out / "articles.parquet").read_bytes()
+
+    def disk_full(*args, **kwargs):
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(store, "_write_duckdb", disk_full)
+    at = _upload([("almaty.txt", GOOD_UPLOAD, "text/plain")])
+    assert any("last good build is kept" in e.value for e in at.error)
+    assert (out / "articles.parquet").read_bytes() == before
+    assert at.metric[0].value == "5"
+
+
+@pytest.mark.parametrize("env", [{"KZDASH_READ_ONLY": "true"},
+                                 {"KZDASH_MODE": "hosted", "KZDASH_PASSWORD": "a long shared passphrase"}])
+def test_read_only_offers_no_upload_and_no_build(env: dict, monkeypatch) -> None:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.switch_page("pages/data.py")
+    at.run()
+    if at.text_input and at.text_input[0].proto.type == at.text_input[0].proto.PASSWORD:
+        at.text_input[0].input("a long shared passphrase").run()
+    assert not at.exception, at.exception
+    assert at.metric, "the page shows its data"
+    assert not at.get("file_uploader")
+    assert not [b for b in at.button if "build" in b.label.lower()]
+    assert any("read-only" in c.value for c in at.caption)
