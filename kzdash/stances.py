@@ -283,7 +283,7 @@ def _speaker(ftext: str, reporting: list[PhraseHit], actors: list[tuple[int, int
              sov: bool = False) -> ActorMention | None:
     """The actor a reporting verb attributes the sentence to: the nearest one before it, else after."""
     rv = reporting[0]
-    before = [a for fs, fe, a in actors if fe <= rv.fs]
+    before = [a for fs, fe, a in actors if fe <= rv.fs and not _appositive(ftext, fs, fe, rv.fs, actors)]
     after = [(fs, a) for fs, fe, a in actors if rv.fe <= fs and not any(ch in ftext[rv.fe:fs] for ch in SPEAKER_BREAKS)]
     if _quote_closes_before(ftext, rv.fs):  # '"…," said the White House'
         return after[0][1] if after else None
@@ -325,16 +325,22 @@ def find_stances(folded: Folded, code: str | None, sentences: list[tuple[int, in
     return out
 
 
-def _appositive(ftext: str, a_fs: int, a_fe: int, anchor: int, actors: list[tuple[int, int, ActorMention]]) -> bool:
-    """An actor inside a comma-bounded aside that follows another actor is not the subject:
-    "Kazakhstan, one of Russia's closest allies, refused ..."."""
+def _appositive(ftext: str, a_fs: int, a_fe: int, anchor: int, actors: list[tuple[int, int, ActorMention]],
+                cs: int = 0) -> bool:
+    """An actor inside a comma-bounded aside is not the subject when another actor stands before the
+    aside: "Kazakhstan, one of Russia's closest allies, refused ..."; "Tokayev, at the forum,
+    sitting next to Putin, refused ...". An aside that opens with the actor names the subject
+    itself ("Russia's ally, Kazakhstan, refused"), unless the actor before it closes right at the comma."""
     if a_fe > anchor:
         return False
     opening = max(ftext.rfind(c, 0, a_fs) for c in ",،")
     closing = min((i for i in (ftext.find(c, a_fe, anchor) for c in ",،") if i >= 0), default=-1)
     if opening < 0 or closing < 0 or "." in ftext[opening:a_fs]:
         return False
-    return any(fe <= opening and not ftext[fe:opening].strip() for fs, fe, _ in actors)
+    if any(fe <= opening and not ftext[fe:opening].strip() for fs, fe, _ in actors):
+        return True
+    opens_with_actor = not ftext[opening + 1:a_fs].strip()
+    return not opens_with_actor and any(cs <= fs and fe <= opening for fs, fe, _ in actors)  # in this clause
 
 
 def _holder(ftext: str, trig: Trigger, anchor: int, cs: int, ce: int, actors: list[tuple[int, int, ActorMention]],
@@ -342,7 +348,7 @@ def _holder(ftext: str, trig: Trigger, anchor: int, cs: int, ce: int, actors: li
             sov: bool = False, place_words: tuple[str, ...] = ()) -> tuple[str | None, str]:
     """Who takes the position: the subject of a reported clause, the speaker, or the actor acting."""
     free = [(a_fs, a_fe, a) for a_fs, a_fe, a in actors if not (trig.fs <= a_fs and a_fe <= trig.fe)
-            and not _appositive(ftext, a_fs, a_fe, anchor, actors) and not _as_place(ftext, a_fs, a, place_words)]
+            and not _appositive(ftext, a_fs, a_fe, anchor, actors, cs) and not _as_place(ftext, a_fs, a, place_words)]
     if speaker_id and claim:  # "Peskov said Kazakhstan remains an ally": Russia's claim
         return speaker_id, "holder:speaker-claim"
     rv_end = max((r.fe for r in reporting if r.fe <= anchor), default=None)

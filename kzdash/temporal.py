@@ -219,9 +219,27 @@ class _Matcher:
         return None
 
 
-def _resolve(parts: dict, pub: PartialDate | None) -> tuple[date, str, bool] | None:
-    """(date, precision, relative) for the matched parts, or None when it cannot be resolved."""
+NARRATIVE_REACH = 400  # characters back to the date a story is being told from
+NARRATIVE_SPAN = timedelta(days=62)  # how far after that date a day and month without a year may fall
+
+
+def _narrative_year(parts: dict, anchor: date | None) -> int | None:
+    """The year of a story told from an earlier date: after "on 2 January 2022 protests began", a
+    bare "on 5 January" continues 2022 even in a report published in 2023. Used only when the day
+    and month fall within two months after that date: a narrative moves forward, not back."""
+    if anchor is None or not _valid(anchor.year, parts["m"], parts["d"]):
+        return None
+    candidate = date(anchor.year, parts["m"], parts["d"])
+    return anchor.year if anchor <= candidate <= anchor + NARRATIVE_SPAN else None
+
+
+def _resolve(parts: dict, pub: PartialDate | None, anchor: date | None = None) -> tuple[date, str, bool] | None:
+    """(date, precision, relative) for the matched parts, or None when it cannot be resolved.
+
+    `anchor`: the date (day or month precision) mentioned just before, for a day and month with no year."""
     form = parts["form"]
+    if form == "dm" and (year := _narrative_year(parts, anchor)) is not None:
+        return date(year, parts["m"], parts["d"]), "day", True
     y, m, d = parts.get("y"), parts.get("m"), parts.get("d")
     if form in ("dmy", "md-y"):
         return (date(y, m, d), "day", False) if _valid(y, m, d) else None
@@ -367,6 +385,14 @@ def _match_at(mt: _Matcher, i: int) -> tuple[int, dict, str] | None:
     return None
 
 
+def _anchor_before(found: list[DateMention], start: int) -> date | None:
+    """The latest date of day or month precision mentioned within NARRATIVE_REACH before `start`."""
+    before = [d for d in found if d.end <= start and start - d.end <= NARRATIVE_REACH and d.precision != "year"]
+    if not before:
+        return None
+    return date.fromisoformat(max(before, key=lambda d: d.end).date)
+
+
 def find_dates(text: str, code: str | None, published: object = None,
                folded: Folded | None = None) -> list[DateMention]:
     """Every date expression of `text` (language `code`) resolved against `published`.
@@ -411,7 +437,7 @@ def find_dates(text: str, code: str | None, published: object = None,
             if not (before or after):
                 i += 1
                 continue
-        res = _resolve(parts, pub)
+        res = _resolve(parts, pub, _anchor_before(out, folded.span(units[i].start, units[i].start)[0]))
         if res:
             emit(units[i].start, units[last].end, res, rule)
         i = last + 1

@@ -63,3 +63,39 @@ def test_partial_dates(value: str, expected: tuple) -> None:
 @pytest.mark.parametrize("value", [None, "", "soon", "22-03-2022"])
 def test_partial_date_rejects(value) -> None:
     assert PartialDate.parse(value) is None
+
+
+@pytest.mark.parametrize("code,text,published,expected", [
+    # a story told from a dated start: the bare day and month continue its year
+    ("en", "On 2 January 2022 protests began. On 5 January the city hall burned.", "2023-01-05",
+     ["2022-01-02", "2022-01-05"]),
+    ("ru", "2 января 2022 года начались протесты. 5 января горела мэрия, а 19 января миротворцы ушли.",
+     "2023-01-05", ["2022-01-02", "2022-01-05", "2022-01-19"]),
+    ("kk", "2022 жылғы 2 қаңтарда наразылық басталды. 6 қаңтарда ұйым шешім қабылдады.", "2023-01-05",
+     ["2022-01-02", "2022-01-06"]),
+    ("de", "Am 2. Januar 2022 begannen Proteste. Am 6. Januar kamen Truppen.", "2023-01-05",
+     ["2022-01-02", "2022-01-06"]),
+    ("fr", "Le 2 janvier 2022, les manifestations ont commencé. Le 6 janvier, des troupes sont arrivées.",
+     "2023-01-05", ["2022-01-02", "2022-01-06"]),
+    ("sq", "Më 2 janar 2022 nisën protestat. Më 6 janar mbërritën trupat.", "2023-01-05",
+     ["2022-01-02", "2022-01-06"]),
+    ("ar", "في 2 يناير 2022 بدأت الاحتجاجات. وفي 6 يناير وصلت القوات.", "2023-01-05",
+     ["2022-01-02", "2022-01-06"]),
+    # a narrative does not run backwards: an earlier day and month is the publication's year
+    ("en", "In March 2014 Russia annexed Crimea. On 5 January protests began.", "2022-01-10",
+     ["2014-03-01", "2022-01-05"]),
+    # nor beyond two months: a later day and month is read from the publication date
+    ("en", "On 2 January 2022 protests began. On 20 September talks resumed.", "2022-10-01",
+     ["2022-01-02", "2022-09-20"]),
+    # a bare year is not a story's start
+    ("en", "In 2021 talks stalled. On 5 January protests began.", "2022-01-10", ["2021-01-01", "2022-01-05"]),
+])
+def test_a_day_and_month_continue_the_story_they_follow(code: str, text: str, published: str,
+                                                        expected: list[str]) -> None:
+    assert [m.date for m in find_dates(text, code, published)] == expected
+
+
+def test_a_distant_start_does_not_carry() -> None:
+    filler = " The officials met again and discussed many things at length." * 8
+    text = "On 2 January 2022 protests began." + filler + " On 5 January the city hall burned."
+    assert [m.date for m in find_dates(text, "en", "2023-01-05")] == ["2022-01-02", "2023-01-05"]
