@@ -25,6 +25,7 @@ class ActorMention:
     actor: str
     surface: str
     rule: str  # name:<entry> | title:<entry>+<country> | country:<surface>
+    place: bool = False  # the name is also a place named in the text ("Moscow", "Astana"): a capital as metonym
 
 
 @lru_cache(maxsize=64)
@@ -42,9 +43,10 @@ def title_matcher(code: str) -> PhraseMatcher:
 def find_actors(text: str, folded: Folded, code: str | None, places: list[PlaceMention]) -> list[ActorMention]:
     """Actor mentions in text order; a named actor wins over a country mention it contains."""
     out: list[ActorMention] = []
+    cities = {(p.start, p.end) for p in places if p.kind != "country"}
     for h in name_matcher(code).find(folded, code) if code else ():
         s, e = folded.span(h.fs, h.fe)
-        out.append(ActorMention(s, e, str(h.value), text[s:e], f"name:{h.key}"))
+        out.append(ActorMention(s, e, str(h.value), text[s:e], f"name:{h.key}", place=(s, e) in cities))
     countries = [p for p in places if p.kind == "country"]
     for h in title_matcher(code).find(folded, code) if code else ():
         s, e = folded.span(h.fs, h.fe)

@@ -108,8 +108,9 @@ def place_prepositions(code: str) -> tuple[str, ...]:
 
 
 def _as_place(ftext: str, a_fs: int, actor: ActorMention, place_words: tuple[str, ...]) -> bool:
-    """A country named right after a place preposition: "peace in Ukraine", "sanctions on Russia"."""
-    if not place_words or not actor.rule.startswith("country:"):
+    """A country (or a capital standing for it) named right after a place preposition: "peace in
+    Ukraine", "sanctions on Russia", "talks in Moscow", "drifted away from Moscow"."""
+    if not place_words or not (actor.rule.startswith("country:") or actor.place):
         return False
     glued = actor.rule.partition(" via:")[2]  # "لأوكرانيا": a preposition written as a proclitic
     if glued and any(w.endswith("-") and w[:-1] in glued for w in place_words):
