@@ -54,6 +54,12 @@ def _capitalised(surface: str) -> bool:
     return not cased or any(w[0].isupper() for w in cased)
 
 
+@lru_cache(maxsize=65536)
+def _has_case(key: str) -> bool:
+    """Whether a name is written in a script with capitals (Latin, Cyrillic) rather than Arabic."""
+    return any(ch.lower() != ch.upper() for ch in key)
+
+
 def _raw_hits(text: str, ftext: str, offsets, gaz: Gazetteer, code: str | None) -> list[_Hit]:
     proclitics, suffixes, endings = morphology(code)
     procl, sufx, ends = set(proclitics), set(suffixes), set(endings)
@@ -79,7 +85,7 @@ def _raw_hits(text: str, ftext: str, offsets, gaz: Gazetteer, code: str | None) 
             continue
         if key in gaz.exact_case and text[offsets[ks]:offsets[ke - 1] + 1] != gaz.exact_case[key]:
             continue  # "us" is not "US"
-        cased = any(ch.lower() != ch.upper() for ch in key)
+        cased = _has_case(key)
         keep = []
         for e in entries:
             e = Entry(*e)

@@ -119,6 +119,9 @@ class PhraseMatcher:
             if ke < n and ftext[ke].isalnum() and (
                     max_suffix == 0 or (ke + max_suffix < n and ftext[ke:ke + max_suffix + 1].isalnum())):
                 continue  # more letters after the phrase than any ending has
+            if (ks == 0 or not ftext[ks - 1].isalnum()) and (ke == n or not (ftext[ke].isalnum() or ftext[ke] == "'")):
+                hits.append(PhraseHit(ks, ke, key, value))  # a whole word as it stands: the common case
+                continue
             ws, we = word_span(ftext, ks, ke)
             if key in self._acronyms and (ws != ks or (we != ke and ftext[ke] != "'")):
                 continue
