@@ -126,12 +126,12 @@ def pages(ds: Dataset) -> dict[str, Callable[[Filters], object]]:
 
     def timeline(f: Filters) -> object:
         t = queries.timeline(ds, f, "type")
-        spec = charts.timeline_chart(t, keys, "type").to_dict() if len(t.bins) else None
+        spec = charts.vega_spec(charts.timeline_chart(t, keys, "type")) if len(t.bins) else None
         return spec, queries.happenings(ds, f, limit=2000), queries.happening_count(ds, f)
 
     def stances(f: Filters) -> object:
         m = queries.stance_matrix(ds, f, f.holder, f.rows)
-        spec = charts.stance_heatmap(m).to_dict() if len(m) else None
+        spec = charts.vega_spec(charts.stance_heatmap(m)) if len(m) else None
         return spec, queries.disagreements(ds, f, f.holder, f.rows), queries.stance_evidence(ds, f, f.holder)
 
     def articles(f: Filters) -> object:

@@ -111,6 +111,11 @@ def timeline_chart(t: Timeline, keys: pd.DataFrame, group: str = "type", pal: Pa
         domain = (min(pd.Timestamp(domain[0]), bins["bucket"].min() if len(bins) else pd.Timestamp(domain[0])),
                   max(pd.Timestamp(domain[1]) + pd.Timedelta(days=1), bins["end"].max() if len(bins) else
                       pd.Timestamp(domain[1])))
+    # Dates go out as "YYYY-MM-DD", which Vega reads as UTC midnight like an Arrow timestamp: the
+    # spec means the same whether Streamlit sends the data as Arrow or as JSON (see `vega_spec`).
+    for frame in (bins, pubs):
+        for col in ("bucket", "end"):
+            frame[col] = frame[col].dt.strftime("%Y-%m-%d")
     scale = alt.Scale(domain=[_iso(domain[0]), _iso(domain[1])])
     if group == "type":
         seen = set(bins["group"])
@@ -158,6 +163,21 @@ def timeline_chart(t: Timeline, keys: pd.DataFrame, group: str = "type", pal: Pa
         .configure_legend(labelFontSize=pal.font_size, titleFontSize=pal.font_size, orient="top", columns=6,
                           symbolSize=pal.font_size * 14, symbolStrokeWidth=0.5) \
         .configure_title(fontSize=pal.font_size + 2, anchor="start")
+
+
+def vega_spec(chart: alt.TopLevelMixin) -> dict:
+    """A chart as the Vega-Lite dict the page sends, its data inline.
+
+    Not validated here: every chart builder is validated against the Vega-Lite schema in
+    tests/test_charts.py, and at run time validation is a third of the timeline's time at a
+    million events. Altair's default theme would add a 300-pixel view; Streamlit sizes charts itself."""
+    spec = chart.to_dict(validate=False)
+    config = spec.get("config", {})
+    if config.get("view") == {"continuousWidth": 300, "continuousHeight": 300}:
+        del config["view"]
+        if not config:
+            del spec["config"]
+    return spec
 
 
 def _iso(ts: pd.Timestamp) -> str:

@@ -307,22 +307,12 @@ def filter_caption(f: Filters) -> None:
 # --- charts remembered across sessions ---------------------------------------------------------
 
 
-def _vega_spec(chart) -> dict:
-    """An altair chart as the Vega-Lite spec Streamlit sends (data as Arrow, Streamlit's theme).
-
-    Streamlit's own converter, so the result is exactly what `st.altair_chart` would send; it is
-    private, so an older or newer Streamlit without it falls back to altair's inline-data dict."""
-    try:
-        from streamlit.elements.vega_charts import _convert_altair_to_vega_lite_spec
-    except ImportError:  # pragma: no cover - depends on the Streamlit version
-        return chart.to_dict()
-    return _convert_altair_to_vega_lite_spec(chart)
-
-
 def vega_chart(ds: Dataset, key: tuple, make_chart, **kwargs):
     """`st.altair_chart` for a chart remembered by `key` (the filters and settings it was made from):
-    the chart is built and validated once per state and shared by every session (see Dataset.remember)."""
-    spec = ds.remember(("vega", *key), lambda: _vega_spec(make_chart()))
+    the chart is built once per state and shared by every session (see Dataset.remember)."""
+    from kzdash.charts import vega_spec  # altair is loaded by the pages that draw charts, not by every page
+
+    spec = ds.remember(("vega", *key), lambda: vega_spec(make_chart()))
     return st.vega_lite_chart(spec=dict(spec), **kwargs)  # Streamlit edits the top level only
 
 

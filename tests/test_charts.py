@@ -127,3 +127,23 @@ def test_countries_file_is_written_once_and_read_back(tmp_path) -> None:
     assert len(path.read_text(encoding="utf-8")) < 1_500_000 and "\n" not in path.read_text(encoding="utf-8")
     path.write_text('{"type": "FeatureCollection", "features": []}', encoding="utf-8")
     assert charts.write_countries(path)["features"] == []  # an existing file is what is served
+
+
+def test_the_sent_spec_is_the_validated_one_with_dates_as_days(sample: Dataset) -> None:
+    """The page sends `vega_spec` (not validated at run time); it must be what validation accepts,
+    without altair's default 300-pixel view, and carry dates as days (UTC in Vega, like Arrow)."""
+    for chart in (charts.timeline_chart(queries.timeline(sample, Filters(), "type"), queries.key_dates()),
+                  charts.stance_heatmap(queries.stance_matrix(sample, Filters(), "KAZ"))):
+        validated, sent = chart.to_dict(), charts.vega_spec(chart)  # to_dict() raises on an invalid spec
+        validated.get("config", {}).pop("view", None)
+        if not validated.get("config", True):
+            del validated["config"]
+        assert sent == validated
+        assert "view" not in sent.get("config", {})
+    rows = [r for data in sent_timeline_datasets(sample) for r in data if "bucket" in r]
+    assert rows and all(len(r["bucket"]) == 10 and r["bucket"][4] == "-" for r in rows)
+
+
+def sent_timeline_datasets(sample: Dataset) -> list[list[dict]]:
+    spec = charts.vega_spec(charts.timeline_chart(queries.timeline(sample, Filters(), "type"), queries.key_dates()))
+    return list(spec["datasets"].values())
