@@ -344,6 +344,9 @@ def _appositive(ftext: str, a_fs: int, a_fe: int, anchor: int, actors: list[tupl
     return not opens_with_actor and any(cs <= fs and fe <= opening for fs, fe, _ in actors)  # in this clause
 
 
+VERB_FIRST_REACH = 48  # characters from a verdict to the subject that follows it
+
+
 def _holder(ftext: str, trig: Trigger, anchor: int, cs: int, ce: int, actors: list[tuple[int, int, ActorMention]],
             reporting: list[PhraseHit], speaker_id: str | None, claim: bool = False,
             sov: bool = False, place_words: tuple[str, ...] = ()) -> tuple[str | None, str]:
@@ -368,7 +371,9 @@ def _holder(ftext: str, trig: Trigger, anchor: int, cs: int, ce: int, actors: li
     before = [a for a_fs, a_fe, a in free if a_fe <= anchor]
     if before:
         return before[-1].actor, "holder:sentence-subject"
-    after = [a for a_fs, a_fe, a in free if a_fs >= anchor and a_fs < ce]
+    # Verb first ("رفض توكاييف", "refused Tokayev"): the subject follows the verb closely; an actor
+    # further on is an object or a place ("... رفض ... الاعتراف بالجمهوريتين في شرق أوكرانيا").
+    after = [a for a_fs, a_fe, a in free if anchor <= a_fs < min(ce, anchor + VERB_FIRST_REACH)]
     if after:
         return after[0].actor, "holder:verb-first-subject"
     return None, ""
