@@ -162,6 +162,8 @@ class Dataset:
         if size > VIEWS_BYTES // 10:
             return value
         with self._lock:
+            if key in self._views:  # another session computed it meanwhile: replace, count once
+                self._views_bytes -= self._views.pop(key)[1]
             self._views[key] = (value, size)
             self._views_bytes += size
             while len(self._views) > VIEWS_KEPT or self._views_bytes > VIEWS_BYTES:

@@ -310,3 +310,24 @@ def test_remembered_answers_stay_within_their_bounds(sample: Dataset, monkeypatc
     assert sample._views_bytes <= 10_000
     sample.forget_masks()
     assert sample._views_bytes == 0 and not sample._views
+
+
+def test_answers_computed_by_two_sessions_at_once_are_counted_once(sample: Dataset) -> None:
+    """Two sessions asking for the same new state at the same moment: one entry, its size counted once."""
+    import threading
+
+    sample.forget_masks()
+    both_inside = threading.Barrier(2)
+
+    def slow() -> str:
+        both_inside.wait(timeout=10)  # both compute before either stores
+        return "x" * 1000
+
+    threads = [threading.Thread(target=sample.remember, args=(("same",), slow)) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(sample._views) == 1
+    assert sample._views_bytes == 1000
+    sample.forget_masks()
