@@ -224,6 +224,20 @@ def test_the_timeline_brush_narrows_the_dates(server: str, page) -> None:
     assert page.get_by_text("Clear dates").count() == 1
 
 
+def test_a_stance_cell_click_lists_its_quotes(server: str, page) -> None:
+    page.goto(f"{server}/stances", wait_until="domcontentloaded")
+    settle(page, "Stances")
+    cells = page.locator("[data-testid='stVegaLiteChart'] svg g.mark-rect path")
+    cells.first.wait_for(state="attached", timeout=60_000)
+    page.wait_for_timeout(1000)
+    assert page.get_by_role("heading", name=re.compile(r"^Quotes$")).count() == 1  # nothing chosen: all quotes
+    box = cells.first.bounding_box()
+    page.mouse.click(box["x"] + 6, box["y"] + 6)  # a corner of the cell, off its counts
+    page.get_by_role("heading", name=re.compile(r"^Quotes: .+ — .+")).wait_for(timeout=30_000)
+    settle(page, "Stances")
+    assert page.locator("[data-testid='stException']").count() == 0
+
+
 def test_briefing_steps_through_three_saved_views(server: str, page) -> None:
     from kzdash.briefing import load_views
 
