@@ -207,12 +207,18 @@ def test_a_map_point_has_a_tooltip_and_a_click_leads_to_its_evidence(server: str
     assert "pick=" in page.url
 
 
-def test_the_timeline_brush_narrows_the_dates(server: str, page) -> None:
-    page.goto(f"{server}/timeline", wait_until="domcontentloaded")
-    settle(page, "Timeline")
-    marks = page.locator("[data-testid='stVegaLiteChart'] svg g.mark-rect")
-    marks.first.wait_for(state="attached", timeout=60_000)
+def _chart_marks(page, url: str, title: str, marks: str):
+    """Open a page and wait until its chart has drawn `marks` (a CSS selector inside the chart's SVG)."""
+    page.goto(url, wait_until="domcontentloaded")
+    settle(page, title)
+    found = page.locator(f"[data-testid='stVegaLiteChart'] svg {marks}")
+    found.first.wait_for(state="attached", timeout=60_000)
     page.wait_for_timeout(1000)
+    return found
+
+
+def test_the_timeline_brush_narrows_the_dates(server: str, page) -> None:
+    marks = _chart_marks(page, f"{server}/timeline", "Timeline", "g.mark-rect")
     box = marks.nth(1).bounding_box()
     y, x0, x1 = box["y"] + box["height"] / 2, box["x"] + 40, box["x"] + box["width"] * 0.3
     page.mouse.move(x0, y)
@@ -225,11 +231,7 @@ def test_the_timeline_brush_narrows_the_dates(server: str, page) -> None:
 
 
 def test_a_stance_cell_click_lists_its_quotes(server: str, page) -> None:
-    page.goto(f"{server}/stances", wait_until="domcontentloaded")
-    settle(page, "Stances")
-    cells = page.locator("[data-testid='stVegaLiteChart'] svg g.mark-rect path")
-    cells.first.wait_for(state="attached", timeout=60_000)
-    page.wait_for_timeout(1000)
+    cells = _chart_marks(page, f"{server}/stances", "Stances", "g.mark-rect path")
     assert page.get_by_role("heading", name=re.compile(r"^Quotes$")).count() == 1  # nothing chosen: all quotes
     box = cells.first.bounding_box()
     page.mouse.click(box["x"] + 6, box["y"] + 6)  # a corner of the cell, off its counts
