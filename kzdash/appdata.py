@@ -28,15 +28,17 @@ def ensure_build(input_dir: Path = SAMPLE_INPUT, build_dir: Path = SAMPLE_BUILD)
     """Build `input_dir` into `build_dir` unless a build is already there.
 
     Sessions that arrive while the first build runs wait for it, then find it done."""
-    if (Path(build_dir) / "articles.parquet").is_file():
-        return Path(build_dir)
+    build_dir = Path(build_dir)
+    if (build_dir / "articles.parquet").is_file():
+        return build_dir
     from kzdash.build import build
     from kzdash.store import build_lock
 
-    with build_lock(Path(build_dir).with_name(Path(build_dir).name + ".first-run")):
-        if not (Path(build_dir) / "articles.parquet").is_file():
-            build(Path(input_dir), Path(build_dir), progress=False)
-    return Path(build_dir)
+    # its own lock: the build takes the folder's swap lock inside it
+    with build_lock(build_dir.with_name(build_dir.name + ".first-run")):
+        if not (build_dir / "articles.parquet").is_file():
+            build(Path(input_dir), build_dir, progress=False)
+    return build_dir
 
 
 def load_tables(build_dir: str) -> dict[str, pd.DataFrame]:

@@ -200,8 +200,7 @@ def approx_bytes(value: object, depth: int = 0) -> int:
     if depth > 8:
         return 64
     if isinstance(value, pd.DataFrame | pd.Series):
-        return int(value.memory_usage(index=True, deep=False).sum()) if isinstance(value, pd.DataFrame) \
-            else int(value.memory_usage(index=True, deep=False))
+        return int(np.sum(value.memory_usage(index=True, deep=False)))
     if isinstance(value, np.ndarray):
         return int(value.nbytes)
     if isinstance(value, bytes | str):

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from kzdash.gazetteer import ALIAS, DEMONYM, Entry, Gazetteer, Place
-from kzdash.langdata import load, morphology
-from kzdash.lexicon import PhraseMatcher, bounded, longest_first, word_span
+from kzdash.langdata import load
+from kzdash.lexicon import PhraseMatcher, bounded, inside_longer_word, longest_first, morph, word_span
 from kzdash.textnorm import Folded, fold
 
 UNSUPPORTED_CITY_MIN_POPULATION = 1_000_000  # a city whose country the article never names
@@ -61,22 +61,14 @@ def _has_case(key: str) -> bool:
 
 
 def _raw_hits(text: str, ftext: str, offsets, gaz: Gazetteer, code: str | None) -> list[_Hit]:
-    proclitics, suffixes, endings = morphology(code)
-    procl, sufx, ends = set(proclitics), set(suffixes), set(endings)
+    m = morph(code)
+    procl, sufx, ends = m.proclitics, m.suffixes, m.endings
     stop = gaz.not_places.get(code or "", frozenset())
-    max_prefix = max(map(len, procl), default=0)
-    max_rest = max(map(len, sufx | ends), default=0)
-    n = len(ftext)
     hits: list[_Hit] = []
     for last, (key, entries) in gaz.automaton.iter(ftext):
         ks, ke = last - len(key) + 1, last + 1
-        # cheap rejections first: most raw hits sit inside longer words
-        if ke < n and ftext[ke].isalnum() and (
-                max_rest == 0 or (ke + max_rest < n and ftext[ke:ke + max_rest + 1].isalnum())):
-            continue  # more letters after the name than any ending has
-        if ks > 0 and ftext[ks - 1].isalnum() and (
-                max_prefix == 0 or (ks > max_prefix and ftext[ks - max_prefix - 1:ks].isalnum())):
-            continue  # more letters before the name than any proclitic has
+        if inside_longer_word(ftext, ks, ke, m.max_prefix, m.max_rest):
+            continue
         ws, we = word_span(ftext, ks, ke)
         prefix, rest = ftext[ws:ks], ftext[ke:we]
         if prefix and prefix not in procl:

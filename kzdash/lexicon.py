@@ -11,7 +11,7 @@ from bisect import bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 import ahocorasick
 
@@ -68,12 +68,33 @@ def longest_first(hits: Sequence[T], span: Callable[[T], tuple[int, int]],
     return taken
 
 
+class Morph(NamedTuple):
+    """A language's proclitics, suffixes and stem endings as sets, with the longest of each."""
+
+    proclitics: frozenset[str]
+    suffixes: frozenset[str]
+    endings: frozenset[str]
+    max_prefix: int  # the longest proclitic
+    max_suffix: int  # the longest suffix
+    max_rest: int  # the longest suffix or stem ending
+
+
 @lru_cache(maxsize=64)
-def _morph_sets(code: str | None) -> tuple[frozenset[str], frozenset[str], int, int]:
-    """Proclitics, suffixes and the longest of each, for the cheap rejections in `find`."""
-    proclitics, suffixes, _ = morphology(code)
-    return (frozenset(proclitics), frozenset(suffixes), max(map(len, proclitics), default=0),
-            max(map(len, suffixes), default=0))
+def morph(code: str | None) -> Morph:
+    proclitics, suffixes, endings = (frozenset(x) for x in morphology(code))
+    return Morph(proclitics, suffixes, endings, max(map(len, proclitics), default=0),
+                 max(map(len, suffixes), default=0), max(map(len, suffixes | endings), default=0))
+
+
+def inside_longer_word(ftext: str, ks: int, ke: int, max_prefix: int, max_rest: int) -> bool:
+    """The cheap rejection for a raw hit [ks, ke): more letters before it than any proclitic has, or
+    more after it than any ending has. Most raw hits are such pieces of longer words."""
+    n = len(ftext)
+    if ke < n and ftext[ke].isalnum() and (
+            max_rest == 0 or (ke + max_rest < n and ftext[ke:ke + max_rest + 1].isalnum())):
+        return True
+    return ks > 0 and ftext[ks - 1].isalnum() and (
+        max_prefix == 0 or (ks > max_prefix and ftext[ks - max_prefix - 1:ks].isalnum()))
 
 
 def bounded(prefix: str, rest: str, proclitics: Iterable[str], suffixes: Iterable[str]) -> bool:
@@ -106,25 +127,20 @@ class PhraseMatcher:
         """Non-overlapping hits in folded[lo:hi], longest first where they overlap."""
         if self._empty:
             return []
-        procl, sufx, max_prefix, max_suffix = _morph_sets(code)
+        m = morph(code)
         ftext = folded.text
         n = len(ftext)
         hits = []
         for last, (key, value) in self._auto.iter(ftext, lo, n if hi is None else hi):
             ks, ke = last - len(key) + 1, last + 1
-            # cheap rejection first: most raw hits sit inside longer words
-            if ks > 0 and ftext[ks - 1].isalnum() and (
-                    max_prefix == 0 or (ks > max_prefix and ftext[ks - max_prefix - 1:ks].isalnum())):
-                continue  # more letters before the phrase than any proclitic has
-            if ke < n and ftext[ke].isalnum() and (
-                    max_suffix == 0 or (ke + max_suffix < n and ftext[ke:ke + max_suffix + 1].isalnum())):
-                continue  # more letters after the phrase than any ending has
+            if inside_longer_word(ftext, ks, ke, m.max_prefix, m.max_suffix):
+                continue
             if (ks == 0 or not ftext[ks - 1].isalnum()) and (ke == n or not (ftext[ke].isalnum() or ftext[ke] == "'")):
                 hits.append(PhraseHit(ks, ke, key, value))  # a whole word as it stands: the common case
                 continue
             ws, we = word_span(ftext, ks, ke)
             if key in self._acronyms and (ws != ks or (we != ke and ftext[ke] != "'")):
                 continue
-            if bounded(ftext[ws:ks], ftext[ke:we], procl, sufx):
+            if bounded(ftext[ws:ks], ftext[ke:we], m.proclitics, m.suffixes):
                 hits.append(PhraseHit(ws, we, key, value))
         return longest_first(hits, lambda h: (h.fs, h.fe), lambda h: (-len(h.key), h.fs))

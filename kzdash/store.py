@@ -97,30 +97,48 @@ def tables_from(results: list[ArticleResult], quarantined: list[Quarantined]) ->
     return tables
 
 
-_THREAD_LOCK = threading.Lock()
+_THREAD_LOCKS: dict[str, threading.Lock] = {}
+
+
+@contextlib.contextmanager
+def file_lock(path: Path, *, blocking: bool = True) -> Iterator[bool]:
+    """An exclusive lock on `path` for processes and threads alike; yields whether it was taken
+    (always, when blocking). `flock` where the platform has it; elsewhere a lock for this process's
+    threads only."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        import fcntl
+    except ImportError:  # Windows: no flock
+        lock = _THREAD_LOCKS.setdefault(str(path), threading.Lock())
+        taken = lock.acquire(blocking=blocking)
+        try:
+            yield taken
+        finally:
+            if taken:
+                lock.release()
+        return
+    with path.open("a") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX if blocking else fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 @contextlib.contextmanager
 def build_lock(out_dir: Path) -> Iterator[None]:
-    """One writer at a time for a build folder, across threads and processes.
+    """One writer at a time for a build folder's swap (and for the first-run build).
 
     Many sessions of one hosted app may open the first page at once: without this, each starts
-    the first-run build and their swaps collide. `flock` where the platform has it; elsewhere a
-    lock for this process's threads only."""
+    the first-run build and their swaps collide."""
     out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        import fcntl
-    except ImportError:  # Windows: no flock; threads of this process still take turns
-        with _THREAD_LOCK:
-            yield
-        return
-    with open(out_dir.parent / f".{out_dir.name}.swap-lock", "a") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+    with file_lock(out_dir.parent / f".{out_dir.name}.swap-lock"):
+        yield
 
 
 def write_atomic(out_dir: Path, tables: dict[str, pd.DataFrame], info: dict) -> None:

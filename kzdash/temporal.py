@@ -437,7 +437,8 @@ def find_dates(text: str, code: str | None, published: object = None,
             if not (before or after):
                 i += 1
                 continue
-        res = _resolve(parts, pub, _anchor_before(out, folded.span(units[i].start, units[i].start)[0]))
+        anchor = _anchor_before(out, folded.span(units[i].start, units[i].start)[0]) if parts["form"] == "dm" else None
+        res = _resolve(parts, pub, anchor)
         if res:
             emit(units[i].start, units[last].end, res, rule)
         i = last + 1

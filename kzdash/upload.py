@@ -19,12 +19,12 @@ import threading
 import time
 import unicodedata
 from collections.abc import Callable, Iterable
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from kzdash.ingest import HTML_EXT, RECORD_EXT, SIDECAR, TEXT_EXT, Skip, text_of
 from kzdash.records import Quarantined
+from kzdash.store import file_lock
 
 ACCEPTED_EXT = TEXT_EXT | HTML_EXT | RECORD_EXT
 MAX_FILE_BYTES = 5_000_000  # the build's own per-file limit (kzdash.ingest.read_folder)
@@ -32,7 +32,6 @@ MAX_FILES = 100  # per upload
 INBOX = "inbox"
 REJECTED_LOG = ".rejected.jsonl"  # hidden: the build skips it
 _UNSAFE = re.compile(r"[^\w.\- ]+")
-_LOCAL_LOCK = threading.Lock()  # where fcntl is missing, one build at a time per process
 
 
 @dataclass(frozen=True)
@@ -153,27 +152,7 @@ def rebuild(input_dir: Path, build_dir: Path, *,
     return RebuildResult(True, summary.line())
 
 
-@contextmanager
 def _exclusive(build_dir: Path):
-    """A non-blocking lock on a build folder, shared by every process on this machine (flock)."""
-    build_dir.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        import fcntl
-    except ImportError:  # not POSIX: one build at a time in this process
-        acquired = _LOCAL_LOCK.acquire(blocking=False)
-        try:
-            yield acquired
-        finally:
-            if acquired:
-                _LOCAL_LOCK.release()
-        return
-    with (build_dir.parent / f".{build_dir.name}.lock").open("a") as fh:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            yield False
-            return
-        try:
-            yield True
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+    """A non-blocking lock on a build folder for the rebuild, shared by every process on this machine.
+    Its own file: the build it guards takes the folder's swap lock (`store.build_lock`) inside it."""
+    return file_lock(build_dir.parent / f".{build_dir.name}.lock", blocking=False)
