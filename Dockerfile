@@ -1,11 +1,10 @@
 # The dashboard in a container. No Docker engine runs on the machines this was written on, so this
-# image has not been built here: it mirrors .ci/run's install steps (runtime requirements only;
+# image has not been built here: it mirrors .ci/run's install steps (the runtime lock, requirements.txt, only;
 # Chromium is for the tests) and stays minimal on purpose.
 FROM python:3.11-slim-bookworm
 WORKDIR /app
 COPY . .
 RUN python3 -m venv .venv \
- && .venv/bin/pip install -q --upgrade pip \
  && .venv/bin/pip install -q -r requirements.txt -e .
 # Compile the gazetteer cache and the sample's tables now, not on the first visit.
 ENV KZDASH_CACHE=/app/.cache/kzdash KZDASH_MODE=hosted

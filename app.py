@@ -2,14 +2,18 @@
 
 Lists the pages with `st.navigation` (Streamlit's own menu hidden), draws the shared frame (our
 page links and the global filters in the sidebar, state in the URL), then runs the chosen page.
-First run on a fresh checkout builds the bundled sample's tables into build/sample.
+First run on a fresh checkout builds the bundled sample's tables into build/sample. A broken
+install shows which package is missing and what to run, not a redacted ImportError.
 """
 
 from __future__ import annotations
 
-from kzdash import ui
+from kzdash.environment import dashboard_import_guard
 
-page = ui.navigation()
-ui.frame()
-ui.mark_frame_drawn()
-page.run()
+with dashboard_import_guard():
+    from kzdash import ui
+
+    page = ui.navigation()
+    ui.frame()
+    ui.mark_frame_drawn()
+    page.run()

@@ -22,6 +22,13 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--no-progress", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
     if args.command == "build":
+        from kzdash.environment import BUILD_IMPORTS, broken_dependencies
+
+        broken = broken_dependencies(BUILD_IMPORTS)
+        for dependency in broken:
+            print(dependency.line(), file=sys.stderr)
+        if broken:
+            return 2
         from kzdash.build import build
         from kzdash.fsurl import is_folder
 

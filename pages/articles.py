@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from kzdash import markup, queries, reader, ui
-from kzdash.dataset import count
+from kzdash.environment import dashboard_import_guard
+
+with dashboard_import_guard():  # a broken install names its package (page opened by its own URL)
+    from kzdash import markup, queries, reader, ui
+    from kzdash.dataset import count
 
 ds, f = ui.page()
 st.title("Articles")

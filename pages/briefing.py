@@ -13,7 +13,10 @@ from urllib.parse import urlencode
 import pandas as pd
 import streamlit as st
 
-from kzdash import briefing, charts, exports, markup, queries, ui
+from kzdash.environment import dashboard_import_guard
+
+with dashboard_import_guard():  # a broken install names its package (page opened by its own URL)
+    from kzdash import briefing, charts, exports, markup, queries, ui
 
 ds, f = ui.page()
 views = briefing.load_views()

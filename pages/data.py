@@ -8,9 +8,12 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from kzdash import exports, ui, upload
-from kzdash.appdata import build_dir_from_env, seed_workspace, upload_input
-from kzdash.dataset import count, filtered
+from kzdash.environment import dashboard_import_guard
+
+with dashboard_import_guard():  # a broken install names its package (page opened by its own URL)
+    from kzdash import exports, ui, upload
+    from kzdash.appdata import build_dir_from_env, seed_workspace, upload_input
+    from kzdash.dataset import count, filtered
 
 NOTES = "add_articles_notes"
 

@@ -7,7 +7,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from kzdash import charts, markup, queries, ui
+from kzdash.environment import dashboard_import_guard
+
+with dashboard_import_guard():  # a broken install names its package (page opened by its own URL)
+    from kzdash import charts, markup, queries, ui
 
 CHIPS = 60  # the most mentioned places offered as evidence chips
 

@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from kzdash import charts, markup, queries, ui
+from kzdash.environment import dashboard_import_guard
+
+with dashboard_import_guard():  # a broken install names its package (page opened by its own URL)
+    from kzdash import charts, markup, queries, ui
 
 ds, f = ui.page()
 st.title("Timeline")
