@@ -80,6 +80,28 @@ def test_the_dev_lock_pins_the_runtime_packages_to_the_same_versions() -> None:
     assert {name: dev.get(name) for name in runtime} == runtime
 
 
+def pip_installs(text: str) -> list[str]:
+    return re.findall(r"pip install ([^\n&|;]+)", text)
+
+
+def test_every_install_path_installs_from_the_lock() -> None:
+    """README's two commands, CI and the container: only the lock files, never a loose package."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    commands = "\n".join(re.findall(r"```(?:bash|sh)\n(.*?)```", readme, re.S))  # the README's commands
+    places = {"README": commands, ".ci/run": (ROOT / ".ci" / "run").read_text(encoding="utf-8"),
+              "Dockerfile": (ROOT / "Dockerfile").read_text(encoding="utf-8")}
+    for where, text in places.items():
+        installs = pip_installs(text)
+        assert installs, f"{where} installs nothing"
+        for args in installs:
+            words = [w for w in args.split() if not w.startswith("-q")]
+            assert words[:2] in (["-r", "requirements.txt"], ["-r", "requirements-dev.txt"]), f"{where}: pip install {args}"
+            assert words[2:] in ([], ["-e", "."]), f"{where}: pip install {args}"
+    first_screen = readme.split("## ")[0]
+    assert "pip install -r requirements.txt -e ." in first_screen
+    assert "pip install -r requirements-dev.txt -e ." in first_screen
+
+
 def test_every_runtime_package_has_an_import_to_check() -> None:
     packages = {canonicalize_name(Requirement(p).name) for p in RUNTIME_IMPORTS.values()}
     assert packages == set(direct_requirements(ROOT / "requirements.in"))
