@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from kzdash.build import build  # noqa: E402
+from kzdash.pipeline.build import build  # noqa: E402
 
 SAMPLE = ROOT / "data" / "articles"
 

@@ -1,6 +1,6 @@
 """Benchmark: build throughput of the local engine and of the Dask engine on 1 and 2 workers.
 
-The corpus is generated (`kzdash.benchdata`): marked copies of the bundled sample and of the dev
+The corpus is generated (`kzdash.pipeline.benchdata`): marked copies of the bundled sample and of the dev
 fixtures in tests/fixtures/dev, each with its own id and shifted date, written under --workdir
 (default /tmp/kzdash-bench), never into data/ or a build the dashboard shows.
 
@@ -39,8 +39,8 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from kzdash import benchdata  # noqa: E402
-from kzdash.build import build  # noqa: E402
+from kzdash.pipeline import benchdata  # noqa: E402
+from kzdash.pipeline.build import build  # noqa: E402
 
 SOURCES = [ROOT / "data" / "articles", ROOT / "tests" / "fixtures" / "dev"]
 CONFIGS = ("local1", "local2", "dask1-cold", "dask2-cold", "dask1-warm", "dask2-warm")

@@ -73,8 +73,8 @@ def main() -> None:
     args = ap.parse_args()
     from playwright.sync_api import sync_playwright
 
-    from kzdash.appdata import SAMPLE_INPUT
-    from kzdash.build import build
+    from kzdash.dashboard.appdata import SAMPLE_INPUT
+    from kzdash.pipeline.build import build
 
     with tempfile.TemporaryDirectory(prefix="kzdash-first-") as tmp:
         built = Path(tmp) / "built"

@@ -28,10 +28,10 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from kzdash import charts, queries  # noqa: E402
-from kzdash.dataset import Dataset, count  # noqa: E402
-from kzdash.filters import Filters  # noqa: E402
-from kzdash.vocab import vocab  # noqa: E402
+from kzdash.dashboard import charts, queries  # noqa: E402
+from kzdash.dashboard.dataset import Dataset, count  # noqa: E402
+from kzdash.dashboard.filters import Filters  # noqa: E402
+from kzdash.dashboard.vocab import vocab  # noqa: E402
 
 WORDS = ("president said government troops border protest aid sanctions talks agreement refugees mobilisation "
          "военные граница переговоры санкции беженцы протест президент заявил "
@@ -168,7 +168,7 @@ def main() -> None:
     print(f"benchmark build: {len(tables['events']):,} events, {len(tables['places']):,} mentions, "
           f"{len(tables['stances']):,} stances, {len(tables['articles']):,} articles in {out} "
           f"({time.perf_counter() - t0:.1f} s)")
-    from kzdash.appdata import load_tables
+    from kzdash.dashboard.appdata import load_tables
 
     t0 = time.perf_counter()
     ds = Dataset.from_tables(load_tables(str(out)), {"benchmark": True})

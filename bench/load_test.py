@@ -249,7 +249,7 @@ def main() -> int:
             build_dir = args.build
             if build_dir is None:
                 sys.path.insert(0, str(ROOT))
-                from kzdash.build import build
+                from kzdash.pipeline.build import build
 
                 build_dir = Path(tmp) / "sample"
                 build(ROOT / "data" / "articles", build_dir, progress=False)

@@ -29,8 +29,8 @@ def main(argv: list[str] | None = None) -> int:
             print(dependency.line(), file=sys.stderr)
         if broken:
             return 2
-        from kzdash.build import build
-        from kzdash.fsurl import is_folder
+        from kzdash.pipeline.build import build
+        from kzdash.pipeline.fsurl import is_folder
 
         if args.scheduler and args.engine != "dask":
             print("kzdash: --scheduler needs --engine dask", file=sys.stderr)

@@ -21,13 +21,13 @@ from pathlib import Path
 import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
-from kzdash import access
-from kzdash.appdata import SAMPLE_INPUT, build_dir_from_env, ensure_build, load_tables
-from kzdash.dataset import Dataset
-from kzdash.filters import Filters
-from kzdash.markup import PRESENTER_STYLE, STYLE, esc
-from kzdash.queries import options, place_names
-from kzdash.vocab import country_name, language_name, vocab
+from kzdash.dashboard import access
+from kzdash.dashboard.appdata import SAMPLE_INPUT, build_dir_from_env, ensure_build, load_tables
+from kzdash.dashboard.dataset import Dataset
+from kzdash.dashboard.filters import Filters
+from kzdash.dashboard.markup import PRESENTER_STYLE, STYLE, esc
+from kzdash.dashboard.queries import options, place_names
+from kzdash.dashboard.vocab import country_name, language_name, vocab
 
 ROOT = Path(__file__).resolve().parent.parent
 # (file stem = URL path, title, icon)
@@ -81,7 +81,7 @@ def access_settings() -> access.Access:
 
 
 def gate() -> None:
-    """Stop the run here unless this session may see data (kzdash.access decides; off locally)."""
+    """Stop the run here unless this session may see data (kzdash.dashboard.access decides; off locally)."""
     settings = access_settings()
     logged_in = settings.gate == "oidc" and bool(getattr(st.user, "is_logged_in", False))
     decision = access.decide(settings, unlocked=bool(st.session_state.get(_UNLOCKED)), logged_in=logged_in)
@@ -276,7 +276,7 @@ COUNTRIES_URL = "app/static/countries.geojson"
 @st.cache_resource(show_spinner="Preparing country outlines (first map only)…")
 def countries() -> dict:
     """Natural Earth outlines, simplified once and written where the app's own server serves them."""
-    from kzdash.charts import write_countries
+    from kzdash.dashboard.charts import write_countries
 
     return write_countries(COUNTRIES_FILE)
 
@@ -289,7 +289,7 @@ def bound_toggle(field: str, label: str, f: Filters, where=st, **kwargs) -> bool
 
 
 def html(markup: str) -> None:
-    """Our escaped markup (see kzdash.markup) into the page, without Markdown processing."""
+    """Our escaped markup (see kzdash.dashboard.markup) into the page, without Markdown processing."""
     st.html(markup)
 
 
@@ -310,7 +310,7 @@ def filter_caption(f: Filters) -> None:
 def vega_chart(ds: Dataset, key: tuple, make_chart, **kwargs):
     """`st.altair_chart` for a chart remembered by `key` (the filters and settings it was made from):
     the chart is built once per state and shared by every session (see Dataset.remember)."""
-    from kzdash.charts import vega_spec  # altair is loaded by the pages that draw charts, not by every page
+    from kzdash.dashboard.charts import vega_spec  # altair is loaded by the pages that draw charts, not by every page
 
     spec = ds.remember(("vega", *key), lambda: vega_spec(make_chart()))
     return st.vega_lite_chart(spec=dict(spec), **kwargs)  # Streamlit edits the top level only

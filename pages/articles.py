@@ -8,8 +8,9 @@ import streamlit as st
 from kzdash.environment import dashboard_import_guard
 
 with dashboard_import_guard():  # a broken install names its package (page opened by its own URL)
-    from kzdash import markup, queries, reader, ui
-    from kzdash.dataset import count
+    from kzdash import ui
+    from kzdash.dashboard import markup, queries, reader
+    from kzdash.dashboard.dataset import count
 
 ds, f = ui.page()
 st.title("Articles")

@@ -16,7 +16,8 @@ import streamlit as st
 from kzdash.environment import dashboard_import_guard
 
 with dashboard_import_guard():  # a broken install names its package (page opened by its own URL)
-    from kzdash import briefing, charts, exports, markup, queries, ui
+    from kzdash import ui
+    from kzdash.dashboard import briefing, charts, exports, markup, queries
 
 ds, f = ui.page()
 views = briefing.load_views()

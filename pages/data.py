@@ -11,9 +11,10 @@ import streamlit as st
 from kzdash.environment import dashboard_import_guard
 
 with dashboard_import_guard():  # a broken install names its package (page opened by its own URL)
-    from kzdash import exports, ui, upload
-    from kzdash.appdata import build_dir_from_env, seed_workspace, upload_input
-    from kzdash.dataset import count, filtered
+    from kzdash import ui
+    from kzdash.dashboard import exports, upload
+    from kzdash.dashboard.appdata import build_dir_from_env, seed_workspace, upload_input
+    from kzdash.dashboard.dataset import count, filtered
 
 NOTES = "add_articles_notes"
 

@@ -10,7 +10,8 @@ import streamlit as st
 from kzdash.environment import dashboard_import_guard
 
 with dashboard_import_guard():  # a broken install names its package (page opened by its own URL)
-    from kzdash import charts, markup, queries, ui
+    from kzdash import ui
+    from kzdash.dashboard import charts, markup, queries
 
 CHIPS = 60  # the most mentioned places offered as evidence chips
 

@@ -8,8 +8,9 @@ import streamlit as st
 from kzdash.environment import dashboard_import_guard
 
 with dashboard_import_guard():  # a broken install names its package (page opened by its own URL)
-    from kzdash import markup, queries, ui
-    from kzdash.vocab import POLARITIES, vocab
+    from kzdash import ui
+    from kzdash.dashboard import markup, queries
+    from kzdash.dashboard.vocab import POLARITIES, vocab
 
 ds, f = ui.page()
 st.title("Overview")

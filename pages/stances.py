@@ -9,8 +9,9 @@ import streamlit as st
 from kzdash.environment import dashboard_import_guard
 
 with dashboard_import_guard():  # a broken install names its package (page opened by its own URL)
-    from kzdash import charts, markup, queries, ui
-    from kzdash.vocab import vocab
+    from kzdash import ui
+    from kzdash.dashboard import charts, markup, queries
+    from kzdash.dashboard.vocab import vocab
 
 ds, f = ui.page()
 st.title("Stances")

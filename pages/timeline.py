@@ -9,7 +9,8 @@ import streamlit as st
 from kzdash.environment import dashboard_import_guard
 
 with dashboard_import_guard():  # a broken install names its package (page opened by its own URL)
-    from kzdash import charts, markup, queries, ui
+    from kzdash import ui
+    from kzdash.dashboard import charts, markup, queries
 
 ds, f = ui.page()
 st.title("Timeline")

@@ -11,7 +11,7 @@ SAMPLE = Path(__file__).resolve().parent.parent / "data" / "articles"
 
 @pytest.fixture(scope="session")
 def sample_dir(tmp_path_factory) -> Path:
-    from kzdash.build import build
+    from kzdash.pipeline.build import build
 
     out = tmp_path_factory.mktemp("sample") / "build"
     build(SAMPLE, out, progress=False)
@@ -20,7 +20,7 @@ def sample_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def sample(sample_dir: Path):
-    from kzdash.appdata import load_tables
-    from kzdash.dataset import Dataset
+    from kzdash.dashboard.appdata import load_tables
+    from kzdash.dashboard.dataset import Dataset
 
     return Dataset.from_tables(load_tables(str(sample_dir)))

@@ -187,7 +187,7 @@ def _mercator(lat: float, lon: float, zoom: float) -> tuple[float, float]:
 
 
 def test_a_map_point_has_a_tooltip_and_a_click_leads_to_its_evidence(server: str, page, sample_dir: Path) -> None:
-    from kzdash.charts import DEFAULT_VIEW
+    from kzdash.dashboard.charts import DEFAULT_VIEW
 
     events = pd.read_parquet(sample_dir / "events.parquet")
     lat, lon = events.loc[events["place_name"] == "Zhanaozen", ["lat", "lon"]].iloc[0]
@@ -241,7 +241,7 @@ def test_a_stance_cell_click_lists_its_quotes(server: str, page) -> None:
 
 
 def test_briefing_steps_through_three_saved_views(server: str, page) -> None:
-    from kzdash.briefing import load_views
+    from kzdash.dashboard.briefing import load_views
 
     views = load_views()
     page.goto(f"{server}/briefing", wait_until="domcontentloaded")

@@ -95,7 +95,8 @@ def test_every_install_path_installs_from_the_lock() -> None:
         assert installs, f"{where} installs nothing"
         for args in installs:
             words = [w for w in args.split() if not w.startswith("-q")]
-            assert words[:2] in (["-r", "requirements.txt"], ["-r", "requirements-dev.txt"]), f"{where}: pip install {args}"
+            locks = (["-r", "requirements.txt"], ["-r", "requirements-dev.txt"])
+            assert words[:2] in locks, f"{where}: pip install {args}"
             assert words[2:] in ([], ["-e", "."]), f"{where}: pip install {args}"
     first_screen = readme.split("## ")[0]
     assert "pip install -r requirements.txt -e ." in first_screen

@@ -27,7 +27,7 @@ def test_safe_values() -> None:
     assert config["server.enableCORS"] is True
     assert config["browser.gatherUsageStats"] is False
     assert config["client.showErrorDetails"] in ("type", "none")
-    assert 0 < config["server.maxUploadSize"] <= 5  # MB; kzdash.upload's own limit is 5 MB per file
+    assert 0 < config["server.maxUploadSize"] <= 5  # MB; kzdash.dashboard.upload's own limit is 5 MB per file
     assert config["runner.postScriptGC"] is False  # a full collection per rerun stalls every session
 
 

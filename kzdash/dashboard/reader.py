@@ -1,0 +1,100 @@
+"""The article reader's data: the text cut into plain and highlighted segments, and its rows.
+
+Places come from the built `places` table (their offsets are the build's own); actors (names such
+as Tokayev, the Kremlin) and dates are found again with the build's own matchers, because the
+tables keep actor ids and resolved dates but not where they were written. Segments never overlap,
+so the page can escape each one and wrap it in a mark without producing broken markup.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from kzdash.dashboard.dataset import Dataset
+from kzdash.dashboard.vocab import UNKNOWN_LANGUAGE, vocab
+
+KIND_ORDER = {"place": 0, "actor": 1, "date": 2}  # which highlight wins where two overlap
+RTL_LANGUAGES = {"ar", "fa", "ur", "he", "ps", "ckb", "yi", "dv", "sd", "ug"}
+
+
+@dataclass(frozen=True)
+class Span:
+    start: int
+    end: int
+    kind: str  # place | actor | date
+    label: str  # what it was read as: "Astana (KAZ)", "Kazakhstan", "2022-01-11"
+
+
+@dataclass(frozen=True)
+class Article:
+    meta: dict[str, object]
+    text: str
+    direction: str  # rtl | auto
+    segments: list[tuple[str, Span | None]]
+    events: pd.DataFrame
+    stances: pd.DataFrame
+    places: pd.DataFrame
+
+
+def direction(language: str | None) -> str:
+    return "rtl" if (language or "") in RTL_LANGUAGES else "auto"
+
+
+def article(ds: Dataset, article_id: str) -> Article | None:
+    """Everything the reader shows for one article, or None when there is no such article."""
+    rows = ds.articles[ds.articles["article_id"] == article_id]
+    if rows.empty:
+        return None
+    row = rows.iloc[0]
+    text = str(row["text"]) if pd.notna(row["text"]) else ""
+    lang = str(row["language"]) if pd.notna(row["language"]) else UNKNOWN_LANGUAGE
+    idx = rows.index[0]
+    parts = {name: ds.table(name)[ds.table(name)["art"] == idx] for name in ("events", "stances", "places")}
+    spans = place_spans(parts["places"]) + actor_spans(text, lang) + date_spans(text, lang, row["published"])
+    meta = {k: (None if pd.isna(row[k]) else row[k]) for k in ("article_id", "title", "outlet", "language",
+                                                                  "published", "source", "url", "published_basis")}
+    return Article(meta, text, direction(lang), segments(text, spans), parts["events"], parts["stances"],
+                   parts["places"])
+
+
+def place_spans(places: pd.DataFrame) -> list[Span]:
+    return [Span(int(s), int(e), "place", f"{n} ({c})") for s, e, n, c in
+            zip(places["start"], places["end"], places["name"], places["country"], strict=True)
+            if pd.notna(s) and pd.notna(e)]
+
+
+def actor_spans(text: str, language: str) -> list[Span]:
+    from kzdash.extract.actors import find_actors
+    from kzdash.text.textnorm import fold
+
+    # Without place mentions only names and institutions are found; countries are highlighted as places.
+    found = find_actors(text, fold(text), language, [])
+    return [Span(a.start, a.end, "actor", f"{vocab().actor(a.actor)} ({a.actor})") for a in found]
+
+
+def date_spans(text: str, language: str, published: object) -> list[Span]:
+    from kzdash.extract.temporal import find_dates
+
+    pub = None if published is None or pd.isna(published) else pd.Timestamp(published).date().isoformat()
+    return [Span(d.start, d.end, "date", d.date[:{"day": 10, "month": 7}.get(d.precision, 4)])
+            for d in find_dates(text, language, pub)]
+
+
+def segments(text: str, spans: list[Span]) -> list[tuple[str, Span | None]]:
+    """`text` cut at the spans: (piece, span or None) in order; a span overlapping an earlier one is dropped."""
+    chosen: list[Span] = []
+    for sp in sorted(spans, key=lambda s: (KIND_ORDER.get(s.kind, 9), s.start)):
+        if 0 <= sp.start < sp.end <= len(text) and not any(sp.start < c.end and c.start < sp.end for c in chosen):
+            chosen.append(sp)
+    out: list[tuple[str, Span | None]] = []
+    at = 0
+    for sp in sorted(chosen, key=lambda s: s.start):
+        if sp.start > at:
+            out.append((text[at:sp.start], None))
+        out.append((text[sp.start:sp.end], sp))
+        at = sp.end
+    if at < len(text):
+        out.append((text[at:], None))
+    return out

@@ -1,0 +1,93 @@
+"""One article in, its rows out: the whole per-article extraction, pure.
+
+normalize -> language -> published -> geoparse -> actors -> temporal -> events, stances. Reads
+nothing but its arguments and the language data, so any engine can map it over articles (a fork
+pool, a Dask cluster) and get the same rows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from kzdash.extract.actors import find_actors, mask_places
+from kzdash.extract.events import find_events, happening_id, summary
+from kzdash.extract.gazetteer import Gazetteer
+from kzdash.extract.geoparse import find_places
+from kzdash.extract.language import detect_language
+from kzdash.extract.normalize import normalize
+from kzdash.extract.published import infer_published
+from kzdash.extract.records import ArticleResult, Quarantined, RawArticle
+from kzdash.extract.stances import find_stances
+from kzdash.extract.temporal import find_dates
+from kzdash.text.sentences import sentence_spans
+from kzdash.text.textnorm import fold
+
+
+def article_id(text: str, language: str | None, published: str | None) -> str:
+    """Content hash: the same text with the same language and date is the same article."""
+    h = hashlib.sha256(f"{language}\x1f{published}\x1f{text}".encode())
+    return h.hexdigest()[:20]
+
+
+def process_article(raw: RawArticle, boilerplate: list[str], gaz: Gazetteer) -> ArticleResult:
+    """Every row one article yields (pure: reads nothing but its arguments and language data)."""
+    art = normalize(raw, boilerplate)
+    text = art.text
+    code = art.language or detect_language(text)
+    # metadata proper (raw.published) outranks everything; the header line is one clue among others
+    pub = infer_published(text, code, raw.published, art.url, art.header)
+    aid = article_id(text, code, pub.value)
+    base = {"article_id": aid, "outlet": art.outlet, "language": code}
+    folded = fold(text)
+    places = find_places(text, code, gaz, folded)
+    actors = find_actors(text, folded, code, places)
+    places = mask_places(places, actors)
+    dates = find_dates(text, code, pub.value, folded)
+    sentences = sentence_spans(text)
+    events = find_events(text, folded, code, sentences, dates, places, pub.value, actors)
+    stances = find_stances(folded, code, sentences, actors)
+    result = ArticleResult(article={
+        "article_id": aid, "source": art.source, "outlet": art.outlet, "language": code,
+        "language_basis": "metadata" if art.language else "detected",
+        "published": pub.value, "published_basis": pub.basis, "title": art.title, "url": art.url,
+        "text": text, "stripped": json.dumps(art.stripped, ensure_ascii=False),
+    })
+    for m in places:
+        result.places.append({
+            **base, "place_id": m.place_id, "name": m.name, "kind": m.kind, "country": m.country,
+            "lat": m.lat, "lon": m.lon, "start": m.start, "end": m.end, "surface": m.surface,
+            "rule": m.rule, "confidence": m.confidence,
+        })
+    for i, ev in enumerate(events):
+        p = ev.place
+        result.events.append({
+            **base, "event_id": f"{aid}-e{i}", "event_type": ev.event_type, "date": ev.date,
+            "date_precision": ev.date_precision, "date_rule": ev.date_rule, "actor": ev.actor, "target": ev.target,
+            "place_id": p.place_id if p else None, "place_name": p.name if p else None,
+            "country": p.country if p else None, "lat": p.lat if p else None, "lon": p.lon if p else None,
+            "summary": summary(ev), "evidence": text[ev.start:ev.end], "start": ev.start, "end": ev.end,
+            "confidence": ev.confidence, "type_rule": ev.type_rule, "background": ev.background,
+            "happening_id": happening_id(ev), "published": pub.value,
+        })
+    for i, st in enumerate(stances):
+        when = next((d for d in dates if st.start <= d.start < st.end and d.precision == "day"), None)
+        result.stances.append({
+            **base, "stance_id": f"{aid}-s{i}", "holder": st.holder, "issue": st.issue,
+            "polarity": st.polarity, "date": when.date if when else _day_or_none(pub.value),
+            "evidence": text[st.start:st.end], "start": st.start, "end": st.end,
+            "confidence": st.confidence, "rule": st.rule,
+        })
+    return result
+
+
+def _day_or_none(iso: str | None) -> str | None:
+    return iso if iso and len(iso) == 10 else None
+
+
+def process_or_quarantine(raw: RawArticle, boilerplate: list[str], gaz: Gazetteer) -> ArticleResult | Quarantined:
+    """A failure on one article quarantines that article; the build goes on."""
+    try:
+        return process_article(raw, boilerplate, gaz)
+    except Exception as exc:  # noqa: BLE001 - any bug on odd input must not sink the build
+        return Quarantined(raw.source, raw.line, f"extraction failed: {type(exc).__name__}: {exc}")

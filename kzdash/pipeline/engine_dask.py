@@ -1,0 +1,135 @@
+"""The Dask engine: the per-article extraction as a Dask bag on a cluster.
+
+Only the map over articles runs on the workers; reading, reuse of unchanged articles, duplicate
+handling and the atomic write stay in `kzdash.pipeline.build` on the client, so the tables equal the local
+engine's row for row. Each worker loads the gazetteer once, when the build registers its plugin,
+never per article or per task. Workers must run the same kzdash code and data as the client
+(checked by fingerprint before any work is sent).
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import partial
+
+import dask.bag as db
+from distributed import Client, LocalCluster, Worker, WorkerPlugin, as_completed, get_worker
+
+from kzdash.extract.article import process_or_quarantine
+from kzdash.extract.gazetteer import Gazetteer, load_gazetteer
+from kzdash.extract.records import ArticleResult, Quarantined, RawArticle
+from kzdash.pipeline import store
+from kzdash.pipeline.engines import ArticleMap, Progress
+
+PLUGIN = "kzdash-extract"
+MAX_PARTITION = 100  # articles per task: ~0.5 s of work, enough to hide per-task overhead
+TASKS_PER_WORKER = 4  # at least this many tasks per worker, so a slow partition does not idle the others
+
+
+class ExtractorPlugin(WorkerPlugin):
+    """What every article needs on a worker, set up once per worker (also on workers that join later)."""
+
+    name = PLUGIN
+
+    def __init__(self, boilerplate: list[str]) -> None:
+        self.boilerplate = boilerplate
+        self.gazetteer: Gazetteer | None = None
+
+    def setup(self, worker: Worker) -> None:
+        self.gazetteer = load_gazetteer()
+
+
+def _extract_partition(raws: list[RawArticle]) -> list[ArticleResult | Quarantined]:
+    """One task: extract a partition of articles with this worker's gazetteer."""
+    plugin: ExtractorPlugin = get_worker().plugins[PLUGIN]
+    return [process_or_quarantine(raw, plugin.boilerplate, plugin.gazetteer) for raw in raws]
+
+
+def partition_size(articles: int, workers: int) -> int:
+    """Articles per task: large enough to amortise task overhead, small enough to balance the load."""
+    return max(1, min(MAX_PARTITION, math.ceil(articles / (TASKS_PER_WORKER * max(workers, 1)))))
+
+
+def dask_map(scheduler: str | None = None) -> ArticleMap:
+    """The Dask engine's article map for `kzdash.pipeline.build`; `scheduler` is an address, else a local cluster."""
+    return partial(map_articles, scheduler=scheduler)
+
+
+def map_articles(todo: list[RawArticle], boilerplate: list[str], workers: int, progress: Progress, *,
+                 scheduler: str | None = None) -> list[ArticleResult | Quarantined]:
+    """One outcome per article, in input order, computed on the cluster."""
+    with connect(scheduler, workers) as client:
+        check_same_code(client)
+        client.register_plugin(ExtractorPlugin(boilerplate))
+        try:
+            size = partition_size(len(todo), len(client.scheduler_info()["workers"]))
+            # the articles go to the workers directly (scatter), not inside the task graph via the scheduler
+            chunks = [todo[i:i + size] for i in range(0, len(todo), size)]
+            scattered = client.scatter(chunks, hash=False)  # held until the results are in
+            bag = db.from_delayed(scattered)
+            futures = client.compute(bag.map_partitions(_extract_partition).to_delayed())
+            slot = {f.key: i for i, f in enumerate(futures)}
+            parts: list[list] = [[] for _ in futures]
+            # results come back as each partition finishes, overlapping the transfer with the work left
+            with _ticker(progress, len(todo)) as tick:
+                for future, part in as_completed(futures, with_results=True):
+                    if future.status != "finished":  # cancelled: the cluster lost the data or shut down
+                        raise RuntimeError(f"Dask partition {slot[future.key]} was {future.status}: {part}")
+                    parts[slot[future.key]] = part
+                    tick(len(part))
+        finally:
+            client.unregister_worker_plugin(PLUGIN)  # frees the gazetteer on a shared cluster
+    return [outcome for part in parts for outcome in part]
+
+
+@contextmanager
+def connect(scheduler: str | None, workers: int) -> Iterator[Client]:
+    """A client of the given scheduler, or of a local cluster of `workers` single-threaded processes."""
+    if scheduler:
+        with Client(scheduler) as client:
+            client.wait_for_workers(1, timeout=120)
+            yield client
+        return
+    # one thread per process: the extraction is pure Python, threads would share one GIL; ":0": any free port
+    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster, \
+            Client(cluster) as client:
+        yield client
+
+
+def check_same_code(client: Client) -> None:
+    """Refuse to build when a worker's kzdash code or data differ from this client's."""
+    mine = store.fingerprint()
+    stale = sorted(addr for addr, theirs in client.run(_worker_fingerprint).items() if theirs != mine)
+    if stale:
+        raise RuntimeError(f"kzdash on worker(s) {', '.join(stale)} differs from this client's "
+                           f"(fingerprint {mine}); install the same kzdash version and data on every worker")
+
+
+def _worker_fingerprint() -> str:
+    """Run on each worker: the fingerprint of the kzdash code and data installed there."""
+    return store.fingerprint()
+
+
+@contextmanager
+def _ticker(progress: Progress, total: int) -> Iterator[Callable[[int], None]]:
+    """A function to call with each finished partition's size: feeds a bar, a callback or nothing."""
+    if not progress:
+        yield lambda n: None
+        return
+    if callable(progress):
+        done = 0
+
+        def tick(n: int) -> None:
+            nonlocal done
+            done += n
+            progress(done, total)
+
+        yield tick
+        return
+    from tqdm import tqdm
+
+    with tqdm(total=total, unit="article", file=sys.stderr, leave=False) as bar:
+        yield bar.update

@@ -1,0 +1,146 @@
+"""Phrase matching for small per-language lexicons (actors, cues), on folded text.
+
+One Aho-Corasick automaton per lexicon finds every phrase in one pass; a hit counts when it
+starts a word (after at most one proclitic of the language: Arabic "وقال") and ends one (or is
+followed by one of the language's suffixes: Russian "заявил-а", Albanian "Kazakistan-it").
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import NamedTuple, TypeVar
+
+import ahocorasick
+
+from kzdash.text.langdata import morphology
+from kzdash.text.textnorm import Folded, fold_key
+
+
+def _is_acronym(phrase: str) -> bool:
+    letters = [c for c in phrase if c.isalpha()]
+    return 2 <= len(letters) <= 6 and all(c.isupper() for c in letters) and " " not in phrase.strip()
+
+
+@dataclass(frozen=True)
+class PhraseHit:
+    fs: int  # folded span of the whole word(s), clitics and endings included
+    fe: int
+    key: str
+    value: object
+
+
+def word_span(ftext: str, ks: int, ke: int) -> tuple[int, int]:
+    """Extend a folded key span [ks, ke) to the whole words it sits in."""
+    ws, we, n = ks, ke, len(ftext)
+    while ws > 0 and ftext[ws - 1].isalnum():
+        ws -= 1
+    while we < n and (ftext[we].isalnum() or (ftext[we] == "'" and we + 1 < n and ftext[we + 1].isalnum())):
+        we += 1
+    return ws, we
+
+
+T = TypeVar("T")
+
+
+def longest_first(hits: Sequence[T], span: Callable[[T], tuple[int, int]],
+                  priority: Callable[[T], tuple]) -> list[T]:
+    """The hits that survive where spans overlap, taken in `priority` order (longest first), in text order.
+
+    Taken spans never overlap, so sorted by start they are also sorted by end and one bisection
+    finds the only two neighbours a new span could touch (the pairwise check was quadratic)."""
+    order = sorted(hits, key=priority)
+    starts: list[int] = []
+    ends: list[int] = []
+    taken: list[T] = []
+    for h in order:
+        s, e = span(h)
+        i = bisect_right(starts, s)
+        if i > 0 and ends[i - 1] > s:
+            continue
+        if i < len(starts) and starts[i] < e:
+            continue
+        starts.insert(i, s)
+        ends.insert(i, e)
+        taken.insert(i, h)
+    return taken
+
+
+class Morph(NamedTuple):
+    """A language's proclitics, suffixes and stem endings as sets, with the longest of each."""
+
+    proclitics: frozenset[str]
+    suffixes: frozenset[str]
+    endings: frozenset[str]
+    max_prefix: int  # the longest proclitic
+    max_suffix: int  # the longest suffix
+    max_rest: int  # the longest suffix or stem ending
+
+
+@lru_cache(maxsize=64)
+def morph(code: str | None) -> Morph:
+    proclitics, suffixes, endings = (frozenset(x) for x in morphology(code))
+    return Morph(proclitics, suffixes, endings, max(map(len, proclitics), default=0),
+                 max(map(len, suffixes), default=0), max(map(len, suffixes | endings), default=0))
+
+
+def inside_longer_word(ftext: str, ks: int, ke: int, max_prefix: int, max_rest: int) -> bool:
+    """The cheap rejection for a raw hit [ks, ke): more letters before it than any proclitic has, or
+    more after it than any ending has. Most raw hits are such pieces of longer words."""
+    n = len(ftext)
+    if ke < n and ftext[ke].isalnum() and (
+            max_rest == 0 or (ke + max_rest < n and ftext[ke:ke + max_rest + 1].isalnum())):
+        return True
+    return ks > 0 and ftext[ks - 1].isalnum() and (
+        max_prefix == 0 or (ks > max_prefix and ftext[ks - max_prefix - 1:ks].isalnum()))
+
+
+def bounded(prefix: str, rest: str, proclitics: Iterable[str], suffixes: Iterable[str]) -> bool:
+    """A hit is a word when what precedes it is a proclitic (or nothing) and what follows it
+    is a suffix, an apostrophe ending (Ankara'da, Russia's) or nothing."""
+    if prefix and prefix not in proclitics:
+        return False
+    return not rest or rest.startswith("'") or rest in suffixes
+
+
+class PhraseMatcher:
+    """Find the phrases of one lexicon (folded key -> value) in folded text."""
+
+    def __init__(self, phrases: dict[str, object]):
+        self._auto = ahocorasick.Automaton()
+        # An entry written in capitals ("СВО", "EAEU") is an acronym: it takes no ending and no
+        # proclitic, or "свою" would be "СВО" plus an ending; "NATO'nun" (apostrophe) still counts.
+        self._acronyms: set[str] = set()
+        for key, value in phrases.items():
+            k = fold_key(key)
+            if k:
+                self._auto.add_word(k, (k, value))
+                if _is_acronym(key):
+                    self._acronyms.add(k)
+        self._empty = len(self._auto) == 0
+        if not self._empty:
+            self._auto.make_automaton()
+
+    def find(self, folded: Folded, code: str | None, lo: int = 0, hi: int | None = None) -> list[PhraseHit]:
+        """Non-overlapping hits in folded[lo:hi], longest first where they overlap."""
+        if self._empty:
+            return []
+        m = morph(code)
+        ftext = folded.text
+        n = len(ftext)
+        hits = []
+        for last, (key, value) in self._auto.iter(ftext, lo, n if hi is None else hi):
+            ks, ke = last - len(key) + 1, last + 1
+            if inside_longer_word(ftext, ks, ke, m.max_prefix, m.max_suffix):
+                continue
+            if (ks == 0 or not ftext[ks - 1].isalnum()) and (ke == n or not (ftext[ke].isalnum() or ftext[ke] == "'")):
+                hits.append(PhraseHit(ks, ke, key, value))  # a whole word as it stands: the common case
+                continue
+            ws, we = word_span(ftext, ks, ke)
+            if key in self._acronyms and (ws != ks or (we != ke and ftext[ke] != "'")):
+                continue
+            if bounded(ftext[ws:ks], ftext[ke:we], m.proclitics, m.suffixes):
+                hits.append(PhraseHit(ws, we, key, value))
+        return longest_first(hits, lambda h: (h.fs, h.fe), lambda h: (-len(h.key), h.fs))

@@ -1,0 +1,155 @@
+"""The build end to end: the bundled sample, bad input, incremental reuse, atomic replacement."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from kzdash.cli import main
+from kzdash.pipeline import store
+from kzdash.pipeline.build import build
+
+SAMPLE = Path(__file__).resolve().parents[2] / "data" / "articles"
+CONTRACT = {
+    "articles": ["article_id", "source", "outlet", "language", "published", "title", "text"],
+    "places": ["article_id", "place_id", "name", "kind", "country", "lat", "lon", "start", "end", "surface"],
+    "events": ["event_id", "article_id", "event_type", "date", "date_precision", "actor", "target",
+               "place_id", "lat", "lon", "summary", "evidence", "start", "end", "confidence"],
+    "stances": ["stance_id", "article_id", "holder", "issue", "polarity", "date", "evidence", "start",
+                "end", "confidence"],
+    "quarantine": ["source", "line", "reason"],
+}
+
+
+@pytest.fixture(scope="module")
+def sample_build(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("b") / "sample"
+    build(SAMPLE, out, progress=False)
+    return out
+
+
+def test_sample_writes_the_contract(sample_build: Path) -> None:
+    for name, cols in CONTRACT.items():
+        df = pd.read_parquet(sample_build / f"{name}.parquet")
+        assert set(cols) <= set(df.columns), name
+    arts = pd.read_parquet(sample_build / "articles.parquet")
+    assert len(arts) == 5 and set(arts.language) == {"sq", "ar"}
+    assert (sample_build / "kzdash.duckdb").is_file() and (sample_build / "build.json").is_file()
+
+
+def test_every_offset_points_at_its_evidence(sample_build: Path) -> None:
+    arts = pd.read_parquet(sample_build / "articles.parquet").set_index("article_id")
+    places = pd.read_parquet(sample_build / "places.parquet")
+    assert len(places) > 0
+    for r in places.itertuples():
+        assert arts.loc[r.article_id, "text"][r.start:r.end] == r.surface
+    events = pd.read_parquet(sample_build / "events.parquet")
+    for r in events.itertuples():
+        assert arts.loc[r.article_id, "text"][r.start:r.end] == r.evidence
+
+
+def test_sample_places_include_the_headline_cities(sample_build: Path) -> None:
+    places = pd.read_parquet(sample_build / "places.parquet")
+    assert {"KAZ", "RUS", "UKR"} <= set(places[places.kind == "country"].country)
+    assert {"Moscow", "Astana"} <= set(places.name)
+
+
+def test_bad_input_is_quarantined_and_the_rest_proceeds(tmp_path: Path) -> None:
+    src = tmp_path / "in"
+    src.mkdir()
+    (src / "good.txt").write_text("Kazakhstan and Russia met in Astana on 5 March 2022.", encoding="utf-8")
+    (src / "empty.txt").write_text("", encoding="utf-8")
+    (src / "binary.txt").write_bytes(b"\x00\x01\x02" * 50)
+    (src / "feed.jsonl").write_text('{"text": "Astana hosted talks."}\n{"text": \n', encoding="utf-8")
+    summary = build(src, tmp_path / "out", progress=False)
+    q = pd.read_parquet(tmp_path / "out" / "quarantine.parquet")
+    assert summary.articles == 2
+    assert {"empty.txt", "binary.txt"} <= set(q.source)
+    assert q[q.source.str.startswith("feed.jsonl")].line.tolist() == [2]
+
+
+def test_incremental_build_reuses_unchanged_articles(tmp_path: Path) -> None:
+    src = tmp_path / "in"
+    shutil.copytree(SAMPLE, src)
+    first = build(src, tmp_path / "out", progress=False)
+    before = pd.read_parquet(tmp_path / "out" / "places.parquet")
+    (src / "extra.txt").write_text("Astana and Moscow signed a treaty on 3 March 2022.", encoding="utf-8")
+    second = build(src, tmp_path / "out", progress=False)
+    after = pd.read_parquet(tmp_path / "out" / "places.parquet")
+    assert (first.reused, second.reused) == (0, 5)
+    assert second.articles == 6
+    kept = after[after.article_id.isin(before.article_id)].reset_index(drop=True)
+    pd.testing.assert_frame_equal(kept[before.columns], before.reset_index(drop=True), check_dtype=False)
+
+
+def test_failed_build_keeps_the_last_good_one(tmp_path: Path, monkeypatch) -> None:
+    out = tmp_path / "out"
+    build(SAMPLE, out, progress=False)
+    good = (out / "articles.parquet").read_bytes()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(store, "_write_duckdb", broken)
+    with pytest.raises(RuntimeError):
+        build(SAMPLE, out, progress=False, reuse=False)
+    assert (out / "articles.parquet").read_bytes() == good
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.") and p.is_dir()]
+
+
+def test_sessions_arriving_together_share_one_first_run_build(tmp_path: Path, monkeypatch) -> None:
+    """A hosted link opened by many people at once: one first-run build, everyone gets it."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from kzdash.dashboard import appdata
+    from kzdash.pipeline import build as build_module
+
+    calls = []
+    real_build = build_module.build
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return real_build(*args, **kwargs)
+
+    monkeypatch.setattr(build_module, "build", counted)
+    out = tmp_path / "first"
+    with ThreadPoolExecutor(4) as pool:
+        done = list(pool.map(lambda _: appdata.ensure_build(SAMPLE, out), range(4)))
+    assert done == [out] * 4 and len(calls) == 1
+    assert len(pd.read_parquet(out / "articles.parquet")) == 5
+    assert not [p for p in tmp_path.iterdir() if p.is_dir() and p.name != "first"]
+
+
+def test_overlapping_builds_into_one_folder_both_land(tmp_path: Path) -> None:
+    """Two builds racing for the same folder: each swap is whole, the folder ends complete."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    out = tmp_path / "out"
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(lambda _: build(SAMPLE, out, progress=False, reuse=False, workers=1), range(2)))
+    assert set(store.TABLES) <= {p.stem for p in out.glob("*.parquet")}
+    assert not [p for p in tmp_path.iterdir() if p.is_dir() and p.name != "out"]
+
+
+def test_cli_build(tmp_path: Path, capsys) -> None:
+    assert main(["build", "--input", str(SAMPLE), "--out", str(tmp_path / "o"), "--no-progress"]) == 0
+    assert "5 articles" in capsys.readouterr().out
+    assert main(["build", "--input", str(tmp_path / "missing"), "--out", str(tmp_path / "o")]) == 2
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.one_of(st.text(max_size=400), st.binary(max_size=400)), min_size=1, max_size=4))
+def test_build_never_crashes_on_arbitrary_input(tmp_path: Path, contents) -> None:
+    src = tmp_path / "fuzz"
+    shutil.rmtree(src, ignore_errors=True)
+    src.mkdir()
+    for i, c in enumerate(contents):
+        path = src / f"a{i}.txt"
+        path.write_bytes(c if isinstance(c, bytes) else c.encode("utf-8", "surrogatepass"))
+    summary = build(src, tmp_path / "fuzz-out", progress=False, reuse=False)
+    assert summary.articles + summary.quarantined >= 1

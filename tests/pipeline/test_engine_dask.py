@@ -1,0 +1,120 @@
+"""The Dask engine writes the same tables as the local engine, on a LocalCluster of two worker processes."""
+
+from __future__ import annotations
+
+import io
+import shutil
+from pathlib import Path
+
+import fsspec
+import pandas as pd
+import pytest
+from distributed import Client, LocalCluster
+
+from kzdash.cli import main
+from kzdash.pipeline import benchdata, store
+from kzdash.pipeline.build import build
+from kzdash.pipeline.engine_dask import PLUGIN, check_same_code, partition_size
+
+HERE = Path(__file__).resolve().parents[1]  # tests/
+SAMPLE = HERE.parent / "data" / "articles"
+DEV = HERE / "fixtures" / "dev"
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory) -> Path:
+    """Two marked copies of each sample and dev article, one exact duplicate and one binary file."""
+    folder = tmp_path_factory.mktemp("corpus") / "in"
+    n = benchdata.write_corpus(folder, benchdata.load_templates([SAMPLE, DEV]), 52)
+    assert n > 0
+    shutil.copy(folder / "bench_000003.txt", folder / "zz_copy_of_3.txt")
+    meta = (folder / "metadata.csv").read_text(encoding="utf-8")
+    row3 = next(line for line in meta.splitlines() if line.startswith("bench_000003.txt,"))
+    (folder / "metadata.csv").write_text(meta + row3.replace("bench_000003", "zz_copy_of_3") + "\n", encoding="utf-8")
+    (folder / "zz_binary.txt").write_bytes(b"\x00\x01\x02" * 40)
+    return folder
+
+
+def assert_same_tables(a: Path | str, b: Path | str) -> None:
+    for name in store.TABLES:
+        left, right = _read(a, name), _read(b, name)
+        assert len(left) > 0 or name == "quarantine", f"{name} is empty"
+        pd.testing.assert_frame_equal(left, right, obj=name)
+
+
+def _read(folder: Path | str, name: str) -> pd.DataFrame:
+    with fsspec.open(f"{folder}/{name}.parquet", "rb") as fh:
+        return pd.read_parquet(io.BytesIO(fh.read()))
+
+
+def test_sample_equals_the_local_engine(cluster, tmp_path: Path) -> None:
+    local = build(SAMPLE, tmp_path / "local", progress=False)
+    dask = build(SAMPLE, tmp_path / "dask", progress=False, engine="dask", scheduler=cluster.scheduler_address)
+    assert (dask.articles, dask.events) == (local.articles, local.events) == (5, local.events)
+    assert_same_tables(tmp_path / "local", tmp_path / "dask")
+
+
+def test_generated_corpus_equals_the_local_engine(cluster, corpus: Path, tmp_path: Path) -> None:
+    local = build(corpus, tmp_path / "local", progress=False, workers=1)
+    seen: list[tuple[int, int]] = []
+    dask = build(corpus, tmp_path / "dask", progress=lambda done, total: seen.append((done, total)), engine="dask",
+                 scheduler=cluster.scheduler_address)
+    assert local.articles == dask.articles == 52
+    assert seen[-1] == (53, 53) and len(seen) == 8  # 52 copies + the duplicate, reported per partition
+    assert_same_tables(tmp_path / "local", tmp_path / "dask")
+    q = pd.read_parquet(tmp_path / "dask" / "quarantine.parquet")
+    assert set(q.source) == {"zz_binary.txt", "zz_copy_of_3.txt"}
+    arts = pd.read_parquet(tmp_path / "dask" / "articles.parquet")
+    assert arts.article_id.is_unique and arts.outlet.str.startswith(benchdata.OUTLET).all()
+
+
+def test_urls_in_and_out_with_incremental_reuse(cluster, tmp_path: Path) -> None:
+    fs = fsspec.filesystem("memory")
+    for path in SAMPLE.iterdir():
+        fs.pipe_file(f"/kz-in/{path.name}", path.read_bytes())
+    try:
+        build(SAMPLE, tmp_path / "local", progress=False)
+        first = build("memory://kz-in", "memory://kz-out", progress=False, engine="dask",
+                      scheduler=cluster.scheduler_address)
+        assert_same_tables(tmp_path / "local", "memory://kz-out")
+        fs.pipe_file("/kz-in/extra.txt", b"Astana and Moscow signed a treaty on 3 March 2022.")
+        second = build(f"file://{SAMPLE}", "memory://kz-out", progress=False)  # local engine, file:// URL
+        assert (first.reused, second.reused, second.articles) == (0, 5, 5)
+        assert not [p for p in fs.ls("/", detail=False) if ".kz-out." in p]  # nothing left aside
+    finally:
+        fs.rm("/kz-in", recursive=True)
+        fs.rm("/kz-out", recursive=True)
+
+
+def test_cli_dask_engine_starts_its_own_cluster(tmp_path: Path, capsys) -> None:
+    argv = ["build", "--input", str(SAMPLE), "--out", str(tmp_path / "o"), "--no-progress", "--engine", "dask",
+            "--workers", "1"]
+    assert main(argv) == 0
+    assert "5 articles" in capsys.readouterr().out
+    build(SAMPLE, tmp_path / "local", progress=False)
+    assert_same_tables(tmp_path / "local", tmp_path / "o")
+    assert main(["build", "--input", str(SAMPLE), "--out", str(tmp_path / "o"), "--scheduler", "tcp://x:1"]) == 2
+
+
+def test_the_build_leaves_no_plugin_on_a_shared_cluster(cluster) -> None:
+    with Client(cluster.scheduler_address) as client:
+        assert client.run(lambda dask_worker: PLUGIN in dask_worker.plugins) == dict.fromkeys(
+            client.scheduler_info()["workers"], False)
+
+
+def test_workers_with_other_code_are_refused(cluster, monkeypatch) -> None:
+    monkeypatch.setattr(store, "fingerprint", lambda: "not-the-workers")
+    with Client(cluster.scheduler_address) as client, pytest.raises(RuntimeError, match="differs"):
+        check_same_code(client)
+
+
+def test_partitions_balance_and_amortise() -> None:
+    assert partition_size(5, 2) == 1
+    assert partition_size(52, 2) == 7  # 8 tasks: 4 per worker
+    assert partition_size(100_000, 2) == 100  # capped: many tasks, each worth its overhead

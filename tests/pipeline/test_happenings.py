@@ -1,0 +1,72 @@
+"""Reports of one happening share an id across articles; different happenings do not."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from kzdash.pipeline.happenings import happening_ids
+
+ALMATY = ("1526384", "KAZ", 43.25, 76.92)
+ALMATY_AIRPORT = ("site-ala", "KAZ", 43.35, 77.04)  # ~15 km away
+AKTAU = ("610611", "KAZ", 43.65, 51.2)
+KAZAKHSTAN = ("KAZ", "KAZ", 48.0, 68.0)
+
+
+def _events(rows: list[tuple]) -> pd.DataFrame:
+    out = []
+    for i, (etype, date, precision, actor, place) in enumerate(rows):
+        pid, country, lat, lon = place if place else (None, None, None, None)
+        out.append({"event_id": f"a{i}-e0", "event_type": etype, "date": pd.Timestamp(date).date() if date else None,
+                    "date_precision": precision, "actor": actor, "place_id": pid, "country": country,
+                    "lat": lat, "lon": lon})
+    return pd.DataFrame(out, columns=["event_id", "event_type", "date", "date_precision", "actor", "place_id",
+                                      "country", "lat", "lon"])
+
+
+@pytest.mark.parametrize("a,b,same", [
+    # the same protest, told by two outlets a day apart ("yesterday" vs the date)
+    (("PROTEST", "2022-01-05", "day", "KAZ", ALMATY), ("PROTEST", "2022-01-04", "day", None, ALMATY), True),
+    # a nearby site and a month-precise report of it
+    (("PROTEST", "2022-01-05", "day", "KAZ", ALMATY), ("PROTEST", "2022-01-01", "month", "KAZ", ALMATY_AIRPORT), True),
+    # the country and a city in it
+    (("MOBILIZE", "2022-01-06", "day", "CSTO", KAZAKHSTAN), ("MOBILIZE", "2022-01-06", "day", "CSTO", ALMATY), True),
+    # different type, different actor, far apart, days apart, no date
+    (("PROTEST", "2022-01-05", "day", "KAZ", ALMATY), ("ASSAULT", "2022-01-05", "day", "KAZ", ALMATY), False),
+    (("MOBILIZE", "2022-01-06", "day", "CSTO", ALMATY), ("MOBILIZE", "2022-01-06", "day", "RUS", ALMATY), False),
+    (("PROTEST", "2022-01-05", "day", "KAZ", ALMATY), ("PROTEST", "2022-01-05", "day", "KAZ", AKTAU), False),
+    (("PROTEST", "2022-01-05", "day", "KAZ", ALMATY), ("PROTEST", "2022-01-09", "day", "KAZ", ALMATY), False),
+    (("PROTEST", None, None, "KAZ", ALMATY), ("PROTEST", None, None, "KAZ", ALMATY), False),
+    (("PROTEST", "2022-01-05", "day", "KAZ", ALMATY), ("PROTEST", "2022-02-01", "month", "KAZ", ALMATY), False),
+])
+def test_pairs(a: tuple, b: tuple, same: bool) -> None:
+    events = _events([a, b])
+    ids = happening_ids(events, {"KAZ"})
+    assert (ids.iloc[0] == ids.iloc[1]) is same
+
+
+def test_a_group_needs_every_member_to_agree() -> None:
+    # 4th and 6th agree with the 5th but not with each other: two happenings, not one chain
+    events = _events([("PROTEST", "2022-01-04", "day", "KAZ", ALMATY), ("PROTEST", "2022-01-05", "day", "KAZ", ALMATY),
+                      ("PROTEST", "2022-01-06", "day", "KAZ", ALMATY)])
+    assert happening_ids(events, set()).nunique() == 2
+
+
+DAYS = st.dates(min_value=pd.Timestamp("2022-01-01").date(), max_value=pd.Timestamp("2022-03-31").date())
+
+
+@given(st.lists(st.tuples(st.sampled_from(["PROTEST", "ASSAULT"]), DAYS, st.sampled_from(["KAZ", "RUS", None]),
+                          st.sampled_from([ALMATY, AKTAU, None])), max_size=12))
+def test_ids_do_not_depend_on_row_order(rows: list) -> None:
+    events = _events([(t, str(d), "day", a, p) for t, d, a, p in rows])
+    ids = happening_ids(events, set())
+    shuffled = events.iloc[::-1]
+    again = happening_ids(shuffled, set())
+    groups = {frozenset(events.event_id[ids == h]) for h in ids.unique()}
+    groups_again = {frozenset(shuffled.event_id[again == h]) for h in again.unique()}
+    assert groups == groups_again
+    # and every member of a group has the same type
+    for h in ids.unique():
+        assert events.event_type[ids == h].nunique() == 1

@@ -1,0 +1,67 @@
+"""The phrase matcher: word boundaries, proclitics and endings, acronyms, longest hit wins."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from kzdash.text.lexicon import PhraseMatcher, longest_first
+from kzdash.text.textnorm import fold
+
+MATCHER = PhraseMatcher({
+    "Kazakhstan": "KAZ", "Казахстан": "KAZ", "كازاخستان": "KAZ", "Kazakistan": "KAZ",
+    "ОДКБ": "CSTO", "EAEU": "EAEU", "СВО": "war", "Russia": "RUS", "Russian Federation": "RUS-long",
+    "заявил": "said", "قال": "said",
+})
+
+
+@pytest.mark.parametrize(("code", "text", "expected"), [
+    ("en", "Kazakhstan said", ["KAZ"]),
+    ("en", "Kazakhstani officials", []),  # a longer word is not the name
+    ("en", "the Russian Federation and Russia", ["RUS-long", "RUS"]),  # the longer phrase wins
+    ("ru", "Казахстана и ОДКБ", ["KAZ", "CSTO"]),  # a Russian case ending
+    ("ru", "Казахстанский", []),  # not an ending of the language: another word
+    ("ru", "про свою позицию", []),  # «СВО» is an acronym: no ending turns «свою» into it
+    ("ru", "после СВО", ["war"]),
+    ("ru", "Токаев заявила", ["said"]),
+    ("ar", "وقال الرئيس", ["said"]),  # the conjunction proclitic
+    ("ar", "وكازاخستان", ["KAZ"]),
+    ("ar", "مقال", []),  # "قال" inside a longer word
+    ("sq", "Kazakistani dhe Kazakistanit", ["KAZ", "KAZ"]),
+    ("tr", "EAEU'ya katıldı", ["EAEU"]),  # an apostrophe ending after an acronym
+    ("tr", "EAEUya", []),
+    ("xx", "Kazakhstan", ["KAZ"]),  # an unknown language: exact forms only
+    ("xx", "Kazakhstans", []),
+])
+def test_find(code: str, text: str, expected: list[str]) -> None:
+    folded = fold(text)
+    assert [h.value for h in MATCHER.find(folded, code)] == expected
+
+
+def test_find_within_a_range_only() -> None:
+    folded = fold("Russia said. Kazakhstan said.")
+    lo = folded.text.index("kazakhstan")
+    assert [h.value for h in MATCHER.find(folded, "en", lo)] == ["KAZ"]
+    assert [h.value for h in MATCHER.find(folded, "en", 0, lo)] == ["RUS"]
+
+
+def test_empty_lexicon_finds_nothing() -> None:
+    assert PhraseMatcher({}).find(fold("anything"), "en") == []
+
+
+def _naive(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The quadratic reference: longest first, skip anything overlapping what was taken."""
+    taken: list[tuple[int, int]] = []
+    for s, e in sorted(spans, key=lambda x: (-(x[1] - x[0]), x[0])):
+        if all(e <= ts or s >= te for ts, te in taken):
+            taken.append((s, e))
+    return sorted(taken)
+
+
+@given(st.lists(st.tuples(st.integers(0, 60), st.integers(1, 12)).map(lambda t: (t[0], t[0] + t[1])),
+                max_size=40))
+def test_longest_first_equals_the_pairwise_check(spans: list[tuple[int, int]]) -> None:
+    got = longest_first(spans, lambda x: x, lambda x: (-(x[1] - x[0]), x[0]))
+    assert got == _naive(spans)
+    assert all(a[1] <= b[0] for a, b in zip(got, got[1:], strict=False))  # text order, no overlap

@@ -1,0 +1,32 @@
+import pytest
+
+from kzdash.text.sentences import sentence_of, sentence_spans
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("He left. She stayed.", ["He left.", "She stayed."]),
+    ("U.S. officials met. They agreed.", ["U.S. officials met.", "They agreed."]),
+    ("Встреча прошла в 2022 г. в Москве. Затем…", ["Встреча прошла в 2022 г. в Москве.", "Затем…"]),
+    ("قال الرئيس. وأضاف أن 12.5 ألف شخص وصلوا؟ نعم", ["قال الرئيس.", "وأضاف أن 12.5 ألف شخص وصلوا؟", "نعم"]),
+    ("Title line\nBody one. Body two.", ["Title line", "Body one.", "Body two."]),
+])
+def test_sentence_spans(text: str, expected: list[str]) -> None:
+    assert [text[s:e] for s, e in sentence_spans(text)] == expected
+
+
+def test_sentence_of_finds_the_holder() -> None:
+    text = "One. Two three. Four."
+    spans = sentence_spans(text)
+    s, e = sentence_of(text.index("three"), spans)
+    assert text[s:e] == "Two three."
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("Tokajew verhängte am 5. Januar den Ausnahmezustand. Dann ging er.",
+     ["Tokajew verhängte am 5. Januar den Ausnahmezustand.", "Dann ging er."]),
+    ("He said it. Then he left.", ["He said it.", "Then he left."]),
+    ("They met in 2022. Talks followed.", ["They met in 2022.", "Talks followed."]),
+    ("Dr. Smith arrived in Astana. He spoke.", ["Dr. Smith arrived in Astana.", "He spoke."]),
+])
+def test_ordinal_days_and_abbreviations(text: str, expected: list[str]) -> None:
+    assert [text[s:e] for s, e in sentence_spans(text)] == expected
