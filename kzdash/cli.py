@@ -1,4 +1,5 @@
-"""Command line: `kzdash build --input DIR --out DIR` (also `python -m kzdash build ...`)."""
+"""Command line: `kzdash build --input DIR --out DIR` and `kzdash explain FILE_OR_ARTICLE_ID`
+(also `python -m kzdash ...`)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,14 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--workers", type=int, default=None,
                    help="worker processes (default: CPU count, max 4); ignored with --scheduler")
     b.add_argument("--no-progress", action="store_true", help="no progress bar")
+    e = sub.add_parser("explain", help="why each place, date, event and stance of one article was (or was not) found")
+    e.add_argument("target", help="an article file, or an article id (or its first characters) of a build")
+    e.add_argument("--build", default=None, help="the build to look an id up in (default: $KZDASH_BUILD, "
+                   "else the bundled sample's build)")
+    e.add_argument("--near", default=None, help='only sentences with these words, and why no stance came of them')
     args = parser.parse_args(argv)
+    if args.command == "explain":
+        return _explain(args.target, args.build, args.near)
     if args.command == "build":
         from kzdash.environment import BUILD_IMPORTS, broken_dependencies
 
@@ -48,3 +56,23 @@ def main(argv: list[str] | None = None) -> int:
         print(summary.line())
         return 0
     return 2
+
+
+def _explain(target: str, build: str | None, near: str | None) -> int:
+    import os
+    from pathlib import Path
+
+    from kzdash.extract.explain import render
+    from kzdash.pipeline.inspect import NotFound, explain_target
+
+    sample_build = Path(__file__).resolve().parents[1] / "build" / "sample"
+    build_dir = Path(build or os.environ.get("KZDASH_BUILD") or sample_build)
+    try:
+        trails, origin = explain_target(target, build_dir, near)
+    except NotFound as exc:
+        print(f"kzdash explain: {exc}", file=sys.stderr)
+        return 2
+    print(f"# {origin}")
+    for trail in trails:
+        print(render(trail))
+    return 0

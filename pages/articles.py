@@ -52,5 +52,12 @@ st.subheader("Extracted from this article")
 tabs = st.tabs(["Events", "Stances", "Places"])
 drop = ["art", "article_id", "outlet", "language"]
 days = {c: st.column_config.DateColumn(c) for c in ("date", "published")}
-for tab, rows in zip(tabs, (art.events, art.stances, art.places), strict=True):
-    tab.dataframe(rows.drop(columns=drop, errors="ignore"), hide_index=True, width="stretch", column_config=days)
+for tab, kind, rows in zip(tabs, ("events", "stances", "places"), (art.events, art.stances, art.places), strict=True):
+    shown = reader.with_why(kind, rows).drop(columns=drop, errors="ignore")  # "why": the rule that made each row
+    tab.dataframe(shown, hide_index=True, width="stretch", column_config=days)
+with st.expander("The engine's full trail for this article (as `kzdash explain` prints it)"):
+    st.caption("Per sentence: places, actors, dates, issue triggers, verdicts, negations, holder candidates, "
+               "and why each stance was or was not made. Runs the extraction again (a few seconds).")
+    if st.button("Show the trail", key="kz-trail"):
+        with st.spinner("Extracting…"):
+            st.code(reader.engine_trail(art), language=None, wrap_lines=True)

@@ -252,3 +252,21 @@ def test_read_only_offers_no_upload_and_no_build(env: dict, monkeypatch) -> None
     assert not at.get("file_uploader")
     assert not [b for b in at.button if "build" in b.label.lower()]
     assert any("read-only" in c.value for c in at.caption)
+
+
+def test_articles_page_says_why_each_row_was_made(build_dir: Path) -> None:
+    arts = pd.read_parquet(build_dir / "articles.parquet")
+    stances = pd.read_parquet(build_dir / "stances.parquet")
+    aid = stances["article_id"].value_counts().index[0]  # the article with the most stances
+    at = open_page("articles", {"article": aid})
+    assert not at.exception
+    events_df, stances_df, places_df = (d.value for d in at.dataframe[-3:])
+    assert list(stances_df.columns)[0] == "why" and list(events_df.columns)[0] == "why"
+    assert all("holder:" in w or "welcomed party" in w for w in stances_df["why"])  # every holder has its rule
+    assert all(w.startswith("matched «") for w in places_df["why"])
+    at.button(key="kz-trail").click().run()
+    assert not at.exception
+    trail = at.code[-1].value
+    source = arts.loc[arts["article_id"] == aid, "source"].iloc[0]
+    assert trail.startswith(f"{source}: language ")
+    assert trail.count("=> stance: ") == len(stances[stances["article_id"] == aid])

@@ -8,6 +8,7 @@ so the page can escape each one and wrap it in a mark without producing broken m
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import pandas as pd
@@ -98,3 +99,76 @@ def segments(text: str, spans: list[Span]) -> list[tuple[str, Span | None]]:
     if at < len(text):
         out.append((text[at:], None))
     return out
+
+
+# ------------------------------------------------------------------ why each row was made
+
+RULE_PARTS = {  # the labels of a stance's `rule` (kzdash.extract.stances), in words
+    "act": "act that takes a side",
+    "topic": "issue named",
+    "polarity": "verdict",
+    "negation": "turned by the negation",
+    "outer": "inside the verdict",
+    "welcome": "welcomes it",
+    "welcome-after": "welcomes it (verb-final)",
+    "holder": "holder",
+}
+HOLDER_RULES = {
+    "reported-subject": "the subject of the reported clause",
+    "subject": "the subject before the verdict",
+    "sentence-subject": "the last actor before the verdict in the sentence",
+    "speaker": "the speaker the reporting verb names",
+    "speaker-claim": "the speaker, whose claim about a relationship it is",
+    "previous-speaker": "the speaker carried over from an earlier sentence",
+    "verb-first-subject": "the subject right after a verb-first verdict",
+    "welcomer": "the one who welcomes",
+}
+_RULE_LABEL = re.compile(r"(?:^|\s)(" + "|".join(sorted(map(re.escape, RULE_PARTS), key=len, reverse=True))
+                         + r"):|\s(welcomed)\b")
+
+
+def rule_trail(rule: object) -> str:
+    """A stance's rule string read out: "issue named «sanctions» → verdict «will comply» → holder:
+    the subject of the reported clause". Unknown parts are kept as they are."""
+    if rule is None or (isinstance(rule, float) and rule != rule) or not str(rule).strip():
+        return ""
+    rule = str(rule)
+    marks = list(_RULE_LABEL.finditer(rule))
+    if not marks:
+        return rule
+    parts = [rule[: marks[0].start()].strip()] if rule[: marks[0].start()].strip() else []
+    for m, nxt in zip(marks, [*marks[1:], None], strict=True):
+        value = rule[m.end(): nxt.start() if nxt else len(rule)].strip()
+        if m.group(2):
+            parts.append("the welcomed party takes the same side" + (f" ({value})" if value else ""))
+            continue
+        label = m.group(1)
+        if label == "holder":
+            parts.append(f"holder: {HOLDER_RULES.get(value, value)}")
+        else:
+            parts.append(f"{RULE_PARTS[label]} «{value}»")
+    return " → ".join(parts)
+
+
+def with_why(kind: str, rows: pd.DataFrame) -> pd.DataFrame:
+    """The rows with a first column saying, in words, which rule and data entry made each one."""
+    if rows.empty:
+        return rows.assign(why=pd.Series(dtype="string"))
+    if kind == "stances":
+        why = [rule_trail(r) for r in rows["rule"]]
+    elif kind == "events":
+        why = [f"type: {t if isinstance(t, str) else 'no event cue'} · date: {d if isinstance(d, str) else '-'}"
+               for t, d in zip(rows["type_rule"], rows["date_rule"], strict=True)]
+    else:
+        why = [f"matched «{s}» as {r}" for s, r in zip(rows["surface"], rows["rule"], strict=True)]
+    out = rows.copy()
+    out.insert(0, "why", pd.Series(why, index=rows.index, dtype="string"))
+    return out
+
+
+def engine_trail(art: Article) -> str:
+    """`kzdash explain` for an article of the build, from its stored text, language and date."""
+    from kzdash.extract.explain import render
+    from kzdash.pipeline.inspect import explain_raw, stored_article
+
+    return render(explain_raw(stored_article({**art.meta, "text": art.text})))

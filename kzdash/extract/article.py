@@ -9,19 +9,20 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 
-from kzdash.extract.actors import find_actors, mask_places
-from kzdash.extract.events import find_events, happening_id, summary
+from kzdash.extract.actors import ActorMention, find_actors, mask_places
+from kzdash.extract.events import Event, find_events, happening_id, summary
 from kzdash.extract.gazetteer import Gazetteer
-from kzdash.extract.geoparse import find_places
+from kzdash.extract.geoparse import PlaceMention, find_places
 from kzdash.extract.language import detect_language
 from kzdash.extract.normalize import normalize
-from kzdash.extract.published import infer_published
-from kzdash.extract.records import ArticleResult, Quarantined, RawArticle
-from kzdash.extract.stances import find_stances
-from kzdash.extract.temporal import find_dates
+from kzdash.extract.published import Published, infer_published
+from kzdash.extract.records import Article, ArticleResult, Quarantined, RawArticle
+from kzdash.extract.stances import Stance, find_stances
+from kzdash.extract.temporal import DateMention, find_dates
 from kzdash.text.sentences import sentence_spans
-from kzdash.text.textnorm import fold
+from kzdash.text.textnorm import Folded, fold
 
 
 def article_id(text: str, language: str | None, published: str | None) -> str:
@@ -30,15 +31,29 @@ def article_id(text: str, language: str | None, published: str | None) -> str:
     return h.hexdigest()[:20]
 
 
-def process_article(raw: RawArticle, boilerplate: list[str], gaz: Gazetteer) -> ArticleResult:
-    """Every row one article yields (pure: reads nothing but its arguments and language data)."""
+@dataclass(frozen=True)
+class Extraction:
+    """Everything found in one article, before it becomes table rows (`kzdash explain` shows it)."""
+
+    article: Article
+    language: str | None
+    published: Published
+    folded: Folded
+    places: list[PlaceMention]
+    actors: list[ActorMention]
+    dates: list[DateMention]
+    sentences: list[tuple[int, int]]
+    events: list[Event]
+    stances: list[Stance]
+
+
+def extract_article(raw: RawArticle, boilerplate: list[str], gaz: Gazetteer) -> Extraction:
+    """Run every stage on one article (pure: reads nothing but its arguments and language data)."""
     art = normalize(raw, boilerplate)
     text = art.text
     code = art.language or detect_language(text)
     # metadata proper (raw.published) outranks everything; the header line is one clue among others
     pub = infer_published(text, code, raw.published, art.url, art.header)
-    aid = article_id(text, code, pub.value)
-    base = {"article_id": aid, "outlet": art.outlet, "language": code}
     folded = fold(text)
     places = find_places(text, code, gaz, folded)
     actors = find_actors(text, folded, code, places)
@@ -47,6 +62,16 @@ def process_article(raw: RawArticle, boilerplate: list[str], gaz: Gazetteer) -> 
     sentences = sentence_spans(text)
     events = find_events(text, folded, code, sentences, dates, places, pub.value, actors)
     stances = find_stances(folded, code, sentences, actors)
+    return Extraction(art, code, pub, folded, places, actors, dates, sentences, events, stances)
+
+
+def process_article(raw: RawArticle, boilerplate: list[str], gaz: Gazetteer) -> ArticleResult:
+    """Every row one article yields (pure: reads nothing but its arguments and language data)."""
+    x = extract_article(raw, boilerplate, gaz)
+    art, text, code, pub, dates = x.article, x.article.text, x.language, x.published, x.dates
+    places, events, stances = x.places, x.events, x.stances
+    aid = article_id(text, code, pub.value)
+    base = {"article_id": aid, "outlet": art.outlet, "language": code}
     result = ArticleResult(article={
         "article_id": aid, "source": art.source, "outlet": art.outlet, "language": code,
         "language_basis": "metadata" if art.language else "detected",

@@ -55,14 +55,18 @@ class _Result:
 
 
 def read_folder(
-    folder: Path, max_bytes: int = 5_000_000
+    folder: Path, max_bytes: int = 5_000_000, *, only: set[str] | None = None
 ) -> tuple[list[RawArticle], list[Quarantined]]:
-    """Every article under `folder` (sorted, recursive) and every input that was set aside."""
+    """Every article under `folder` (sorted, recursive) and every input that was set aside; with
+    `only`, just the files with those paths relative to `folder` (and the metadata sidecar)."""
     folder = Path(folder)
     if not folder.is_dir():
         raise NotADirectoryError(f"not a folder: {folder}")
     out = _Result()
-    files = _walk(folder, out)
+    if only is None:
+        files = _walk(folder, out)
+    else:  # no walk: just these files and the sidecar beside them
+        files = [p for p in (folder / SIDECAR, *(folder / name for name in sorted(only))) if p.is_file()]
     sidecar = _Sidecar()
     for path in files:
         if path.name == SIDECAR:
