@@ -27,7 +27,7 @@ from kzdash.dashboard.dataset import Dataset
 from kzdash.dashboard.filters import Filters
 from kzdash.dashboard.markup import PRESENTER_STYLE, STYLE, esc
 from kzdash.dashboard.queries import options, place_names
-from kzdash.dashboard.vocab import country_name, language_name, vocab
+from kzdash.dashboard.vocab import confidence_help, country_name, language_name, vocab
 
 ROOT = Path(__file__).resolve().parent.parent
 # (file stem = URL path, title, icon)
@@ -230,6 +230,9 @@ def sidebar(ds: Dataset, f: Filters) -> None:
         st.toggle("Hide background mentions", key=_widget_key("background"),
                   help="Past events an article recalls (e.g. 2014 in a 2022 report).",
                   on_change=partial(_from_widget, "background", lambda v: not v))
+        _sync(_widget_key("confident"), f.confident)
+        st.toggle("Confident rows only", key=_widget_key("confident"), help=confidence_help(),
+                  on_change=partial(_from_widget, "confident", bool))
         st.button("Reset filters", on_click=lambda: show(filters().reset()), icon=":material/restart_alt:",
                   disabled=not f.active())
         st.caption("The address bar is the share link: it reopens this view with these filters.")

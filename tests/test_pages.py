@@ -270,3 +270,14 @@ def test_articles_page_says_why_each_row_was_made(build_dir: Path) -> None:
     source = arts.loc[arts["article_id"] == aid, "source"].iloc[0]
     assert trail.startswith(f"{source}: language ")
     assert trail.count("=> stance: ") == len(stances[stances["article_id"] == aid])
+
+
+def test_confident_only_switch_is_in_the_url_and_its_help_quotes_the_measurement() -> None:
+    at = open_page("stances")
+    toggle = at.sidebar.toggle(key="flt_confident")
+    assert "docs/confidence.md" in toggle.proto.help and "Keeps stances" in toggle.proto.help
+    toggle.set_value(True).run()
+    assert not at.exception
+    assert at.query_params.get("sure") in ("1", ["1"])
+    again = open_page("stances", {"sure": "1"})
+    assert again.sidebar.toggle(key="flt_confident").value is True

@@ -20,7 +20,7 @@ import pyarrow as pa
 
 from kzdash.dashboard.filters import Filters
 from kzdash.dashboard.textsearch import TextIndex, search
-from kzdash.dashboard.vocab import UNKNOWN_LANGUAGE, UNKNOWN_OUTLET, UNTYPED
+from kzdash.dashboard.vocab import UNKNOWN_LANGUAGE, UNKNOWN_OUTLET, UNTYPED, confidence_floor
 
 CATEGORIES = {
     "articles": ["outlet", "language"],
@@ -219,7 +219,7 @@ def approx_bytes(value: object, depth: int = 0) -> int:
 def _data_filters(f: Filters) -> Filters:
     """The filters without the view state that does not change which rows are kept."""
     return Filters(f.start, f.end, f.outlets, f.languages, f.actors, f.issues, f.event_types, f.countries, f.places,
-                   f.text, f.background)
+                   f.text, f.background, f.confident)
 
 
 def _isin(series: pd.Series, values: tuple[str, ...]) -> np.ndarray:
@@ -254,6 +254,9 @@ def row_mask(ds: Dataset, name: str, f: Filters) -> np.ndarray:
         keep &= _isin(df["place_id"], f.places)
     if name == "events" and not f.background:
         keep &= ~df["background"].to_numpy(dtype=bool)
+    if f.confident and name in ("events", "stances"):
+        floor = confidence_floor(name)
+        keep &= df["confidence"].fillna(0.0).to_numpy(dtype=float) >= floor
     if f.text:
         found = ds.text_mask(name, f.text)
         if name == "articles":  # an article also matches through what was extracted from it ("Aktau" in Arabic)

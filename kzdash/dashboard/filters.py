@@ -46,6 +46,7 @@ class Filters:
     places: tuple[str, ...] = ()
     text: str = ""
     background: bool = True  # include background mentions (past events recalled in an article)
+    confident: bool = False  # only stances and events at or above the calibrated confidence (data/confidence.yaml)
     # view state of single pages
     holder: str = "KAZ"  # Overview and Stances: whose positions
     rows: str = "outlet"  # Stances: matrix rows, outlet or language
@@ -104,6 +105,8 @@ class Filters:
             out.append(("text", self.text))
         if not self.background:
             out.append(("background", "hidden"))
+        if self.confident:
+            out.append(("confidence", "confident rows only"))
         return out
 
 
@@ -193,7 +196,8 @@ def _format_scalar(value: object) -> str:
 # field -> (query key, parser); list fields -> (query key, pattern for codes, None for free text)
 _SCALARS = {
     "start": ("from", _parse_date), "end": ("to", _parse_date), "text": ("q", _clean_text),
-    "background": ("bg", _parse_bool), "holder": ("holder", _matching(ACTOR)), "rows": ("rows", _one_of(ROWS)),
+    "background": ("bg", _parse_bool), "confident": ("sure", _parse_bool), "holder": ("holder", _matching(ACTOR)),
+    "rows": ("rows", _one_of(ROWS)),
     "group": ("group", _one_of(GROUPS)), "article": ("article", _matching(ARTICLE)),
     "pick": ("pick", _matching(PLACE)), "slide": ("view", _parse_slide), "present": ("present", _parse_bool),
 }

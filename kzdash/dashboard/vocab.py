@@ -74,3 +74,31 @@ def language_name(code: str) -> str:
         return "unknown"
     found = pycountry.languages.get(alpha_2=code) if len(code) == 2 else pycountry.languages.get(alpha_3=code)
     return getattr(found, "name", None) or code
+
+
+@lru_cache(maxsize=1)
+def confidence_settings() -> dict[str, dict]:
+    """The "confident only" switch per table, as bench/calibrate.py measured it (data/confidence.yaml):
+    min_confidence, and the precision of the rows it keeps on the annotated sets."""
+    data = read_yaml(DATA_DIR / "confidence.yaml") or {}
+    return {name: dict(data.get(name) or {}) for name in ("stances", "events")}
+
+
+def confidence_floor(table: str) -> float:
+    """Rows of `table` below this are hidden by "confident only" (1.0 when nothing was measured)."""
+    return float(confidence_settings().get(table, {}).get("min_confidence", 1.0))
+
+
+def confidence_help() -> str:
+    """The switch's help text: what it keeps and how often those rows were right."""
+    parts = []
+    for table in ("stances", "events"):
+        s = confidence_settings().get(table, {})
+        if s.get("precision") is None:
+            parts.append(f"{table}: none reached the target precision on the annotated sets")
+        else:
+            floor, right, everything = float(s["min_confidence"]), float(s["precision"]), float(s["precision_all"])
+            parts.append(f"{table} with confidence ≥ {floor:.1f}, right {right:.0%} of the time on {s['rows']} "
+                         f"annotated rows (all {table}: {everything:.0%})")
+    return "Keeps " + "; ".join(parts) + ". Measured by bench/calibrate.py, see docs/confidence.md."
+

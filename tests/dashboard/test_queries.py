@@ -331,3 +331,28 @@ def test_answers_computed_by_two_sessions_at_once_are_counted_once(sample: Datas
     assert len(sample._views) == 1
     assert sample._views_bytes == 1000
     sample.forget_masks()
+
+
+@pytest.mark.parametrize("table", ["stances", "events"])
+def test_confident_only_keeps_the_rows_at_or_above_the_calibrated_floor(sample: Dataset, raw, table: str,
+                                                                         monkeypatch) -> None:
+    from kzdash.dashboard import vocab
+
+    rows = raw[table]
+    floor = float(rows["confidence"].median())  # a floor that splits the sample's rows
+    monkeypatch.setattr(vocab, "confidence_settings", lambda: {table: {"min_confidence": floor}})
+    sample.forget_masks()
+    key = "stance_id" if table == "stances" else "event_id"
+    got = set(filtered(sample, table, Filters(confident=True))[key].astype(str))
+    assert got == set(rows.loc[rows["confidence"] >= floor, key].astype(str))
+    assert 0 < len(got) < len(rows)
+    assert Filters(confident=True).active() == [("confidence", "confident rows only")]
+
+
+def test_the_switch_quotes_what_was_measured() -> None:
+    from kzdash.dashboard.vocab import confidence_help, confidence_settings
+
+    text = confidence_help()
+    for table, s in confidence_settings().items():
+        if s.get("precision") is not None:
+            assert f"{table} with confidence ≥ {float(s['min_confidence']):.1f}, right {float(s['precision']):.0%}" in text
