@@ -7,10 +7,13 @@ gold event date at the gold's precision (the scorer's rules; rows the scorer lea
 holders outside the taxonomy and publication-date stand-ins, are left out here too). Writes:
 
 - docs/confidence.md: precision per confidence band and at or above each threshold;
+- with --fit, first data/calibration.yaml: per kind of row (a stance's trigger and holder rule, an
+  event's date rule family; `kzdash.extract.confidence`), how many were right of how many, from
+  which every row's confidence is then computed; the sets are built again with it;
 - data/confidence.yaml: the threshold of the sidebar's "confident only" switch (the lowest whose
   rows reach TARGET_PRECISION), with the precision measured there, which the switch's help text quotes.
 
-    python bench/calibrate.py [--eval ../shared/eval] [--realdev .realdev]
+    python bench/calibrate.py [--fit] [--eval ../shared/eval] [--realdev .realdev]
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from kzdash.extract import confidence  # noqa: E402
+from kzdash.extract.confidence import event_kind, stance_kind  # noqa: E402
 from kzdash.pipeline.build import build  # noqa: E402
 
 BANDS = [(0.0, 0.5), (0.5, 0.6), (0.6, 0.7), (0.7, 0.8), (0.8, 0.9), (0.9, 1.01)]
@@ -65,21 +70,46 @@ def labelled_rows(build_dir: Path, golds: list[dict], actors: set[str], name: st
             continue
         gold_s = {(s["holder"], s["issue"], s["polarity"]) for s in g["stances"]}
         mine = stances[stances.article_id == aid]
-        best: dict[tuple, float] = {}  # one judgement per (holder, issue, polarity), as the scorer counts them
+        best: dict[tuple, tuple[float, str]] = {}  # one judgement per (holder, issue, polarity), as scored
         for r in mine.itertuples():
             if str(r.holder) in actors:
                 key = (str(r.holder), str(r.issue), str(r.polarity))
-                best[key] = max(best.get(key, 0.0), float(r.confidence))
-        rows += [("stance", conf, key in gold_s, name) for key, conf in best.items()]
+                best[key] = max(best.get(key, (0.0, "")), (float(r.confidence), stance_kind(r.rule)))
+        rows += [("stance", conf, key in gold_s, name, kind) for key, (conf, kind) in best.items()]
         ev = events[(events.article_id == aid) & (events.date_rule.astype("string").fillna("") != "published")]
-        dated: dict[tuple, float] = {}
+        dated: dict[tuple, tuple[float, str]] = {}
         for r in ev.itertuples():
             if pd.notna(r.date):
                 key = (str(r.date)[:10], str(r.date_precision))
-                dated[key] = max(dated.get(key, 0.0), float(r.confidence))
-        rows += [("event", conf, any(date_hits(gd, *key) for gd in g["event_dates"]), name)
-                 for key, conf in dated.items()]
-    return pd.DataFrame(rows, columns=["kind", "confidence", "right", "set"])
+                dated[key] = max(dated.get(key, (0.0, "")), (float(r.confidence), event_kind(r.date_rule)))
+        rows += [("event", conf, any(date_hits(gd, *key) for gd in g["event_dates"]), name, kind)
+                 for key, (conf, kind) in dated.items()]
+    return pd.DataFrame(rows, columns=["kind", "confidence", "right", "set", "rule_kind"])
+
+
+def fit(rows: pd.DataFrame) -> None:
+    """Write data/calibration.yaml: right and seen per kind of row."""
+    table = {}
+    for kind, name in (("stance", "stances"), ("event", "events")):
+        sub = rows[rows.kind == kind]
+        table[name] = {str(k): [int(g.right.sum()), int(len(g))] for k, g in sorted(sub.groupby("rule_kind"))}
+    header = ("# Written by bench/calibrate.py --fit on the annotated sets: per kind of row, [right, seen].\n"
+              "# kzdash.extract.confidence makes each row's confidence from them (smoothed toward its prior).\n")
+    body = yaml.safe_dump(table, sort_keys=False, allow_unicode=True, default_flow_style=None)
+    confidence.CALIBRATION.write_text(header + body, encoding="utf-8")
+    confidence._table.cache_clear()
+
+
+def labelled(sets: dict, tmp: Path, actors: set[str]) -> pd.DataFrame:
+    frames = []
+    for name, (folder, gold) in sets.items():
+        if not (folder / "metadata.csv").is_file():
+            print(f"calibrate: {name}: no texts at {folder}; left out", file=sys.stderr)
+            continue
+        out = tmp / name
+        build(folder, out, progress=False, reuse=False)
+        frames.append(labelled_rows(out, gold_lines(gold), actors, name))
+    return pd.concat(frames, ignore_index=True)
 
 
 def band_table(rows: pd.DataFrame) -> list[dict]:
@@ -111,6 +141,7 @@ def fmt(x: float | None) -> str:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--fit", action="store_true", help="re-fit data/calibration.yaml first")
     ap.add_argument("--eval", type=Path, default=ROOT.parent / "shared" / "eval")
     ap.add_argument("--realdev", type=Path, default=ROOT / ".realdev")
     args = ap.parse_args()
@@ -118,16 +149,11 @@ def main() -> int:
     actors = set(taxonomy["actors"])
     sets = {"dev": (args.eval / "dev", args.eval / "dev_gold.jsonl"),
             "realdev": (args.realdev, args.eval / "realdev" / "gold.jsonl")}
-    frames = []
     with tempfile.TemporaryDirectory() as tmp:
-        for name, (folder, gold) in sets.items():
-            if not (folder / "metadata.csv").is_file():
-                print(f"calibrate: {name}: no texts at {folder}; left out", file=sys.stderr)
-                continue
-            out = Path(tmp) / name
-            build(folder, out, progress=False, reuse=False)
-            frames.append(labelled_rows(out, gold_lines(gold), actors, name))
-    rows = pd.concat(frames, ignore_index=True)
+        rows = labelled(sets, Path(tmp), actors)
+        if args.fit:
+            fit(rows)
+            rows = labelled(sets, Path(tmp), actors)
     lines = ["# Confidence, calibrated", "",
              "Made by `bench/calibrate.py` on the annotated sets "
              f"({', '.join(sorted(rows.set.unique()))}; {len(rows)} judged rows): a stance row is right when its "

@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass
 
 from kzdash.extract.actors import ActorMention, find_actors, mask_places
+from kzdash.extract.confidence import calibrated, event_kind, stance_kind
 from kzdash.extract.events import Event, find_events, happening_id, summary
 from kzdash.extract.gazetteer import Gazetteer
 from kzdash.extract.geoparse import PlaceMention, find_places
@@ -92,7 +93,8 @@ def process_article(raw: RawArticle, boilerplate: list[str], gaz: Gazetteer) -> 
             "place_id": p.place_id if p else None, "place_name": p.name if p else None,
             "country": p.country if p else None, "lat": p.lat if p else None, "lon": p.lon if p else None,
             "summary": summary(ev), "evidence": text[ev.start:ev.end], "start": ev.start, "end": ev.end,
-            "confidence": ev.confidence, "type_rule": ev.type_rule, "background": ev.background,
+            "confidence": calibrated("events", event_kind(ev.date_rule), ev.confidence),
+            "type_rule": ev.type_rule, "background": ev.background,
             "happening_id": happening_id(ev), "published": pub.value,
         })
     for i, st in enumerate(stances):
@@ -101,7 +103,7 @@ def process_article(raw: RawArticle, boilerplate: list[str], gaz: Gazetteer) -> 
             **base, "stance_id": f"{aid}-s{i}", "holder": st.holder, "issue": st.issue,
             "polarity": st.polarity, "date": when.date if when else _day_or_none(pub.value),
             "evidence": text[st.start:st.end], "start": st.start, "end": st.end,
-            "confidence": st.confidence, "rule": st.rule,
+            "confidence": calibrated("stances", stance_kind(st.rule), st.confidence), "rule": st.rule,
         })
     return result
 

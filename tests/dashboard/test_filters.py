@@ -96,7 +96,8 @@ def filters(draw) -> Filters:
         languages=draw(_codes(LANGUAGE)), actors=draw(_codes(ACTOR)), issues=draw(_codes(ISSUE)),
         event_types=draw(_codes(EVENT_TYPE)), countries=draw(_codes(COUNTRY)), places=draw(_codes(PLACE)),
         text=draw(st.just("") | _free_text), background=draw(st.booleans()),
-        confident=draw(st.booleans()), holder=draw(st.from_regex(ACTOR, fullmatch=True)), rows=draw(st.sampled_from(["outlet", "language"])),
+        confident=draw(st.booleans()), holder=draw(st.from_regex(ACTOR, fullmatch=True)),
+        rows=draw(st.sampled_from(["outlet", "language"])),
         group=draw(st.sampled_from(["type", "outlet"])), article=draw(st.just("") | st.from_regex(
             r"[0-9a-f]{20}", fullmatch=True)), pick=draw(st.just("") | st.from_regex(PLACE, fullmatch=True)),
         slide=draw(st.integers(0, 999)), present=draw(st.booleans()))

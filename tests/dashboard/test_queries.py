@@ -355,4 +355,5 @@ def test_the_switch_quotes_what_was_measured() -> None:
     text = confidence_help()
     for table, s in confidence_settings().items():
         if s.get("precision") is not None:
-            assert f"{table} with confidence ≥ {float(s['min_confidence']):.1f}, right {float(s['precision']):.0%}" in text
+            floor, right = float(s["min_confidence"]), float(s["precision"])
+            assert f"{table} with confidence ≥ {floor:.1f}, right {right:.0%}" in text
