@@ -13,10 +13,16 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import os
+import secrets
+import threading
+import time
+from collections.abc import Callable
 from datetime import date
 from functools import lru_cache, partial
 from pathlib import Path
+from typing import Any
 
 import streamlit as st
 from streamlit.navigation.page import StreamlitPage
@@ -68,11 +74,15 @@ def frame() -> tuple[Dataset, Filters]:
 
 _UNLOCKED = "kzdash_unlocked"
 _PASSWORD = "kzdash_password"
-
-
-def _check_password(expected: str | None) -> None:
-    """On entering a password: unlock this session for good, or say it was wrong."""
-    st.session_state[_UNLOCKED] = access.password_matches(st.session_state.get(_PASSWORD, ""), expected)
+_ADMITTED_AT = "kzdash_admitted_at"
+_LAST_SEEN = "kzdash_last_seen"
+_NOTE = "kzdash_gate_note"  # (kind, text) for the password box: a wrong password, a wait, an expiry
+_TAG = "kzdash_session_tag"
+_clock: Callable[[], float] = time.time  # the gate's clock; tests move it
+_SHARED: dict[tuple, Any] = {}  # the process-wide limiter and audit logs, one per setting
+_SHARED_LOCK = threading.Lock()
+_log = logging.getLogger(__name__)
+_proxy_warned = False
 
 
 def access_settings() -> access.Access:
@@ -80,23 +90,123 @@ def access_settings() -> access.Access:
     return access.settings(os.environ, access.read_secrets(lambda: st.secrets.to_dict()))
 
 
+def _shared(key: tuple, make: Callable[[], Any]) -> Any:
+    with _SHARED_LOCK:
+        if key not in _SHARED:
+            _SHARED[key] = make()
+        return _SHARED[key]
+
+
+def _limiter(settings: access.Access) -> access.Limiter:
+    """One limiter per server process: it holds across sessions (a new tab does not reset the count)."""
+    return _shared(("limiter", settings.limits), lambda: access.Limiter(settings.limits))
+
+
+def audit_log(settings: access.Access) -> access.AuditLog:
+    """The access log of this server (beside the build folder unless `audit_log` says where)."""
+    path = access.audit_path(settings, build_dir_from_env())
+    return _shared(("audit", str(path), settings.audit_max_bytes),
+                   lambda: access.AuditLog(path, settings.audit_max_bytes))
+
+
+def _request_origin() -> tuple[str | None, list[str]]:
+    """The connection's address (None on localhost) and the X-Forwarded-For header values."""
+    return st.context.ip_address, st.context.headers.get_all("X-Forwarded-For")
+
+
+def client(settings: access.Access) -> str:
+    """Whom a failure counts against (kzdash.dashboard.access.client_key)."""
+    global _proxy_warned
+    peer, forwarded = _request_origin()
+    if forwarded and not settings.trust_proxy and not _proxy_warned:
+        _proxy_warned = True
+        _log.warning("kzdash: requests arrive with X-Forwarded-For but trust_proxy is off: unless the proxy is "
+                     "on this machine, attempt limits count its address for every client (see README, Hosting)")
+    return access.client_key(peer, forwarded, proxies=settings.trust_proxy)
+
+
+def _session_tag() -> str:
+    """A random tag per browser session, so the log tells tabs from one address apart."""
+    if _TAG not in st.session_state:
+        st.session_state[_TAG] = secrets.token_hex(4)
+    return st.session_state[_TAG]
+
+
+def _audit(settings: access.Access, entry: dict) -> None:
+    """Append to the access log; a log that cannot be written is reported on the server, never to the page."""
+    try:
+        audit_log(settings).write(entry)
+    except OSError as exc:
+        _log.warning("kzdash: access log not written: %s", exc)
+
+
+def _check_password() -> None:
+    """On entering a password: count it against this client, admit or say why not; the box empties."""
+    given = st.session_state.get(_PASSWORD) or ""
+    st.session_state[_PASSWORD] = ""  # the password is kept nowhere, and the same one can be entered again
+    settings = access_settings()
+    if not given or settings.gate != "password" or settings.problem:
+        return
+    now, who = _clock(), client(settings)
+    result = _limiter(settings).attempt(who, now, lambda: access.password_matches(given, settings.password))
+    _audit(settings, access.audit_entry(now, who, result, session=_session_tag()))
+    admitted = result.outcome == "admitted"
+    st.session_state[_UNLOCKED] = admitted
+    if admitted:
+        st.session_state[_ADMITTED_AT] = st.session_state[_LAST_SEEN] = now
+        st.session_state.pop(_NOTE, None)
+    else:
+        st.session_state[_NOTE] = ("error", result.message)
+
+
+def _still_admitted(settings: access.Access) -> bool:
+    """An admitted session stays admitted until idle or too old (then it is asked again)."""
+    if not st.session_state.get(_UNLOCKED):
+        return False
+    now = _clock()
+    admitted_at = st.session_state.setdefault(_ADMITTED_AT, now)
+    why = access.expired(admitted_at, st.session_state.get(_LAST_SEEN, now), now, idle=settings.idle,
+                         max_age=settings.max_age)
+    if why:
+        st.session_state[_UNLOCKED] = False
+        st.session_state[_NOTE] = ("info", access.expiry_message(why, settings))
+        _audit(settings, access.audit_entry(now, client(settings), None, session=_session_tag(), outcome="expired",
+                                            note=why))
+        return False
+    st.session_state[_LAST_SEEN] = now
+    return True
+
+
 def gate() -> None:
     """Stop the run here unless this session may see data (kzdash.dashboard.access decides; off locally)."""
     settings = access_settings()
+    password_gate = settings.gate == "password" and not settings.problem
     logged_in = settings.gate == "oidc" and bool(getattr(st.user, "is_logged_in", False))
-    decision = access.decide(settings, unlocked=bool(st.session_state.get(_UNLOCKED)), logged_in=logged_in)
+    unlocked = _still_admitted(settings) if password_gate else False
+    decision = access.decide(settings, unlocked=unlocked, logged_in=logged_in)
     if decision.admitted:
         return
     st.title("kzdash")
     st.info(decision.reason)
-    if settings.gate == "password" and not settings.problem:
-        st.text_input("Password", type="password", key=_PASSWORD, on_change=_check_password,
-                      args=(settings.password,))
-        if st.session_state.get(_PASSWORD):
-            st.error("Wrong password.")
+    if password_gate:
+        st.text_input("Password", type="password", key=_PASSWORD, on_change=_check_password)
+        kind, text = st.session_state.get(_NOTE) or ("", "")
+        if not text:  # a new tab from an address that must wait is told so before it tries
+            pending = _limiter(settings).pending(client(settings), _clock())
+            kind, text = ("error", pending.message) if pending else ("", "")
+        if text:
+            getattr(st, kind)(text)  # our own sentences with numbers only: nothing the visitor typed or sent
     elif settings.gate == "oidc" and not settings.problem:
         st.button("Log in", on_click=st.login)
     st.stop()
+
+
+def access_log_entries(n: int = 50) -> list[dict]:
+    """The last `n` access-log entries, newest first (for the Data page in hosted mode)."""
+    try:
+        return audit_log(access_settings()).tail(n)[::-1]
+    except OSError:
+        return []
 
 
 @lru_cache(maxsize=1)

@@ -1,7 +1,7 @@
 """Data: what was built and when, the inputs set aside with the reason, downloads of the filtered
 tables (CSV, Parquet, GeoJSON for places and events), and adding articles from the browser (not in
 read-only mode): bad files are set aside with their reason, the rest is built in, and a failed
-build leaves the last good one in place."""
+build leaves the last good one in place. In hosted mode: the access log's last entries."""
 
 from __future__ import annotations
 
@@ -86,3 +86,16 @@ for name in ("events", "places", "stances", "articles"):
         c[3].download_button("GeoJSON", lambda name=name: exports.geojson_bytes(filtered(ds, name, f)),
                              file_name=f"kzdash-{name}.geojson", mime="application/geo+json",
                              key=f"geojson_{name}", on_click="ignore")
+
+if ui.access_settings().mode == "hosted":
+    st.subheader("Access log")
+    st.caption("The password gate's last entries, newest first: admissions, wrong passwords, refused tries "
+               "(the address must wait or is locked out) and sessions asked again. Times in UTC; "
+               "what was typed is never recorded.")
+    entries = ui.access_log_entries(50)
+    if entries:
+        columns = ["time", "client", "outcome", "failures", "wait_s", "reason", "session"]
+        st.dataframe(pd.DataFrame(entries).reindex(columns=columns), hide_index=True, width="stretch",
+                     key="access_log")
+    else:
+        st.caption("No entries yet.")

@@ -4,8 +4,10 @@ sample plus one hostile article whose text must reach the page as text."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
+from types import SimpleNamespace
 
 import pandas as pd
 import pytest
@@ -33,7 +35,10 @@ def build_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture(autouse=True)
 def _use_build(build_dir: Path, monkeypatch) -> None:
+    from kzdash import ui
+
     monkeypatch.setenv("KZDASH_BUILD", str(build_dir))
+    monkeypatch.setattr(ui, "_SHARED", {})  # each test starts with no failures counted
 
 
 def open_page(page: str, params: dict | None = None) -> AppTest:
@@ -170,6 +175,120 @@ def test_hosted_link_shows_nothing_before_the_right_password(monkeypatch) -> Non
     assert at.metric, "the right password opens the dashboard"
 
 
+# --- the password gate against guessing: limits, expiry, audit log --------------------------------
+
+PASSPHRASE = "a long shared passphrase"
+
+
+class Clock:
+    """The gate's clock, moved by the test."""
+
+    def __init__(self) -> None:
+        self.now = 1_750_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def guarded(tmp_path: Path, monkeypatch) -> SimpleNamespace:
+    """A hosted link with the password gate; the test sets the clock and the client's address."""
+    from kzdash import ui
+
+    monkeypatch.setenv("KZDASH_MODE", "hosted")
+    monkeypatch.setenv("KZDASH_PASSWORD", PASSPHRASE)
+    monkeypatch.setenv("KZDASH_AUDIT_LOG", str(tmp_path / "access.jsonl"))
+    state = SimpleNamespace(clock=Clock(), peer="203.0.113.7", log=tmp_path / "access.jsonl")
+    monkeypatch.setattr(ui, "_clock", state.clock)
+    monkeypatch.setattr(ui, "_request_origin", lambda: (state.peer, []))
+    return state
+
+
+def page_text(at: AppTest) -> str:
+    """Everything the page sends to the browser, as text."""
+    return "\n".join(str(node.proto) for node in at._tree if getattr(node, "proto", None) is not None)
+
+
+def log_entries(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def no_data(at: AppTest) -> bool:
+    return not at.exception and not at.metric and not at.dataframe and not at.sidebar.multiselect
+
+
+def test_fifty_wrong_passwords_from_one_client(guarded: SimpleNamespace) -> None:
+    """A guesser who waits exactly as long as told: the waits grow, the lockout engages, nothing leaks."""
+    at = AppTest.from_file(APP, default_timeout=90).run()
+    guesses = [f"guess number {n} of fifty" for n in range(1, 51)]
+    seen = []  # (attempt, outcome, wait) as the log has them
+    for n, guess in enumerate(guesses, 1):
+        at.text_input[0].input(guess).run()
+        assert no_data(at), n
+        text = page_text(at)
+        assert guess not in text and PASSPHRASE not in text
+        assert at.session_state["kzdash_password"] == ""  # not kept in the session either
+        entry = log_entries(guarded.log)[-1]
+        seen.append((n, entry["outcome"], entry.get("wait_s", 0)))
+        if entry["outcome"] == "refused":  # told to wait: it tries again right after the wait
+            assert "Not checked" in at.error[0].value
+            guarded.clock.now += entry["wait_s"]
+        elif entry["wait_s"]:
+            assert ("wait" in at.error[0].value) or ("locked out" in at.error[0].value)
+    failures = [(n, wait) for n, outcome, wait in seen if outcome != "refused"]
+    assert [wait for _, wait in failures[:10]] == [0, 0, 0, 2, 4, 8, 16, 32, 60, 900]  # grows, then the lockout
+    assert [outcome for _, outcome, _ in seen[:16]] == ["failed"] * 4 + ["refused", "failed"] * 5 + ["refused",
+                                                                                                     "locked"]
+    assert all(outcome in ("refused", "locked") for _, outcome, _ in seen[16:])  # each later miss locks again
+    entries = log_entries(guarded.log)
+    assert len(entries) == 50 and {e["client"] for e in entries} == {"203.0.113.7"}
+    assert len({e["session"] for e in entries}) == 1
+
+    # the right password from the locked-out address is not even checked, in this tab or a new one
+    at.text_input[0].input(PASSPHRASE).run()
+    assert no_data(at) and log_entries(guarded.log)[-1]["reason"] == "lockout"
+    other_tab = AppTest.from_file(APP, default_timeout=90).run()
+    assert no_data(other_tab) and "locked out" in other_tab.error[0].value  # told before trying
+    # a colleague at another address gets in, and sees the log on the Data page
+    guarded.peer = "198.51.100.2"
+    colleague = AppTest.from_file(APP, default_timeout=90).run()
+    assert not colleague.error
+    colleague.text_input[0].input(PASSPHRASE).run()
+    assert not colleague.exception and colleague.metric, "the right password from another address opens it"
+    last = log_entries(guarded.log)[-1]
+    assert (last["client"], last["outcome"]) == ("198.51.100.2", "admitted")
+    colleague.switch_page("pages/data.py").run()
+    assert not colleague.exception
+    shown = next(d.value for d in colleague.dataframe if "outcome" in d.value.columns)
+    assert len(shown) == 50 and shown.iloc[0]["outcome"] == "admitted" and shown.iloc[0]["client"] == "198.51.100.2"
+    assert set(shown["outcome"]) == {"admitted", "failed", "locked", "refused"}  # the last 50 of 52
+    logged = "".join(p.read_text(encoding="utf-8") for p in guarded.log.parent.glob("access.jsonl*"))
+    for secret in [PASSPHRASE, *guesses]:
+        assert secret not in logged and secret not in page_text(colleague)
+
+
+def test_idle_and_old_sessions_are_asked_again(guarded: SimpleNamespace) -> None:
+    at = AppTest.from_file(APP, default_timeout=90).run()
+    at.text_input[0].input(PASSPHRASE).run()
+    assert at.metric
+    guarded.clock.now += 3600
+    assert at.run().metric  # an hour without a click: still in (idle limit 2 h)
+    guarded.clock.now += 2 * 3600 + 1
+    at.run()
+    assert no_data(at) and at.text_input, "idle past the limit: the password box again"
+    assert any("idle for more than 2 h" in i.value for i in at.info)
+    assert log_entries(guarded.log)[-1]["outcome"] == "expired"
+    at.text_input[0].input(PASSPHRASE).run()
+    assert at.metric
+    for _ in range(11):  # busy all day: a click every hour
+        guarded.clock.now += 3600
+        assert at.run().metric
+    guarded.clock.now += 3600
+    at.run()
+    assert no_data(at) and any("more than 12 h ago" in i.value for i in at.info)
+    assert [e["reason"] for e in log_entries(guarded.log) if e["outcome"] == "expired"] == ["idle", "max_age"]
+
+
 def test_hosted_link_without_a_gate_admits_nobody(monkeypatch) -> None:
     monkeypatch.setenv("KZDASH_MODE", "hosted")
     monkeypatch.delenv("KZDASH_PASSWORD", raising=False)
@@ -252,6 +371,8 @@ def test_read_only_offers_no_upload_and_no_build(env: dict, monkeypatch) -> None
     assert not at.get("file_uploader")
     assert not [b for b in at.button if "build" in b.label.lower()]
     assert any("read-only" in c.value for c in at.caption)
+    hosted = env.get("KZDASH_MODE") == "hosted"  # the access log is shown to admitted users of a hosted link
+    assert any(s.value == "Access log" for s in at.subheader) is hosted
 
 
 def test_articles_page_says_why_each_row_was_made(build_dir: Path) -> None:
