@@ -80,6 +80,7 @@ def _build(input_dir: Path, out_dir: Path, engine: Engine, *, workers: int | Non
     unreadable: list[Quarantined] = []  # set aside while reading, then while extracting, then duplicates
     failed: list[Quarantined] = []
     dupes: list[Quarantined] = []
+    capped: list[Quarantined] = []  # articles built, with a note on what was capped
     seen: dict[str, str] = {}  # article id -> the source that had it first
     articles = reused = 0
     ticker = Ticker(progress, count_articles(input_dir) if progress else 0)
@@ -121,6 +122,8 @@ def _build(input_dir: Path, out_dir: Path, engine: Engine, *, workers: int | Non
                         continue
                     seen[aid] = source
                     kept.append((aid, result))
+                    notes = previous.notes(source) if result is None else result.notes
+                    capped += [Quarantined(source, None, note) for note in notes]
                     if result is None:
                         reused += 1
                     else:
@@ -132,7 +135,7 @@ def _build(input_dir: Path, out_dir: Path, engine: Engine, *, workers: int | Non
         ticker.close()
         raise
     ticker.close()
-    rows = writer.finish(unreadable + failed + dupes, {"fingerprint": fingerprint, "input": input_name})
+    rows = writer.finish(unreadable + failed + dupes + capped, {"fingerprint": fingerprint, "input": input_name})
     return BuildSummary(articles, reused, rows["places"], rows["events"], rows["stances"], rows["quarantine"],
                         0.0, str(out_dir))
 

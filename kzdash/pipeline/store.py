@@ -23,6 +23,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from kzdash.extract.article import CAPPED
 from kzdash.extract.records import ArticleResult
 from kzdash.pipeline.happenings import happening_ids
 from kzdash.text.langdata import DATA_DIR
@@ -263,6 +264,7 @@ class PreviousBuild:
         self.article_of: dict[str, str] = {}
         self.spans: dict[str, dict[str, tuple[int, int]]] = {name: {} for name in self.TABLES}
         self._groups: dict[str, tuple[int, pd.DataFrame]] = {}
+        self._notes: dict[str, list[str]] = {}
         if self.dir is None:
             return
         try:
@@ -277,9 +279,18 @@ class PreviousBuild:
             self.spans = {name: {} for name in self.TABLES}
             return
         self.article_of = dict(zip(keys.column(0).to_pylist(), keys.column(1).to_pylist(), strict=True))
+        with contextlib.suppress(Exception):  # notes are a courtesy: a build without them reuses all the same
+            q = pd.read_parquet(self.dir / "quarantine.parquet")
+            for source, reason in zip(q["source"].astype(str), q["reason"].astype(str), strict=True):
+                if reason.startswith(CAPPED):
+                    self._notes.setdefault(source, []).append(reason)
 
     def article_id(self, key: str) -> str | None:
         return self.article_of.get(key)
+
+    def notes(self, source: str) -> list[str]:
+        """The caps noted for an input when it was built (kept with its reused rows)."""
+        return self._notes.get(source, [])
 
     def rows(self, name: str, article_ids: list[str]) -> pd.DataFrame:
         """The rows of these articles in table `name`, article by article in the given order."""
