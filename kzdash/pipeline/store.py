@@ -25,7 +25,7 @@ import pyarrow.parquet as pq
 
 from kzdash.extract.article import CAPPED
 from kzdash.extract.records import ArticleResult
-from kzdash.pipeline.happenings import happening_ids
+from kzdash.pipeline.happenings import GROUPING_COLUMNS, grouped_ids
 from kzdash.text.langdata import DATA_DIR
 
 if TYPE_CHECKING:
@@ -143,8 +143,7 @@ def build_lock(out_dir: Path) -> Iterator[None]:
 
 
 ROW_GROUP_ROWS = 50_000  # rows per Parquet row group: what a reader holds at once
-HAPPENING_COLUMNS = ["event_id", "event_type", "date", "date_precision", "actor", "place_id", "country", "lat",
-                     "lon"]
+DUCKDB_MEMORY = "256MB"  # what DuckDB may hold while it copies the tables into kzdash.duckdb
 
 
 def arrow_schema(name: str) -> pa.Schema:
@@ -238,8 +237,7 @@ class BuildWriter:
         if self.files["events"].writer is None:  # no events: pass 1 wrote the empty table
             pass1.replace(final)
             return
-        ids = happening_ids(pd.read_parquet(pass1, columns=HAPPENING_COLUMNS), self.country_place_ids)
-        ids = ids.astype(object).tolist()
+        grouped = grouped_ids(pq.read_table(pass1, columns=GROUPING_COLUMNS), self.country_place_ids)
         source = pq.ParquetFile(pass1)
         column = source.schema_arrow.get_field_index("happening_id")
         with pq.ParquetWriter(final, source.schema_arrow) as out:
@@ -247,8 +245,10 @@ class BuildWriter:
             for i in range(source.num_row_groups):
                 group = source.read_row_group(i)
                 n = group.num_rows
-                group = group.set_column(column, "happening_id", pa.array(ids[offset:offset + n], pa.large_string()))
-                out.write_table(group, ROW_GROUP_ROWS)
+                ids = [g.decode() if g else f"h-{e}" for g, e in
+                       zip(grouped[offset:offset + n].tolist(), group.column("event_id").to_pylist(), strict=True)]
+                out.write_table(group.set_column(column, "happening_id", pa.array(ids, pa.large_string())),
+                                ROW_GROUP_ROWS)
                 offset += n
         pass1.unlink()
 
@@ -345,6 +345,8 @@ def _write_duckdb(folder: Path) -> None:
 
     con = duckdb.connect(str(folder / "kzdash.duckdb"))
     try:
+        con.execute(f"SET memory_limit = '{DUCKDB_MEMORY}'")  # it spills to disk past this: a build's memory stays flat
+        con.execute("SET threads = 2")
         for name in TABLES:
             path = str(folder / f"{name}.parquet").replace("'", "''")
             con.execute(f"CREATE TABLE {name} AS SELECT * FROM read_parquet('{path}')")
