@@ -46,24 +46,42 @@ class Extraction:
     sentences: list[tuple[int, int]]
     events: list[Event]
     stances: list[Stance]
+    notes: list[str]  # what was capped, for the quarantine table
+
+
+# Bounds on one article's work: a real article is far below both, a pasted dump or a file of
+# repeated names is not, and some later stages grow with mentions x sentences. Past a bound only
+# the text before it is analysed (the stored text stays whole) and a note says so.
+MAX_ANALYSED_CHARS = 100_000  # about 15,000 words: longer than any news article
+CAPPED = "capped:"  # how a note begins (the build keeps notes in the quarantine table, the article stays)
+MAX_PLACE_MENTIONS = 2_000
 
 
 def extract_article(raw: RawArticle, boilerplate: list[str], gaz: Gazetteer) -> Extraction:
     """Run every stage on one article (pure: reads nothing but its arguments and language data)."""
     art = normalize(raw, boilerplate)
-    text = art.text
+    text, notes = art.text, []
+    if len(text) > MAX_ANALYSED_CHARS:
+        notes.append(f"{CAPPED} {len(text):,} characters; the first {MAX_ANALYSED_CHARS:,} analysed")
+        text = text[:MAX_ANALYSED_CHARS]
     code = art.language or detect_language(text)
     # metadata proper (raw.published) outranks everything; the header line is one clue among others
     pub = infer_published(text, code, raw.published, art.url, art.header)
     folded = fold(text)
     places = find_places(text, code, gaz, folded)
+    if len(places) > MAX_PLACE_MENTIONS:
+        cut = places[MAX_PLACE_MENTIONS].start
+        notes.append(f"{CAPPED} {len(places):,} place mentions; the first {MAX_PLACE_MENTIONS:,} kept and the text "
+                     f"analysed up to character {cut:,}")
+        text, places = text[:cut], places[:MAX_PLACE_MENTIONS]
+        folded = fold(text)
     actors = find_actors(text, folded, code, places)
     places = mask_places(places, actors)
     dates = find_dates(text, code, pub.value, folded)
     sentences = sentence_spans(text)
     events = find_events(text, folded, code, sentences, dates, places, pub.value, actors)
     stances = find_stances(folded, code, sentences, actors)
-    return Extraction(art, code, pub, folded, places, actors, dates, sentences, events, stances)
+    return Extraction(art, code, pub, folded, places, actors, dates, sentences, events, stances, notes)
 
 
 def process_article(raw: RawArticle, boilerplate: list[str], gaz: Gazetteer) -> ArticleResult:
@@ -78,7 +96,7 @@ def process_article(raw: RawArticle, boilerplate: list[str], gaz: Gazetteer) -> 
         "language_basis": "metadata" if art.language else "detected",
         "published": pub.value, "published_basis": pub.basis, "title": art.title, "url": art.url,
         "text": text, "stripped": json.dumps(art.stripped, ensure_ascii=False),
-    })
+    }, notes=x.notes)
     for m in places:
         result.places.append({
             **base, "place_id": m.place_id, "name": m.name, "kind": m.kind, "country": m.country,

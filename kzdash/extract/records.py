@@ -57,3 +57,4 @@ class ArticleResult:
     places: list[dict] = field(default_factory=list)
     events: list[dict] = field(default_factory=list)
     stances: list[dict] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # work that was capped (kept in the quarantine table)

@@ -2,8 +2,9 @@
 
 ingest -> (per article, pure: `kzdash.extract.article.process_article`) -> store.
 `build` adds reading, incremental reuse of unchanged articles, parallel workers, progress and the
-atomic write. Only the per-article map differs between engines (`kzdash.pipeline.engines`): in-process (a
-fork pool) or Dask (`kzdash.pipeline.engine_dask`).
+atomic write, streaming: a batch of articles at a time goes from the folder to the table files.
+Only the extraction differs between engines (`kzdash.pipeline.engines`): in-process (a fork pool)
+or Dask (`kzdash.pipeline.engine_dask`).
 """
 
 from __future__ import annotations
@@ -11,15 +12,20 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+import pandas as pd
 
 from kzdash.extract.normalize import load_boilerplate
 from kzdash.extract.records import ArticleResult, Quarantined
 from kzdash.pipeline import fsurl, store
-from kzdash.pipeline.engines import ENGINES, ArticleMap, Progress, local_map
-from kzdash.pipeline.ingest import read_folder
+from kzdash.pipeline.engines import ENGINES, Engine, Progress, Ticker, local_engine
+from kzdash.pipeline.ingest import count_articles, iter_folder
 from kzdash.text.langdata import LANG_DIR
+
+BATCH_ARTICLES = 500  # articles read, extracted and written together: what a build holds in memory (~0.1 MB each)
 
 
 @dataclass
@@ -40,72 +46,127 @@ class BuildSummary:
 
 
 def build(input_dir: Path | str, out_dir: Path | str, *, workers: int | None = None, progress: Progress = True,
-          reuse: bool = True, engine: str = "local", scheduler: str | None = None) -> BuildSummary:
+          reuse: bool = True, engine: str = "local", scheduler: str | None = None,
+          batch_size: int = BATCH_ARTICLES) -> BuildSummary:
     """Build the tables for every article under `input_dir` into `out_dir` (atomically).
 
     Either may be an fsspec URL (`s3://…`, `memory://…`); remote folders are staged through a local
     temporary folder. `engine="dask"` extracts on a Dask cluster (`scheduler` address, else a local one).
+    Articles are read, extracted and written `batch_size` at a time, so memory holds one batch.
     """
     t0 = time.perf_counter()
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}; expected one of {', '.join(ENGINES)}")
     if engine == "dask":
-        from kzdash.pipeline.engine_dask import dask_map
+        from kzdash.pipeline.engine_dask import dask_engine
 
-        article_map = dask_map(scheduler)
+        opened: Engine = dask_engine(scheduler)
     else:
-        article_map = local_map
+        opened = local_engine
     with fsurl.staged_input(input_dir) as src, fsurl.staged_output(out_dir, fetch_previous=reuse) as dst:
-        summary = _build(src, dst, article_map, workers=workers, progress=progress, reuse=reuse,
-                         input_name=str(input_dir))
+        summary = _build(src, dst, opened, workers=workers, progress=progress, reuse=reuse,
+                         input_name=str(input_dir), batch_size=batch_size)
     summary.out, summary.seconds = str(out_dir), time.perf_counter() - t0
     return summary
 
 
-def _build(input_dir: Path, out_dir: Path, article_map: ArticleMap, *, workers: int | None, progress: Progress,
-           reuse: bool, input_name: str) -> BuildSummary:
-    """The build on local folders; `article_map` is the only part an engine replaces."""
-    raws, quarantined = read_folder(input_dir)
-    for q in quarantined:
-        where = f" line {q.line}" if q.line else ""
-        print(f"kzdash: skipped {q.source}{where}: {q.reason}", file=sys.stderr)
+def _build(input_dir: Path, out_dir: Path, engine: Engine, *, workers: int | None, progress: Progress,
+           reuse: bool, input_name: str, batch_size: int) -> BuildSummary:
+    """The build on local folders, batch by batch; the engine only extracts."""
     boilerplate = load_boilerplate(LANG_DIR)
     fingerprint = store.fingerprint()
-    previous = store.load_previous(out_dir, fingerprint) if reuse else {}
-    todo, results = [], []
-    for raw in raws:
-        hit = previous.get(store.input_key(raw))
-        if hit is not None:
-            results.append(hit)
-        else:
-            todo.append(raw)
-    reused = len(results)
+    previous = store.PreviousBuild(out_dir, fingerprint) if reuse else store.PreviousBuild()
     workers = workers or min(os.cpu_count() or 1, 4)
-    outcomes = article_map(todo, boilerplate, workers, progress) if todo else []
-    for raw, outcome in zip(todo, outcomes, strict=True):
-        if isinstance(outcome, Quarantined):
-            print(f"kzdash: skipped {outcome.source}: {outcome.reason}", file=sys.stderr)
-            quarantined.append(outcome)
-        else:
-            outcome.article["input_key"] = store.input_key(raw)
-            results.append(outcome)
-    results, dupes = _dedupe(results)
-    quarantined += dupes
-    tables = store.tables_from(results, quarantined)
-    store.write_atomic(out_dir, tables, {"fingerprint": fingerprint, "input": input_name})
-    return BuildSummary(len(results), reused, len(tables["places"]), len(tables["events"]),
-                        len(tables["stances"]), len(tables["quarantine"]), 0.0, str(out_dir))
+    unreadable: list[Quarantined] = []  # set aside while reading, then while extracting, then duplicates
+    failed: list[Quarantined] = []
+    dupes: list[Quarantined] = []
+    capped: list[Quarantined] = []  # articles built, with a note on what was capped
+    seen: dict[str, str] = {}  # article id -> the source that had it first
+    articles = reused = 0
+    ticker = Ticker(progress, count_articles(input_dir) if progress else 0)
+    writer = store.BuildWriter(out_dir)
+    try:
+        with engine(boilerplate, workers) as extract:
+            for batch in _batches(iter_folder(input_dir), batch_size):
+                raws = []
+                for item in batch:
+                    if isinstance(item, Quarantined):
+                        where = f" line {item.line}" if item.line else ""
+                        print(f"kzdash: skipped {item.source}{where}: {item.reason}", file=sys.stderr)
+                        unreadable.append(item)
+                        ticker(1)
+                    else:
+                        raws.append(item)
+                keys = [store.input_key(raw) for raw in raws]
+                hits = [previous.article_id(key) for key in keys]
+                todo = [raw for raw, hit in zip(raws, hits, strict=True) if hit is None]
+                ticker(len(raws) - len(todo))
+                outcomes = iter(extract(todo, ticker) if todo else [])
+                new: list[ArticleResult] = []
+                order: list[tuple[str, str, ArticleResult | None]] = []  # (article id, source, new result)
+                for raw, key, hit in zip(raws, keys, hits, strict=True):
+                    if hit is not None:
+                        order.append((hit, raw.source, None))
+                        continue
+                    outcome = next(outcomes)
+                    if isinstance(outcome, Quarantined):
+                        print(f"kzdash: skipped {outcome.source}: {outcome.reason}", file=sys.stderr)
+                        failed.append(outcome)
+                        continue
+                    outcome.article["input_key"] = key
+                    order.append((outcome.article["article_id"], outcome.article["source"], outcome))
+                kept = []
+                for aid, source, result in order:
+                    if aid in seen:  # the same content twice is one article; the later copy is set aside
+                        dupes.append(Quarantined(source, None, f"duplicate of {seen[aid]}"))
+                        continue
+                    seen[aid] = source
+                    kept.append((aid, result))
+                    notes = previous.notes(source) if result is None else result.notes
+                    capped += [Quarantined(source, None, note) for note in notes]
+                    if result is None:
+                        reused += 1
+                    else:
+                        new.append(result)
+                articles += len(kept)
+                writer.write(_batch_tables(kept, new, previous))
+    except BaseException:
+        writer.abandon()
+        ticker.close()
+        raise
+    ticker.close()
+    rows = writer.finish(unreadable + failed + dupes + capped, {"fingerprint": fingerprint, "input": input_name})
+    return BuildSummary(articles, reused, rows["places"], rows["events"], rows["stances"], rows["quarantine"],
+                        0.0, str(out_dir))
 
 
-def _dedupe(results: list[ArticleResult]) -> tuple[list[ArticleResult], list[Quarantined]]:
-    """The same content twice is one article; the later copy is set aside with the reason."""
-    seen: dict[str, str] = {}
-    kept, dupes = [], []
-    for r in results:
-        aid = r.article["article_id"]
-        if aid in seen:
-            dupes.append(Quarantined(r.article["source"], None, f"duplicate of {seen[aid]}"))
-        else:
-            seen[aid] = r.article["source"]
-            kept.append(r)
-    return kept, dupes
+def _batches(items: Iterator, size: int) -> Iterator[list]:
+    batch: list = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= max(1, size):
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _batch_tables(kept: list[tuple[str, ArticleResult | None]], new: list[ArticleResult],
+                  previous: store.PreviousBuild) -> dict[str, pd.DataFrame]:
+    """One batch's rows, article by article in input order: new ones as extracted, unchanged ones
+    as the previous build has them."""
+    fresh = store.tables_from(new)
+    reused_ids = [aid for aid, result in kept if result is None]
+    if not reused_ids:
+        return fresh
+    position = {aid: i for i, (aid, _) in enumerate(kept)}
+    out = {}
+    for name in ("articles", "places", "events", "stances"):
+        old = previous.rows(name, reused_ids)
+        both = pd.concat([df for df in (fresh[name], old) if len(df)], ignore_index=True) \
+            if len(fresh[name]) or len(old) else fresh[name]
+        if len(both):
+            rank = both["article_id"].map(position)
+            both = both.iloc[rank.argsort(kind="stable")].reset_index(drop=True)
+        out[name] = both
+    return out

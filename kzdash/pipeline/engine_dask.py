@@ -1,7 +1,7 @@
 """The Dask engine: the per-article extraction as a Dask bag on a cluster.
 
-Only the map over articles runs on the workers; reading, reuse of unchanged articles, duplicate
-handling and the atomic write stay in `kzdash.pipeline.build` on the client, so the tables equal the local
+Only the extraction runs on the workers, batch by batch; reading, reuse of unchanged articles,
+duplicate handling and the streaming write stay in `kzdash.pipeline.build` on the client, so the tables equal the local
 engine's row for row. Each worker loads the gazetteer once, when the build registers its plugin,
 never per article or per task. Workers must run the same kzdash code and data as the client
 (checked by fingerprint before any work is sent).
@@ -10,7 +10,6 @@ never per article or per task. Workers must run the same kzdash code and data as
 from __future__ import annotations
 
 import math
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import partial
@@ -22,7 +21,7 @@ from kzdash.extract.article import process_or_quarantine
 from kzdash.extract.gazetteer import Gazetteer, load_gazetteer
 from kzdash.extract.records import ArticleResult, Quarantined, RawArticle
 from kzdash.pipeline import store
-from kzdash.pipeline.engines import ArticleMap, Progress
+from kzdash.pipeline.engines import Engine, ExtractBatch, Outcome
 
 PLUGIN = "kzdash-extract"
 MAX_PARTITION = 100  # articles per task: ~0.5 s of work, enough to hide per-task overhead
@@ -53,35 +52,42 @@ def partition_size(articles: int, workers: int) -> int:
     return max(1, min(MAX_PARTITION, math.ceil(articles / (TASKS_PER_WORKER * max(workers, 1)))))
 
 
-def dask_map(scheduler: str | None = None) -> ArticleMap:
-    """The Dask engine's article map for `kzdash.pipeline.build`; `scheduler` is an address, else a local cluster."""
-    return partial(map_articles, scheduler=scheduler)
+def dask_engine(scheduler: str | None = None) -> Engine:
+    """The Dask engine for `kzdash.pipeline.build`; `scheduler` is an address, else a local cluster."""
+    return partial(open_engine, scheduler=scheduler)
 
 
-def map_articles(todo: list[RawArticle], boilerplate: list[str], workers: int, progress: Progress, *,
-                 scheduler: str | None = None) -> list[ArticleResult | Quarantined]:
-    """One outcome per article, in input order, computed on the cluster."""
+@contextmanager
+def open_engine(boilerplate: list[str], workers: int, *, scheduler: str | None = None) -> Iterator[ExtractBatch]:
+    """A cluster session for one build: the code checked and the gazetteer loaded once per worker,
+    then each batch extracted on the workers and returned in input order."""
     with connect(scheduler, workers) as client:
         check_same_code(client)
         client.register_plugin(ExtractorPlugin(boilerplate))
         try:
-            size = partition_size(len(todo), len(client.scheduler_info()["workers"]))
-            # the articles go to the workers directly (scatter), not inside the task graph via the scheduler
-            chunks = [todo[i:i + size] for i in range(0, len(todo), size)]
-            scattered = client.scatter(chunks, hash=False)  # held until the results are in
-            bag = db.from_delayed(scattered)
-            futures = client.compute(bag.map_partitions(_extract_partition).to_delayed())
-            slot = {f.key: i for i, f in enumerate(futures)}
-            parts: list[list] = [[] for _ in futures]
-            # results come back as each partition finishes, overlapping the transfer with the work left
-            with _ticker(progress, len(todo)) as tick:
-                for future, part in as_completed(futures, with_results=True):
-                    if future.status != "finished":  # cancelled: the cluster lost the data or shut down
-                        raise RuntimeError(f"Dask partition {slot[future.key]} was {future.status}: {part}")
-                    parts[slot[future.key]] = part
-                    tick(len(part))
+            yield partial(_extract_batch, client)
         finally:
             client.unregister_worker_plugin(PLUGIN)  # frees the gazetteer on a shared cluster
+
+
+def _extract_batch(client: Client, todo: list[RawArticle], tick: Callable[[int], None]) -> list[Outcome]:
+    """One batch on the cluster: partitions scattered to the workers, results back as each finishes."""
+    if not todo:
+        return []
+    size = partition_size(len(todo), len(client.scheduler_info()["workers"]))
+    # the articles go to the workers directly (scatter), not inside the task graph via the scheduler
+    chunks = [todo[i:i + size] for i in range(0, len(todo), size)]
+    scattered = client.scatter(chunks, hash=False)  # held until the results are in
+    bag = db.from_delayed(scattered)
+    futures = client.compute(bag.map_partitions(_extract_partition).to_delayed())
+    slot = {f.key: i for i, f in enumerate(futures)}
+    parts: list[list] = [[] for _ in futures]
+    # results come back as each partition finishes, overlapping the transfer with the work left
+    for future, part in as_completed(futures, with_results=True):
+        if future.status != "finished":  # cancelled: the cluster lost the data or shut down
+            raise RuntimeError(f"Dask partition {slot[future.key]} was {future.status}: {part}")
+        parts[slot[future.key]] = part
+        tick(len(part))
     return [outcome for part in parts for outcome in part]
 
 
@@ -111,25 +117,3 @@ def check_same_code(client: Client) -> None:
 def _worker_fingerprint() -> str:
     """Run on each worker: the fingerprint of the kzdash code and data installed there."""
     return store.fingerprint()
-
-
-@contextmanager
-def _ticker(progress: Progress, total: int) -> Iterator[Callable[[int], None]]:
-    """A function to call with each finished partition's size: feeds a bar, a callback or nothing."""
-    if not progress:
-        yield lambda n: None
-        return
-    if callable(progress):
-        done = 0
-
-        def tick(n: int) -> None:
-            nonlocal done
-            done += n
-            progress(done, total)
-
-        yield tick
-        return
-    from tqdm import tqdm
-
-    with tqdm(total=total, unit="article", file=sys.stderr, leave=False) as bar:
-        yield bar.update

@@ -1,43 +1,60 @@
-"""The per-article map of a build, by engine: this machine's processes here, a Dask cluster in
-`kzdash.pipeline.engine_dask`. An engine takes the articles to extract and returns one outcome per article,
-in order; everything else about a build (reading, reuse, writing) is the same for all engines.
+"""The per-article extraction of a build, by engine: this machine's processes here, a Dask cluster
+in `kzdash.pipeline.engine_dask`.
+
+An engine is opened once per build (`Engine`: a context manager) and then extracts the articles
+batch by batch: given a batch, it returns one outcome per article, in order. Everything else about
+a build (reading, reuse, writing) is the same for all engines.
 """
 
 from __future__ import annotations
 
 import multiprocessing as mp
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 
 from kzdash.extract.article import process_or_quarantine
 from kzdash.extract.gazetteer import load_gazetteer
 from kzdash.extract.records import ArticleResult, Quarantined, RawArticle
 
 PARALLEL_FROM = 64  # fewer articles than this are not worth starting worker processes
-
-# True: a progress bar on stderr; a callable is told (articles extracted, articles to extract)
-Progress = bool | Callable[[int, int], None]
-
-
-def with_progress(items, total: int, progress: Progress):
-    if callable(progress):
-        return _reporting(items, total, progress)
-    if not progress:
-        return items
-    from tqdm import tqdm
-
-    return tqdm(items, total=total, unit="article", file=sys.stderr, leave=False)
-
-
-def _reporting(items, total: int, report: Callable[[int, int], None]):
-    for done, item in enumerate(items, start=1):
-        yield item
-        report(done, total)
-
-
 ENGINES = ("local", "dask")
-# an engine's map: (articles to extract, boilerplate, workers, progress) -> one outcome per article, in order
-ArticleMap = Callable[[list[RawArticle], list[str], int, Progress], list[ArticleResult | Quarantined]]
+
+# True: a progress bar on stderr; a callable is told (articles done, articles in all)
+Progress = bool | Callable[[int, int], None]
+Outcome = ArticleResult | Quarantined
+# (one batch of articles, a tick per article done) -> one outcome per article, in order
+ExtractBatch = Callable[[list[RawArticle], Callable[[int], None]], list[Outcome]]
+# (boilerplate, workers) -> an open engine for one build
+Engine = Callable[[list[str], int], AbstractContextManager[ExtractBatch]]
+
+
+class Ticker:
+    """Progress of a build, input by input (an article extracted or reused, or an input set aside):
+    a bar on stderr, a callback or nothing."""
+
+    def __init__(self, progress: Progress, total: int) -> None:
+        self.report = progress if callable(progress) else None
+        self.total, self.done = total, 0
+        self.bar = None
+        if progress is True:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, unit="article", file=sys.stderr, leave=False)
+
+    def __call__(self, n: int) -> None:
+        if n <= 0:
+            return
+        self.done += n
+        if self.report is not None:
+            self.report(self.done, max(self.total, self.done))
+        if self.bar is not None:
+            self.bar.update(n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
 
 # a forked worker's boilerplate and gazetteer (inherited from the parent, or loaded by _init_worker)
 _WORKER: dict = {}
@@ -48,19 +65,38 @@ def _init_worker(boilerplate: list[str]) -> None:
     _WORKER["gaz"] = load_gazetteer()
 
 
-def _work(raw: RawArticle) -> ArticleResult | Quarantined:
+def _work(raw: RawArticle) -> Outcome:
     return process_or_quarantine(raw, _WORKER["boilerplate"], _WORKER["gaz"])
 
 
-def local_map(todo: list[RawArticle], boilerplate: list[str], workers: int,
-              progress: Progress) -> list[ArticleResult | Quarantined]:
-    """The in-process engine: a fork pool (which inherits the loaded gazetteer) or this process."""
+@contextmanager
+def local_engine(boilerplate: list[str], workers: int) -> Iterator[ExtractBatch]:
+    """The in-process engine: a fork pool (which inherits the loaded gazetteer), started at the
+    first batch big enough to be worth it, or this process."""
     gaz = load_gazetteer()
-    if workers > 1 and len(todo) >= PARALLEL_FROM:
-        ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
-        _WORKER.update(boilerplate=boilerplate, gaz=gaz)  # inherited by forked workers
-        with ctx.Pool(workers, initializer=None if ctx.get_start_method() == "fork" else _init_worker,
-                      initargs=() if ctx.get_start_method() == "fork" else (boilerplate,)) as pool:
-            done = pool.imap(_work, todo, chunksize=16)
-            return list(with_progress(done, len(todo), progress))
-    return [process_or_quarantine(raw, boilerplate, gaz) for raw in with_progress(todo, len(todo), progress)]
+    pool = None
+
+    def extract(batch: list[RawArticle], tick: Callable[[int], None]) -> list[Outcome]:
+        nonlocal pool
+        if workers > 1 and len(batch) >= PARALLEL_FROM:
+            if pool is None:
+                ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
+                fork = ctx.get_start_method() == "fork"
+                _WORKER.update(boilerplate=boilerplate, gaz=gaz)  # inherited by forked workers
+                pool = ctx.Pool(workers, initializer=None if fork else _init_worker,
+                                initargs=() if fork else (boilerplate,))
+            done = pool.imap(_work, batch, chunksize=16)
+        else:
+            done = (process_or_quarantine(raw, boilerplate, gaz) for raw in batch)
+        out = []
+        for outcome in done:
+            out.append(outcome)
+            tick(1)
+        return out
+
+    try:
+        yield extract
+    finally:
+        if pool is not None:
+            pool.close()
+            pool.join()

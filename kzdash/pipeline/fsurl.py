@@ -19,7 +19,7 @@ from pathlib import Path
 import fsspec
 from fsspec.core import split_protocol, url_to_fs
 
-# what a later incremental build reuses from the previous one (see kzdash.pipeline.store.load_previous)
+# what a later incremental build reuses from the previous one (see kzdash.pipeline.store.PreviousBuild)
 PREVIOUS_FILES = ("build.json", "articles.parquet", "places.parquet", "events.parquet", "stances.parquet")
 
 

@@ -11,10 +11,14 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 NEARBY_KM = 60.0
 DAY_SLACK = 1  # days apart that two day-precise reports of one happening may be
@@ -85,34 +89,54 @@ def _reports(usable: pd.DataFrame, positions: list[int], iso: list[str],
     return out
 
 
+GROUPING_COLUMNS = ["event_id", "event_type", "date", "date_precision", "actor", "place_id", "country", "lat", "lon"]
+
+
 def happening_ids(events: pd.DataFrame, country_place_ids: set[str] | None = None) -> pd.Series:
-    """A happening id per event row; an event with no type or no date is a happening of its own.
+    """A happening id per event row; an event with no type or no date is a happening of its own."""
+    country_ids = country_place_ids if country_place_ids is not None else _country_place_ids(events)
+    table = pa.Table.from_pandas(events[GROUPING_COLUMNS], preserve_index=False)
+    grouped = grouped_ids(table, country_ids)
+    eid = _strings(events["event_id"])
+    return pd.Series([g.decode() if g else f"h-{e}" for g, e in zip(grouped.tolist(), eid, strict=True)],
+                     index=events.index, dtype="string")
+
+
+def grouped_ids(table: pa.Table, country_ids: set[str]) -> np.ndarray:
+    """The happening id of every typed, dated event row of `table` (GROUPING_COLUMNS), as 16 bytes;
+    empty for the others (a happening of their own: "h-" + the event id).
 
     Blocks by type and month (year-precise events by type and year) keep the comparison small;
-    within a block each report joins the first group whose seed it agrees with.
+    within a block each report joins the first group whose seed it agrees with. Only one block's
+    reports are in memory at a time, so a build groups millions of events in bounded memory.
     """
-    eid = _strings(events["event_id"])
-    ids = [f"h-{e}" for e in eid]
-    keep = (events["event_type"].notna() & events["date"].notna()).to_numpy()
-    if keep.any():
-        usable = events[keep]
-        country_ids = country_place_ids if country_place_ids is not None else _country_place_ids(events)
-        iso = pd.to_datetime(usable["date"]).dt.strftime("%Y-%m-%d").tolist()
-        positions = [int(i) for i in keep.nonzero()[0]]
-        reports = _reports(usable, positions, iso, country_ids)
-        blocks: dict[str, list[_Report]] = {}
-        for rep, kind in zip(reports, _strings(usable["event_type"]), strict=True):
-            period = rep.prefix[:4] if len(rep.prefix) == 4 else rep.prefix[:7]  # year-precise: by year
-            blocks.setdefault(f"{kind}|{period}", []).append(rep)
-        for block in blocks.values():
-            for group in _group_block(block, eid):
-                hid = hashlib.sha1(min(eid[r.row] for r in group).encode()).hexdigest()[:16]
-                for r in group:
-                    ids[r.row] = hid
-    return pd.Series(ids, index=events.index, dtype="string")
+    out = np.zeros(table.num_rows, dtype="S16")
+    usable = pc.and_(pc.is_valid(table["event_type"]), pc.is_valid(table["date"]))
+    rows = np.flatnonzero(usable.to_numpy(zero_copy_only=False))
+    if not len(rows):
+        return out
+    sub = table.take(pa.array(rows))
+    iso = pc.cast(sub["date"], pa.string())
+    year_only = pc.equal(pc.fill_null(sub["date_precision"], ""), "year")
+    period = pc.if_else(year_only, pc.utf8_slice_codeunits(iso, 0, 4), pc.utf8_slice_codeunits(iso, 0, 7))
+    key = pc.binary_join_element_wise(pc.cast(sub["event_type"], pa.string()), period, "|")
+    codes = pc.dictionary_encode(key).combine_chunks().indices.to_numpy()
+    order = np.argsort(codes, kind="stable")
+    bounds = np.flatnonzero(np.diff(codes[order])) + 1
+    for block in np.split(order, bounds):
+        part = sub.take(pa.array(block)).to_pandas()
+        positions = rows[block].tolist()
+        eid = dict(zip(positions, _strings(part["event_id"]), strict=True))
+        days = pd.to_datetime(part["date"]).dt.strftime("%Y-%m-%d").tolist()
+        reports = _reports(part, positions, days, country_ids)
+        for group in _group_block(reports, eid):
+            hid = hashlib.sha1(min(eid[r.row] for r in group).encode()).hexdigest()[:16].encode()
+            for r in group:
+                out[r.row] = hid
+    return out
 
 
-def _group_block(reports: list[_Report], eid: list[str]) -> list[list[_Report]]:
+def _group_block(reports: list[_Report], eid: Mapping[int, str]) -> list[list[_Report]]:
     """Groups of one block. Each group is anchored on its first report (its seed), so reports a day
     apart do not chain into a week-long happening; day-precise reports go first, in date order, and
     only groups seeded within the day slack stay open to them; coarser reports then join any group."""

@@ -16,6 +16,7 @@ import os
 import re
 import sys
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -53,12 +54,30 @@ class _Result:
         where = f" line {line}" if line is not None else ""
         print(f"kzdash: skipped {path}{where}: {reason}", file=sys.stderr)
 
+    def drain(self) -> list[RawArticle | Quarantined]:
+        """What was read since the last drain: set-aside inputs first, then articles."""
+        items: list[RawArticle | Quarantined] = [*self.quarantined, *self.articles]
+        self.quarantined, self.articles = [], []
+        return items
+
 
 def read_folder(
     folder: Path, max_bytes: int = 5_000_000, *, only: set[str] | None = None
 ) -> tuple[list[RawArticle], list[Quarantined]]:
     """Every article under `folder` (sorted, recursive) and every input that was set aside; with
     `only`, just the files with those paths relative to `folder` (and the metadata sidecar)."""
+    articles: list[RawArticle] = []
+    quarantined: list[Quarantined] = []
+    for item in iter_folder(folder, max_bytes, only=only):
+        (quarantined if isinstance(item, Quarantined) else articles).append(item)
+    return articles, quarantined
+
+
+def iter_folder(
+    folder: Path, max_bytes: int = 5_000_000, *, only: set[str] | None = None
+) -> Iterator[RawArticle | Quarantined]:
+    """`read_folder`, one file at a time: the build reads a folder of any size in bounded memory
+    (the metadata sidecar is read first; a JSONL or CSV file's records come together)."""
     folder = Path(folder)
     if not folder.is_dir():
         raise NotADirectoryError(f"not a folder: {folder}")
@@ -71,31 +90,57 @@ def read_folder(
     for path in files:
         if path.name == SIDECAR:
             _read_sidecar(folder, path, max_bytes, sidecar, out)
+    yield from out.drain()
     for path in files:
         ext = path.suffix.lower()
         if path.name == SIDECAR or ext not in TEXT_EXT | HTML_EXT | RECORD_EXT:
             continue
-        source = path.relative_to(folder).as_posix()
-        try:
-            text = read_text(path, max_bytes)
-        except Skip as exc:
-            out.skip(path, source, None, str(exc))
+        _read_file(folder, path, max_bytes, sidecar, out)
+        yield from out.drain()
+
+
+def count_articles(folder: Path) -> int:
+    """About how many articles `iter_folder` will yield (a progress bar's total): one per text or
+    HTML file, one per line of a JSONL file, one per line after the header of a CSV file."""
+    total = 0
+    for path in _walk(Path(folder), _Result()):
+        ext = path.suffix.lower()
+        if path.name == SIDECAR or ext not in TEXT_EXT | HTML_EXT | RECORD_EXT:
             continue
-        meta = sidecar.lookup(source)
         if ext in RECORD_EXT:
-            before = len(out.articles)
-            reader = _jsonl_records if ext == ".jsonl" else _csv_records
-            reader(path, source, text, out)
-            for art in out.articles[before:]:
-                _apply_sidecar(art, meta, override=False)  # a record's own fields win
-            continue
-        art = _html_article(source, text) if ext in HTML_EXT else RawArticle(source, text)
-        if not art.raw_text.strip():
-            out.skip(path, source, None, "no text found in HTML")
-            continue
-        _apply_sidecar(art, meta, override=True)  # curated metadata beats page metadata
-        out.articles.append(art)
-    return out.articles, out.quarantined
+            try:
+                with path.open("rb") as fh:
+                    lines = sum(1 for line in fh if line.strip())
+            except OSError:
+                lines = 1
+            total += max(1, lines - (ext == ".csv"))
+        else:
+            total += 1
+    return total
+
+
+def _read_file(folder: Path, path: Path, max_bytes: int, sidecar: _Sidecar, out: _Result) -> None:
+    ext = path.suffix.lower()
+    source = path.relative_to(folder).as_posix()
+    try:
+        text = read_text(path, max_bytes)
+    except Skip as exc:
+        out.skip(path, source, None, str(exc))
+        return
+    meta = sidecar.lookup(source)
+    if ext in RECORD_EXT:
+        before = len(out.articles)
+        reader = _jsonl_records if ext == ".jsonl" else _csv_records
+        reader(path, source, text, out)
+        for art in out.articles[before:]:
+            _apply_sidecar(art, meta, override=False)  # a record's own fields win
+        return
+    art = _html_article(source, text) if ext in HTML_EXT else RawArticle(source, text)
+    if not art.raw_text.strip():
+        out.skip(path, source, None, "no text found in HTML")
+        return
+    _apply_sidecar(art, meta, override=True)  # curated metadata beats page metadata
+    out.articles.append(art)
 
 
 def _walk(folder: Path, out: _Result) -> list[Path]:

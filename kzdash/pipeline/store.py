@@ -20,9 +20,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
+from kzdash.extract.article import CAPPED
 from kzdash.extract.records import ArticleResult
-from kzdash.pipeline.happenings import happening_ids
+from kzdash.pipeline.happenings import GROUPING_COLUMNS, grouped_ids
 from kzdash.text.langdata import DATA_DIR
 
 if TYPE_CHECKING:
@@ -81,20 +84,18 @@ def _typed(name: str, df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
-def tables_from(results: list[ArticleResult], quarantined: list[Quarantined]) -> dict[str, pd.DataFrame]:
-    rows: dict[str, list[dict]] = {name: [] for name in TABLES}
+def tables_from(results: list[ArticleResult]) -> dict[str, pd.DataFrame]:
+    """Typed rows of these articles' tables. Happening ids are left to `BuildWriter`: they group
+    events across the whole build."""
+    names = ("articles", "places", "events", "stances")
+    rows: dict[str, list[dict]] = {name: [] for name in names}
     for r in results:
         rows["articles"].append(r.article)
         extra = {"outlet": r.article.get("outlet"), "language": r.article.get("language")}
         rows["places"] += [{**extra, **p} for p in r.places]
         rows["events"] += [{**extra, **e} for e in r.events]
         rows["stances"] += [{**extra, **s} for s in r.stances]
-    rows["quarantine"] = [{"source": q.source, "line": q.line, "reason": q.reason} for q in quarantined]
-    tables = {name: _typed(name, pd.DataFrame(rows[name], columns=COLUMNS[name])) for name in TABLES}
-    # reports of one happening across articles and outlets share an id (kzdash.pipeline.happenings)
-    countries = set(tables["places"].loc[tables["places"]["kind"] == "country", "place_id"].dropna().astype(str))
-    tables["events"]["happening_id"] = happening_ids(tables["events"], countries)
-    return tables
+    return {name: _typed(name, pd.DataFrame(rows[name], columns=COLUMNS[name])) for name in names}
 
 
 _THREAD_LOCKS: dict[str, threading.Lock] = {}
@@ -141,21 +142,195 @@ def build_lock(out_dir: Path) -> Iterator[None]:
         yield
 
 
-def write_atomic(out_dir: Path, tables: dict[str, pd.DataFrame], info: dict) -> None:
-    """Write every table into a sibling folder, then swap it in for `out_dir`."""
-    out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f".{out_dir.name}.building-"))
-    try:
-        for name, df in tables.items():
-            df.to_parquet(tmp / f"{name}.parquet", index=False)
-        _write_duckdb(tmp)
-        meta = {**info, "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-                "rows": {name: len(df) for name, df in tables.items()}}
-        (tmp / "build.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+ROW_GROUP_ROWS = 50_000  # rows per Parquet row group: what a reader holds at once
+DUCKDB_MEMORY = "256MB"  # what DuckDB may hold while it copies the tables into kzdash.duckdb
+
+
+def arrow_schema(name: str) -> pa.Schema:
+    """The Arrow types of a table's columns (as `_typed` makes them), fixed so that every batch of a
+    streaming build writes the same schema, whatever nulls it happens to hold."""
+    def kind(col: str) -> pa.DataType:
+        if col in FLOATS:
+            return pa.float64()
+        if col in INTS:
+            return pa.int64()
+        if (name, col) in DATES:
+            return pa.date32()
+        if col == "background":
+            return pa.bool_()
+        return pa.large_string()
+
+    return pa.schema([(col, kind(col)) for col in COLUMNS[name]])
+
+
+class _TableFile:
+    """One table's Parquet file, appended batch by batch in row groups of bounded size."""
+
+    def __init__(self, path: Path, name: str) -> None:
+        self.path, self.name = path, name
+        self.writer: pq.ParquetWriter | None = None
+        self.rows = 0
+
+    def write(self, df: pd.DataFrame) -> None:
+        if df.empty:
+            return
+        table = pa.Table.from_pandas(df[COLUMNS[self.name]], schema=arrow_schema(self.name), preserve_index=False)
+        if self.writer is None:
+            self.writer = pq.ParquetWriter(self.path, table.schema)
+        self.writer.write_table(table.replace_schema_metadata(self.writer.schema.metadata), ROW_GROUP_ROWS)
+        self.rows += len(df)
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        else:  # no row at all: an empty table with the contract's columns, as a batch build writes it
+            _typed(self.name, pd.DataFrame(columns=COLUMNS[self.name])).to_parquet(self.path, index=False)
+
+
+class BuildWriter:
+    """A build written batch by batch into a sibling folder and swapped in at the end, so memory
+    holds one batch, never the corpus. Events get their happening ids in a second pass over their
+    file (the grouping needs all events, but only a few of their columns)."""
+
+    def __init__(self, out_dir: Path) -> None:
+        self.out_dir = Path(out_dir)
+        self.out_dir.parent.mkdir(parents=True, exist_ok=True)
+        self.tmp = Path(tempfile.mkdtemp(dir=self.out_dir.parent, prefix=f".{self.out_dir.name}.building-"))
+        self.files = {name: _TableFile(self.tmp / f"{name}.parquet", name) for name in TABLES if name != "quarantine"}
+        self.files["events"].path = self.tmp / "events.pass1.parquet"
+        self.country_place_ids: set[str] = set()
+
+    def write(self, tables: dict[str, pd.DataFrame]) -> None:
+        """One batch's rows (the contract's columns, typed; happening ids are set at the end)."""
+        places = tables["places"]
+        if len(places):
+            self.country_place_ids |= set(places.loc[places["kind"] == "country", "place_id"].dropna().astype(str))
+        for name, f in self.files.items():
+            f.write(tables[name])
+
+    def finish(self, quarantined: list[Quarantined], info: dict) -> dict[str, int]:
+        """Happening ids, the quarantine table, the DuckDB file and build.json; then the swap.
+        Returns the row count of every table."""
+        try:
+            for f in self.files.values():
+                f.close()
+            self._events_with_happenings()
+            q = pd.DataFrame([{"source": x.source, "line": x.line, "reason": x.reason} for x in quarantined],
+                             columns=COLUMNS["quarantine"])
+            _typed("quarantine", q).to_parquet(self.tmp / "quarantine.parquet", index=False)
+            _write_duckdb(self.tmp)
+            rows = {name: f.rows for name, f in self.files.items()} | {"quarantine": len(q)}
+            meta = {**info, "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "rows": rows}
+            (self.tmp / "build.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
+        except BaseException:
+            self.abandon()
+            raise
+        _swap(self.tmp, self.out_dir)
+        return rows
+
+    def abandon(self) -> None:
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def _events_with_happenings(self) -> None:
+        """Read the events' grouping columns, group them, and write the events again with the ids."""
+        pass1, final = self.files["events"].path, self.tmp / "events.parquet"
+        if self.files["events"].writer is None:  # no events: pass 1 wrote the empty table
+            pass1.replace(final)
+            return
+        grouped = grouped_ids(pq.read_table(pass1, columns=GROUPING_COLUMNS), self.country_place_ids)
+        source = pq.ParquetFile(pass1)
+        column = source.schema_arrow.get_field_index("happening_id")
+        with pq.ParquetWriter(final, source.schema_arrow) as out:
+            offset = 0
+            for i in range(source.num_row_groups):
+                group = source.read_row_group(i)
+                n = group.num_rows
+                ids = [g.decode() if g else f"h-{e}" for g, e in
+                       zip(grouped[offset:offset + n].tolist(), group.column("event_id").to_pylist(), strict=True)]
+                out.write_table(group.set_column(column, "happening_id", pa.array(ids, pa.large_string())),
+                                ROW_GROUP_ROWS)
+                offset += n
+        pass1.unlink()
+
+
+class PreviousBuild:
+    """The last build as a cache for an incremental one: which inputs it holds (by input key), and
+    their rows, read from its files a row group at a time (an article's rows are contiguous)."""
+
+    TABLES = ("articles", "places", "events", "stances")
+
+    def __init__(self, out_dir: Path | None = None, current_fingerprint: str | None = None) -> None:
+        self.dir = Path(out_dir) if out_dir is not None else None
+        self.article_of: dict[str, str] = {}
+        self.spans: dict[str, dict[str, tuple[int, int]]] = {name: {} for name in self.TABLES}
+        self._groups: dict[str, tuple[int, pd.DataFrame]] = {}
+        self._notes: dict[str, list[str]] = {}
+        if self.dir is None:
+            return
+        try:
+            info = json.loads((self.dir / "build.json").read_text(encoding="utf-8"))
+            if info.get("fingerprint") != current_fingerprint:
+                return
+            keys = pq.read_table(self.dir / "articles.parquet", columns=["input_key", "article_id"])
+            for name in self.TABLES:
+                ids = pq.read_table(self.dir / f"{name}.parquet", columns=["article_id"]).column(0).to_pylist()
+                self.spans[name] = _runs(ids)
+        except Exception:  # noqa: BLE001 - an unreadable previous build is simply not reused
+            self.spans = {name: {} for name in self.TABLES}
+            return
+        self.article_of = dict(zip(keys.column(0).to_pylist(), keys.column(1).to_pylist(), strict=True))
+        with contextlib.suppress(Exception):  # notes are a courtesy: a build without them reuses all the same
+            q = pd.read_parquet(self.dir / "quarantine.parquet")
+            for source, reason in zip(q["source"].astype(str), q["reason"].astype(str), strict=True):
+                if reason.startswith(CAPPED):
+                    self._notes.setdefault(source, []).append(reason)
+
+    def article_id(self, key: str) -> str | None:
+        return self.article_of.get(key)
+
+    def notes(self, source: str) -> list[str]:
+        """The caps noted for an input when it was built (kept with its reused rows)."""
+        return self._notes.get(source, [])
+
+    def rows(self, name: str, article_ids: list[str]) -> pd.DataFrame:
+        """The rows of these articles in table `name`, article by article in the given order."""
+        parts = []
+        for aid in article_ids:
+            span = self.spans[name].get(aid)
+            if span is not None:
+                parts.append(self._slice(name, *span))
+        if not parts:
+            return pd.DataFrame(columns=COLUMNS[name])
+        return pd.concat(parts, ignore_index=True)
+
+    def _slice(self, name: str, start: int, stop: int) -> pd.DataFrame:
+        pf = pq.ParquetFile(self.dir / f"{name}.parquet")
+        out, first = [], 0
+        for i in range(pf.num_row_groups):
+            n = pf.metadata.row_group(i).num_rows
+            if first < stop and start < first + n:
+                cached = self._groups.get(name)
+                if cached is None or cached[0] != i:  # one row group per table held at a time
+                    cached = (i, pf.read_row_group(i).to_pandas())
+                    self._groups[name] = cached
+                out.append(cached[1].iloc[max(start, first) - first:min(stop, first + n) - first])
+            first += n
+        return pd.concat(out, ignore_index=True) if len(out) > 1 else out[0].reset_index(drop=True)
+
+
+def _runs(ids: list[str]) -> dict[str, tuple[int, int]]:
+    """Each article id's [start, stop) rows, for a table whose rows come article by article."""
+    spans: dict[str, tuple[int, int]] = {}
+    start = 0
+    for i in range(1, len(ids) + 1):
+        if i == len(ids) or ids[i] != ids[start]:
+            spans[ids[start]] = (start, i)
+            start = i
+    return spans
+
+
+def _swap(tmp: Path, out_dir: Path) -> None:
+    """Replace `out_dir` with the complete folder `tmp` (one writer at a time)."""
     with build_lock(out_dir):
         old = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f".{out_dir.name}.previous-"))
         if out_dir.exists():
@@ -170,6 +345,8 @@ def _write_duckdb(folder: Path) -> None:
 
     con = duckdb.connect(str(folder / "kzdash.duckdb"))
     try:
+        con.execute(f"SET memory_limit = '{DUCKDB_MEMORY}'")  # it spills to disk past this: a build's memory stays flat
+        con.execute("SET threads = 2")
         for name in TABLES:
             path = str(folder / f"{name}.parquet").replace("'", "''")
             con.execute(f"CREATE TABLE {name} AS SELECT * FROM read_parquet('{path}')")
@@ -180,44 +357,3 @@ def _write_duckdb(folder: Path) -> None:
 def read_table(build_dir: Path, name: str) -> pd.DataFrame:
     path = Path(build_dir) / f"{name}.parquet"
     return pd.read_parquet(path) if path.is_file() else pd.DataFrame(columns=COLUMNS[name])
-
-
-def load_previous(out_dir: Path, current_fingerprint: str) -> dict[str, ArticleResult]:
-    """Rows of the previous build by input key, when it was made by the same code and data."""
-    info_path = Path(out_dir) / "build.json"
-    try:
-        info = json.loads(info_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    if info.get("fingerprint") != current_fingerprint:
-        return {}
-    try:
-        tables = {name: read_table(out_dir, name) for name in ("articles", "places", "events", "stances")}
-    except Exception:  # noqa: BLE001 - an unreadable previous build is simply not reused
-        return {}
-    by_article = {name: {aid: g for aid, g in df.groupby("article_id")} for name, df in tables.items()
-                  if name != "articles" and len(df)}
-    out: dict[str, ArticleResult] = {}
-    for art in tables["articles"].to_dict("records"):
-        aid = art["article_id"]
-        rows = {name: _records(by_article.get(name, {}).get(aid)) for name in ("places", "events", "stances")}
-        out[art["input_key"]] = ArticleResult(article=_clean(art), **rows)
-    return out
-
-
-def _records(df: pd.DataFrame | None) -> list[dict]:
-    if df is None:
-        return []
-    return [_clean(r) for r in df.drop(columns=["outlet", "language"], errors="ignore").to_dict("records")]
-
-
-def _clean(row: dict) -> dict:
-    """pandas NA back to None, dates back to ISO strings."""
-    out = {}
-    for k, v in row.items():
-        if v is pd.NA or (isinstance(v, float) and v != v):
-            v = None
-        elif hasattr(v, "isoformat") and not isinstance(v, str):
-            v = v.isoformat()
-        out[k] = v
-    return out

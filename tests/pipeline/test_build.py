@@ -153,3 +153,50 @@ def test_build_never_crashes_on_arbitrary_input(tmp_path: Path, contents) -> Non
         path.write_bytes(c if isinstance(c, bytes) else c.encode("utf-8", "surrogatepass"))
     summary = build(src, tmp_path / "fuzz-out", progress=False, reuse=False)
     assert summary.articles + summary.quarantined >= 1
+
+
+DEV = Path(__file__).resolve().parents[1] / "fixtures" / "dev"
+
+
+def read_all(build_dir: Path) -> dict[str, pd.DataFrame]:
+    return {name: pd.read_parquet(build_dir / f"{name}.parquet") for name in store.TABLES}
+
+
+@pytest.mark.parametrize("folder", [SAMPLE, DEV], ids=["sample", "dev"])
+def test_streaming_in_small_batches_writes_the_same_tables(folder: Path, tmp_path: Path) -> None:
+    """Batches only bound memory: one article at a time, or three, gives the whole build's tables
+    row for row, happening ids included (they group events across batches)."""
+    whole = build(folder, tmp_path / "whole", progress=False, batch_size=10_000)
+    for size in (1, 3):
+        part = build(folder, tmp_path / f"by{size}", progress=False, batch_size=size)
+        assert part.articles == whole.articles
+        for name, df in read_all(tmp_path / "whole").items():
+            pd.testing.assert_frame_equal(read_all(tmp_path / f"by{size}")[name], df, obj=f"{name} by {size}")
+    ev = read_all(tmp_path / "whole")["events"]
+    assert ev["happening_id"].nunique() < len(ev)  # some happening spans reports of several articles
+
+
+def test_row_groups_are_bounded(tmp_path: Path, monkeypatch) -> None:
+    import pyarrow.parquet as pq
+
+    monkeypatch.setattr(store, "ROW_GROUP_ROWS", 7)
+    build(DEV, tmp_path / "b", progress=False, batch_size=4)
+    for name in ("places", "events", "stances"):
+        meta = pq.ParquetFile(tmp_path / "b" / f"{name}.parquet").metadata
+        assert meta.num_row_groups > 1 and max(meta.row_group(i).num_rows for i in range(meta.num_row_groups)) <= 7
+
+
+def test_incremental_rebuild_in_batches_reuses_rows_from_the_previous_files(tmp_path: Path) -> None:
+    src = tmp_path / "in"
+    shutil.copytree(DEV, src)
+    first = build(src, tmp_path / "b", progress=False, batch_size=4)
+    (src / "dev-zz-new.txt").write_text("Astana and Moscow signed a treaty on 3 March 2022.", encoding="utf-8")
+    again = build(src, tmp_path / "b", progress=False, batch_size=4)
+    fresh = build(src, tmp_path / "fresh", progress=False, reuse=False)
+    assert (again.reused, again.articles) == (first.articles, first.articles + 1) == (fresh.articles - 1,
+                                                                                         fresh.articles)
+    keys = {"articles": "article_id", "places": ["article_id", "start", "place_id"], "events": "event_id",
+            "stances": "stance_id", "quarantine": ["source", "reason"]}
+    for name, df in read_all(tmp_path / "fresh").items():
+        got = read_all(tmp_path / "b")[name].sort_values(keys[name]).reset_index(drop=True)
+        pd.testing.assert_frame_equal(got, df.sort_values(keys[name]).reset_index(drop=True), obj=name)
