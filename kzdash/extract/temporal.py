@@ -103,6 +103,7 @@ class DateLexicon:
     count_later: tuple[str, ...] = ()  # "two days later": from the day told just before
     count_ago: tuple[str, ...] = ()  # "two days ago": back from publication
     range_words: frozenset[str] = frozenset()  # "5 and 7 March", "с 5 по 7 марта"
+    today_words: tuple[str, ...] = ()  # relative days at offset 0 ("today", "اليوم")
 
 
 _CATEGORIES = {  # dates.yaml key -> unit kind, and whether the YAML maps value -> forms
@@ -143,7 +144,8 @@ def lexicon(code: str) -> DateLexicon:
                        frozenset(morphology(code)[0]) if code else frozenset(),
                        frozenset(folded_list(data.get("day_units"))),
                        tuple(folded_list(data.get("count_in"))), tuple(folded_list(data.get("count_later"))),
-                       tuple(folded_list(data.get("count_ago"))), frozenset(folded_list(data.get("range_words"))))
+                       tuple(folded_list(data.get("count_ago"))), frozenset(folded_list(data.get("range_words"))),
+                       tuple(f for f, (kind, value) in phrases.items() if kind == "rel_day" and value == 0))
 
 
 def _valid(y: int, m: int | None, d: int | None) -> bool:
@@ -525,7 +527,7 @@ def _match_at(mt: _Matcher, i: int) -> tuple[int, dict, str] | None:
                 return None
         mark = mt.marker(i, i)
         end = i + 1 if mt.kind(i + 1) in ("past", "future") and mt.adjacent(i, i + 1) else i
-        return end, {"form": "weekday", "wd": u.value, "marker": mark}, "weekday"
+        return end, {"form": "weekday", "wd": u.value, "marker": mark}, "weekday" + (f"+{mark}" if mark else "")
     return None
 
 
@@ -655,3 +657,45 @@ def find_dates(text: str, code: str | None, published: object = None,
         i = last + 1
     out.sort(key=lambda d: d.start)
     return out
+
+
+_GAP_NAMED = re.compile(r"^[\s,،()\-/]*(?:[^\W\d_]{1,2}\s+)?$")  # "сегодня, во вторник"
+
+
+def named_before(text: str, code: str | None, pos: int) -> tuple[int | None, bool]:
+    """(ISO weekday, "today" word) named right before `pos`: "اليوم السبت 17 أغسطس 2024" gives
+    (6, True) for the date's start; (None, False) when no weekday stands there."""
+    window = text[max(0, pos - 60):pos]
+    folded = fold(window)
+    lex = lexicon(code if code and code in languages() else "")
+    hits = sorted(lex.matcher.find(folded, lex.code or None), key=lambda h: h.fs)
+    end = len(folded.text)
+    weekday, today = None, False
+    for h in reversed(hits):
+        kind, value = h.value
+        if not _GAP_NAMED.match(folded.text[h.fe:end]):
+            break
+        if weekday is None and kind == "weekday":
+            weekday, end = value, h.fs
+            if any(folded.text[h.fs:h.fe].startswith(w + " ") for w in lex.today_words):
+                return weekday, True  # one phrase: Arabic "اليوم السبت" is "ال" + "يوم السبت"
+        elif weekday is not None and kind == "rel_day" and value == 0:
+            today = True
+            break
+        else:
+            break
+    return weekday, today
+
+
+@lru_cache(maxsize=1)
+def calendar_words() -> frozenset[str]:
+    """Every word of every month and weekday name of every known language, folded: what a header
+    stamp may hold besides numbers ("26 Kasım 2024, Salı", "الجمعة 22 نوفمبر / November 2024")."""
+    words: set[str] = set()
+    for code in languages():
+        data = load(code, "dates.yaml")
+        for key in ("months", "weekdays", "month_abbreviations"):
+            for forms in (data.get(key) or {}).values():
+                for form in folded_list(forms):
+                    words.update(form.split())
+    return frozenset(words)
