@@ -24,9 +24,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 
 from kzdash.extract.temporal import DateMention, PartialDate, _valid, calendar_words, find_dates, named_before
-from kzdash.text.langdata import languages
+from kzdash.text.langdata import folded_list, languages, load
 from kzdash.text.textnorm import fold
 
 TOP_LINES = 10  # bylines, datelines and captions stand in the first lines of a page
@@ -108,6 +109,18 @@ def _line_of(offset: int, lines: list[tuple[int, int]]) -> tuple[int, int]:
     return offset, offset
 
 
+@lru_cache(maxsize=64)
+def _archive_markers(code: str | None) -> re.Pattern | None:
+    words = folded_list(load(code, "dates.yaml").get("archive_markers")) if code else []
+    return re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, words)) + r")(?!\w)") if words else None
+
+
+def _archived(line: str, code: str | None) -> bool:
+    """A line marked as old ("archive photo", "صورة أرشيفية"): its date is no date of the page."""
+    rx = _archive_markers(code)
+    return bool(rx and rx.search(fold(line).text))
+
+
 def _agrees(d: PartialDate, hint: PartialDate | None) -> bool:
     if hint is None:
         return True
@@ -140,13 +153,15 @@ def _foreign_stamps(top: str, lines: list[tuple[int, int]], code: str | None,
     return out
 
 
-def _byline(top: str, lines: list[tuple[int, int]], mentions: list[DateMention],
+def _byline(top: str, lines: list[tuple[int, int]], mentions: list[DateMention], code: str | None,
             hint: PartialDate | None) -> tuple[PartialDate | None, list[tuple[DateMention, PartialDate]]]:
     """The best scored date stamp of the first lines, and the full dates that scored nothing (captions)."""
     best: tuple[int, int, PartialDate] | None = None
     unscored = []
     for m in mentions:
         s, e = _line_of(m.start, lines)
+        if _archived(top[s:e], code):
+            continue
         after = top[m.end:m.end + 20]
         score = (2 if TIME_AFTER.match(after) else 0) + (1 if e - s <= SHORT_LINE else 0) + (
             1 if CAPTION_AFTER.match(after) else 0)
@@ -237,7 +252,7 @@ def from_text(text: str, code: str | None, hint: PartialDate | None) -> tuple[Pa
     top, lines = _top(text)
     mentions = _absolute_days(find_dates(top, code, None))
     mentions += _foreign_stamps(top, lines, code, mentions)
-    found, captions = _byline(top, lines, mentions, hint)
+    found, captions = _byline(top, lines, mentions, code, hint)
     if found:
         return found, "byline"
     found = _today_stamp(text, code, hint)

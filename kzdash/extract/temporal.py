@@ -137,6 +137,10 @@ def lexicon(code: str) -> DateLexicon:
     for key, kind in _FLAT.items():
         for form in folded_list(data.get(key)):
             phrases.setdefault(form, (kind, 0))
+    for phrase, month_day in (data.get("holidays") or {}).items():  # "new year's day: 01-01"
+        month, day = (int(x) for x in str(month_day).split("-"))
+        for form in folded_list(phrase):
+            phrases.setdefault(form, ("holiday", month * 100 + day))
     suffixes = "|".join(re.escape(x) for x in folded_list(data.get("day_suffixes")))
     number = re.compile(r"(\d+)" + (rf"(?:-?(?:{suffixes})(?![^\W\d_]))?" if suffixes else ""))
     return DateLexicon(code, PhraseMatcher(phrases), number,
@@ -511,14 +515,20 @@ def _match_at(mt: _Matcher, i: int) -> tuple[int, dict, str] | None:
         if mt.kind(mt.skip_conn(i + 1)) in MONTHS:
             return None  # "اليوم السابع من مارس": the day of a date, read at the ordinal
         return i + 1, {"form": "day_count", "off": 1 - n}, "day-count"
+    if u.kind == "holiday":  # a day named by its feast: the year as for a day and month
+        j = mt.skip_conn(i)
+        y = mt.year(j)
+        parts = {"form": "dmy", "y": y} if y else {"form": "dm"}
+        return (j if y else i), {**parts, "m": u.value // 100, "d": u.value % 100}, f"holiday:{u.entry}"
     if u.kind == "anchor_day":  # "the next day", "накануне": from the day told just before
         return i, {"form": "anchor_day", "off": u.value}, f"anchor_day:{u.entry}"
     if u.kind in ("rel_day", "rel_week", "rel_month", "rel_year"):
         return i, {"form": u.kind, "off": u.value}, f"{u.kind}:{u.entry}"
     if u.kind == "weekday":
         # "20 Kasım Pazar günü": the explicit date just before says it better
-        if i > 0 and mt.kind(i - 1) in ("month", "month_abbr", "num") and mt.adjacent(i - 1, i):
-            return None
+        if i > 0 and mt.adjacent(i - 1, i) and (mt.kind(i - 1) in MONTHS or (
+                mt.day(i - 1) is not None and i > 1 and mt.kind(i - 2) in MONTHS and mt.adjacent(i - 2, i - 1))):
+            return None  # (a count before it, "3.400 dimanche", is no date)
         # "Tuesday (1 March)": the explicit date that follows says it better
         for j in range(i + 1, min(i + 4, len(mt.u))):
             if not mt.adjacent(j - 1, j):
