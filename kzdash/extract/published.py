@@ -14,7 +14,7 @@ Each rule that fires names itself in the basis (`published_basis`):
   or two days after it (wire stories carry no other date);
 - `dateline+url` / `dateline+header`: "ALMATY, Jan 6" with the year and month from the URL or header;
 - `dateline+weekday`: "ALMATY, 13 March" and "on Sunday" in the lede, where exactly one year the
-  text names (or the next one) puts the dateline on that weekday or the day after it.
+  text names puts the dateline on that weekday.
 
 The result is an ISO string at its own precision ("2022-11-19", "2022-07", or None).
 """
@@ -226,21 +226,18 @@ def _datelines(top: str, code: str | None, lines: list[tuple[int, int]],
 
 
 def _dateline_weekday(text: str, code: str | None, dateline: tuple[DateMention, PartialDate]) -> PartialDate | None:
-    """ "ALMATY, 13 March – … on Sunday": the year the text names (or the next one) in which the
-    dateline falls on that weekday or the day after it; None unless exactly one year fits."""
+    """ "ALMATY, 13 March – … on Sunday": the one year among those the text names in which the
+    dateline falls on that weekday (a wire story's weekday is its dateline's day). None when no
+    year or more than one fits: a year the text does not name is never taken, and a weekday that
+    may be the day before the dateline (13 March 2023 followed a Sunday) cannot tell 2022 from 2023."""
     m, d = dateline
     para_end = text.find("\n", m.end)
     para = text[m.end:para_end if para_end > 0 else len(text)]
     first = _first_weekday(para, code, date(2000, d.month, d.day))
     if first is None:
         return None
-    years = {int(y) for y in YEAR_IN_TEXT.findall(text)}
-    fits = set()
-    for year in {y + k for y in years for k in (0, 1)}:
-        if _valid(year, d.month, d.day):
-            day = date(year, d.month, d.day)
-            if (day.isoweekday() - first[0]) % 7 in (0, 1):
-                fits.add(day)
+    fits = {date(y, d.month, d.day) for y in {int(y) for y in YEAR_IN_TEXT.findall(text)}
+            if _valid(y, d.month, d.day) and date(y, d.month, d.day).isoweekday() == first[0]}
     if len(fits) != 1:
         return None
     (day,) = fits

@@ -575,8 +575,10 @@ def _anchor_before(found: list[DateMention], start: int) -> date | None:
 
 
 def _day_before(found: list[DateMention], start: int, lo: int) -> date | None:
-    """The latest day-precision date mentioned in [lo, start): what "the next day" counts from."""
-    before = [d for d in found if lo <= d.start and d.end <= start and d.precision == "day"]
+    """The latest day-precision date mentioned in [lo, start): what "the next day" counts from (a
+    day itself counted from another, "накануне", is none: counts do not chain)."""
+    before = [d for d in found if lo <= d.start and d.end <= start and d.precision == "day"
+              and not d.rule.startswith(("anchor_day", "count", "day-count"))]
     return date.fromisoformat(max(before, key=lambda d: d.end).date) if before else None
 
 
