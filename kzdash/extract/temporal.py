@@ -20,9 +20,8 @@ from kzdash.text.lexicon import PhraseMatcher
 from kzdash.text.textnorm import Folded, fold
 
 NUMERIC_DATE_RES = (  # (regex on folded text, order of the groups)
-    (re.compile(r"(?<!\d)(\d{4})-(\d{1,2})-(\d{1,2})(?!\d)"), "ymd"),
-    (re.compile(r"(?<![\d.])(\d{4})\.(\d{1,2})\.(\d{1,2})(?![\d])"), "ymd"),  # header stamps: 2022.07.06
-    (re.compile(r"(?<![\d/])(\d{4})/(\d{1,2})/(\d{1,2})(?![\d])"), "ymd"),  # 2022/07/06
+    # 2022-07-06, and the header stamps 2022.07.06 and 2022/07/06 (one separator throughout)
+    (re.compile(r"(?<![\d./])(\d{4})([-./])(\d{1,2})\2(\d{1,2})(?!\d)"), "ymd"),
     (re.compile(r"(?<![\d.])(\d{1,2})\s?[./]\s?(\d{1,2})\s?[./]\s?(\d{4})(?!\d)"), "dmy"),
 )
 GAP_OK = re.compile(r"^[\s,،()\-/]*$")
@@ -622,7 +621,7 @@ def find_dates(text: str, code: str | None, published: object = None,
         for m in rx.finditer(ftext):
             if any(a <= m.start() < b for a, b in consumed):
                 continue
-            vals = dict(zip(order, (int(g) for g in m.groups()), strict=False))
+            vals = dict(zip(order, (int(g) for g in m.groups() if g.isdigit()), strict=False))
             res = _resolve({"form": "dmy", **vals}, pub)
             if res:
                 emit(m.start(), m.end(), res, f"numeric-{order}")
