@@ -48,7 +48,7 @@ DATELINE_PREFIX_WORDS = 4
 CAPTION_AFTER = re.compile(r"^\s*[-–—|/]\s*[A-Z]{2,}\b")  # "… 17 June 2022 - REUTERS" (a dated photo)
 DATELINE_PREFIX = re.compile(r"^\W*[^\W\d_][^\n]*?[.,،\-–—]\s*$")  # "ALMATY, " / "أستانا ، " / "Москва. "
 STAMP_LINE = 100  # a header stamp line is short
-STAMP_WORDS = 2  # and holds at most this many words besides dates and weekdays ("Modified", "Posted")
+STAMP_WORDS = 2  # and holds few words besides dates, weekdays and a time ("Modified", "Haber Giriş")
 TIME = re.compile(r"(?<!\d)\d{1,2}:\d{2}(?!\d)")
 WORD = re.compile(r"[^\W\d_]+")
 DATELINE_RULES = ("day-month", "month-day", "day-month-year", "month-day-year")
@@ -315,11 +315,13 @@ def infer_published(text: str, code: str | None, metadata_value: str | None, url
 
 
 def header_spans(text: str, code: str | None, dates: list[DateMention]) -> set[tuple[int, int]]:
-    """The dates that stamp the page rather than tell of an event: a short header line holding
-    little but dates, weekdays and a time ("Modified 1 февраля, 19:24", "26 Kasım 2024, Salı"), and
-    a dateline ("АСТАНА, 18 августа. /ТАСС/"). Their (start, end) spans, for the events to skip."""
+    """The dates that stamp the page rather than tell of an event, as (start, end) spans for the
+    events to skip: a short header line of dates with a time and a label or two ("Modified 1
+    февраля, 19:24"), with a weekday ("26 Kasım 2024, Salı", a page's today widget) or with
+    nothing else ("7 июня 2024"); and a dateline ("АСТАНА, 18 августа. /ТАСС/"). A short caption
+    with a place ("Astana, 5 March 2022") stays an event."""
     top, lines = _top(text)
-    calendar = calendar_words()
+    months, weekdays = calendar_words()
     stamps: set[tuple[int, int]] = set()
     for s, e in lines:
         inside = [d for d in dates if s <= d.start and d.end <= e]
@@ -329,9 +331,11 @@ def header_spans(text: str, code: str | None, dates: list[DateMention]) -> set[t
         rest = line
         for d in sorted(inside, key=lambda d: -d.start):
             rest = rest[:d.start - s] + " " + rest[d.end - s:]
-        words = [w for w in WORD.findall(fold(rest).text) if w not in calendar]
-        if (TIME.search(line) and len(words) <= 2 * STAMP_WORDS) or (
-                len(words) <= STAMP_WORDS and len(re.findall(r"\d+", line)) >= 2):
+        words = [w for w in WORD.findall(fold(rest).text) if w not in months]
+        named_day = any(w in weekdays for w in words) or any(d.rule.startswith("weekday") for d in inside)
+        words = [w for w in words if w not in weekdays]
+        if (TIME.search(line) and len(words) <= 2 * STAMP_WORDS) or (named_day and len(words) <= STAMP_WORDS) \
+                or (not words and len(re.findall(r"\d+", line)) >= 2):
             stamps.update((d.start, d.end) for d in inside)
     for d in dates:
         if d.precision != "day" or d.start > len(top) or d.rule not in DATELINE_RULES:

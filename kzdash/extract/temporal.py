@@ -699,14 +699,15 @@ def named_before(text: str, code: str | None, pos: int) -> tuple[int | None, boo
 
 
 @lru_cache(maxsize=1)
-def calendar_words() -> frozenset[str]:
-    """Every word of every month and weekday name of every known language, folded: what a header
-    stamp may hold besides numbers ("26 Kasım 2024, Salı", "الجمعة 22 نوفمبر / November 2024")."""
-    words: set[str] = set()
+def calendar_words() -> tuple[frozenset[str], frozenset[str]]:
+    """(month words, weekday words) of every known language, folded: what a header stamp holds
+    besides numbers ("26 Kasım 2024, Salı", "الجمعة 22 نوفمبر / November 2024")."""
+    months: set[str] = set()
+    weekdays: set[str] = set()
     for code in languages():
         data = load(code, "dates.yaml")
-        for key in ("months", "weekdays", "month_abbreviations"):
+        for key, words in (("months", months), ("month_abbreviations", months), ("weekdays", weekdays)):
             for forms in (data.get(key) or {}).values():
                 for form in folded_list(forms):
-                    words.update(form.split())
-    return frozenset(words)
+                    words.update(w for w in form.split() if len(w) > 2)  # not the "в" of "в среду"
+    return frozenset(months), frozenset(weekdays)
