@@ -103,6 +103,7 @@ class DateLexicon:
     count_ago: tuple[str, ...] = ()  # "two days ago": back from publication
     range_words: frozenset[str] = frozenset()  # "5 and 7 March", "с 5 по 7 марта"
     today_words: tuple[str, ...] = ()  # relative days at offset 0 ("today", "اليوم")
+    eve_blockers: frozenset[str] = frozenset()  # "the day before THE vote", "накануне ВИЗИТА": an eve
 
 
 _CATEGORIES = {  # dates.yaml key -> unit kind, and whether the YAML maps value -> forms
@@ -113,6 +114,7 @@ _CATEGORIES = {  # dates.yaml key -> unit kind, and whether the YAML maps value 
     "number_words": ("count", True),
     "relative_days": ("rel_day", False),
     "anchor_days": ("anchor_day", False),
+    "eve_days": ("eve_day", False),
     "relative_weeks": ("rel_week", False),
     "relative_months": ("rel_month", False),
     "relative_years": ("rel_year", False),
@@ -148,7 +150,8 @@ def lexicon(code: str) -> DateLexicon:
                        frozenset(folded_list(data.get("day_units"))),
                        tuple(folded_list(data.get("count_in"))), tuple(folded_list(data.get("count_later"))),
                        tuple(folded_list(data.get("count_ago"))), frozenset(folded_list(data.get("range_words"))),
-                       tuple(f for f, (kind, value) in phrases.items() if kind == "rel_day" and value == 0))
+                       tuple(f for f, (kind, value) in phrases.items() if kind == "rel_day" and value == 0),
+                       frozenset(folded_list(data.get("eve_blockers"))))
 
 
 def _valid(y: int, m: int | None, d: int | None) -> bool:
@@ -519,7 +522,10 @@ def _match_at(mt: _Matcher, i: int) -> tuple[int, dict, str] | None:
         y = mt.year(j)
         parts = {"form": "dmy", "y": y} if y else {"form": "dm"}
         return (j if y else i), {**parts, "m": u.value // 100, "d": u.value % 100}, f"holiday:{u.entry}"
-    if u.kind == "anchor_day":  # "the next day", "накануне": from the day told just before
+    if u.kind in ("anchor_day", "eve_day"):  # "the next day", "накануне": from the day told just before
+        after = mt.next_word(u.end) if u.kind == "eve_day" else None
+        if after and after[0] in mt.lex.eve_blockers:
+            return None  # the eve of an event, not a day: "накануне визита", "the day before the vote"
         return i, {"form": "anchor_day", "off": u.value}, f"anchor_day:{u.entry}"
     if u.kind in ("rel_day", "rel_week", "rel_month", "rel_year"):
         return i, {"form": u.kind, "off": u.value}, f"{u.kind}:{u.entry}"
