@@ -35,6 +35,7 @@ SHORT_LINE = 120
 LEDE_CHARS = 1500  # "today, Saturday 12 March 2022" stands in the first paragraphs
 CAPTION_LEDE = 800  # how far after a caption its lede's weekday may stand
 CAPTION_DAYS = 2  # a wire photo is taken on the day of the story or a day or two before
+CAPTION_TAIL = 80  # a caption ends with its date and a credit
 TIME_AFTER = re.compile(r"^[\s,،\-–—|/ٍ]*(?:[a-zA-Zа-яА-Яа-яء-ي]{0,6}\.?\s*)?\d{1,2}[:.h]\d{2}")
 URL_YMD = re.compile(r"(?<!\d)(20\d{2}|19\d{2})[/_-](\d{1,2})[/_-](\d{1,2})(?!\d)")
 URL_COMPACT = re.compile(r"(?<!\d)(20\d{2})(\d{2})(\d{2})(?!\d)")
@@ -109,16 +110,25 @@ def _line_of(offset: int, lines: list[tuple[int, int]]) -> tuple[int, int]:
     return offset, offset
 
 
-@lru_cache(maxsize=64)
-def _archive_markers(code: str | None) -> re.Pattern | None:
-    words = folded_list(load(code, "dates.yaml").get("archive_markers")) if code else []
+@lru_cache(maxsize=128)
+def _markers(code: str | None, key: str) -> re.Pattern | None:
+    words = folded_list(load(code, "dates.yaml").get(key)) if code else []
     return re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, words)) + r")(?!\w)") if words else None
 
 
 def _archived(line: str, code: str | None) -> bool:
     """A line marked as old ("archive photo", "صورة أرشيفية"): its date is no date of the page."""
-    rx = _archive_markers(code)
+    rx = _markers(code, "archive_markers")
     return bool(rx and rx.search(fold(line).text))
+
+
+def _caption(line: str, end: int, code: str | None) -> bool:
+    """A photo caption that ends with its date: a caption word or credit on the line ("Photo",
+    "Фото", "REUTERS/…"), the date within the line's last CAPTION_TAIL characters."""
+    rx = _markers(code, "caption_markers")
+    if len(line) - end > CAPTION_TAIL:
+        return False
+    return bool(CAPTION_AFTER.match(line[end:]) or (rx and rx.search(fold(line).text)))
 
 
 def _agrees(d: PartialDate, hint: PartialDate | None) -> bool:
@@ -155,7 +165,7 @@ def _foreign_stamps(top: str, lines: list[tuple[int, int]], code: str | None,
 
 def _byline(top: str, lines: list[tuple[int, int]], mentions: list[DateMention], code: str | None,
             hint: PartialDate | None) -> tuple[PartialDate | None, list[tuple[DateMention, PartialDate]]]:
-    """The best scored date stamp of the first lines, and the full dates that scored nothing (captions)."""
+    """The best scored date stamp of the first lines, and the photo captions' full dates that scored nothing."""
     best: tuple[int, int, PartialDate] | None = None
     unscored = []
     for m in mentions:
@@ -168,7 +178,7 @@ def _byline(top: str, lines: list[tuple[int, int]], mentions: list[DateMention],
         d = PartialDate.parse(m.date)
         if d and score and _agrees(d, hint) and (best is None or score > best[0]):
             best = (score, m.start, d)
-        elif d and not score and _agrees(d, hint):
+        elif d and not score and _agrees(d, hint) and _caption(top[s:e], m.end - s, code):
             unscored.append((m, d))
     return (best[2] if best else None), unscored
 
