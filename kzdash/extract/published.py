@@ -7,8 +7,9 @@ Each rule that fires names itself in the basis (`published_basis`):
 - `metadata`, `header` (a `date` header line), `url` (/2022/06/18/, 20230928-, /27/11/2024/, -22022022-);
 - `url+header` / `url+dateline`: a timestamp-like id in the URL (AN-202209270378) that a header month
   or a dateline day confirms;
-- `byline`: a date stamp in the first lines (with a time, on a short line, crediting an agency), in
-  the article's language or, on a short header line, in another one ("7 июня 2024" on an English page);
+- `byline`: a date stamp in the first lines (with a time, on a short line, crediting an agency) in
+  the article's language; `byline@ru` (the language read) for a short header line in another one
+  ("7 июня 2024" on an English page, "Posted: 28th, September 2023" on a Kazakh one);
 - `today`: "today, Saturday 12 March 2022" in the lede, the weekday agreeing with the date;
 - `caption+weekday`: a photo caption's full date, and the lede's first weekday on that day or one
   or two days after it (wire stories carry no other date);
@@ -164,9 +165,9 @@ def _foreign_stamps(top: str, lines: list[tuple[int, int]], code: str | None,
 
 
 def _byline(top: str, lines: list[tuple[int, int]], mentions: list[DateMention], code: str | None,
-            hint: PartialDate | None) -> tuple[PartialDate | None, list[tuple[DateMention, PartialDate]]]:
+            hint: PartialDate | None) -> tuple[PartialDate | None, str, list[tuple[DateMention, PartialDate]]]:
     """The best scored date stamp of the first lines, and the photo captions' full dates that scored nothing."""
-    best: tuple[int, int, PartialDate] | None = None
+    best: tuple[int, int, PartialDate, str] | None = None
     unscored = []
     for m in mentions:
         s, e = _line_of(m.start, lines)
@@ -177,10 +178,12 @@ def _byline(top: str, lines: list[tuple[int, int]], mentions: list[DateMention],
             1 if CAPTION_AFTER.match(after) else 0)
         d = PartialDate.parse(m.date)
         if d and score and _agrees(d, hint) and (best is None or score > best[0]):
-            best = (score, m.start, d)
+            best = (score, m.start, d, m.rule.partition("@")[2])
         elif d and not score and _agrees(d, hint) and _caption(top[s:e], m.end - s, code):
             unscored.append((m, d))
-    return (best[2] if best else None), unscored
+    if best is None:
+        return None, "", unscored
+    return best[2], "byline" + (f"@{best[3]}" if best[3] else ""), unscored
 
 
 def _today_stamp(text: str, code: str | None, hint: PartialDate | None) -> PartialDate | None:
@@ -259,9 +262,9 @@ def from_text(text: str, code: str | None, hint: PartialDate | None) -> tuple[Pa
     top, lines = _top(text)
     mentions = _absolute_days(find_dates(top, code, None))
     mentions += _foreign_stamps(top, lines, code, mentions)
-    found, captions = _byline(top, lines, mentions, code, hint)
+    found, basis, captions = _byline(top, lines, mentions, code, hint)
     if found:
-        return found, "byline"
+        return found, basis
     found = _today_stamp(text, code, hint)
     if found:
         return found, "today"
