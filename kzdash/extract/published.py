@@ -4,13 +4,13 @@ A wrong publication date is worse than none (every relative event date hangs on 
 never guesses: a day and month with no year in sight stays null, and the build date is never used.
 Each rule that fires names itself in the basis (`published_basis`):
 
-- `metadata`, `header` (a `date` header line), `url` (/2022/06/18/, 20230928-, /27/11/2024/, -22022022-);
-- `url+header` / `url+dateline`: a timestamp-like id in the URL (AN-202209270378) that a header month
+- `metadata`, `header` (a `date` header line), `url` (/2022/06/18/, 20230928-, /14/03/2023/, -15032023-);
+- `url+header` / `url+dateline`: a timestamp-like id in the URL (AN-202303140512) that a header month
   or a dateline day confirms;
 - `byline`: a date stamp in the first lines (with a time, on a short line, crediting an agency) in
   the article's language; `byline@ru` (the language read) for a short header line in another one
-  ("7 июня 2024" on an English page, "Posted: 28th, September 2023" on a Kazakh one);
-- `today`: "today, Saturday 12 March 2022" in the lede, the weekday agreeing with the date;
+  ("12 мая 2023" on an English page, "Posted: 12th, October 2023" on a Kazakh one);
+- `today`: "today, Tuesday 14 March 2023" in the lede, the weekday agreeing with the date;
 - `caption+weekday`: a photo caption's full date, and the lede's first weekday on that day or one
   or two days after it (wire stories carry no other date);
 - `dateline+url` / `dateline+header`: "ALMATY, Jan 6" with the year and month from the URL or header;
@@ -33,16 +33,16 @@ from kzdash.text.textnorm import fold
 
 TOP_LINES = 10  # bylines, datelines and captions stand in the first lines of a page
 SHORT_LINE = 120
-LEDE_CHARS = 1500  # "today, Saturday 12 March 2022" stands in the first paragraphs
+LEDE_CHARS = 1500  # "today, Tuesday 14 March 2023" stands in the first paragraphs
 CAPTION_LEDE = 800  # how far after a caption its lede's weekday may stand
 CAPTION_DAYS = 2  # a wire photo is taken on the day of the story or a day or two before
 CAPTION_TAIL = 80  # a caption ends with its date and a credit
 TIME_AFTER = re.compile(r"^[\s,،\-–—|/ٍ]*(?:[a-zA-Zа-яА-Яа-яء-ي]{0,6}\.?\s*)?\d{1,2}[:.h]\d{2}")
 URL_YMD = re.compile(r"(?<!\d)(20\d{2}|19\d{2})[/_-](\d{1,2})[/_-](\d{1,2})(?!\d)")
 URL_COMPACT = re.compile(r"(?<!\d)(20\d{2})(\d{2})(\d{2})(?!\d)")
-URL_DMY = re.compile(r"/(\d{1,2})/(\d{1,2})/(20\d{2}|19\d{2})(?=/|$)")  # /27/11/2024/ (day first, as written)
-URL_DMY_COMPACT = re.compile(r"[-_/](\d{2})(\d{2})(20[0-3]\d)(?=[-_./]|$)")  # -22022022-
-URL_STAMP = re.compile(r"(?<!\d)(20\d{2})(\d{2})(\d{2})\d{2,6}(?!\d)")  # AN-202209270378: needs a clue
+URL_DMY = re.compile(r"/(\d{1,2})/(\d{1,2})/(20\d{2}|19\d{2})(?=/|$)")  # /14/03/2023/ (day first, as written)
+URL_DMY_COMPACT = re.compile(r"[-_/](\d{2})(\d{2})(20[0-3]\d)(?=[-_./]|$)")  # -15032023-
+URL_STAMP = re.compile(r"(?<!\d)(20\d{2})(\d{2})(\d{2})\d{2,6}(?!\d)")  # AN-202303140512: needs a clue
 URL_YM = re.compile(r"/(20\d{2}|19\d{2})/(\d{1,2})(?:/|$)")
 DAY_SLASH_MONTH = re.compile(r"(?<![\d/])(\d{1,2})/(\d{1,2})(?![\d/])")
 YEAR_IN_TEXT = re.compile(r"(?<![\d.,/-])((?:19|20)\d{2})(?![\d.,/-]\d)")
@@ -50,11 +50,11 @@ DATELINE_PREFIX_WORDS = 4
 CAPTION_AFTER = re.compile(r"^\s*[-–—|/]\s*[A-Z]{2,}\b")  # "… 17 June 2022 - REUTERS" (a dated photo)
 DATELINE_PREFIX = re.compile(r"^\W*[^\W\d_][^\n]*?[.,،\-–—]\s*$")  # "ALMATY, " / "أستانا ، " / "Москва. "
 STAMP_LINE = 100  # a header stamp line is short
-STAMP_WORDS = 2  # and holds few words besides dates, weekdays and a time ("Modified", "Haber Giriş")
+STAMP_WORDS = 2  # and holds few words besides dates, weekdays and a time ("Modified", "Yayınlanma")
 TIME = re.compile(r"(?<!\d)\d{1,2}:\d{2}(?!\d)")
 WORD = re.compile(r"[^\W\d_]+")
 DATELINE_RULES = ("day-month", "month-day", "day-month-year", "month-day-year")
-DATELINE_AFTER = re.compile(r"^[\s.,)]*(?:[(/\-–—]|[A-ZА-ЯЁ]{2,}|$)")  # "(Wire) –", ". /ТАСС/", ". INTERFAX"
+DATELINE_AFTER = re.compile(r"^[\s.,)]*(?:[(/\-–—]|[A-ZА-ЯЁ]{2,}|$)")  # "(Wire) –", ". /Корр./", ". AGENCY"
 LEAP_YEAR = PartialDate(2000)  # reads a day and month of any year (29 February included)
 
 
@@ -65,7 +65,7 @@ class Published:
 
 
 def from_url(url: str | None) -> PartialDate | None:
-    """The date a URL path carries (/2022/06/18/, 20230928-, /27/11/2024/, -22022022-, /2022/11/), or None."""
+    """The date a URL path carries (/2022/06/18/, 20230928-, /14/03/2023/, -15032023-, /2022/11/), or None."""
     if not url:
         return None
     for rx, order in ((URL_YMD, "ymd"), (URL_COMPACT, "ymd"), (URL_DMY, "dmy"), (URL_DMY_COMPACT, "dmy")):
@@ -146,8 +146,8 @@ def _absolute_days(mentions: list[DateMention]) -> list[DateMention]:
 
 def _foreign_stamps(top: str, lines: list[tuple[int, int]], code: str | None,
                     mentions: list[DateMention]) -> list[DateMention]:
-    """Full dates on short header lines written in another language than the article's ("7 июня
-    2024" on an English page, "Posted: 28th, September 2023" on a Kazakh one): the first reading
+    """Full dates on short header lines written in another language than the article's ("12 мая
+    2023" on an English page, "Posted: 12th, October 2023" on a Kazakh one): the first reading
     of the line in any known language, with offsets into `top`."""
     out = []
     for s, e in lines:
@@ -187,7 +187,7 @@ def _byline(top: str, lines: list[tuple[int, int]], mentions: list[DateMention],
 
 
 def _today_stamp(text: str, code: str | None, hint: PartialDate | None) -> PartialDate | None:
-    """ "today, Saturday 12 March 2022" in the lede: a full date after a today word and its weekday."""
+    """ "today, Tuesday 14 March 2023" in the lede: a full date after a today word and its weekday."""
     lede = text[:LEDE_CHARS]
     for m in _absolute_days(find_dates(lede, code, None)):
         weekday, today = named_before(lede, code, m.start)
@@ -225,7 +225,7 @@ def _caption_weekday(text: str, code: str | None, captions: list[tuple[DateMenti
 
 def _datelines(top: str, code: str | None, lines: list[tuple[int, int]],
                hint: PartialDate | None) -> list[tuple[DateMention, PartialDate]]:
-    """ "ALMATY, Jan 6", "Москва. 19 января.": a day and month after at most a few words that open a
+    """ "ALMATY, Jan 6", "Москва. 9 марта.": a day and month after at most a few words that open a
     line; read in `hint`'s year (else in a leap year, for the day and month only)."""
     out = []
     for m in find_dates(top, code, hint or LEAP_YEAR):
@@ -329,9 +329,9 @@ def infer_published(text: str, code: str | None, metadata_value: str | None, url
 
 def header_spans(text: str, code: str | None, dates: list[DateMention]) -> set[tuple[int, int]]:
     """The dates that stamp the page rather than tell of an event, as (start, end) spans for the
-    events to skip: a short header line of dates with a time and a label or two ("Modified 1
-    февраля, 19:24"), with a weekday ("26 Kasım 2024, Salı", a page's today widget) or with
-    nothing else ("7 июня 2024"); and a dateline ("АСТАНА, 18 августа. /ТАСС/"). A short caption
+    events to skip: a short header line of dates with a time and a label or two ("Изменено 2
+    марта, 11:05"), with a weekday ("5 Aralık 2023, Salı", a page's today widget) or with
+    nothing else ("12 мая 2023"); and a dateline ("АСТАНА, 4 июня. /Корр./"). A short caption
     with a place ("Astana, 5 March 2022") stays an event."""
     top, lines = _top(text)
     months, weekdays = calendar_words()

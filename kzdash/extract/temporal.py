@@ -97,7 +97,7 @@ class DateLexicon:
     number: re.Pattern  # a number with an optional day suffix (17th, 21-го, 1er)
     alone_markers: frozenset[str]
     proclitics: frozenset[str] = frozenset()  # Arabic "و22 فبراير": a number may carry one
-    day_units: frozenset[str] = frozenset()  # "day", "days", "дня": counts and "the 16th day"
+    day_units: frozenset[str] = frozenset()  # "day", "days", "дня": counts and "the 5th day"
     count_in: tuple[str, ...] = ()  # "in two days", "через два дня": from the speaker's day
     count_later: tuple[str, ...] = ()  # "two days later": from the day told just before
     count_ago: tuple[str, ...] = ()  # "two days ago": back from publication
@@ -236,7 +236,7 @@ class _Matcher:
         return None
 
     def ordinal(self, j: int) -> int | None:
-        """A number written as an ordinal: "16th", "16-й", "16." (German), "seventh", else None."""
+        """A number written as an ordinal: "5th", "5-й", "5." (German), "fifth", else None."""
         unit = self.u[j]
         if unit.kind == "ordinal":
             return unit.value
@@ -262,8 +262,8 @@ class _Matcher:
         return [w[::-1] for w in _WORD.findall(self.text[max(0, pos - 40):pos][::-1])[:n]]
 
     def day_word_near(self, i: int) -> int | None:
-        """Where the day count ends when a day noun stands beside the ordinal i ("16th day", "16-й
-        день", "اليوم السابع", "dita e 16-të"), else None. "the seventh day of March" is a date."""
+        """Where the day count ends when a day noun stands beside the ordinal i ("5th day", "5-й
+        день", "اليوم الرابع", "dita e 5-të"), else None. "the seventh day of March" is a date."""
         units = self.lex.day_units
         if not units or self.kind(self.skip_conn(i)) in MONTHS:
             return None
@@ -457,7 +457,7 @@ def _match_at(mt: _Matcher, i: int) -> tuple[int, dict, str] | None:
         if mt.kind(j) == "rel_month":  # "the 5th of last month"
             return j, {"form": "d-rel-month", "d": day, "off": mt.u[j].value}, f"day-{mt.u[j].entry}"
     n = mt.ordinal(i)
-    if n is not None and (end := mt.day_word_near(i)) is not None:  # "on the 16th day of the war": it began
+    if n is not None and (end := mt.day_word_near(i)) is not None:  # "on the 5th day of the strike": it began
         return i, {"form": "day_count", "off": 1 - n, "fe": end}, "day-count"  # n - 1 days before
     if u.kind == "count" or (u.kind == "num" and u.ndigits <= 3 and u.entry == str(u.value)):
         counted = mt.count(i)
@@ -513,9 +513,9 @@ def _match_at(mt: _Matcher, i: int) -> tuple[int, dict, str] | None:
         if mt.kind(j) == "month":
             return j, {"form": "m-rel-year", "m": mt.u[j].value, "off": u.value}, f"{u.entry}-month"
     if u.kind == "rel_day" and u.entry in mt.lex.day_units and mt.adjacent(i, i + 1) \
-            and (n := mt.ordinal(i + 1)) is not None:  # Arabic "اليوم السابع" is "the seventh day", not "today"
+            and (n := mt.ordinal(i + 1)) is not None:  # Arabic "اليوم الرابع" is "the fourth day", not "today"
         if mt.kind(mt.skip_conn(i + 1)) in MONTHS:
-            return None  # "اليوم السابع من مارس": the day of a date, read at the ordinal
+            return None  # "اليوم الرابع من مارس": the day of a date, read at the ordinal
         return i + 1, {"form": "day_count", "off": 1 - n}, "day-count"
     if u.kind == "holiday":  # a day named by its feast: the year as for a day and month
         j = mt.skip_conn(i)
@@ -533,7 +533,7 @@ def _match_at(mt: _Matcher, i: int) -> tuple[int, dict, str] | None:
         # "20 Kasım Pazar günü": the explicit date just before says it better
         if i > 0 and mt.adjacent(i - 1, i) and (mt.kind(i - 1) in MONTHS or (
                 mt.day(i - 1) is not None and i > 1 and mt.kind(i - 2) in MONTHS and mt.adjacent(i - 2, i - 1))):
-            return None  # (a count before it, "3.400 dimanche", is no date)
+            return None  # (a count before it, "3.200 jeudi", is no date)
         # "Tuesday (1 March)": the explicit date that follows says it better
         for j in range(i + 1, min(i + 4, len(mt.u))):
             if not mt.adjacent(j - 1, j):
@@ -595,7 +595,7 @@ def _sentence_start(text: str, pos: int) -> int:
 
 def _reference(parts: dict, found: list[DateMention], text: str, start: int) -> date | None:
     """The day an anchored form counts from: "the next day" and "two days later" from the day told
-    within NARRATIVE_REACH before; "in two days" and "the 16th day" from a day told earlier in the same
+    within NARRATIVE_REACH before; "in two days" and "the 5th day" from a day told earlier in the same
     sentence; "two days ago" (and any form with nothing before it) from the publication day (None)."""
     form, origin = parts["form"], parts.get("from")
     if form == "anchor_day" or origin == "later":
@@ -680,7 +680,7 @@ _GAP_NAMED = re.compile(r"^[\s,،()\-/]*(?:[^\W\d_]{1,2}\s+)?$")  # "сегод�
 
 
 def named_before(text: str, code: str | None, pos: int) -> tuple[int | None, bool]:
-    """(ISO weekday, "today" word) named right before `pos`: "اليوم السبت 17 أغسطس 2024" gives
+    """(ISO weekday, "today" word) named right before `pos`: "اليوم الثلاثاء 14 مارس 2023" gives
     (6, True) for the date's start; (None, False) when no weekday stands there."""
     window = text[max(0, pos - 60):pos]
     folded = fold(window)
@@ -707,7 +707,7 @@ def named_before(text: str, code: str | None, pos: int) -> tuple[int | None, boo
 @lru_cache(maxsize=1)
 def calendar_words() -> tuple[frozenset[str], frozenset[str]]:
     """(month words, weekday words) of every known language, folded: what a header stamp holds
-    besides numbers ("26 Kasım 2024, Salı", "الجمعة 22 نوفمبر / November 2024")."""
+    besides numbers ("5 Aralık 2023, Salı", "الثلاثاء 5 ديسمبر / December 2023")."""
     months: set[str] = set()
     weekdays: set[str] = set()
     for code in languages():
