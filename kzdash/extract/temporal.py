@@ -5,6 +5,12 @@ and it does not resolve "the fifth of this month" against the article's own date
 language data (`data/lang/<code>/dates.yaml`) is compiled once into a phrase table; an article is
 tokenised once, tokens are grouped into units (month, weekday, number, ordinal, connector,
 relative phrase), and a handful of language-independent patterns combine the units.
+
+Besides dates proper: counted days ("in two days", "two days later", "накануне", "the 5th day of
+the strike", which dates the strike's start), ranges ("5-7 March", "21 و22 فبراير"), days named by
+their feast, and header stamps (2022.07.06, "15 Қаң 2022"). Every mention names the rule that read
+it (`DateMention.rule`, the events' `date_rule`); a day count in a report dated only by its month
+keeps that month (`weekday@pub-month`).
 """
 
 from __future__ import annotations
