@@ -52,3 +52,21 @@ def test_issue_examples(code: str, text: str, published: str | None, expected: s
 def test_last_week_resolves_within_its_month() -> None:
     (m,) = find_dates("Talks stalled last week.", "en", "2022-06-18")
     assert (m.date, m.precision) == ("2022-06-01", "month")
+
+
+@pytest.mark.parametrize("code,text", [
+    ("en", "On the tenth day of the strike, workers protested outside the city hall in Almaty."),
+    ("ru", "На 10-й день забастовки рабочие провели митинг в Алматы."),
+])
+def test_a_day_count_dates_the_start_not_the_sentence(code: str, text: str) -> None:
+    """ "The 10th day of the strike" dates the strike's start; the protest told in the sentence is
+    not dated by it (it keeps the publication stand-in)."""
+    from kzdash.extract.article import process_article
+    from kzdash.extract.gazetteer import load_gazetteer
+    from kzdash.extract.records import RawArticle
+
+    result = process_article(RawArticle(source="c.txt", raw_text=text, language=code, published="2022-01-14"), [],
+                             load_gazetteer())
+    got = {(e["event_type"], e["date"], e["date_rule"]) for e in result.events}
+    assert (None, "2022-01-05", "day-count") in got
+    assert not any(t == "PROTEST" and d == "2022-01-05" for t, d, _ in got)
