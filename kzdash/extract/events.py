@@ -17,6 +17,7 @@ from functools import lru_cache
 
 from kzdash.extract.actors import ActorMention
 from kzdash.extract.geoparse import PlaceMention
+from kzdash.extract.published import header_spans
 from kzdash.extract.temporal import DateMention, PartialDate
 from kzdash.text.langdata import load, verb_final
 from kzdash.text.lexicon import PhraseMatcher
@@ -92,8 +93,17 @@ def find_events(text: str, folded: Folded, code: str | None, sentences: list[tup
     seen: set[tuple] = set()  # the same happening told twice in one article is one event
     out: list[Event] = []
     dated: set[int] = set()
+    stamps = header_spans(text, code, dates)  # a page's date stamps and dateline tell of no event
     for d in dates:
+        if (d.start, d.end) in stamps:
+            continue
         s, e = sentence_of(d.start, sentences)
+        if d.rule == "day-count":  # "on the 5th day of the strike, workers marched": the date is the
+            # strike's start, not the march's; the start gets no type of the sentence, and the
+            # sentence's own event stays undated
+            out.append(Event(None, None, None, d.date, d.precision, d.rule, place_in(s, e), s, e, None,
+                             _background(d, pub), 0.5))
+            continue
         dated.add(s)
         etype, type_rule, cue_at = cue_in(s, e) if cue_hits else (None, None, None)
         place = place_in(s, e)

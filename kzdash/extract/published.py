@@ -2,6 +2,21 @@
 
 A wrong publication date is worse than none (every relative event date hangs on it), so this
 never guesses: a day and month with no year in sight stays null, and the build date is never used.
+Each rule that fires names itself in the basis (`published_basis`):
+
+- `metadata`, `header` (a `date` header line), `url` (/2022/06/18/, 20230928-, /14/03/2023/, -15032023-);
+- `url+header` / `url+dateline`: a timestamp-like id in the URL (AN-202303140512) that a header month
+  or a dateline day confirms;
+- `byline`: a date stamp in the first lines (with a time, on a short line, crediting an agency) in
+  the article's language; `byline@ru` (the language read) for a short header line in another one
+  ("12 мая 2023" on an English page, "Posted: 12th, October 2023" on a Kazakh one);
+- `today`: "today, Tuesday 14 March 2023" in the lede, the weekday agreeing with the date;
+- `caption+weekday`: a photo caption's full date, and the lede's first weekday on that day or one
+  or two days after it (wire stories carry no other date);
+- `dateline+url` / `dateline+header`: "ALMATY, Jan 6" with the year and month from the URL or header;
+- `dateline+weekday`: "ALMATY, 13 March" and "on Sunday" in the lede, where exactly one year the
+  text names puts the dateline on that weekday.
+
 The result is an ISO string at its own precision ("2022-11-19", "2022-07", or None).
 """
 
@@ -9,41 +24,71 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date, timedelta
+from functools import lru_cache
 
-from kzdash.extract.temporal import PartialDate, _valid, find_dates
+from kzdash.extract.temporal import DateMention, PartialDate, _valid, calendar_words, find_dates, named_before
+from kzdash.text.langdata import folded_list, languages, load
+from kzdash.text.textnorm import fold
 
 TOP_LINES = 10  # bylines, datelines and captions stand in the first lines of a page
 SHORT_LINE = 120
+LEDE_CHARS = 1500  # "today, Tuesday 14 March 2023" stands in the first paragraphs
+CAPTION_LEDE = 800  # how far after a caption its lede's weekday may stand
+CAPTION_DAYS = 2  # a wire photo is taken on the day of the story or a day or two before
+CAPTION_TAIL = 80  # a caption ends with its date and a credit
 TIME_AFTER = re.compile(r"^[\s,،\-–—|/ٍ]*(?:[a-zA-Zа-яА-Яа-яء-ي]{0,6}\.?\s*)?\d{1,2}[:.h]\d{2}")
 URL_YMD = re.compile(r"(?<!\d)(20\d{2}|19\d{2})[/_-](\d{1,2})[/_-](\d{1,2})(?!\d)")
 URL_COMPACT = re.compile(r"(?<!\d)(20\d{2})(\d{2})(\d{2})(?!\d)")
+URL_DMY = re.compile(r"/(\d{1,2})/(\d{1,2})/(20\d{2}|19\d{2})(?=/|$)")  # /14/03/2023/ (day first, as written)
+URL_DMY_COMPACT = re.compile(r"[-_/](\d{2})(\d{2})(20[0-3]\d)(?=[-_./]|$)")  # -15032023-
+URL_STAMP = re.compile(r"(?<!\d)(20\d{2})(\d{2})(\d{2})\d{2,6}(?!\d)")  # AN-202303140512: needs a clue
 URL_YM = re.compile(r"/(20\d{2}|19\d{2})/(\d{1,2})(?:/|$)")
 DAY_SLASH_MONTH = re.compile(r"(?<![\d/])(\d{1,2})/(\d{1,2})(?![\d/])")
+YEAR_IN_TEXT = re.compile(r"(?<![\d.,/-])((?:19|20)\d{2})(?![\d.,/-]\d)")
 DATELINE_PREFIX_WORDS = 4
 CAPTION_AFTER = re.compile(r"^\s*[-–—|/]\s*[A-Z]{2,}\b")  # "… 17 June 2022 - REUTERS" (a dated photo)
-DATELINE_PREFIX = re.compile(r"^\W*[^\W\d_][^\n]*?[,،\-–—]\s*$")  # "ALMATY, " / "أستانا ، "
+DATELINE_PREFIX = re.compile(r"^\W*[^\W\d_][^\n]*?[.,،\-–—]\s*$")  # "ALMATY, " / "أستانا ، " / "Москва. "
+STAMP_LINE = 100  # a header stamp line is short
+STAMP_WORDS = 2  # and holds few words besides dates, weekdays and a time ("Modified", "Yayınlanma")
+TIME = re.compile(r"(?<!\d)\d{1,2}:\d{2}(?!\d)")
+WORD = re.compile(r"[^\W\d_]+")
+DATELINE_RULES = ("day-month", "month-day", "day-month-year", "month-day-year")
+DATELINE_AFTER = re.compile(r"^[\s.,)]*(?:[(/\-–—]|[A-ZА-ЯЁ]{2,}|$)")  # "(Wire) –", ". /Корр./", ". AGENCY"
+LEAP_YEAR = PartialDate(2000)  # reads a day and month of any year (29 February included)
 
 
 @dataclass(frozen=True)
 class Published:
     value: str | None  # ISO at its precision
-    basis: str  # metadata | header | byline | url | dateline+url | none
+    basis: str  # which rule fired (see the module docstring)
 
 
 def from_url(url: str | None) -> PartialDate | None:
-    """The date a URL path carries (/2022/06/18/, 20230928-, /2022/11/), or None."""
+    """The date a URL path carries (/2022/06/18/, 20230928-, /14/03/2023/, -15032023-, /2022/11/), or None."""
     if not url:
         return None
-    for rx in (URL_YMD, URL_COMPACT):
+    for rx, order in ((URL_YMD, "ymd"), (URL_COMPACT, "ymd"), (URL_DMY, "dmy"), (URL_DMY_COMPACT, "dmy")):
         m = rx.search(url)
         if m:
-            y, mo, d = (int(g) for g in m.groups())
+            a, b, c = (int(g) for g in m.groups())
+            y, mo, d = (a, b, c) if order == "ymd" else (c, b, a)
             if _valid(y, mo, d):
                 return PartialDate(y, mo, d)
     m = URL_YM.search(url)
     if m and 1 <= int(m.group(2)) <= 12:
         return PartialDate(int(m.group(1)), int(m.group(2)))
     return None
+
+
+def url_stamp(url: str | None) -> PartialDate | None:
+    """A year-month-day that opens a longer run of digits in the URL (an id made from a timestamp):
+    too weak alone, kept when the header's month or a dateline's day agrees."""
+    m = URL_STAMP.search(url or "")
+    if not m:
+        return None
+    y, mo, d = (int(g) for g in m.groups())
+    return PartialDate(y, mo, d) if _valid(y, mo, d) else None
 
 
 def _top(text: str) -> tuple[str, list[tuple[int, int]]]:
@@ -66,6 +111,27 @@ def _line_of(offset: int, lines: list[tuple[int, int]]) -> tuple[int, int]:
     return offset, offset
 
 
+@lru_cache(maxsize=128)
+def _markers(code: str | None, key: str) -> re.Pattern | None:
+    words = folded_list(load(code, "dates.yaml").get(key)) if code else []
+    return re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, words)) + r")(?!\w)") if words else None
+
+
+def _archived(line: str, code: str | None) -> bool:
+    """A line marked as old ("archive photo", "صورة أرشيفية"): its date is no date of the page."""
+    rx = _markers(code, "archive_markers")
+    return bool(rx and rx.search(fold(line).text))
+
+
+def _caption(line: str, end: int, code: str | None) -> bool:
+    """A photo caption that ends with its date: a caption word or credit on the line ("Photo",
+    "Фото", "REUTERS/…"), the date within the line's last CAPTION_TAIL characters."""
+    rx = _markers(code, "caption_markers")
+    if len(line) - end > CAPTION_TAIL:
+        return False
+    return bool(CAPTION_AFTER.match(line[end:]) or (rx and rx.search(fold(line).text)))
+
+
 def _agrees(d: PartialDate, hint: PartialDate | None) -> bool:
     if hint is None:
         return True
@@ -74,39 +140,164 @@ def _agrees(d: PartialDate, hint: PartialDate | None) -> bool:
     return hint.month is None or d.month is None or d.month == hint.month
 
 
-def from_text(text: str, code: str | None, hint: PartialDate | None) -> tuple[PartialDate | None, str]:
-    """A byline, caption or dateline date in the first lines, consistent with `hint` (URL/header)."""
-    top, lines = _top(text)
-    best: tuple[int, int, PartialDate] | None = None
-    for m in find_dates(top, code, None):
-        if m.relative or m.precision != "day":
+def _absolute_days(mentions: list[DateMention]) -> list[DateMention]:
+    return [m for m in mentions if not m.relative and m.precision == "day"]
+
+
+def _foreign_stamps(top: str, lines: list[tuple[int, int]], code: str | None,
+                    mentions: list[DateMention]) -> list[DateMention]:
+    """Full dates on short header lines written in another language than the article's ("12 мая
+    2023" on an English page, "Posted: 12th, October 2023" on a Kazakh one): the first reading
+    of the line in any known language, with offsets into `top`."""
+    out = []
+    for s, e in lines:
+        line = top[s:e]
+        if e - s > SHORT_LINE or not YEAR_IN_TEXT.search(line) or any(s <= m.start < e for m in mentions):
             continue
+        for other in languages():
+            found = _absolute_days(find_dates(line, other, None)) if other != code else []
+            if found:
+                m = found[0]
+                out.append(DateMention(s + m.start, s + m.end, m.surface, m.date, m.precision, False,
+                                       f"{m.rule}@{other}"))
+                break
+    return out
+
+
+def _byline(top: str, lines: list[tuple[int, int]], mentions: list[DateMention], code: str | None,
+            hint: PartialDate | None) -> tuple[PartialDate | None, str, list[tuple[DateMention, PartialDate]]]:
+    """The best scored date stamp of the first lines, and the photo captions' full dates that scored nothing."""
+    best: tuple[int, int, PartialDate, str] | None = None
+    unscored = []
+    for m in mentions:
         s, e = _line_of(m.start, lines)
+        if _archived(top[s:e], code):
+            continue
         after = top[m.end:m.end + 20]
         score = (2 if TIME_AFTER.match(after) else 0) + (1 if e - s <= SHORT_LINE else 0) + (
             1 if CAPTION_AFTER.match(after) else 0)
         d = PartialDate.parse(m.date)
-        if score and d and _agrees(d, hint) and (best is None or score > best[0]):
-            best = (score, m.start, d)
-    if best:
-        return best[2], "byline"
-    if hint is None or hint.month is None:
-        return None, "none"
-    # A dateline gives day and month ("ALMATY, Jan 6", "(19/11"): the year comes from the hint.
-    for m in find_dates(top, code, hint):
+        if d and score and _agrees(d, hint) and (best is None or score > best[0]):
+            best = (score, m.start, d, m.rule.partition("@")[2])
+        elif d and not score and _agrees(d, hint) and _caption(top[s:e], m.end - s, code):
+            unscored.append((m, d))
+    if best is None:
+        return None, "", unscored
+    return best[2], "byline" + (f"@{best[3]}" if best[3] else ""), unscored
+
+
+def _today_stamp(text: str, code: str | None, hint: PartialDate | None) -> PartialDate | None:
+    """ "today, Tuesday 14 March 2023" in the lede: a full date after a today word and its weekday."""
+    lede = text[:LEDE_CHARS]
+    for m in _absolute_days(find_dates(lede, code, None)):
+        weekday, today = named_before(lede, code, m.start)
+        d = PartialDate.parse(m.date)
+        if today and d and weekday == d.as_date().isoweekday() and _agrees(d, hint):
+            return d
+    return None
+
+
+def _first_weekday(text: str, code: str | None, ref: date) -> tuple[int, DateMention] | None:
+    """The first date of `text` if it is a bare weekday (no "last"/"next"), with its ISO weekday."""
+    found = find_dates(text, code, ref.isoformat())
+    if not found or found[0].rule != "weekday" or found[0].precision != "day":
+        return None
+    return date.fromisoformat(found[0].date).isoweekday(), found[0]
+
+
+def _caption_weekday(text: str, code: str | None, captions: list[tuple[DateMention, PartialDate]],
+                     lines: list[tuple[int, int]]) -> PartialDate | None:
+    """A caption's full date and the first weekday of the lede after it, on that day or just after."""
+    for m, d in captions:
+        cap = d.as_date()
+        _, line_end = _line_of(m.start, lines)
+        lede = text[line_end:line_end + CAPTION_LEDE]
+        first = _first_weekday(lede, code, cap)
+        if cap is None or first is None:
+            continue
+        ahead = (first[0] - cap.isoweekday()) % 7
+        if ahead <= CAPTION_DAYS:
+            day = cap + timedelta(days=ahead)
+            return PartialDate(day.year, day.month, day.day)
+        return None  # the weekday contradicts the caption: no day can be trusted
+    return None
+
+
+def _datelines(top: str, code: str | None, lines: list[tuple[int, int]],
+               hint: PartialDate | None) -> list[tuple[DateMention, PartialDate]]:
+    """ "ALMATY, Jan 6", "Москва. 9 марта.": a day and month after at most a few words that open a
+    line; read in `hint`'s year (else in a leap year, for the day and month only)."""
+    out = []
+    for m in find_dates(top, code, hint or LEAP_YEAR):
         if m.precision == "day" and m.rule in ("day-month", "month-day"):
             s, _ = _line_of(m.start, lines)
-            d = PartialDate.parse(m.date)
             prefix = top[s:m.start]
-            if (d and d.month == hint.month and len(prefix.split()) <= DATELINE_PREFIX_WORDS
-                    and DATELINE_PREFIX.match(prefix)):
+            d = PartialDate.parse(m.date)
+            if d and len(prefix.split()) <= DATELINE_PREFIX_WORDS and DATELINE_PREFIX.match(prefix):
+                out.append((m, d))
+    return out
+
+
+def _dateline_weekday(text: str, code: str | None, dateline: tuple[DateMention, PartialDate]) -> PartialDate | None:
+    """ "ALMATY, 13 March – … on Sunday": the one year among those the text names in which the
+    dateline falls on that weekday (a wire story's weekday is its dateline's day). None when no
+    year or more than one fits: a year the text does not name is never taken, and a weekday that
+    may be the day before the dateline (13 March 2023 followed a Sunday) cannot tell 2022 from 2023."""
+    m, d = dateline
+    para_end = text.find("\n", m.end)
+    para = text[m.end:para_end if para_end > 0 else len(text)]
+    first = _first_weekday(para, code, date(2000, d.month, d.day))
+    if first is None:
+        return None
+    fits = {date(y, d.month, d.day) for y in {int(y) for y in YEAR_IN_TEXT.findall(text)}
+            if _valid(y, d.month, d.day) and date(y, d.month, d.day).isoweekday() == first[0]}
+    if len(fits) != 1:
+        return None
+    (day,) = fits
+    return PartialDate(day.year, day.month, day.day)
+
+
+def from_text(text: str, code: str | None, hint: PartialDate | None) -> tuple[PartialDate | None, str]:
+    """A byline, caption or dateline date in the first lines, consistent with `hint` (URL/header)."""
+    top, lines = _top(text)
+    mentions = _absolute_days(find_dates(top, code, None))
+    mentions += _foreign_stamps(top, lines, code, mentions)
+    found, basis, captions = _byline(top, lines, mentions, code, hint)
+    if found:
+        return found, basis
+    found = _today_stamp(text, code, hint)
+    if found:
+        return found, "today"
+    found = _caption_weekday(text, code, captions, lines)
+    if found and _agrees(found, hint):
+        return found, "caption+weekday"
+    datelines = _datelines(top, code, lines, hint)
+    if hint is not None and hint.month is not None:
+        # A dateline gives day and month ("ALMATY, Jan 6", "(19/11"): the year comes from the hint.
+        for _, d in datelines:
+            if d.month == hint.month:
                 return d, "dateline"
-    for m in DAY_SLASH_MONTH.finditer(top):
-        day, month = int(m.group(1)), int(m.group(2))
-        s, _ = _line_of(m.start(), lines)
-        if month == hint.month and _valid(hint.year, month, day) and len(top[s:m.start()].split()) <= 8:
-            return PartialDate(hint.year, month, day), "dateline"
+        for m in DAY_SLASH_MONTH.finditer(top):
+            day, month = int(m.group(1)), int(m.group(2))
+            s, _ = _line_of(m.start(), lines)
+            if month == hint.month and _valid(hint.year, month, day) and len(top[s:m.start()].split()) <= 8:
+                return PartialDate(hint.year, month, day), "dateline"
+    if hint is None and datelines:
+        found = _dateline_weekday(text, code, datelines[0])
+        if found:
+            return found, "dateline+weekday"
     return None, "none"
+
+
+def _stamp_confirmed(stamp: PartialDate, text: str, code: str | None, hint: PartialDate | None) -> str | None:
+    """How a URL timestamp id is confirmed: by the header's month, or by a dateline's day and month."""
+    if hint is not None and hint.month is not None:
+        return "url+header" if (hint.year, hint.month) == (stamp.year, stamp.month) else None
+    top, lines = _top(text)
+    for _, d in _datelines(top, code, lines, None):
+        if (d.month, d.day) == (stamp.month, stamp.day):
+            return "url+dateline"
+    return None
 
 
 def infer_published(text: str, code: str | None, metadata_value: str | None, url: str | None,
@@ -122,6 +313,11 @@ def infer_published(text: str, code: str | None, metadata_value: str | None, url
     if from_link and from_link.day:
         return Published(from_link.iso(), "url")
     hint = head or from_link
+    stamp = url_stamp(url)
+    if stamp and (hint is None or _agrees(stamp, hint)):
+        basis = _stamp_confirmed(stamp, text, code, hint)
+        if basis:
+            return Published(stamp.iso(), basis)
     found, basis = from_text(text, code, hint)
     if found:
         return Published(found.iso(), basis + ("+header" if head and basis == "dateline" else
@@ -129,3 +325,37 @@ def infer_published(text: str, code: str | None, metadata_value: str | None, url
     if hint:
         return Published(hint.iso(), "header" if head else "url")
     return Published(None, "none")
+
+
+def header_spans(text: str, code: str | None, dates: list[DateMention]) -> set[tuple[int, int]]:
+    """The dates that stamp the page rather than tell of an event, as (start, end) spans for the
+    events to skip: a short header line of dates with a time and a label or two ("Изменено 2
+    марта, 11:05"), with a weekday ("5 Aralık 2023, Salı", a page's today widget) or with
+    nothing else ("12 мая 2023"); and a dateline ("АСТАНА, 4 июня. /Корр./"). A short caption
+    with a place ("Astana, 5 March 2022") stays an event."""
+    top, lines = _top(text)
+    months, weekdays = calendar_words()
+    stamps: set[tuple[int, int]] = set()
+    for s, e in lines:
+        inside = [d for d in dates if s <= d.start and d.end <= e]
+        if not inside or e - s > STAMP_LINE:
+            continue
+        line = top[s:e]
+        rest = line
+        for d in sorted(inside, key=lambda d: -d.start):
+            rest = rest[:d.start - s] + " " + rest[d.end - s:]
+        words = [w for w in WORD.findall(fold(rest).text) if w not in months]
+        named_day = any(w in weekdays for w in words) or any(d.rule.startswith("weekday") for d in inside)
+        words = [w for w in words if w not in weekdays]
+        if (TIME.search(line) and len(words) <= 2 * STAMP_WORDS) or (named_day and len(words) <= STAMP_WORDS) \
+                or (not words and len(re.findall(r"\d+", line)) >= 2):
+            stamps.update((d.start, d.end) for d in inside)
+    for d in dates:
+        if d.precision != "day" or d.start > len(top) or d.rule not in DATELINE_RULES:
+            continue
+        s, _ = _line_of(d.start, lines)
+        prefix = top[s:d.start]
+        if prefix and len(prefix.split()) <= DATELINE_PREFIX_WORDS and DATELINE_PREFIX.match(prefix) \
+                and DATELINE_AFTER.match(top[d.end:d.end + 8]):
+            stamps.add((d.start, d.end))
+    return stamps

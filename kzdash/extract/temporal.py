@@ -5,6 +5,12 @@ and it does not resolve "the fifth of this month" against the article's own date
 language data (`data/lang/<code>/dates.yaml`) is compiled once into a phrase table; an article is
 tokenised once, tokens are grouped into units (month, weekday, number, ordinal, connector,
 relative phrase), and a handful of language-independent patterns combine the units.
+
+Besides dates proper: counted days ("in two days", "two days later", "накануне", "the 5th day of
+the strike", which dates the strike's start), ranges ("5-7 March", "21 و22 فبراير"), days named by
+their feast, and header stamps (2022.07.06, "15 Қаң 2022"). Every mention names the rule that read
+it (`DateMention.rule`, the events' `date_rule`); a day count in a report dated only by its month
+keeps that month (`weekday@pub-month`).
 """
 
 from __future__ import annotations
@@ -15,12 +21,13 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
 
-from kzdash.text.langdata import folded_list, languages, load
+from kzdash.text.langdata import folded_list, languages, load, morphology
 from kzdash.text.lexicon import PhraseMatcher
 from kzdash.text.textnorm import Folded, fold
 
 NUMERIC_DATE_RES = (  # (regex on folded text, order of the groups)
-    (re.compile(r"(?<!\d)(\d{4})-(\d{1,2})-(\d{1,2})(?!\d)"), "ymd"),
+    # 2022-07-06, and the header stamps 2022.07.06 and 2022/07/06 (one separator throughout)
+    (re.compile(r"(?<![\d./])(\d{4})([-./])(\d{1,2})\2(\d{1,2})(?!\d)"), "ymd"),
     (re.compile(r"(?<![\d.])(\d{1,2})\s?[./]\s?(\d{1,2})\s?[./]\s?(\d{4})(?!\d)"), "dmy"),
 )
 GAP_OK = re.compile(r"^[\s,،()\-/]*$")
@@ -95,19 +102,32 @@ class DateLexicon:
     matcher: PhraseMatcher  # folded phrase -> (unit kind, value)
     number: re.Pattern  # a number with an optional day suffix (17th, 21-го, 1er)
     alone_markers: frozenset[str]
+    proclitics: frozenset[str] = frozenset()  # Arabic "و22 فبراير": a number may carry one
+    day_units: frozenset[str] = frozenset()  # "day", "days", "дня": counts and "the 5th day"
+    count_in: tuple[str, ...] = ()  # "in two days", "через два дня": from the speaker's day
+    count_later: tuple[str, ...] = ()  # "two days later": from the day told just before
+    count_ago: tuple[str, ...] = ()  # "two days ago": back from publication
+    range_words: frozenset[str] = frozenset()  # "5 and 7 March", "с 5 по 7 марта"
+    today_words: tuple[str, ...] = ()  # relative days at offset 0 ("today", "اليوم")
+    eve_blockers: frozenset[str] = frozenset()  # "the day before THE vote", "накануне ВИЗИТА": an eve
 
 
 _CATEGORIES = {  # dates.yaml key -> unit kind, and whether the YAML maps value -> forms
     "months": ("month", True),
     "weekdays": ("weekday", True),
     "day_ordinals": ("ordinal", True),
+    "month_abbreviations": ("month_abbr", True),
+    "number_words": ("count", True),
     "relative_days": ("rel_day", False),
+    "anchor_days": ("anchor_day", False),
+    "eve_days": ("eve_day", False),
     "relative_weeks": ("rel_week", False),
     "relative_months": ("rel_month", False),
     "relative_years": ("rel_year", False),
 }
 _FLAT = {"connectors": "conn", "this_month": "this_month", "past_markers": "past",
          "future_markers": "future", "month_alone_markers": "alone"}
+MONTHS = ("month", "month_abbr")  # an abbreviation ("Қаң", "Oca") counts only beside a day
 
 
 @lru_cache(maxsize=64)
@@ -124,10 +144,20 @@ def lexicon(code: str) -> DateLexicon:
     for key, kind in _FLAT.items():
         for form in folded_list(data.get(key)):
             phrases.setdefault(form, (kind, 0))
+    for phrase, month_day in (data.get("holidays") or {}).items():  # "new year's day: 01-01"
+        month, day = (int(x) for x in str(month_day).split("-"))
+        for form in folded_list(phrase):
+            phrases.setdefault(form, ("holiday", month * 100 + day))
     suffixes = "|".join(re.escape(x) for x in folded_list(data.get("day_suffixes")))
     number = re.compile(r"(\d+)" + (rf"(?:-?(?:{suffixes})(?![^\W\d_]))?" if suffixes else ""))
     return DateLexicon(code, PhraseMatcher(phrases), number,
-                       frozenset(folded_list(data.get("month_alone_markers"))))
+                       frozenset(folded_list(data.get("month_alone_markers"))),
+                       frozenset(morphology(code)[0]) if code else frozenset(),
+                       frozenset(folded_list(data.get("day_units"))),
+                       tuple(folded_list(data.get("count_in"))), tuple(folded_list(data.get("count_later"))),
+                       tuple(folded_list(data.get("count_ago"))), frozenset(folded_list(data.get("range_words"))),
+                       tuple(f for f, (kind, value) in phrases.items() if kind == "rel_day" and value == 0),
+                       frozenset(folded_list(data.get("eve_blockers"))))
 
 
 def _valid(y: int, m: int | None, d: int | None) -> bool:
@@ -136,16 +166,26 @@ def _valid(y: int, m: int | None, d: int | None) -> bool:
     return d is not None and 1 <= d <= calendar.monthrange(y, m)[1]
 
 
+def _proclitic_before(text: str, s: int, lex: DateLexicon) -> bool:
+    """A number glued to a proclitic ("و22" = "and 22") is still a number."""
+    ws = s
+    while ws > 0 and text[ws - 1].isalpha():
+        ws -= 1
+    return text[ws:s] in lex.proclitics
+
+
 def _units(folded: Folded, lex: DateLexicon, consumed: list[tuple[int, int]]) -> list[_Unit]:
     """Numbers and lexicon phrases of the folded text, in order (other words are left out: the
     gap text between units tells whether two units are adjacent)."""
     text = folded.text
     units = [_Unit(kind, value, h.fs, h.fe, h.key)
-             for h in lex.matcher.find(folded, lex.code or None) for kind, value in (h.value,)]
+             for h in lex.matcher.find(folded, lex.code or None) for kind, value in (h.value,)
+             if kind != "month_abbr" or h.fe - h.fs == len(h.key)]  # an abbreviation takes no ending: қарсы
     taken = [(u.start, u.end) for u in units] + consumed
     for m in lex.number.finditer(text):
         s, e = m.start(), m.end()
-        if (s and text[s - 1].isalnum() and not text[s - 1].isdigit()) or any(a <= s < b for a, b in taken):
+        if (s and text[s - 1].isalnum() and not text[s - 1].isdigit() and not _proclitic_before(text, s, lex)) \
+                or any(a <= s < b for a, b in taken):
             continue  # inside a word ("A320") or a numeric date already read
         digits = m.group(1)
         units.append(_Unit("num", int(digits), s, e, m.group(0), len(digits)))
@@ -165,15 +205,17 @@ def _units(folded: Folded, lex: DateLexicon, consumed: list[tuple[int, int]]) ->
 class _Matcher:
     """Patterns over the unit list; each `try_*` returns (last unit index, parts, rule) or None."""
 
-    def __init__(self, text: str, units: list[_Unit]):
-        self.text, self.u = text, units
+    def __init__(self, text: str, units: list[_Unit], lex: DateLexicon):
+        self.text, self.u, self.lex = text, units, lex
+        self.connectors = {u.entry for u in units if u.kind == "conn"}
 
     def adjacent(self, i: int, j: int) -> bool:
         if j >= len(self.u):
             return False
         gap = self.text[self.u[i].end:self.u[j].start]
-        after_day = self.u[i].kind == "num"  # German "5. März", Estonian "2021. aasta märtsis"
-        return bool((GAP_AFTER_DAY if after_day else GAP_OK).match(gap))
+        # German "5. März", Estonian "2021. aasta märtsis"; an abbreviated month "Jan. 6", "15 янв. 2022"
+        dot_ok = self.u[i].kind == "num" or (self.u[i].kind in MONTHS and len(self.u[i].entry) <= 4)
+        return bool((GAP_AFTER_DAY if dot_ok else GAP_OK).match(gap))
 
     def kind(self, j: int) -> str | None:
         return self.u[j].kind if 0 <= j < len(self.u) else None
@@ -199,6 +241,76 @@ class _Matcher:
             return unit.value
         return None
 
+    def ordinal(self, j: int) -> int | None:
+        """A number written as an ordinal: "5th", "5-й", "5." (German), "fifth", else None."""
+        unit = self.u[j]
+        if unit.kind == "ordinal":
+            return unit.value
+        if unit.kind == "num" and unit.ndigits <= 3 and unit.value and (
+                unit.entry != str(unit.value) or self.text[unit.end:unit.end + 1] == "."):
+            return unit.value
+        return None
+
+    def range_gap(self, i: int, j: int) -> bool:
+        """Units i and j stand as the two ends of a range: "5-7", "5 and 7", "с 5 по 7", "21 و22"."""
+        if j >= len(self.u):
+            return False
+        gap = self.text[self.u[i].end:self.u[j].start].strip(" ,")
+        return gap in ("-", "–", "—") or gap in self.lex.range_words
+
+    def next_word(self, pos: int) -> tuple[str, int] | None:
+        """The word after `pos` (over spaces, dots and hyphens) and its end."""
+        m = _NEXT_WORD.match(self.text, pos)
+        return (m.group(1), m.end()) if m else None
+
+    def prev_words(self, pos: int, n: int = 2) -> list[str]:
+        """Up to n words before `pos`, nearest first."""
+        return [w[::-1] for w in _WORD.findall(self.text[max(0, pos - 40):pos][::-1])[:n]]
+
+    def day_word_near(self, i: int) -> int | None:
+        """Where the day count ends when a day noun stands beside the ordinal i ("5th day", "5-й
+        день", "اليوم الرابع", "dita e 5-të"), else None. "the seventh day of March" is a date."""
+        units = self.lex.day_units
+        if not units or self.kind(self.skip_conn(i)) in MONTHS:
+            return None
+        after = self.next_word(self.u[i].end)
+        if after and after[0] in units:
+            return after[1]
+        before = self.prev_words(self.u[i].start)
+        if before and (before[0] in units or (len(before) > 1 and len(before[0]) <= 2 and before[1] in units)):
+            return self.u[i].end
+        return None
+
+    def count(self, i: int) -> tuple[dict, str] | None:
+        """ "in two days", "через 2 дня", "two days later", "три дня назад", "بعد يومين": (parts, rule)."""
+        unit, lex = self.u[i], self.lex
+        if not lex.day_units:
+            return None
+        if unit.kind == "count" and unit.entry in lex.day_units:  # a dual noun is its own count: يومين
+            end = unit.end
+        else:
+            after = self.next_word(unit.end)
+            if not after or after[0] not in lex.day_units:
+                return None
+            end = after[1]
+            following = self.next_word(end)
+            if following and following[0] in self.connectors:  # "in 3 days of fighting" is a span
+                return None
+        raw_before, raw_after = self.text[max(0, unit.start - 30):unit.start], self.text[end:end + 30]
+        before, after_text = raw_before.rstrip(), raw_after.lstrip()
+        for key, markers, sign in (("in", lex.count_in, 1), ("ago", lex.count_ago, -1),
+                                   ("later", lex.count_later, 1)):
+            for mk in markers:
+                if _ends_with_word(before, mk):
+                    fs = unit.start - (len(raw_before) - len(before)) - len(mk)
+                    return {"form": "count", "off": sign * unit.value, "from": key, "fs": fs, "fe": end}, \
+                        f"count-{key}:{mk}"
+                if _starts_with_word(after_text, mk):
+                    fe = end + (len(raw_after) - len(after_text)) + len(mk)
+                    return {"form": "count", "off": sign * unit.value, "from": key, "fs": unit.start, "fe": fe}, \
+                        f"count-{key}:{mk}"
+        return None
+
     def year(self, j: int) -> int | None:
         if j >= len(self.u):
             return None
@@ -219,6 +331,18 @@ class _Matcher:
         return None
 
 
+_NEXT_WORD = re.compile(r"[\s.\-]*([^\W\d_]+)")
+_WORD = re.compile(r"[^\W\d_]+")
+
+
+def _ends_with_word(text: str, phrase: str) -> bool:
+    return text.endswith(phrase) and (len(text) == len(phrase) or not text[-len(phrase) - 1].isalnum())
+
+
+def _starts_with_word(text: str, phrase: str) -> bool:
+    return text.startswith(phrase) and (len(text) == len(phrase) or not text[len(phrase)].isalnum())
+
+
 NARRATIVE_REACH = 400  # characters back to the date a story is being told from
 NARRATIVE_SPAN = timedelta(days=62)  # how far after that date a day and month without a year may fall
 
@@ -231,6 +355,10 @@ def _narrative_year(parts: dict, anchor: date | None) -> int | None:
         return None
     candidate = date(anchor.year, parts["m"], parts["d"])
     return anchor.year if anchor <= candidate <= anchor + NARRATIVE_SPAN else None
+
+
+ANCHORED = ("anchor_day", "count", "day_count")
+DAY_FORMS = ("rel_day", "weekday") + ANCHORED  # forms that count days: at month precision when only the month is known
 
 
 def _resolve(parts: dict, pub: PartialDate | None, anchor: date | None = None) -> tuple[date, str, bool] | None:
@@ -247,6 +375,13 @@ def _resolve(parts: dict, pub: PartialDate | None, anchor: date | None = None) -
         return date(y, m, 1), "month", False
     if form == "y":
         return date(y, 1, 1), "year", False
+    if form in ANCHORED:  # counted from the day told before (or in the sentence), else from publication
+        ref = parts.get("ref") or (pub.as_date() if pub else None)
+        if ref is not None:
+            return ref + timedelta(days=parts["off"]), "day", True
+        if pub is not None and pub.month and form != "day_count":
+            return date(pub.year, pub.month, 1), "month", True
+        return None
     if pub is None:
         return None
     if form == "dm":  # day and month, year from the publication date (a recent past is likelier)
@@ -286,8 +421,8 @@ def _resolve(parts: dict, pub: PartialDate | None, anchor: date | None = None) -
         y, m = idx // 12, idx % 12 + 1
         return (date(y, m, d), "day", True) if _valid(y, m, d) else None
     base = pub.as_date()
-    if base is None:
-        return None
+    if base is None:  # "on Monday" in a report dated only by its month: that month
+        return (date(pub.year, pub.month, 1), "month", True) if form in ("rel_day", "weekday") else None
     if form == "rel_day":
         return base + timedelta(days=parts["off"]), "day", True
     if form == "rel_week":
@@ -314,7 +449,7 @@ def _match_at(mt: _Matcher, i: int) -> tuple[int, dict, str] | None:
     day = mt.day(i)
     if day is not None:
         j = mt.skip_conn(i)
-        if mt.kind(j) == "month":
+        if mt.kind(j) in MONTHS:
             k = mt.skip_conn(j)
             y = mt.year(k)
             if y:
@@ -327,6 +462,22 @@ def _match_at(mt: _Matcher, i: int) -> tuple[int, dict, str] | None:
             return j, {"form": "d-rel-month", "d": day, "off": 0}, "day-this-month"
         if mt.kind(j) == "rel_month":  # "the 5th of last month"
             return j, {"form": "d-rel-month", "d": day, "off": mt.u[j].value}, f"day-{mt.u[j].entry}"
+    n = mt.ordinal(i)
+    if n is not None and (end := mt.day_word_near(i)) is not None:  # "on the 5th day of the strike": it began
+        return i, {"form": "day_count", "off": 1 - n, "fe": end}, "day-count"  # n - 1 days before
+    if u.kind == "count" or (u.kind == "num" and u.ndigits <= 3 and u.entry == str(u.value)):
+        counted = mt.count(i)
+        if counted:
+            return i, counted[0], counted[1]
+    if u.kind == "month_abbr":  # "15 Қаң 2022" is read above; "Қаң 15" here; alone it is a word
+        j = mt.skip_conn(i)
+        if j < len(mt.u) and mt.u[j].kind == "num" and mt.u[j].ndigits <= 2 and mt.day(j):
+            k = mt.skip_conn(j)
+            y = mt.year(k)
+            if y:
+                return k, {"form": "md-y", "y": y, "m": u.value, "d": mt.u[j].value}, "month-day-year"
+            return j, {"form": "dm", "m": u.value, "d": mt.u[j].value}, "month-day"
+        return None
     if u.kind == "month":
         j = mt.skip_conn(i)
         if j < len(mt.u) and mt.u[j].kind == "num" and mt.u[j].ndigits <= 2 and mt.day(j):
@@ -350,7 +501,7 @@ def _match_at(mt: _Matcher, i: int) -> tuple[int, dict, str] | None:
         j = mt.skip_conn(i)
         if j > i + 1 and mt.day(j) is not None:  # Kazakh "2022 жылғы 2 қаңтарда"
             k = mt.skip_conn(j)
-            if mt.kind(k) == "month":
+            if mt.kind(k) in MONTHS:
                 return k, {"form": "dmy", "y": y, "m": mt.u[k].value, "d": mt.day(j)}, "year-day-month"
         if j > i + 1 and mt.kind(j) == "month":
             return j, {"form": "my", "y": y, "m": mt.u[j].value}, "year-month"
@@ -367,22 +518,63 @@ def _match_at(mt: _Matcher, i: int) -> tuple[int, dict, str] | None:
         j = mt.skip_conn(i)
         if mt.kind(j) == "month":
             return j, {"form": "m-rel-year", "m": mt.u[j].value, "off": u.value}, f"{u.entry}-month"
+    if u.kind == "rel_day" and u.entry in mt.lex.day_units and mt.adjacent(i, i + 1) \
+            and (n := mt.ordinal(i + 1)) is not None:  # Arabic "اليوم الرابع" is "the fourth day", not "today"
+        if mt.kind(mt.skip_conn(i + 1)) in MONTHS:
+            return None  # "اليوم الرابع من مارس": the day of a date, read at the ordinal
+        return i + 1, {"form": "day_count", "off": 1 - n}, "day-count"
+    if u.kind == "holiday":  # a day named by its feast: the year as for a day and month
+        j = mt.skip_conn(i)
+        y = mt.year(j)
+        parts = {"form": "dmy", "y": y} if y else {"form": "dm"}
+        return (j if y else i), {**parts, "m": u.value // 100, "d": u.value % 100}, f"holiday:{u.entry}"
+    if u.kind in ("anchor_day", "eve_day"):  # "the next day", "накануне": from the day told just before
+        after = mt.next_word(u.end) if u.kind == "eve_day" else None
+        if after and after[0] in mt.lex.eve_blockers:
+            return None  # the eve of an event, not a day: "накануне визита", "the day before the vote"
+        return i, {"form": "anchor_day", "off": u.value}, f"anchor_day:{u.entry}"
     if u.kind in ("rel_day", "rel_week", "rel_month", "rel_year"):
         return i, {"form": u.kind, "off": u.value}, f"{u.kind}:{u.entry}"
     if u.kind == "weekday":
         # "20 Kasım Pazar günü": the explicit date just before says it better
-        if i > 0 and mt.kind(i - 1) in ("month", "num") and mt.adjacent(i - 1, i):
-            return None
+        if i > 0 and mt.adjacent(i - 1, i) and (mt.kind(i - 1) in MONTHS or (
+                mt.day(i - 1) is not None and i > 1 and mt.kind(i - 2) in MONTHS and mt.adjacent(i - 2, i - 1))):
+            return None  # (a count before it, "3.200 jeudi", is no date)
         # "Tuesday (1 March)": the explicit date that follows says it better
         for j in range(i + 1, min(i + 4, len(mt.u))):
             if not mt.adjacent(j - 1, j):
                 break
-            if mt.kind(j) == "month" or (mt.day(j) is not None and mt.kind(mt.skip_conn(j)) == "month"):
+            if mt.kind(j) in MONTHS or (mt.day(j) is not None and mt.kind(mt.skip_conn(j)) in MONTHS):
                 return None
         mark = mt.marker(i, i)
         end = i + 1 if mt.kind(i + 1) in ("past", "future") and mt.adjacent(i, i + 1) else i
-        return end, {"form": "weekday", "wd": u.value, "marker": mark}, "weekday"
+        return end, {"form": "weekday", "wd": u.value, "marker": mark}, "weekday" + (f"+{mark}" if mark else "")
     return None
+
+
+def _range_first(mt: _Matcher, i: int) -> tuple[dict, str] | None:
+    """ "5-7 March": day i stands before a day that opens a day-month date."""
+    d = mt.day(i)
+    if d is None or mt.day(i + 1) is None or not mt.range_gap(i, i + 1):
+        return None
+    nxt = _match_at(mt, i + 1)
+    if not nxt or nxt[1]["form"] not in ("dm", "dmy", "dm-rel-year"):
+        return None
+    parts = dict(nxt[1], d=d)
+    return parts, "range-first"
+
+
+def _range_second(mt: _Matcher, last: int, parts: dict) -> tuple[dict, dict, int] | None:
+    """ "March 5-7" / "March 5 and 7, 2022": a bare day after the month-day, (first, second, last unit)."""
+    j = last + 1
+    d2 = mt.day(j)
+    if d2 is None or not mt.range_gap(last, j) or mt.kind(mt.skip_conn(j)) in MONTHS:
+        return None
+    k = mt.skip_conn(j)
+    y = mt.year(k)
+    if y:
+        return dict(parts, form="md-y", y=y), dict(parts, form="md-y", y=y, d=d2), k
+    return parts, dict(parts, d=d2), j
 
 
 def _anchor_before(found: list[DateMention], start: int) -> date | None:
@@ -391,6 +583,32 @@ def _anchor_before(found: list[DateMention], start: int) -> date | None:
     if not before:
         return None
     return date.fromisoformat(max(before, key=lambda d: d.end).date)
+
+
+def _day_before(found: list[DateMention], start: int, lo: int) -> date | None:
+    """The latest day-precision date mentioned in [lo, start): what "the next day" counts from (a
+    day itself counted from another, "накануне", is none: counts do not chain)."""
+    before = [d for d in found if lo <= d.start and d.end <= start and d.precision == "day"
+              and not d.rule.startswith(("anchor_day", "count", "day-count"))]
+    return date.fromisoformat(max(before, key=lambda d: d.end).date) if before else None
+
+
+def _sentence_start(text: str, pos: int) -> int:
+    """Where the sentence holding `pos` starts (a cheap look back to the last full stop or line break)."""
+    return max(text.rfind(". ", 0, pos), text.rfind("\n", 0, pos), text.rfind("! ", 0, pos),
+               text.rfind("? ", 0, pos)) + 1
+
+
+def _reference(parts: dict, found: list[DateMention], text: str, start: int) -> date | None:
+    """The day an anchored form counts from: "the next day" and "two days later" from the day told
+    within NARRATIVE_REACH before; "in two days" and "the 5th day" from a day told earlier in the same
+    sentence; "two days ago" (and any form with nothing before it) from the publication day (None)."""
+    form, origin = parts["form"], parts.get("from")
+    if form == "anchor_day" or origin == "later":
+        return _day_before(found, start, start - NARRATIVE_REACH)
+    if origin == "in" or form == "day_count":
+        return _day_before(found, start, _sentence_start(text, start))
+    return None
 
 
 def find_dates(text: str, code: str | None, published: object = None,
@@ -415,7 +633,7 @@ def find_dates(text: str, code: str | None, published: object = None,
         for m in rx.finditer(ftext):
             if any(a <= m.start() < b for a, b in consumed):
                 continue
-            vals = dict(zip(order, (int(g) for g in m.groups()), strict=False))
+            vals = dict(zip(order, (int(g) for g in m.groups() if g.isdigit()), strict=False))
             res = _resolve({"form": "dmy", **vals}, pub)
             if res:
                 emit(m.start(), m.end(), res, f"numeric-{order}")
@@ -423,11 +641,17 @@ def find_dates(text: str, code: str | None, published: object = None,
     # an unknown language: absolute numeric dates and years only
     lex = lexicon(code if code and code in languages() else "")
     units = _units(folded, lex, consumed)
-    mt = _Matcher(ftext, units)
+    mt = _Matcher(ftext, units, lex)
     i = 0
     while i < len(units):
         hit = _match_at(mt, i)
         if hit is None:
+            first = _range_first(mt, i)
+            if first:  # "5-7 March", "5 и 7 марта": the first day takes the month (and year) of the second
+                parts, rule = first
+                res = _resolve(parts, pub, _anchor_before(out, folded.span(units[i].start, units[i].start)[0]))
+                if res:
+                    emit(units[i].start, units[i].end, res, rule)
             i += 1
             continue
         last, parts, rule = hit
@@ -437,10 +661,65 @@ def find_dates(text: str, code: str | None, published: object = None,
             if not (before or after):
                 i += 1
                 continue
-        anchor = _anchor_before(out, folded.span(units[i].start, units[i].start)[0]) if parts["form"] == "dm" else None
+        start = folded.span(units[i].start, units[i].start)[0]
+        fs, fe = parts.pop("fs", units[i].start), parts.pop("fe", units[last].end)
+        second = _range_second(mt, last, parts) if rule == "month-day" else None
+        if second:  # "March 5-7, 2022": the year after the second day is the first's too
+            parts, second_parts, last = second
+        anchor = _anchor_before(out, start) if parts["form"] == "dm" else None
+        if parts["form"] in ANCHORED:
+            parts["ref"] = _reference(parts, out, text, start)
         res = _resolve(parts, pub, anchor)
         if res:
-            emit(units[i].start, units[last].end, res, rule)
+            emit(fs, fe, res, rule + ("@pub-month" if parts["form"] in DAY_FORMS and res[1] == "month" else ""))
+        if second:
+            res2 = _resolve(second_parts, pub, anchor)
+            j = last if second_parts["form"] == "dm" else last - 1  # the second day's unit
+            if res2:
+                emit(units[j].start, units[j].end, res2, "range-second")
         i = last + 1
     out.sort(key=lambda d: d.start)
     return out
+
+
+_GAP_NAMED = re.compile(r"^[\s,،()\-/]*(?:[^\W\d_]{1,2}\s+)?$")  # "сегодня, во вторник"
+
+
+def named_before(text: str, code: str | None, pos: int) -> tuple[int | None, bool]:
+    """(ISO weekday, "today" word) named right before `pos`: "اليوم الثلاثاء 14 مارس 2023" gives
+    (6, True) for the date's start; (None, False) when no weekday stands there."""
+    window = text[max(0, pos - 60):pos]
+    folded = fold(window)
+    lex = lexicon(code if code and code in languages() else "")
+    hits = sorted(lex.matcher.find(folded, lex.code or None), key=lambda h: h.fs)
+    end = len(folded.text)
+    weekday, today = None, False
+    for h in reversed(hits):
+        kind, value = h.value
+        if not _GAP_NAMED.match(folded.text[h.fe:end]):
+            break
+        if weekday is None and kind == "weekday":
+            weekday, end = value, h.fs
+            if any(folded.text[h.fs:h.fe].startswith(w + " ") for w in lex.today_words):
+                return weekday, True  # one phrase: Arabic "اليوم السبت" is "ال" + "يوم السبت"
+        elif weekday is not None and kind == "rel_day" and value == 0:
+            today = True
+            break
+        else:
+            break
+    return weekday, today
+
+
+@lru_cache(maxsize=1)
+def calendar_words() -> tuple[frozenset[str], frozenset[str]]:
+    """(month words, weekday words) of every known language, folded: what a header stamp holds
+    besides numbers ("5 Aralık 2023, Salı", "الثلاثاء 5 ديسمبر / December 2023")."""
+    months: set[str] = set()
+    weekdays: set[str] = set()
+    for code in languages():
+        data = load(code, "dates.yaml")
+        for key, words in (("months", months), ("month_abbreviations", months), ("weekdays", weekdays)):
+            for forms in (data.get(key) or {}).values():
+                for form in folded_list(forms):
+                    words.update(w for w in form.split() if len(w) > 2)  # not the "в" of "в среду"
+    return frozenset(months), frozenset(weekdays)

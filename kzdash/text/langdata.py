@@ -24,7 +24,9 @@ SCHEMAS: dict[str, set[str]] = {
     "dates.yaml": {
         "months", "weekdays", "day_ordinals", "connectors", "day_suffixes", "relative_days",
         "relative_weeks", "relative_months", "relative_years", "this_month", "past_markers",
-        "future_markers", "month_alone_markers",
+        "future_markers", "month_alone_markers", "month_abbreviations", "anchor_days", "day_units",
+        "number_words", "count_in", "count_later", "count_ago", "range_words", "holidays", "archive_markers",
+        "eve_days", "eve_blockers", "caption_markers",
     },
     "places.yaml": {"aliases", "demonyms", "not_places", "region_words"},
     "actors.yaml": {"actors", "titles"},

@@ -11,7 +11,8 @@ def _found(text: str, published: str | None, code: str = "en") -> list[tuple[str
 
 @pytest.mark.parametrize("text,published,expected", [
     ("It happened yesterday.", "2022-01-12", [("yesterday", "2022-01-11", "day")]),
-    ("It happened yesterday.", "2022-01", []),  # no day to count back from
+    # no day to count back from: a report dated by its month puts yesterday in that month
+    ("It happened yesterday.", "2022-01", [("yesterday", "2022-01-01", "month")]),
     ("It happened yesterday.", None, []),
     ("Talks on the 5th of this month.", "2022-01-12", [("5th of this month", "2022-01-05", "day")]),
     ("Signed on 17 June.", "2022-06-20", [("17 June", "2022-06-17", "day")]),
