@@ -117,6 +117,9 @@ def _markers(code: str | None, key: str) -> re.Pattern | None:
     return re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, words)) + r")(?!\w)") if words else None
 
 
+LONG_LINE = 2000  # characters: a line this long holds no byline, stamp or caption
+
+
 def _archived(line: str, code: str | None) -> bool:
     """A line marked as old ("archive photo", "صورة أرشيفية"): its date is no date of the page."""
     rx = _markers(code, "archive_markers")
@@ -171,6 +174,8 @@ def _byline(top: str, lines: list[tuple[int, int]], mentions: list[DateMention],
     unscored = []
     for m in mentions:
         s, e = _line_of(m.start, lines)
+        if e - s > LONG_LINE:  # a paragraph, not a stamp or a caption (and folding it per date is quadratic)
+            continue
         if _archived(top[s:e], code):
             continue
         after = top[m.end:m.end + 20]

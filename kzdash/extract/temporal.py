@@ -15,6 +15,7 @@ keeps that month (`weekday@pub-month`).
 
 from __future__ import annotations
 
+import bisect
 import calendar
 import re
 from dataclasses import dataclass
@@ -174,6 +175,22 @@ def _proclitic_before(text: str, s: int, lex: DateLexicon) -> bool:
     return text[ws:s] in lex.proclitics
 
 
+class _Spans:
+    """Is an offset inside any of these spans? A bisect, not a scan: a long text has thousands of
+    numbers and spans, and a scan per number made dates quadratic in the text's length."""
+
+    def __init__(self, spans: list[tuple[int, int]]) -> None:
+        spans = sorted(spans)
+        self.starts = [a for a, _ in spans]
+        self.reach: list[int] = []  # the furthest end of any span starting at or before starts[i]
+        for _, b in spans:
+            self.reach.append(max(b, self.reach[-1]) if self.reach else b)
+
+    def cover(self, pos: int) -> bool:
+        i = bisect.bisect_right(self.starts, pos) - 1
+        return i >= 0 and self.reach[i] > pos
+
+
 def _units(folded: Folded, lex: DateLexicon, consumed: list[tuple[int, int]]) -> list[_Unit]:
     """Numbers and lexicon phrases of the folded text, in order (other words are left out: the
     gap text between units tells whether two units are adjacent)."""
@@ -181,15 +198,16 @@ def _units(folded: Folded, lex: DateLexicon, consumed: list[tuple[int, int]]) ->
     units = [_Unit(kind, value, h.fs, h.fe, h.key)
              for h in lex.matcher.find(folded, lex.code or None) for kind, value in (h.value,)
              if kind != "month_abbr" or h.fe - h.fs == len(h.key)]  # an abbreviation takes no ending: қарсы
-    taken = [(u.start, u.end) for u in units] + consumed
+    taken = _Spans([(u.start, u.end) for u in units] + consumed)
     for m in lex.number.finditer(text):
         s, e = m.start(), m.end()
         if (s and text[s - 1].isalnum() and not text[s - 1].isdigit() and not _proclitic_before(text, s, lex)) \
-                or any(a <= s < b for a, b in taken):
+                or taken.cover(s):
             continue  # inside a word ("A320") or a numeric date already read
         digits = m.group(1)
         units.append(_Unit("num", int(digits), s, e, m.group(0), len(digits)))
-    units = [u for u in units if not any(a <= u.start < b for a, b in consumed)]
+    already = _Spans(consumed)
+    units = [u for u in units if not already.cover(u.start)]
     units.sort(key=lambda u: u.start)
     merged: list[_Unit] = []
     for u in units:  # one month named twice, "شباط/فبراير": one unit
