@@ -26,7 +26,7 @@ SCHEMAS: dict[str, set[str]] = {
         "relative_weeks", "relative_months", "relative_years", "this_month", "past_markers",
         "future_markers", "month_alone_markers",
     },
-    "places.yaml": {"aliases", "demonyms", "not_places", "region_words"},
+    "places.yaml": {"aliases", "demonyms", "not_places", "region_words", "republic_words"},
     "actors.yaml": {"actors", "titles"},
     "cues.yaml": {
         "reporting_verbs", "continuation", "negation", "issues", "polarity", "events",
