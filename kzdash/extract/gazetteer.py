@@ -175,7 +175,10 @@ def _cities(skip_keys: set[str]) -> list[tuple[Place, list[str]]]:
     countries, cities, _ = _geonames()
     iso3 = {c["iso"]: c["iso3"] for c in countries.values()}
     out = []
-    for gid, c in {**cities, **_small_towns()}.items():
+    small = _small_towns()
+    for gid, c in {**cities, **small}.items():
+        if gid in small and fold_key(c["name"]) in skip_keys:
+            continue  # a village called Kazakhstan must not stand beside the country
         names = [c["name"]]
         for alt in c.get("alternatenames") or ():
             if _keep_alternate(alt) and fold_key(alt) not in skip_keys:

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 
 from kzdash.extract.gazetteer import ALIAS, BLOCK, CITY_MIN_POPULATION, DEMONYM, NEAR, Entry, Gazetteer, Place
 from kzdash.text.langdata import load
 from kzdash.text.lexicon import PhraseMatcher, bounded, inside_longer_word, longest_first, morph, word_span
-from kzdash.text.textnorm import Folded, fold
+from kzdash.text.textnorm import Folded, fold, fold_key
 
 UNSUPPORTED_CITY_MIN_POPULATION = 1_000_000  # a city whose country the article never names
 UNCASED_CITY_MIN_POPULATION = 100_000  # a GeoNames city named in a script without capitals
@@ -56,6 +57,11 @@ def _capitalised(surface: str) -> bool:
     ("région de Donetsk", "космодром Байконур"); scripts without case always pass."""
     cased = [w for w in surface.split() if w[:1].isalpha() and w[:1].lower() != w[:1].upper()]
     return not cased or any(w[0].isupper() for w in cased)
+
+
+@lru_cache(maxsize=65536)
+def _canonical(name: str) -> str:
+    return fold_key(name)
 
 
 @lru_cache(maxsize=65536)
@@ -115,7 +121,7 @@ def _longest(hits: list[_Hit]) -> list[_Hit]:
     return longest_first(hits, lambda h: (h.fs, h.fe), lambda h: (-(h.ke - h.ks), h.ks))
 
 
-def _score(place: Place, entry: Entry, countries: set[str]) -> float:
+def _score(place: Place, entry: Entry, countries: set[str] | Counter) -> float:
     s = math.log10(place.population + 10)
     if place.kind == "country":
         s += 6
@@ -125,6 +131,8 @@ def _score(place: Place, entry: Entry, countries: set[str]) -> float:
             s += 5  # a row of our own (a site, a region) beats a GeoNames namesake of the same name
     if place.country in countries:
         s += 2.5  # support; a metropolis still beats a small namesake in a named country
+        if isinstance(countries, Counter):  # and between namesakes of a size, the article's own country
+            s += 0.5 * countries[place.country] / max(1, countries.total())
     return s
 
 
@@ -138,7 +146,7 @@ def _acceptable(place: Place, entry: Entry, countries: set[str], cased: bool, in
         return True
     if not cased and place.population < UNCASED_CITY_MIN_POPULATION:
         return False
-    if place.population < CITY_MIN_POPULATION:
+    if place.kind == "city" and place.population < CITY_MIN_POPULATION:
         return not initial and place.country in countries
     if initial:
         return place.country in countries
@@ -182,14 +190,14 @@ def find_places(text: str, code: str | None, gaz: Gazetteer, folded: Folded | No
     blocks = [h for h in hits if h.entries[0].how == BLOCK]
     hits = [h for h in hits if h.entries[0].how != BLOCK]
     # countries the article names outright: they support the cities and regions in them
-    countries: set[str] = set()
+    countries: Counter = Counter()
     for h in hits:
         if all(e.how == NEAR for e in h.entries):
             continue
         kinds = {gaz.places[e.place_id].kind for e in h.entries}
         if kinds == {"country"} or any(gaz.places[e.place_id].curated for e in h.entries):
-            countries.update(gaz.places[e.place_id].country for e in h.entries
-                             if gaz.places[e.place_id].kind == "country" or len(h.entries) == 1)
+            countries.update({gaz.places[e.place_id].country for e in h.entries
+                              if gaz.places[e.place_id].kind == "country" or len(h.entries) == 1})
     # namesakes this article cannot mean are dropped before overlaps are settled, so that a
     # rejected longer name ("Franca", a Brazilian city) does not hide a good shorter one
     calendar = gaz.calendar.get(code or "", frozenset())
@@ -208,9 +216,11 @@ def find_places(text: str, code: str | None, gaz: Gazetteer, folded: Folded | No
                 if h.key in calendar or word in calendar:
                     continue  # a month or a weekday ("Salı", Tuesday), not a town
                 e0 = folded.offsets[h.fe - 1] + 1
-                if p.population < CITY_MIN_POPULATION and (
-                        h.key in lower or _in_a_name(text, s0, e0) or _quoted(text, s0, e0)):
-                    continue
+                if p.kind == "city" and p.population < CITY_MIN_POPULATION and (
+                        h.key in lower or _in_a_name(text, s0, e0) or _quoted(text, s0, e0)
+                        or any(o.curated or o.kind != "city" or o.population >= CITY_MIN_POPULATION
+                               for o in (gaz.places[x.place_id] for x in h.entries))):
+                    continue  # a small town never stands in for a bigger namesake (Lugansk, Kazakhstan)
             good.append(e)
         if good:
             kept.append(_Hit(h.fs, h.fe, h.ks, h.ke, h.key, good))
@@ -218,9 +228,14 @@ def find_places(text: str, code: str | None, gaz: Gazetteer, folded: Folded | No
     kept = [h for h in _longest(kept) if h.entries[0].how != BLOCK]
     for i, h in enumerate(kept):
         options = [(gaz.places[e.place_id], e) for e in h.entries]
-        place, entry = max(options, key=lambda pe: _score(pe[0], pe[1], countries))
-        if len(options) > 1 and i + 1 < len(kept):  # "Moscow, Idaho", "Донецк Ростовской области"
-            place, entry = _by_next_region(text, folded, h, kept[i + 1], options, gaz) or (place, entry)
+        # a place's own name beats another's former name ("Samarkand", once a name of Temirtau)
+        place, entry = max(options, key=lambda pe: _score(pe[0], pe[1], countries)
+                           + (1.0 if len(options) > 1 and _canonical(pe[0].name) == h.key else 0.0))
+        if len(options) > 1:  # "Moscow, Idaho", "Донецк Ростовской области", "в Ростовской области: в Донецке"
+            near = _by_next_region(text, folded, h, kept[i + 1], options, gaz) if i + 1 < len(kept) else None
+            if near is None and i > 0:
+                near = _by_prev_region(text, folded, h, kept[i - 1], options, gaz)
+            place, entry = near or (place, entry)
         s0, e0 = folded.span(h.fs, h.fe)
         confidence = 0.7 if entry.how == NEAR else 0.9 if (
             place.kind == "country" or place.curated or entry.how == ALIAS) else (
@@ -258,7 +273,22 @@ def _by_next_region(text: str, folded: Folded, h: _Hit, nxt: _Hit, options, gaz:
     a, b = folded.span(h.fe, h.fe)[0], folded.span(nxt.fs, nxt.fs)[0]
     if not NEXT_REGION_GAP.match(text[a:b]):
         return None
-    regions = [gaz.places[e.place_id] for e in nxt.entries if gaz.places[e.place_id].kind == "region"]
+    return _nearest_to_region(nxt, options, gaz)
+
+
+PREV_REGION_CHARS = 60
+
+
+def _by_prev_region(text: str, folded: Folded, h: _Hit, prev: _Hit, options, gaz: Gazetteer):
+    """Among namesakes, the one inside a region named just before it in the same sentence."""
+    a, b = folded.span(prev.fe, prev.fe)[0], folded.span(h.fs, h.fs)[0]
+    if b - a > PREV_REGION_CHARS or SENTENCE_END.search(text[a:b]):
+        return None
+    return _nearest_to_region(prev, options, gaz)
+
+
+def _nearest_to_region(region_hit: _Hit, options, gaz: Gazetteer):
+    regions = [gaz.places[e.place_id] for e in region_hit.entries if gaz.places[e.place_id].kind == "region"]
     if not regions:
         return None
     r = regions[0]
