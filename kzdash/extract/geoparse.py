@@ -3,9 +3,9 @@
 Matching runs one Aho-Corasick pass over the folded text (all names at once), then checks word
 boundaries with the article language's clitics and inflection endings (`language.yaml`). Choosing
 among namesakes uses what a reader uses: the kind of place, its population and whether the
-article also mentions its country. A GeoNames name that is also a word needs more: a capital
-that the start of a sentence does not explain, a country named in the article, and (for a small
-town) no lower-case use of the same word and no capitalised neighbour that makes it a person's name.
+article also mentions its country. A GeoNames name that may be a word needs more: a capital that
+the start of a sentence does not explain, no lower-case use of the same word in the text, and (for
+a small town) its country named, no quotes and no capitalised neighbour that makes it a person's name.
 """
 
 from __future__ import annotations
@@ -215,9 +215,11 @@ def find_places(text: str, code: str | None, gaz: Gazetteer, folded: Folded | No
             if not (p.curated or e.how in (ALIAS, NEAR) or p.kind == "country"):
                 if h.key in calendar or word in calendar:
                     continue  # a month or a weekday ("Salı", Tuesday), not a town
+                if h.key in lower:
+                    continue  # the text also writes it in lower case: a word ("Masat", "masat")
                 e0 = folded.offsets[h.fe - 1] + 1
                 if p.kind == "city" and p.population < CITY_MIN_POPULATION and (
-                        h.key in lower or _in_a_name(text, s0, e0) or _quoted(text, s0, e0)
+                        _in_a_name(text, s0, e0) or _quoted(text, s0, e0)
                         or any(o.curated or o.kind != "city" or o.population >= CITY_MIN_POPULATION
                                for o in (gaz.places[x.place_id] for x in h.entries))):
                     continue  # a small town never stands in for a bigger namesake (Lugansk, Kazakhstan)
