@@ -172,14 +172,17 @@ def _quoted(text: str, start: int, end: int) -> bool:
     return start > 0 and end < len(text) and text[start - 1] in QUOTES and text[end] in QUOTES
 
 
-def _in_a_name(text: str, start: int, end: int) -> bool:
-    """A small town's name next to another capitalised word is part of a person's or an
-    organisation's name ("Igor Kurchatov", "Kurchatov Institute"), not the town."""
+def _in_a_name(text: str, start: int, end: int, edges: set[int], after_only: bool = False) -> bool:
+    """A GeoNames town's name next to another capitalised word that is no place itself is part of a
+    person's or an organisation's name ("Igor Kurchatov", "Roman Vasilenko", "Kurchatov Institute"),
+    not the town ("Донецк Ростовской области" is a town and its region)."""
     before = text[max(0, start - 40):start]
     after = text[end:end + 40]
     prev = re.search(r"(\w[\w'’-]*)[ \u00a0]$", before)
     nxt = re.match(r"[ \u00a0](\w[\w'’-]*)", after)
-    return any(w and w.group(1)[:1].isupper() for w in (prev, nxt))
+    if not after_only and prev and prev.group(1)[:1].isupper() and start - (len(before) - prev.start(1)) not in edges:
+        return True
+    return bool(nxt and nxt.group(1)[:1].isupper() and end + nxt.start(1) not in edges)
 
 
 def find_places(text: str, code: str | None, gaz: Gazetteer, folded: Folded | None = None) -> list[PlaceMention]:
@@ -201,6 +204,7 @@ def find_places(text: str, code: str | None, gaz: Gazetteer, folded: Folded | No
     # namesakes this article cannot mean are dropped before overlaps are settled, so that a
     # rejected longer name ("Franca", a Brazilian city) does not hide a good shorter one
     calendar = gaz.calendar.get(code or "", frozenset())
+    edges = {folded.offsets[h.fs] for h in hits}  # where a place name starts: no person's name there
     kept: list[_Hit] = list(blocks)
     for h in hits:
         cased = _has_case(h.key)
@@ -218,8 +222,14 @@ def find_places(text: str, code: str | None, gaz: Gazetteer, folded: Folded | No
                 if h.key in lower:
                     continue  # the text also writes it in lower case: a word ("Masat", "masat")
                 e0 = folded.offsets[h.fe - 1] + 1
+                # a town's name beside another capitalised word is a person's ("Igor Kurchatov"); for a
+                # bigger city only a name that took an ending and runs on into one ("Roma-n Vasilenko")
+                small = p.population < CITY_MIN_POPULATION
+                inflected = h.ke < h.fe and folded.text[h.ke] != "'"
+                if p.kind == "city" and (small or inflected) and _in_a_name(text, s0, e0, edges, not small):
+                    continue
                 if p.kind == "city" and p.population < CITY_MIN_POPULATION and (
-                        _in_a_name(text, s0, e0) or _quoted(text, s0, e0)
+                        _quoted(text, s0, e0)
                         or any(o.curated or o.kind != "city" or o.population >= CITY_MIN_POPULATION
                                for o in (gaz.places[x.place_id] for x in h.entries))):
                     continue  # a small town never stands in for a bigger namesake (Lugansk, Kazakhstan)

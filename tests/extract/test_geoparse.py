@@ -120,3 +120,9 @@ def test_republics_are_placed_at_their_seats(gaz) -> None:
 def test_places_keep_their_rule(gaz) -> None:
     for m in find_places("Air raid alerts sounded across the Kyiv and Odesa regions.", "en", gaz):
         assert m.rule and (m.kind != "region" or "+list:regions" in m.rule)
+
+
+def test_town_followed_by_its_region_is_no_persons_name(gaz) -> None:
+    # "Донецке Ростовской": a capitalised word after the town, but a place itself
+    found = find_places("В Донецке Ростовской области открыли лагерь для беженцев.", "ru", gaz)
+    assert [(m.name, m.country) for m in found if m.kind == "city"] == [("Donetsk", "RUS")]
