@@ -77,10 +77,11 @@ def _raw_hits(text: str, ftext: str, offsets, gaz: Gazetteer, code: str | None,
     procl, sufx, ends = m.proclitics, m.suffixes, m.endings
     stop = gaz.not_places.get(code or "", frozenset())
     hits: list[_Hit] = []
-    for last, (key, entries) in gaz.automaton.iter(ftext):
-        ks, ke = last - len(key) + 1, last + 1
+    for last, (n, entries) in gaz.automaton.iter(ftext):
+        ks, ke = last - n + 1, last + 1
         if inside_longer_word(ftext, ks, ke, m.max_prefix, m.max_rest):
             continue
+        key = ftext[ks:ke]
         ws, we = word_span(ftext, ks, ke)
         prefix, rest = ftext[ws:ks], ftext[ke:we]
         if prefix and prefix not in procl:
@@ -121,7 +122,7 @@ def _longest(hits: list[_Hit]) -> list[_Hit]:
     return longest_first(hits, lambda h: (h.fs, h.fe), lambda h: (-(h.ke - h.ks), h.ks))
 
 
-def _score(place: Place, entry: Entry, countries: set[str] | Counter) -> float:
+def _score(place: Place, entry: Entry, countries: Counter, total: int = 0) -> float:
     s = math.log10(place.population + 10)
     if place.kind == "country":
         s += 6
@@ -131,12 +132,12 @@ def _score(place: Place, entry: Entry, countries: set[str] | Counter) -> float:
             s += 5  # a row of our own (a site, a region) beats a GeoNames namesake of the same name
     if place.country in countries:
         s += 2.5  # support; a metropolis still beats a small namesake in a named country
-        if isinstance(countries, Counter):  # and between namesakes of a size, the article's own country
-            s += 0.5 * countries[place.country] / max(1, countries.total())
+        if total:  # and between namesakes of a size, the article's own country
+            s += 0.5 * countries[place.country] / total
     return s
 
 
-def _acceptable(place: Place, entry: Entry, countries: set[str], cased: bool, initial: bool = False) -> bool:
+def _acceptable(place: Place, entry: Entry, countries: Counter | set[str], cased: bool, initial: bool = False) -> bool:
     """Countries, curated places and aliases always; a GeoNames city when the article names its
     country or it is very large. In a script without capitals (Arabic) nothing tells a name from a
     common word, so a GeoNames city must also be a large one. At the start of a sentence the
@@ -154,6 +155,29 @@ def _acceptable(place: Place, entry: Entry, countries: set[str], cased: bool, in
 
 
 OPENERS = "\"'«»“”„‘’([-–—•*#"
+
+
+def _no_word(text: str, folded: Folded, h: _Hit, p: Place, gaz: Gazetteer, calendar: frozenset[str],
+             lower: set[str], edges: set[int]) -> bool:
+    """A GeoNames city whose name is no word of the text: no month or weekday ("Salı", Tuesday), not
+    written in lower case elsewhere ("masat"), no person's name, and a small town no thing's name in
+    quotes («Дружба») nor a stand-in for a bigger namesake (Lugansk, a village in Kazakhstan)."""
+    if h.key in calendar or folded.text[h.fs:h.fe] in calendar or h.key in lower:
+        return False
+    if p.kind != "city":
+        return True
+    s0, e0 = folded.offsets[h.fs], folded.offsets[h.fe - 1] + 1
+    # a town's name beside another capitalised word is a person's ("Igor Kurchatov"); for a bigger
+    # city only a name that took an ending and runs on into one ("Roma-n Vasilenko")
+    small = p.population < CITY_MIN_POPULATION
+    inflected = h.ke < h.fe and folded.text[h.ke] != "'"
+    if (small or inflected) and _in_a_name(text, s0, e0, edges, not small):
+        return False
+    if small and (_quoted(text, s0, e0) or any(
+            o.curated or o.kind != "city" or o.population >= CITY_MIN_POPULATION
+            for o in (gaz.places[x.place_id] for x in h.entries))):
+        return False
+    return True
 
 
 def _sentence_initial(text: str, start: int) -> bool:
@@ -207,42 +231,32 @@ def find_places(text: str, code: str | None, gaz: Gazetteer, folded: Folded | No
     edges = {folded.offsets[h.fs] for h in hits}  # where a place name starts: no person's name there
     kept: list[_Hit] = list(blocks)
     for h in hits:
-        cased = _has_case(h.key)
-        s0 = folded.offsets[h.fs]
-        initial = cased and _sentence_initial(text, s0)
-        word = folded.text[h.fs:h.fe]
         good = []
+        initial = None
         for e in h.entries:
             p = gaz.places[e.place_id]
-            if not _acceptable(p, e, countries, cased, initial):
+            if p.kind == "country" or p.curated or e.how in (ALIAS, NEAR):
+                good.append(e)  # ours or a country: always
                 continue
-            if not (p.curated or e.how in (ALIAS, NEAR) or p.kind == "country"):
-                if h.key in calendar or word in calendar:
-                    continue  # a month or a weekday ("Salı", Tuesday), not a town
-                if h.key in lower:
-                    continue  # the text also writes it in lower case: a word ("Masat", "masat")
-                e0 = folded.offsets[h.fe - 1] + 1
-                # a town's name beside another capitalised word is a person's ("Igor Kurchatov"); for a
-                # bigger city only a name that took an ending and runs on into one ("Roma-n Vasilenko")
-                small = p.population < CITY_MIN_POPULATION
-                inflected = h.ke < h.fe and folded.text[h.ke] != "'"
-                if p.kind == "city" and (small or inflected) and _in_a_name(text, s0, e0, edges, not small):
-                    continue
-                if p.kind == "city" and p.population < CITY_MIN_POPULATION and (
-                        _quoted(text, s0, e0)
-                        or any(o.curated or o.kind != "city" or o.population >= CITY_MIN_POPULATION
-                               for o in (gaz.places[x.place_id] for x in h.entries))):
-                    continue  # a small town never stands in for a bigger namesake (Lugansk, Kazakhstan)
-            good.append(e)
+            if initial is None:
+                cased = _has_case(h.key)
+                initial = cased and _sentence_initial(text, folded.offsets[h.fs])
+            if _acceptable(p, e, countries, cased, initial) and _no_word(text, folded, h, p, gaz, calendar,
+                                                                        lower, edges):
+                good.append(e)
         if good:
             kept.append(_Hit(h.fs, h.fe, h.ks, h.ke, h.key, good))
     out: list[PlaceMention] = []
+    total = countries.total()
     kept = [h for h in _longest(kept) if h.entries[0].how != BLOCK]
     for i, h in enumerate(kept):
         options = [(gaz.places[e.place_id], e) for e in h.entries]
         # a place's own name beats another's former name ("Samarkand", once a name of Temirtau)
-        place, entry = max(options, key=lambda pe: _score(pe[0], pe[1], countries)
-                           + (1.0 if len(options) > 1 and _canonical(pe[0].name) == h.key else 0.0))
+        if len(options) == 1:
+            place, entry = options[0]
+        else:
+            place, entry = max(options, key=lambda pe: _score(pe[0], pe[1], countries, total)
+                               + (1.0 if _canonical(pe[0].name) == h.key else 0.0))
         if len(options) > 1:  # "Moscow, Idaho", "Донецк Ростовской области", "в Ростовской области: в Донецке"
             near = _by_next_region(text, folded, h, kept[i + 1], options, gaz) if i + 1 < len(kept) else None
             if near is None and i > 0:
