@@ -123,6 +123,8 @@ def _longest(hits: list[_Hit]) -> list[_Hit]:
 
 
 def _score(place: Place, entry: Entry, countries: Counter, total: int = 0) -> float:
+    """How likely a reader takes this place for the name; `total` (the article's country mentions,
+    given when several namesakes are in named countries) adds the article's own country as a tie-break."""
     s = math.log10(place.population + 10)
     if place.kind == "country":
         s += 6
@@ -162,15 +164,23 @@ def _no_word(text: str, folded: Folded, h: _Hit, p: Place, gaz: Gazetteer, calen
     """A GeoNames city whose name is no word of the text: no month or weekday ("Salı", Tuesday), not
     written in lower case elsewhere ("masat"), no person's name, and a small town no thing's name in
     quotes («Дружба») nor a stand-in for a bigger namesake (Lugansk, a village in Kazakhstan)."""
-    if h.key in calendar or folded.text[h.fs:h.fe] in calendar or h.key in lower:
+    inflected = h.ke < h.fe and folded.text[h.ke] != "'"
+    if h.key in calendar:  # a month or a weekday bare ("Salı"); an ending makes a name of it ("Қазан-да")
+        return inflected and _no_name(text, folded, h, p, gaz, edges, inflected)
+    if h.key in lower:
         return False
+    return _no_name(text, folded, h, p, gaz, edges, inflected)
+
+
+def _no_name(text: str, folded: Folded, h: _Hit, p: Place, gaz: Gazetteer, edges: set[int], inflected: bool) -> bool:
+    """A GeoNames town that is no person's name, and a small one no thing's name in quotes nor a
+    stand-in for a bigger namesake."""
     if p.kind != "city":
         return True
     s0, e0 = folded.offsets[h.fs], folded.offsets[h.fe - 1] + 1
     # a town's name beside another capitalised word is a person's ("Igor Kurchatov"); for a bigger
     # city only a name that took an ending and runs on into one ("Roma-n Vasilenko")
     small = p.population < CITY_MIN_POPULATION
-    inflected = h.ke < h.fe and folded.text[h.ke] != "'"
     if (small or inflected) and _in_a_name(text, s0, e0, edges, not small):
         return False
     if small and (_quoted(text, s0, e0) or any(
@@ -255,7 +265,8 @@ def find_places(text: str, code: str | None, gaz: Gazetteer, folded: Folded | No
         if len(options) == 1:
             place, entry = options[0]
         else:
-            place, entry = max(options, key=lambda pe: _score(pe[0], pe[1], countries, total)
+            tie = total if sum(p.country in countries for p, _ in options) > 1 else 0
+            place, entry = max(options, key=lambda pe: _score(pe[0], pe[1], countries, tie)
                                + (1.0 if _canonical(pe[0].name) == h.key else 0.0))
         if len(options) > 1:  # "Moscow, Idaho", "Донецк Ростовской области", "в Ростовской области: в Донецке"
             near = _by_next_region(text, folded, h, kept[i + 1], options, gaz) if i + 1 < len(kept) else None

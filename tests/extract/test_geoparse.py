@@ -126,3 +126,16 @@ def test_town_followed_by_its_region_is_no_persons_name(gaz) -> None:
     # "Донецк Ростовской": a capitalised word after the town, but a place itself
     found = find_places("Лагерь для беженцев открыли в городе Донецк Ростовской области.", "ru", gaz)
     assert [(m.name, m.country) for m in found if m.kind == "city"] == [("Donetsk", "RUS")]
+
+
+def test_month_name_with_an_ending_is_the_city(gaz) -> None:
+    # Kazakh қазан is October (lower case in a date) and Қазан is Kazan: "Қазан-да" is "in Kazan"
+    found = find_places("Тоқаев 22 қазанда Қазанда өткен саммитке қатысты.", "kk", gaz)
+    assert [m.name for m in found if m.kind == "city"] == ["Kazan"]
+
+
+def test_the_articles_country_only_breaks_ties_between_named_countries(gaz) -> None:
+    # the United States is named, Russia is not: Moscow is still Moscow, not Moscow, Idaho
+    (m,) = [m for m in find_places("The U.S. and Britain imposed new sanctions on Moscow.", "en", gaz)
+            if m.kind == "city"]
+    assert m.country == "RUS"
