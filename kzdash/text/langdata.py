@@ -28,7 +28,7 @@ SCHEMAS: dict[str, set[str]] = {
         "number_words", "count_in", "count_later", "count_ago", "range_words", "holidays", "archive_markers",
         "eve_days", "eve_blockers", "caption_markers",
     },
-    "places.yaml": {"aliases", "demonyms", "not_places", "region_words"},
+    "places.yaml": {"aliases", "demonyms", "not_places", "region_words", "republic_words"},
     "actors.yaml": {"actors", "titles"},
     "cues.yaml": {
         "reporting_verbs", "continuation", "negation", "issues", "polarity", "events",
