@@ -147,6 +147,7 @@ class Trigger:
     act: bool  # takes a side by itself
     side: str = "support"  # the act's own side; a cue before it composes with it
     head: tuple[int, int] | None = None  # the predicate (a near group's word), where cues and negations aim
+    anchor: tuple[int, int] | None = None  # a near group's anchor
 
     @property
     def hs(self) -> int:
@@ -221,14 +222,42 @@ def _triggers(h: _Hits, cs: int, ce: int) -> list[Trigger]:
             if near:
                 a = min(near, key=lambda a: abs(a.fs - w.fs))
                 out.append(Trigger(group[0], min(w.fs, a.fs), max(w.fe, a.fe), f"{w.key}~{a.key}", True,
-                                   group[2], (w.fs, w.fe)))
-    # one trigger per issue and place: an act wins over a topic it overlaps
+                                   group[2], (w.fs, w.fe), (a.fs, a.fe)))
+    # one trigger per place: an act wins over a topic it overlaps, of its own issue or another
+    # ("appealed to the CSTO": the bloc named inside the request is no position on the bloc)
     out.sort(key=lambda t: (not t.act, -(t.fe - t.fs)))
     kept: list[Trigger] = []
     for t in out:
-        if not any(k.issue == t.issue and t.fs < k.fe and k.fs < t.fe for k in kept):
+        if not any(k.issue == t.issue and _overlap(t, k.fs, k.fe) or k.act and not t.act and _covers(k, t)
+                   for k in kept):
             kept.append(t)
-    return sorted(kept, key=lambda t: t.fs)
+    kept.sort(key=lambda t: t.fs)
+    # a topic that only qualifies the trigger before it ("peace talks on the war",
+    # "Friedensverhandlungen im Ukraine-Krieg") is part of that name: it takes no verdict of its own
+    return [t for i, t in enumerate(kept)
+            if t.act or not any(_qualifies(h.ftext, k.fe, t.fs, h.place_words) for k in kept[:i] if k.issue != t.issue)]
+
+
+def _overlap(t: Trigger, fs: int, fe: int) -> bool:
+    return t.fs < fe and fs < t.fe
+
+
+def _covers(act: Trigger, topic: Trigger) -> bool:
+    """The topic is a word of the act: inside a plain act, or on a near group's word or anchor."""
+    if act.head is None:
+        return _overlap(topic, act.fs, act.fe)
+    return any(_overlap(topic, *part) for part in (act.head, act.anchor) if part)
+
+
+QUALIFIER_GAP = 24  # characters between a name and a topic that qualifies it
+
+
+def _qualifies(ftext: str, prev_end: int, start: int, place_words: tuple[str, ...]) -> bool:
+    """Only a preposition stands between a trigger and the topic after it ("talks on the war")."""
+    if not 0 <= start - prev_end <= QUALIFIER_GAP:
+        return False
+    gap = ftext[prev_end:start].strip(" \"'«»“”„")
+    return bool(gap) and all(w in place_words for w in gap.split())
 
 
 def _negated(negations: list[PhraseHit], pos: int, lo: int) -> PhraseHit | None:
@@ -278,6 +307,24 @@ def _quote_closes_before(ftext: str, pos: int) -> bool:
     if before.endswith(tuple(DASHES)) or before.endswith(" -"):  # folding turns dashes into "-"
         return True
     return before.rstrip(",،.").rstrip().endswith(tuple(QUOTE_CLOSERS))
+
+
+def _in_quote(ftext: str, pos: int) -> bool:
+    """`pos` stands inside a quotation opened earlier in its paragraph ("«…", "“…", "„…“", '"…')."""
+    depth = low = straight = 0
+    for ch in ftext[ftext.rfind("\n", 0, pos) + 1:pos]:
+        if ch in "«„":
+            depth += 1
+            low += ch == "„"
+        elif ch == "“" and low:  # German „…“: this one closes
+            depth, low = depth - 1, low - 1
+        elif ch == "“":
+            depth += 1
+        elif ch in "»”":
+            depth = max(0, depth - 1)
+        elif ch == '"':
+            straight ^= 1
+    return depth > 0 or straight == 1
 
 
 def _speaker(ftext: str, reporting: list[PhraseHit], actors: list[tuple[int, int, ActorMention]],
@@ -446,6 +493,8 @@ def _stances_for(trig: Trigger, clause_triggers: list[Trigger], h: _Hits, cs: in
         rule += f" welcome:{welcome.key}"
     else:
         claim = cue is None and trig.issue in relationship_issues()
+        if claim and not (speaker_id or reporting or _in_quote(h.ftext, trig.fs)):
+            return []  # "Belarus, Russia's closest ally, ...": the reporter's description, nobody's claim
         holder, how = _holder(h.ftext, trig, min(anchor, trig.fs), cs, ce, actors, reporting, speaker_id, claim,
                               h.sov, h.place_words)
     if holder is None and carry.actor:
