@@ -41,6 +41,7 @@ NEAR_REACH = 90  # a `near` word and its anchor: at most this far apart, same cl
 FLIP = {"support": "oppose", "oppose": "support", "neutral": "neutral"}
 SIDES = ("support", "oppose")
 CLAUSE_PUNCTUATION = ";؛"
+COMMAS = ",،"
 
 
 @dataclass(frozen=True)
@@ -270,7 +271,7 @@ def _negated(negations: list[PhraseHit], pos: int, lo: int) -> PhraseHit | None:
 
 
 def _cue_for(trig: Trigger, polarity: list[PhraseHit], lo: int, ce: int, others: list[Trigger],
-             sov: bool = False) -> PhraseHit | None:
+             sov: bool = False, ftext: str = "") -> PhraseHit | None:
     """The polarity cue that governs a trigger: the nearest before it, else one just after it.
 
     A cue inside a trigger ("sanctions *against* Russia") is part of the name, not a verdict.
@@ -286,7 +287,10 @@ def _cue_for(trig: Trigger, polarity: list[PhraseHit], lo: int, ce: int, others:
               and not inside(p)]
     if before:
         return max(before, key=lambda p: p.fs)
-    after = [p for p in polarity if p.fs >= trig.fe and p.fs - trig.fe <= CUE_REACH_AFTER and p.fe <= ce]
+    # a cue after the trigger governs it within its comma-free stretch: in "Kazakhstan, one of Russia's
+    # allies, refused to ...", the refusal is not about the alliance named in the aside
+    after = [p for p in polarity if p.fs >= trig.fe and p.fs - trig.fe <= CUE_REACH_AFTER and p.fe <= ce
+             and not any(c in ftext[trig.fe:p.fs] for c in COMMAS)]
     if not after or any(t.fs >= after[0].fe for t in others):
         return None  # "the war ... rejects peace talks": the cue's object follows it
     return after[0]
@@ -307,6 +311,19 @@ def _quote_closes_before(ftext: str, pos: int) -> bool:
     if before.endswith(tuple(DASHES)) or before.endswith(" -"):  # folding turns dashes into "-"
         return True
     return before.rstrip(",،.").rstrip().endswith(tuple(QUOTE_CLOSERS))
+
+
+APPOSITION_WORDS = 3  # words between an aside's comma and its noun: ", one of the closest allies of Russia,"
+
+
+def _appositive_claim(ftext: str, trig: Trigger, cs: int, ce: int, actors: list[tuple[int, int, ActorMention]]) -> bool:
+    """The trigger opens a comma-bounded aside: ", a close ally of Moscow," (a few words, no actor, then
+    the noun); ", Russia remained our partner," is a clause (the actor before the noun is its subject)."""
+    opening = max(ftext.rfind(c, cs, trig.hs) for c in COMMAS)
+    if opening < 0 or not any(0 <= ftext.find(c, trig.fe, ce) for c in COMMAS):
+        return False
+    return (len(ftext[opening + 1:trig.hs].split()) <= APPOSITION_WORDS
+            and not any(opening < a_fs < trig.hs for a_fs, _, _ in actors))
 
 
 def _in_quote(ftext: str, pos: int) -> bool:
@@ -457,7 +474,7 @@ def _stances_for(trig: Trigger, clause_triggers: list[Trigger], h: _Hits, cs: in
         late = next((w for w in h.within("welcome", trig.he, ce)), None)
         if late is not None:
             return _welcomed_before(trig, late, h, cs, ce, actors, s, e)
-    cue = _cue_for(trig, h.within("polarity", cs, ce), lo, ce, clause_triggers, h.sov)
+    cue = _cue_for(trig, h.within("polarity", cs, ce), lo, ce, clause_triggers, h.sov, h.ftext)
     if cue is None and welcome is not None and not trig.act:
         cue = PhraseHit(welcome.fs, welcome.fe, welcome.key, "support")  # "welcomed the peace talks"
     if cue is None and not trig.act:
@@ -493,10 +510,20 @@ def _stances_for(trig: Trigger, clause_triggers: list[Trigger], h: _Hits, cs: in
         rule += f" welcome:{welcome.key}"
     else:
         claim = cue is None and trig.issue in relationship_issues()
-        if claim and not (speaker_id or reporting or _in_quote(h.ftext, trig.fs)):
-            return []  # "Belarus, Russia's closest ally, ...": the reporter's description, nobody's claim
-        holder, how = _holder(h.ftext, trig, min(anchor, trig.fs), cs, ce, actors, reporting, speaker_id, claim,
+        # "Kazakhstan, Russia's closest ally, ...": a relationship described with nobody saying it is
+        # the reporter's description; a person or an institution naming it ("Putin called Kazakhstan
+        # an ally") still makes the claim
+        quoted = claim and _in_quote(h.ftext, trig.fs)
+        if claim and not quoted and _appositive_claim(h.ftext, trig, cs, ce, actors):
+            return []  # "Kazakhstan, a close ally of Moscow, ...": the reporter's description in an aside
+        unvoiced = claim and not (speaker_id or reporting or quoted)
+        voices = [x for x in actors if not (x[2].rule.startswith("country:") or x[2].place)] if unvoiced else actors
+        holder, how = _holder(h.ftext, trig, min(anchor, trig.fs), cs, ce, voices, reporting, speaker_id, claim,
                               h.sov, h.place_words)
+        if unvoiced:
+            if holder is None or how == "holder:verb-first-subject":
+                return []
+            how, conf = f"{how}-unvoiced", 0.55
     if holder is None and carry.actor:
         holder, how = carry.actor, "holder:previous-speaker"
     if holder is not None:
