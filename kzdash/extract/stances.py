@@ -57,6 +57,7 @@ class Cues:
     welcome: PhraseMatcher
     clause_breaks: PhraseMatcher
     not_negation: PhraseMatcher
+    coordinators: frozenset[str] = frozenset()  # words between coordinated names ("and", "the")
 
 
 def _issue_parts(spec: object) -> dict:
@@ -99,7 +100,8 @@ def cues(code: str) -> Cues:
                 anchors[a] = (*anchors.get(a, ()), key)
     return Cues(topics, acts, PhraseMatcher(words), PhraseMatcher(anchors), by_value("polarity"),
                 flat("negation"), flat("reporting_verbs"), flat("continuation"), flat("welcome"),
-                flat("clause_breaks"), flat("not_negation"))
+                flat("clause_breaks"), flat("not_negation"), frozenset(
+                    w for phrase in folded_list(data.get("coordinators")) for w in phrase.split()))
 
 
 @lru_cache(maxsize=64)
@@ -178,6 +180,7 @@ class _Hits:
         self.ftext = folded.text
         self.sov = verb_final(code)
         self.place_words = place_prepositions(code)
+        self.coordinators = c.coordinators
         self.found = {name: getattr(c, name).find(folded, code) for name in self.EVERYWHERE}
         starts = sorted(h.fs for name in ("topic", "acts", "near_words") for h in self.found[name])
         ranges: list[tuple[int, int]] = []
@@ -411,36 +414,69 @@ def _appositive(ftext: str, a_fs: int, a_fe: int, anchor: int, actors: list[tupl
 VERB_FIRST_REACH = 48  # characters from a verdict to the subject that follows it
 
 
-def _holder(ftext: str, trig: Trigger, anchor: int, cs: int, ce: int, actors: list[tuple[int, int, ActorMention]],
-            reporting: list[PhraseHit], speaker_id: str | None, claim: bool = False,
-            sov: bool = False, place_words: tuple[str, ...] = ()) -> tuple[str | None, str]:
-    """Who takes the position: the subject of a reported clause, the speaker, or the actor acting."""
+def _holder(h: _Hits, trig: Trigger, anchor: int, cs: int, ce: int, actors: list[tuple[int, int, ActorMention]],
+            reporting: list[PhraseHit], speaker_id: str | None, claim: bool = False) -> tuple[list[str], str]:
+    """Who takes the position: the subject of a reported clause, the speaker, or the actor acting
+    (with the actors coordinated with it: "the EU, the US and Britain imposed ...")."""
+    ftext = h.ftext
     free = [(a_fs, a_fe, a) for a_fs, a_fe, a in actors if not (trig.fs <= a_fs and a_fe <= trig.fe)
-            and not _appositive(ftext, a_fs, a_fe, anchor, actors, cs) and not _as_place(ftext, a_fs, a, place_words)]
+            and not _appositive(ftext, a_fs, a_fe, anchor, actors, cs) and not _as_place(ftext, a_fs, a, h.place_words)]
     if speaker_id and claim:  # "Peskov said Kazakhstan remains an ally": Russia's claim
-        return speaker_id, "holder:speaker-claim"
+        return [speaker_id], "holder:speaker-claim"
+
+    def chain(i: int, how: str) -> tuple[list[str], str]:
+        return _coordinated(ftext, free, i, h.coordinators, max(cs, 0), anchor, h.sov), how
+
     rv_end = max((r.fe for r in reporting if r.fe <= anchor), default=None)
     if rv_end is not None:
-        reported = [a for a_fs, a_fe, a in free if max(rv_end, cs) <= a_fs and a_fe <= anchor]
+        reported = [i for i, (a_fs, a_fe, _) in enumerate(free) if max(rv_end, cs) <= a_fs and a_fe <= anchor]
         if reported:
-            return reported[-1].actor, "holder:reported-subject"
-    before = [a for a_fs, a_fe, a in free if cs <= a_fs and a_fe <= anchor]
-    subject = (before[0] if sov else before[-1]) if before else None  # SOV: the clause opens with it
-    if subject and rv_end is None:  # "Kazakhstan will not deport them, the ministry said"
-        return subject.actor, "holder:subject"
+            return chain(reported[-1], "holder:reported-subject")
+    before = [i for i, (a_fs, a_fe, _) in enumerate(free) if cs <= a_fs and a_fe <= anchor]
+    subject = (before[0] if h.sov else before[-1]) if before else None  # SOV: the clause opens with it
+    if subject is not None and rv_end is None:  # "Kazakhstan will not deport them, the ministry said"
+        return chain(subject, "holder:subject")
     if speaker_id:
-        return speaker_id, "holder:speaker"
-    if subject:
-        return subject.actor, "holder:subject"
-    before = [a for a_fs, a_fe, a in free if a_fe <= anchor]
+        return [speaker_id], "holder:speaker"
+    if subject is not None:
+        return chain(subject, "holder:subject")
+    before = [i for i, (_, a_fe, _) in enumerate(free) if a_fe <= anchor]
     if before:
-        return before[-1].actor, "holder:sentence-subject"
+        return chain(before[-1], "holder:sentence-subject")
     # Verb first ("رفض توكاييف", "refused Tokayev"): the subject follows the verb closely; an actor
     # further on is an object or a place ("... رفض ... الاعتراف بالجمهوريتين في شرق أوكرانيا").
-    after = [a for a_fs, a_fe, a in free if anchor <= a_fs < min(ce, anchor + VERB_FIRST_REACH)]
+    after = [i for i, (a_fs, _, _) in enumerate(free) if anchor <= a_fs < min(ce, anchor + VERB_FIRST_REACH)]
     if after:
-        return after[0].actor, "holder:verb-first-subject"
-    return None, ""
+        return _coordinated(ftext, free, after[0], h.coordinators, anchor, ce, h.sov), "holder:verb-first-subject"
+    return [], ""
+
+
+COORDINATION_GAP = 32  # characters between two coordinated names: ", the ", " and the "
+
+
+def _coordinated(ftext: str, free: list[tuple[int, int, ActorMention]], i: int, words: frozenset[str],
+                 lo: int, hi: int, sov: bool = False) -> list[str]:
+    """The chosen actor, then those joined to it by commas and the language's coordinators, within [lo, hi)."""
+    def joined(a: tuple[int, int, ActorMention], b: tuple[int, int, ActorMention]) -> bool:
+        gap = ftext[a[1]:b[0]]
+        if len(gap) > COORDINATION_GAP or any(c in gap for c in ".;:!?\n"):
+            return False
+        parts = gap.replace(",", " , ").replace("،", " , ").split()
+        if not parts:  # Arabic "والولايات المتحدة": the conjunction glued to the second name
+            return b[2].rule.partition(" via:")[2] in words
+        # a comma alone after a verb-final clause's subject sets it off ("Kazakistan, Türkiye'nin ...")
+        return all(w in words or w == "," for w in parts) and not (sov and set(parts) == {","})
+
+    out = [free[i][2].actor]  # the chosen one first
+    j = i
+    while j > 0 and lo <= free[j - 1][0] and joined(free[j - 1], free[j]):
+        j -= 1
+        out.append(free[j][2].actor)
+    j = i
+    while j + 1 < len(free) and free[j + 1][1] <= hi and joined(free[j], free[j + 1]):
+        j += 1
+        out.append(free[j][2].actor)
+    return list(dict.fromkeys(out))
 
 
 def _welcomed_before(trig: Trigger, welcome: PhraseHit, h: _Hits, cs: int, ce: int,
@@ -501,11 +537,10 @@ def _stances_for(trig: Trigger, clause_triggers: list[Trigger], h: _Hits, cs: in
     out = []
     if welcome is not None:
         inner = [a for a_fs, a_fe, a in actors if welcome.fe <= a_fs <= trig.fs]
-        holder, how = _holder(h.ftext, trig, welcome.fs, cs, ce, actors, reporting, speaker_id, False, h.sov,
-                              h.place_words)
-        if inner and inner[0].actor == holder and carry.actor and carry.actor != holder:
-            holder, how = carry.actor, "holder:previous-speaker"  # "We welcome Kazakhstan's ...": not Kazakhstan
-        if inner and inner[0].actor != holder:
+        holders, how = _holder(h, trig, welcome.fs, cs, ce, actors, reporting, speaker_id)
+        if inner and inner[0].actor in holders and carry.actor and carry.actor not in holders:
+            holders, how = [carry.actor], "holder:previous-speaker"  # "We welcome Kazakhstan's ...": not Kazakhstan
+        if inner and inner[0].actor not in holders:
             out.append(Stance(inner[0].actor, trig.issue, pol, s, e, rule + " welcomed", conf))
         rule += f" welcome:{welcome.key}"
     else:
@@ -518,14 +553,13 @@ def _stances_for(trig: Trigger, clause_triggers: list[Trigger], h: _Hits, cs: in
             return []  # "Kazakhstan, a close ally of Moscow, ...": the reporter's description in an aside
         unvoiced = claim and not (speaker_id or reporting or quoted)
         voices = [x for x in actors if not (x[2].rule.startswith("country:") or x[2].place)] if unvoiced else actors
-        holder, how = _holder(h.ftext, trig, min(anchor, trig.fs), cs, ce, voices, reporting, speaker_id, claim,
-                              h.sov, h.place_words)
+        holders, how = _holder(h, trig, min(anchor, trig.fs), cs, ce, voices, reporting, speaker_id, claim)
         if unvoiced:
-            if holder is None or how == "holder:verb-first-subject":
+            if not holders or how == "holder:verb-first-subject":
                 return []
             how, conf = f"{how}-unvoiced", 0.55
-    if holder is None and carry.actor:
-        holder, how = carry.actor, "holder:previous-speaker"
-    if holder is not None:
-        out.append(Stance(holder, trig.issue, pol, s, e, f"{rule} {how}", conf))
+    if not holders and carry.actor:
+        holders, how = [carry.actor], "holder:previous-speaker"
+    for i, holder in enumerate(holders):
+        out.append(Stance(holder, trig.issue, pol, s, e, f"{rule} {how}" + (" coordinated" if i else ""), conf))
     return out
