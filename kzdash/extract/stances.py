@@ -58,6 +58,7 @@ class Cues:
     clause_breaks: PhraseMatcher
     not_negation: PhraseMatcher
     coordinators: frozenset[str] = frozenset()  # words between coordinated names ("and", "the")
+    negation_reach: int = NEGATION_REACH  # German "nicht als unabhängige Staaten anerkennen": further
 
 
 def _issue_parts(spec: object) -> dict:
@@ -93,7 +94,7 @@ def cues(code: str) -> Cues:
     anchors: dict[str, tuple] = {}
     for issue, spec in issues.items():
         for i, group in enumerate(_near_groups(spec)):
-            key = (issue, i, str(group.get("polarity") or "support"))
+            key = (issue, i, str(group.get("polarity") or "support"), str(group.get("holder") or ""))
             for w in group.get("words") or ():
                 words[w] = (*words.get(w, ()), key)
             for a in group.get("anchors") or ():
@@ -101,7 +102,8 @@ def cues(code: str) -> Cues:
     return Cues(topics, acts, PhraseMatcher(words), PhraseMatcher(anchors), by_value("polarity"),
                 flat("negation"), flat("reporting_verbs"), flat("continuation"), flat("welcome"),
                 flat("clause_breaks"), flat("not_negation"), frozenset(
-                    w for phrase in folded_list(data.get("coordinators")) for w in phrase.split()))
+                    w for phrase in folded_list(data.get("coordinators")) for w in phrase.split()),
+                int(data.get("negation_reach") or NEGATION_REACH))
 
 
 @lru_cache(maxsize=64)
@@ -151,6 +153,7 @@ class Trigger:
     side: str = "support"  # the act's own side; a cue before it composes with it
     head: tuple[int, int] | None = None  # the predicate (a near group's word), where cues and negations aim
     anchor: tuple[int, int] | None = None  # a near group's anchor
+    holder_rule: str = ""  # a near group's `holder: before|after`: the actor next to its word holds it
 
     @property
     def hs(self) -> int:
@@ -181,6 +184,7 @@ class _Hits:
         self.sov = verb_final(code)
         self.place_words = place_prepositions(code)
         self.coordinators = c.coordinators
+        self.negation_reach = c.negation_reach
         self.found = {name: getattr(c, name).find(folded, code) for name in self.EVERYWHERE}
         starts = sorted(h.fs for name in ("topic", "acts", "near_words") for h in self.found[name])
         ranges: list[tuple[int, int]] = []
@@ -226,7 +230,7 @@ def _triggers(h: _Hits, cs: int, ce: int) -> list[Trigger]:
             if near:
                 a = min(near, key=lambda a: abs(a.fs - w.fs))
                 out.append(Trigger(group[0], min(w.fs, a.fs), max(w.fe, a.fe), f"{w.key}~{a.key}", True,
-                                   group[2], (w.fs, w.fe), (a.fs, a.fe)))
+                                   group[2], (w.fs, w.fe), (a.fs, a.fe), group[3]))
     # one trigger per place: an act wins over a topic it overlaps, of its own issue or another
     # ("appealed to the CSTO": the bloc named inside the request is no position on the bloc)
     out.sort(key=lambda t: (not t.act, -(t.fe - t.fs)))
@@ -264,11 +268,13 @@ def _qualifies(ftext: str, prev_end: int, start: int, place_words: tuple[str, ..
     return bool(gap) and all(w in place_words for w in gap.split())
 
 
-def _negated(negations: list[PhraseHit], pos: int, lo: int) -> PhraseHit | None:
-    """The closest negation before `pos`, within reach and after `lo` (the clause's start)."""
+def _negated(negations: list[PhraseHit], pos: int, lo: int, reach: int = NEGATION_REACH,
+             ftext: str = "") -> PhraseHit | None:
+    """The closest negation before `pos`, within reach, after `lo` (the clause's start) and with no
+    comma between ("hat sich nicht angeschlossen, will aber ... verhindern")."""
     best = None
     for n in negations:
-        if lo <= n.fs and n.fe <= pos and pos - n.fe <= NEGATION_REACH:
+        if lo <= n.fs and n.fe <= pos and pos - n.fe <= reach and not any(c in ftext[n.fe:pos] for c in COMMAS):
             best = n
     return best
 
@@ -451,6 +457,17 @@ def _holder(h: _Hits, trig: Trigger, anchor: int, cs: int, ce: int, actors: list
     return [], ""
 
 
+def _word_holder(trig: Trigger, actors: list[tuple[int, int, ActorMention]], cs: int, ce: int) -> tuple[list[str], str]:
+    """A near group whose word names its holder's place: `after` ("at the request of Tokayev", "по
+    просьбе Токаева": the requester) or `before` ("asked the CSTO ..., and the request was granted":
+    the one asked)."""
+    if trig.holder_rule == "after":
+        after = [a for a_fs, _, a in actors if trig.he <= a_fs < min(ce, trig.he + VERB_FIRST_REACH)]
+        return ([after[0].actor], "holder:after-word") if after else ([], "")
+    before = [a for a_fs, a_fe, a in actors if cs <= a_fs and a_fe <= trig.hs]
+    return ([before[-1].actor], "holder:before-word") if before else ([], "")
+
+
 COORDINATION_GAP = 32  # characters between two coordinated names: ", the ", " and the "
 
 
@@ -484,7 +501,7 @@ def _welcomed_before(trig: Trigger, welcome: PhraseHit, h: _Hits, cs: int, ce: i
     """Verb-final welcome: the clause's first actor welcomes the position of the next one named."""
     cue = _cue_for(trig, h.within("polarity", cs, trig.fe), cs, trig.fe, [])
     pol = str(cue.value) if cue is not None else "support"
-    neg = _negated(h.within("negation", cs, ce), cue.fs if cue is not None else trig.hs, cs)
+    neg = _negated(h.within("negation", cs, ce), cue.fs if cue is not None else trig.hs, cs, h.negation_reach, h.ftext)
     pol = FLIP[pol] if neg is not None else pol
     pol = FLIP[pol] if trig.side == "oppose" else pol
     if cue is None and neg is None and not trig.act:
@@ -520,14 +537,14 @@ def _stances_for(trig: Trigger, clause_triggers: list[Trigger], h: _Hits, cs: in
     else:
         pol, anchor, conf = "support", trig.hs, 0.65
     negations = h.within("negation", cs, ce)
-    neg = _negated(negations, anchor, lo)
+    neg = _negated(negations, anchor, lo, h.negation_reach, h.ftext)
     if neg is not None:
         pol = FLIP[pol]
     outer = _outer_cue(cue, h.within("polarity", cs, ce), lo, h.sov) if cue is not None else None
     if outer is not None:  # "refuses to recognise": the outer verdict turns the inner one
         anchor = outer.fs
         pol = pol if outer.value == "support" else FLIP[pol] if outer.value == "oppose" else "neutral"
-        if _negated(negations, outer.fs, lo) is not None:
+        if _negated(negations, outer.fs, lo, h.negation_reach, h.ftext) is not None:
             pol = FLIP[pol]
     if trig.side == "oppose":
         pol = FLIP[pol]  # refusing to circumvent sanctions supports them
@@ -553,7 +570,9 @@ def _stances_for(trig: Trigger, clause_triggers: list[Trigger], h: _Hits, cs: in
             return []  # "Kazakhstan, a close ally of Moscow, ...": the reporter's description in an aside
         unvoiced = claim and not (speaker_id or reporting or quoted)
         voices = [x for x in actors if not (x[2].rule.startswith("country:") or x[2].place)] if unvoiced else actors
-        holders, how = _holder(h, trig, min(anchor, trig.fs), cs, ce, voices, reporting, speaker_id, claim)
+        holders, how = _word_holder(trig, actors, cs, ce) if trig.holder_rule else ([], "")
+        if not holders:
+            holders, how = _holder(h, trig, min(anchor, trig.fs), cs, ce, voices, reporting, speaker_id, claim)
         if unvoiced:
             if not holders or how == "holder:verb-first-subject":
                 return []
