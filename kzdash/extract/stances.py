@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from kzdash.extract.actors import ActorMention
-from kzdash.text.langdata import DATA_DIR, folded_list, load, read_yaml, verb_final
+from kzdash.text.langdata import DATA_DIR, folded_list, load, read_yaml, verb_final, word_order
 from kzdash.text.lexicon import PhraseHit, PhraseMatcher
 from kzdash.text.textnorm import Folded
 
@@ -182,6 +182,7 @@ class _Hits:
     def __init__(self, folded: Folded, code: str, c: Cues, sentences: list[tuple[int, int]]):
         self.ftext = folded.text
         self.sov = verb_final(code)
+        self.v2 = word_order(code) == "v2"
         self.place_words = place_prepositions(code)
         self.coordinators = c.coordinators
         self.negation_reach = c.negation_reach
@@ -421,7 +422,8 @@ VERB_FIRST_REACH = 48  # characters from a verdict to the subject that follows i
 
 
 def _holder(h: _Hits, trig: Trigger, anchor: int, cs: int, ce: int, actors: list[tuple[int, int, ActorMention]],
-            reporting: list[PhraseHit], speaker_id: str | None, claim: bool = False) -> tuple[list[str], str]:
+            reporting: list[PhraseHit], speaker_id: str | None, claim: bool = False,
+            verdict_after: bool = False) -> tuple[list[str], str]:
     """Who takes the position: the subject of a reported clause, the speaker, or the actor acting
     (with the actors coordinated with it: "the EU, the US and Britain imposed ...")."""
     ftext = h.ftext
@@ -439,7 +441,9 @@ def _holder(h: _Hits, trig: Trigger, anchor: int, cs: int, ce: int, actors: list
         if reported:
             return chain(reported[-1], "holder:reported-subject")
     before = [i for i, (a_fs, a_fe, _) in enumerate(free) if cs <= a_fs and a_fe <= anchor]
-    subject = (before[0] if h.sov else before[-1]) if before else None  # SOV: the clause opens with it
+    # SOV, and verb-second with the verdict after its object: the clause opens with the subject
+    first = h.sov or (h.v2 and verdict_after)
+    subject = (before[0] if first else before[-1]) if before else None
     if subject is not None and rv_end is None:  # "Kazakhstan will not deport them, the ministry said"
         return chain(subject, "holder:subject")
     if speaker_id:
@@ -572,7 +576,8 @@ def _stances_for(trig: Trigger, clause_triggers: list[Trigger], h: _Hits, cs: in
         voices = [x for x in actors if not (x[2].rule.startswith("country:") or x[2].place)] if unvoiced else actors
         holders, how = _word_holder(trig, actors, cs, ce) if trig.holder_rule else ([], "")
         if not holders:
-            holders, how = _holder(h, trig, min(anchor, trig.fs), cs, ce, voices, reporting, speaker_id, claim)
+            holders, how = _holder(h, trig, min(anchor, trig.fs), cs, ce, voices, reporting, speaker_id, claim,
+                                   anchor > trig.fs)
         if unvoiced:
             if not holders or how == "holder:verb-first-subject":
                 return []
