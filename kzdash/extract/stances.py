@@ -461,6 +461,14 @@ def _holder(h: _Hits, trig: Trigger, anchor: int, cs: int, ce: int, actors: list
     return [], ""
 
 
+def _attached(ftext: str, trig: Trigger, cue_fs: int, a_fs: int, a_fe: int) -> bool:
+    """An actor owning a topic ("Russia's war") or between it and a verdict after it ("санкции США
+    незаконны"). A bare name right before the topic may be a verb-first subject ("وصف الكرملين العقوبات")."""
+    if a_fe <= trig.fs:
+        return ftext[a_fe:trig.fs].strip() in ("'s", "'")
+    return trig.fe <= a_fs and a_fe <= cue_fs
+
+
 def _word_holder(trig: Trigger, actors: list[tuple[int, int, ActorMention]], cs: int, ce: int) -> tuple[list[str], str]:
     """A near group whose word names its holder's place: `after` ("at the request of Tokayev", "по
     просьбе Токаева": the requester) or `before` ("asked the CSTO ..., and the request was granted":
@@ -574,6 +582,10 @@ def _stances_for(trig: Trigger, clause_triggers: list[Trigger], h: _Hits, cs: in
             return []  # "Kazakhstan, a close ally of Moscow, ...": the reporter's description in an aside
         unvoiced = claim and not (speaker_id or reporting or quoted)
         voices = [x for x in actors if not (x[2].rule.startswith("country:") or x[2].place)] if unvoiced else actors
+        if not trig.act and anchor > trig.fs and not (h.sov or h.v2):
+            # "US sanctions are illegitimate, Lavrov said": the verdict follows the topic it is passed
+            # on, so the actors that name the topic's owner are part of the topic, not its judges
+            voices = [x for x in voices if not _attached(h.ftext, trig, anchor, x[0], x[1])]
         holders, how = _word_holder(trig, actors, cs, ce) if trig.holder_rule else ([], "")
         if not holders:
             holders, how = _holder(h, trig, min(anchor, trig.fs), cs, ce, voices, reporting, speaker_id, claim,
