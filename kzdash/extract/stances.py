@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from kzdash.extract.actors import ActorMention
-from kzdash.text.langdata import DATA_DIR, folded_list, load, read_yaml, verb_final, word_order
+from kzdash.text.langdata import DATA_DIR, folded_list, load, morphology, read_yaml, verb_final, word_order
 from kzdash.text.lexicon import PhraseHit, PhraseMatcher
 from kzdash.text.textnorm import Folded
 
@@ -153,7 +153,7 @@ class Trigger:
     side: str = "support"  # the act's own side; a cue before it composes with it
     head: tuple[int, int] | None = None  # the predicate (a near group's word), where cues and negations aim
     anchor: tuple[int, int] | None = None  # a near group's anchor
-    holder_rule: str = ""  # a near group's `holder: before|after`: the actor next to its word holds it
+    holder_rule: str = ""  # a near group's `holder`: before|after (the actor next to its word), agent
 
     @property
     def hs(self) -> int:
@@ -183,6 +183,7 @@ class _Hits:
         self.ftext = folded.text
         self.sov = verb_final(code)
         self.v2 = word_order(code) == "v2"
+        self.suffixes = frozenset(morphology(code)[1])
         self.place_words = place_prepositions(code)
         self.coordinators = c.coordinators
         self.negation_reach = c.negation_reach
@@ -300,10 +301,24 @@ def _cue_for(trig: Trigger, polarity: list[PhraseHit], lo: int, ce: int, others:
     # a cue after the trigger governs it within its comma-free stretch: in "Kazakhstan, one of Russia's
     # allies, refused to ...", the refusal is not about the alliance named in the aside
     after = [p for p in polarity if p.fs >= trig.fe and p.fs - trig.fe <= CUE_REACH_AFTER and p.fe <= ce
-             and not any(c in ftext[trig.fe:p.fs] for c in COMMAS)]
+             and not any(c in ftext[trig.fe:p.fs] for c in COMMAS)
+             and not (trig.act and _has_object(ftext, p, ce))]
     if not after or any(t.fs >= after[0].fe for t in others):
         return None  # "the war ... rejects peace talks": the cue's object follows it
     return after[0]
+
+
+OBJECT_WORDS = 3  # more words than this after a verdict, before a comma or the clause's end: its own object
+
+
+def _has_object(ftext: str, cue: PhraseHit, ce: int) -> bool:
+    """A verdict followed by words of its own ("... to prevent further damage to infrastructure") is no
+    verdict on the act before it; "recognition ... is not on the agenda." ends its stretch."""
+    if ftext[cue.fe - 1] in ",،.;":  # the cue closes with its punctuation ("nicht an,")
+        return False
+    stretch = ftext[cue.fe:ce]
+    cut = min((i for i in (stretch.find(c) for c in ",،.") if i >= 0), default=len(stretch))
+    return len(stretch[:cut].split()) > OBJECT_WORDS
 
 
 def _outer_cue(cue: PhraseHit, polarity: list[PhraseHit], lo: int, sov: bool = False) -> PhraseHit | None:
@@ -401,21 +416,38 @@ def find_stances(folded: Folded, code: str | None, sentences: list[tuple[int, in
 
 
 def _appositive(ftext: str, a_fs: int, a_fe: int, anchor: int, actors: list[tuple[int, int, ActorMention]],
-                cs: int = 0) -> bool:
+                cs: int = 0, listing: frozenset[str] = frozenset()) -> bool:
     """An actor inside a comma-bounded aside is not the subject when another actor stands before the
     aside: "Kazakhstan, one of Russia's closest allies, refused ..."; "Tokayev, at the forum,
     sitting next to Putin, refused ...". An aside that opens with the actor names the subject
-    itself ("Russia's ally, Kazakhstan, refused"), unless the actor before it closes right at the comma."""
+    itself ("Russia's ally, Kazakhstan, refused"), unless the actor before it closes right at the comma.
+    A stretch of nothing but names and `listing` words is a list, not an aside: "the EU, the US, and Britain"""
     if a_fe > anchor:
         return False
     opening = max(ftext.rfind(c, 0, a_fs) for c in ",،")
     closing = min((i for i in (ftext.find(c, a_fe, anchor) for c in ",،") if i >= 0), default=-1)
     if opening < 0 or closing < 0 or "." in ftext[opening:a_fs]:
         return False
+    rest = ftext[opening + 1:a_fs] + ftext[a_fe:closing]
+    if listing and all(w in listing for w in rest.split()):
+        return False
     if any(fe <= opening and not ftext[fe:opening].strip() for fs, fe, _ in actors):
         return True
     opens_with_actor = not ftext[opening + 1:a_fs].strip()
     return not opens_with_actor and any(cs <= fs and fe <= opening for fs, fe, _ in actors)  # in this clause
+
+
+def _compound(ftext: str, a_fs: int, a_fe: int, suffixes: frozenset[str] = frozenset()) -> bool:
+    """A name inside a hyphenated compound qualifies a noun: "the Russia-Ukraine dispute",
+    "Kazakh-Russian relations", "pro-Russian"; it names no one who acts. An ending after a hyphen
+    (a suffix, or up to three letters) is still the name: "BE-ja", "ABD-nin"."""
+    if a_fe < len(ftext) - 1 and ftext[a_fe] == "-" and ftext[a_fe + 1].isalpha():
+        end = a_fe + 1
+        while end < len(ftext) and ftext[end].isalpha():
+            end += 1
+        if end - a_fe - 1 > 3 and ftext[a_fe + 1:end] not in suffixes:
+            return True
+    return a_fs > 1 and ftext[a_fs - 1] == "-" and ftext[a_fs - 2].isalpha()
 
 
 VERB_FIRST_REACH = 48  # characters from a verdict to the subject that follows it
@@ -428,7 +460,8 @@ def _holder(h: _Hits, trig: Trigger, anchor: int, cs: int, ce: int, actors: list
     (with the actors coordinated with it: "the EU, the US and Britain imposed ...")."""
     ftext = h.ftext
     free = [(a_fs, a_fe, a) for a_fs, a_fe, a in actors if not (trig.fs <= a_fs and a_fe <= trig.fe)
-            and not _appositive(ftext, a_fs, a_fe, anchor, actors, cs) and not _as_place(ftext, a_fs, a, h.place_words)]
+            and not _appositive(ftext, a_fs, a_fe, anchor, actors, cs, h.coordinators)
+            and not _as_place(ftext, a_fs, a, h.place_words) and not _compound(ftext, a_fs, a_fe, h.suffixes)]
     if speaker_id and claim:  # "Peskov said Kazakhstan remains an ally": Russia's claim
         return [speaker_id], "holder:speaker-claim"
 
@@ -586,7 +619,7 @@ def _stances_for(trig: Trigger, clause_triggers: list[Trigger], h: _Hits, cs: in
             # "US sanctions are illegitimate, Lavrov said": the verdict follows the topic it is passed
             # on, so the actors that name the topic's owner are part of the topic, not its judges
             voices = [x for x in voices if not _attached(h.ftext, trig, anchor, x[0], x[1])]
-        holders, how = _word_holder(trig, actors, cs, ce) if trig.holder_rule else ([], "")
+        holders, how = _word_holder(trig, actors, cs, ce) if trig.holder_rule in ("before", "after") else ([], "")
         if not holders:
             holders, how = _holder(h, trig, min(anchor, trig.fs), cs, ce, voices, reporting, speaker_id, claim,
                                    anchor > trig.fs)
@@ -594,6 +627,10 @@ def _stances_for(trig: Trigger, clause_triggers: list[Trigger], h: _Hits, cs: in
             if not holders or how == "holder:verb-first-subject":
                 return []
             how, conf = f"{how}-unvoiced", 0.55
+    if trig.holder_rule == "agent" and cue is None and neg is None and how in ("holder:speaker", ""):
+        # `holder: agent` ("the re-export ... has continued, a spokesperson told Vlast"): an evasion
+        # told with no verdict is the evader's act; the one who tells it takes no position by telling
+        return out
     if not holders and carry.actor:
         holders, how = [carry.actor], "holder:previous-speaker"
     for i, holder in enumerate(holders):
