@@ -59,6 +59,7 @@ class Cues:
     not_negation: PhraseMatcher
     coordinators: frozenset[str] = frozenset()  # words between coordinated names ("and", "the")
     negation_reach: int = NEGATION_REACH  # German "nicht als unabhängige Staaten anerkennen": further
+    addressing: PhraseMatcher = PhraseMatcher({})  # "urged Astana to": the actor after it is addressed
 
 
 def _issue_parts(spec: object) -> dict:
@@ -103,7 +104,7 @@ def cues(code: str) -> Cues:
                 flat("negation"), flat("reporting_verbs"), flat("continuation"), flat("welcome"),
                 flat("clause_breaks"), flat("not_negation"), frozenset(
                     w for phrase in folded_list(data.get("coordinators")) for w in phrase.split()),
-                int(data.get("negation_reach") or NEGATION_REACH))
+                int(data.get("negation_reach") or NEGATION_REACH), flat("addressing"))
 
 
 @lru_cache(maxsize=64)
@@ -177,7 +178,7 @@ class _Hits:
     # Triggers and attribution are looked for everywhere (attribution carries across sentences);
     # the rest only matter in sentences with a trigger, so they are looked for only there.
     EVERYWHERE = ("topic", "acts", "near_words", "reporting", "continuation")
-    NEAR_TRIGGERS = ("near_anchors", "polarity", "negation", "welcome", "clause_breaks")
+    NEAR_TRIGGERS = ("near_anchors", "polarity", "negation", "welcome", "clause_breaks", "addressing")
 
     def __init__(self, folded: Folded, code: str, c: Cues, sentences: list[tuple[int, int]]):
         self.ftext = folded.text
@@ -370,14 +371,17 @@ def _in_quote(ftext: str, pos: int) -> bool:
 
 
 def _speaker(ftext: str, reporting: list[PhraseHit], actors: list[tuple[int, int, ActorMention]],
-             sov: bool = False) -> ActorMention | None:
+             sov: bool = False, place_words: tuple[str, ...] = ()) -> ActorMention | None:
     """The actor a reporting verb attributes the sentence to: the nearest one before it, else after."""
     rv = reporting[0]
     before = [a for fs, fe, a in actors if fe <= rv.fs and not _appositive(ftext, fs, fe, rv.fs, actors)]
     after = [(fs, a) for fs, fe, a in actors if rv.fe <= fs and not any(ch in ftext[rv.fe:fs] for ch in SPEAKER_BREAKS)]
     if _quote_closes_before(ftext, rv.fs):  # '"…," said the White House'
         return after[0][1] if after else None
-    near = [a for fs, a in after if fs <= rv.fe + SPEAKER_AFTER_REACH]  # "said Tokayev", not "he said, Russia"
+    # "said Tokayev", "заявили в Кремле", not "he said, Russia" nor "обратил внимание на атаки российских
+    # войск" (a preposition's object stands between them)
+    near = [a for fs, a in after if fs <= rv.fe + SPEAKER_AFTER_REACH
+            and not (len(gap := ftext[rv.fe:fs].split()) >= 2 and gap[-2] in place_words)]
     if near and ftext[:rv.fs].rstrip().endswith((",", "،")):  # "…, заявил Токаев": inverted attribution
         return near[0]
     if before:
@@ -397,7 +401,8 @@ def find_stances(folded: Folded, code: str | None, sentences: list[tuple[int, in
         fs, fe = folded.index(s), folded.index(e)
         in_sentence = [(folded.index(a.start), folded.index(a.end), a) for a in actors if s <= a.start < e]
         reporting = h.within("reporting", fs, fe)
-        speaker = _speaker(folded.text, reporting, in_sentence, h.sov) if reporting and in_sentence else None
+        speaker = _speaker(folded.text, reporting, in_sentence, h.sov, h.place_words) if reporting and in_sentence \
+            else None
         if speaker is None and (reporting or h.within("continuation", fs, fe)):
             speaker_id = carry.actor  # "he said", "He added"
         else:
@@ -437,6 +442,16 @@ def _appositive(ftext: str, a_fs: int, a_fe: int, anchor: int, actors: list[tupl
     return not opens_with_actor and any(cs <= fs and fe <= opening for fs, fe, _ in actors)  # in this clause
 
 
+ADDRESSEE_GAP = 12  # characters between a verb of asking and the one it asks: "urged the EU to"
+
+
+def _addressed(ftext: str, a_fs: int, asking: list[PhraseHit], articles: frozenset[str]) -> bool:
+    """The actor right after a verb of asking or urging is the one asked ("призвал Астану направить
+    усилия", "urged Kazakhstan to"), not the subject."""
+    return any(0 <= a_fs - v.fe <= ADDRESSEE_GAP and all(w in articles for w in ftext[v.fe:a_fs].split())
+               for v in asking)
+
+
 def _compound(ftext: str, a_fs: int, a_fe: int, suffixes: frozenset[str] = frozenset()) -> bool:
     """A name inside a hyphenated compound qualifies a noun: "the Russia-Ukraine dispute",
     "Kazakh-Russian relations", "pro-Russian"; it names no one who acts. An ending after a hyphen
@@ -461,7 +476,8 @@ def _holder(h: _Hits, trig: Trigger, anchor: int, cs: int, ce: int, actors: list
     ftext = h.ftext
     free = [(a_fs, a_fe, a) for a_fs, a_fe, a in actors if not (trig.fs <= a_fs and a_fe <= trig.fe)
             and not _appositive(ftext, a_fs, a_fe, anchor, actors, cs, h.coordinators)
-            and not _as_place(ftext, a_fs, a, h.place_words) and not _compound(ftext, a_fs, a_fe, h.suffixes)]
+            and not _as_place(ftext, a_fs, a, h.place_words) and not _compound(ftext, a_fs, a_fe, h.suffixes)
+            and not _addressed(ftext, a_fs, h.within("addressing", cs, a_fs), h.coordinators)]
     if speaker_id and claim:  # "Peskov said Kazakhstan remains an ally": Russia's claim
         return [speaker_id], "holder:speaker-claim"
 
@@ -488,7 +504,11 @@ def _holder(h: _Hits, trig: Trigger, anchor: int, cs: int, ce: int, actors: list
         return chain(before[-1], "holder:sentence-subject")
     # Verb first ("رفض توكاييف", "refused Tokayev"): the subject follows the verb closely; an actor
     # further on is an object or a place ("... رفض ... الاعتراف بالجمهوريتين في شرق أوكرانيا").
-    after = [i for i, (a_fs, _, _) in enumerate(free) if anchor <= a_fs < min(ce, anchor + VERB_FIRST_REACH)]
+    # Only the first actor after the verb can be its subject: when that one is asked or a place
+    # ("призвал Астану ... России"), the next one is an object too.
+    first_after = next((a for a_fs, _, a in actors if anchor <= a_fs < min(ce, anchor + VERB_FIRST_REACH)), None)
+    after = [i for i, (a_fs, _, a) in enumerate(free) if anchor <= a_fs < min(ce, anchor + VERB_FIRST_REACH)
+             and a is first_after]
     if after:
         return _coordinated(ftext, free, after[0], h.coordinators, anchor, ce, h.sov), "holder:verb-first-subject"
     return [], ""
