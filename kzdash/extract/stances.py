@@ -32,6 +32,7 @@ from kzdash.text.textnorm import Folded
 NEGATION_REACH = 24  # folded characters before a cue (or act) that a negation governs
 CUE_REACH_BEFORE = 140  # how far before a trigger a polarity cue still governs it
 CUE_REACH_AFTER = 40  # "sanctions are illegitimate": a cue just after a trigger
+ACT_REACH_AFTER = 70  # an act's verdict at the end of its stretch ("sending troops ... within the CSTO is impossible")
 SPEAKER_AFTER_REACH = 30  # "قال الرئيس توكاييف", "said Tokayev": the speaker right after the verb
 SPEAKER_BREAKS = ",،:;\"«»“”"
 QUOTE_CLOSERS = "\"»”“"  # a reporting verb right after a closing quote (or its comma or dash) names
@@ -60,6 +61,7 @@ class Cues:
     coordinators: frozenset[str] = frozenset()  # words between coordinated names ("and", "the")
     negation_reach: int = NEGATION_REACH  # German "nicht als unabhängige Staaten anerkennen": further
     addressing: PhraseMatcher = PhraseMatcher({})  # "urged Astana to": the actor after it is addressed
+    qualifiers: tuple[str, ...] = ()  # "within the framework of": what follows qualifies the name before
 
 
 def _issue_parts(spec: object) -> dict:
@@ -104,7 +106,8 @@ def cues(code: str) -> Cues:
                 flat("negation"), flat("reporting_verbs"), flat("continuation"), flat("welcome"),
                 flat("clause_breaks"), flat("not_negation"), frozenset(
                     w for phrase in folded_list(data.get("coordinators")) for w in phrase.split()),
-                int(data.get("negation_reach") or NEGATION_REACH), flat("addressing"))
+                int(data.get("negation_reach") or NEGATION_REACH), flat("addressing"),
+                tuple(folded_list(data.get("qualifiers"))))
 
 
 @lru_cache(maxsize=64)
@@ -188,6 +191,7 @@ class _Hits:
         self.place_words = place_prepositions(code)
         self.coordinators = c.coordinators
         self.negation_reach = c.negation_reach
+        self.qualifiers = c.qualifiers
         self.found = {name: getattr(c, name).find(folded, code) for name in self.EVERYWHERE}
         starts = sorted(h.fs for name in ("topic", "acts", "near_words") for h in self.found[name])
         ranges: list[tuple[int, int]] = []
@@ -232,10 +236,16 @@ def _triggers(h: _Hits, cs: int, ce: int) -> list[Trigger]:
             near = [a for a in anchors if group in a.value and abs(a.fs - w.fs) <= NEAR_REACH]
             if near:
                 a = min(near, key=lambda a: abs(a.fs - w.fs))
-                out.append(Trigger(group[0], min(w.fs, a.fs), max(w.fe, a.fe), f"{w.key}~{a.key}", True,
-                                   group[2], (w.fs, w.fe), (a.fs, a.fe), group[3]))
+                fs, fe = _anchor_list(h, [x for x in anchors if group in x.value], a, after=a.fs > w.fs)
+                out.append(Trigger(group[0], min(w.fs, fs), max(w.fe, fe), f"{w.key}~{a.key}", True,
+                                   group[2], (w.fs, w.fe), (fs, fe), group[3]))
     # one trigger per place: an act wins over a topic it overlaps, of its own issue or another
     # ("appealed to the CSTO": the bloc named inside the request is no position on the bloc)
+    # a plain act that holds a near group's word is the more specific reading ("stop the re-export"
+    # over "re-export ... sensitive items")
+    plain = [t for t in out if t.act and t.head is None]
+    out = [t for t in out if t.head is None or not any(
+        p.issue == t.issue and p.fs <= t.hs and t.he <= p.fe for p in plain)]
     out.sort(key=lambda t: (not t.act, -(t.fe - t.fs)))
     kept: list[Trigger] = []
     for t in out:
@@ -246,7 +256,19 @@ def _triggers(h: _Hits, cs: int, ce: int) -> list[Trigger]:
     # a topic that only qualifies the trigger before it ("peace talks on the war",
     # "Friedensverhandlungen im Ukraine-Krieg") is part of that name: it takes no verdict of its own
     return [t for i, t in enumerate(kept)
-            if t.act or not any(_qualifies(h.ftext, k.fe, t.fs, h.place_words) for k in kept[:i] if k.issue != t.issue)]
+            if t.act or not any(_qualifies(h.ftext, k.fe, t.fs, h.place_words, h.qualifiers)
+                                for k in kept[:i] if k.issue != t.issue)]
+
+
+def _anchor_list(h: _Hits, anchors: list[PhraseHit], a: PhraseHit, after: bool) -> tuple[int, int]:
+    """The anchor with those coordinated with it, away from the word: '"ЛНР" та "ДНР"', "Donetsk and Luhansk"."""
+    fs, fe = a.fs, a.fe
+    for x in anchors if after else reversed(anchors):
+        gap = h.ftext[fe:x.fs] if after else h.ftext[x.fe:fs]
+        if (x.fs >= fe if after else x.fe <= fs) and len(gap) <= COORDINATION_GAP and all(
+                w in h.coordinators for w in gap.replace(",", " ").strip(" \"'«»“”„").split()):
+            fs, fe = (fs, x.fe) if after else (x.fs, fe)
+    return fs, fe
 
 
 def _overlap(t: Trigger, fs: int, fe: int) -> bool:
@@ -263,12 +285,16 @@ def _covers(act: Trigger, topic: Trigger) -> bool:
 QUALIFIER_GAP = 24  # characters between a name and a topic that qualifies it
 
 
-def _qualifies(ftext: str, prev_end: int, start: int, place_words: tuple[str, ...]) -> bool:
-    """Only a preposition stands between a trigger and the topic after it ("talks on the war")."""
-    if not 0 <= start - prev_end <= QUALIFIER_GAP:
+def _qualifies(ftext: str, prev_end: int, start: int, place_words: tuple[str, ...],
+               qualifiers: tuple[str, ...] = ()) -> bool:
+    """Only a preposition stands between a trigger and the topic after it ("talks on the war"), or one
+    of the language's `qualifiers` ("troops ... у рамках ОДКБ", "within the framework of the CSTO")."""
+    if not 0 <= start - prev_end <= QUALIFIER_GAP + max(map(len, qualifiers), default=0):
         return False
     gap = ftext[prev_end:start].strip(" \"'«»“”„")
-    return bool(gap) and all(w in place_words for w in gap.split())
+    if any(gap == q or gap.endswith(" " + q) and len(gap) - len(q) <= QUALIFIER_GAP for q in qualifiers):
+        return True
+    return bool(gap) and len(gap) <= QUALIFIER_GAP and all(w in place_words for w in gap.split())
 
 
 def _negated(negations: list[PhraseHit], pos: int, lo: int, reach: int = NEGATION_REACH,
@@ -301,7 +327,8 @@ def _cue_for(trig: Trigger, polarity: list[PhraseHit], lo: int, ce: int, others:
         return max(before, key=lambda p: p.fs)
     # a cue after the trigger governs it within its comma-free stretch: in "Kazakhstan, one of Russia's
     # allies, refused to ...", the refusal is not about the alliance named in the aside
-    after = [p for p in polarity if p.fs >= trig.fe and p.fs - trig.fe <= CUE_REACH_AFTER and p.fe <= ce
+    reach = ACT_REACH_AFTER if trig.act else CUE_REACH_AFTER
+    after = [p for p in polarity if p.fs >= trig.fe and p.fs - trig.fe <= reach and p.fe <= ce
              and not any(c in ftext[trig.fe:p.fs] for c in COMMAS)
              and not (trig.act and _has_object(ftext, p, ce))]
     if not after or any(t.fs >= after[0].fe for t in others):
