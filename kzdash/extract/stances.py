@@ -321,8 +321,9 @@ def _cue_for(trig: Trigger, polarity: list[PhraseHit], lo: int, ce: int, others:
         following = [p for p in polarity if p.fs >= trig.fe and p.fs - trig.fe <= CUE_REACH_BEFORE and p.fe <= ce]
         if following:
             return following[0]
-    before = [p for p in polarity if lo <= p.fs and p.fs < trig.hs and trig.hs - p.fe <= CUE_REACH_BEFORE
-              and not inside(p)]
+    # verb-final: a verdict well before the trigger closes an earlier clause of its own
+    reach = CUE_REACH_AFTER if sov else CUE_REACH_BEFORE
+    before = [p for p in polarity if lo <= p.fs and p.fs < trig.hs and trig.hs - p.fe <= reach and not inside(p)]
     if before:
         return max(before, key=lambda p: p.fs)
     # a cue after the trigger governs it within its comma-free stretch: in "Kazakhstan, one of Russia's
