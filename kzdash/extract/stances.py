@@ -589,6 +589,20 @@ def _coordinated(ftext: str, free: list[tuple[int, int, ActorMention]], i: int, 
     return list(dict.fromkeys(out))
 
 
+# How sure the holder is, by the rule that found it: a speaker or the subject of the verdict is
+# the clearest; the first actor after a verb, a speaker carried over from an earlier sentence or the
+# subject of another clause are guesses, and a name coordinated with the holder is one step further.
+HOLDER_WEIGHT = {"holder:sentence-subject": 0.9, "holder:verb-first-subject": 0.85,
+                 "holder:previous-speaker": 0.85}
+
+
+def _confidence(base: float, how: str, coordinated: bool) -> float:
+    """The verdict's strength (an act or a topic with an explicit cue; an act alone; an unvoiced claim)
+    times the holder rule's weight."""
+    weight = HOLDER_WEIGHT.get(how.removesuffix("-unvoiced"), 1.0) * (0.95 if coordinated else 1.0)
+    return round(base * weight, 3)
+
+
 def _welcomed_before(trig: Trigger, welcome: PhraseHit, h: _Hits, cs: int, ce: int,
                      actors: list[tuple[int, int, ActorMention]], s: int, e: int) -> list[Stance]:
     """Verb-final welcome: the clause's first actor welcomes the position of the next one named."""
@@ -651,7 +665,7 @@ def _stances_for(trig: Trigger, clause_triggers: list[Trigger], h: _Hits, cs: in
         if inner and inner[0].actor in holders and carry.actor and carry.actor not in holders:
             holders, how = [carry.actor], "holder:previous-speaker"  # "We welcome Kazakhstan's ...": not Kazakhstan
         if inner and inner[0].actor not in holders:
-            out.append(Stance(inner[0].actor, trig.issue, pol, s, e, rule + " welcomed", conf))
+            out.append(Stance(inner[0].actor, trig.issue, pol, s, e, rule + " welcomed", round(conf * 0.95, 3)))
         rule += f" welcome:{welcome.key}"
     else:
         claim = cue is None and trig.issue in relationship_issues()
@@ -682,5 +696,6 @@ def _stances_for(trig: Trigger, clause_triggers: list[Trigger], h: _Hits, cs: in
     if not holders and carry.actor:
         holders, how = [carry.actor], "holder:previous-speaker"
     for i, holder in enumerate(holders):
-        out.append(Stance(holder, trig.issue, pol, s, e, f"{rule} {how}" + (" coordinated" if i else ""), conf))
+        out.append(Stance(holder, trig.issue, pol, s, e, f"{rule} {how}" + (" coordinated" if i else ""),
+                          _confidence(conf, how, bool(i))))
     return out
