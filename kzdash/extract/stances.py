@@ -173,6 +173,7 @@ class SentenceSpeaker:
     """The last speaker carries over to continuation sentences and unattributed quotes."""
 
     actor: str | None = None
+    others: tuple[str, ...] = ()  # named with this sentence's speaker: "Russia and Ukraine say ..."
 
 
 class _Hits:
@@ -371,12 +372,14 @@ APPOSITION_WORDS = 3  # words between an aside's comma and its noun: ", one of t
 
 
 def _appositive_claim(ftext: str, trig: Trigger, cs: int, ce: int, actors: list[tuple[int, int, ActorMention]]) -> bool:
-    """The trigger opens a comma-bounded aside: ", a close ally of Moscow," (a few words, no actor, then
-    the noun); ", Russia remained our partner," is a clause (the actor before the noun is its subject)."""
+    """The trigger opens a comma-bounded aside after a name: "Kazakhstan, a close ally of Moscow," (a
+    few words, no actor, then the noun); ", Russia remained our partner," is a clause (the actor before
+    the noun is its subject), and "close, regular dialogue" a list of adjectives."""
     opening = max(ftext.rfind(c, cs, trig.hs) for c in COMMAS)
     if opening < 0 or not any(0 <= ftext.find(c, trig.fe, ce) for c in COMMAS):
         return False
-    return (len(ftext[opening + 1:trig.hs].split()) <= APPOSITION_WORDS
+    described = any(not ftext[a_fe:opening].strip() for _, a_fe, _ in actors if a_fe <= opening)
+    return (described and len(ftext[opening + 1:trig.hs].split()) <= APPOSITION_WORDS
             and not any(opening < a_fs < trig.hs for a_fs, _, _ in actors))
 
 
@@ -431,10 +434,15 @@ def find_stances(folded: Folded, code: str | None, sentences: list[tuple[int, in
         reporting = h.within("reporting", fs, fe)
         speaker = _speaker(folded.text, reporting, in_sentence, h.sov, h.place_words) if reporting and in_sentence \
             else None
+        carry.others = ()
         if speaker is None and (reporting or h.within("continuation", fs, fe)):
             speaker_id = carry.actor  # "he said", "He added"
         else:
             speaker_id = speaker.actor if speaker else None
+        if speaker is not None:
+            i = next(i for i, x in enumerate(in_sentence) if x[2] is speaker)
+            carry.others = tuple(a for a in _coordinated(folded.text, in_sentence, i, h.coordinators, fs,
+                                                         reporting[0].fs, h.sov)[1:] if a != speaker.actor)
         if speaker_id:
             carry.actor = speaker_id
         for cs, ce in _clauses(folded.text, fs, fe, h.within("clause_breaks", fs, fe)):
@@ -542,11 +550,18 @@ def _holder(h: _Hits, trig: Trigger, anchor: int, cs: int, ce: int, actors: list
     return [], ""
 
 
-def _attached(ftext: str, trig: Trigger, cue_fs: int, a_fs: int, a_fe: int) -> bool:
-    """An actor owning a topic ("Russia's war") or between it and a verdict after it ("санкции США
-    незаконны"). A bare name right before the topic may be a verb-first subject ("وصف الكرملين العقوبات")."""
+def _attached(ftext: str, trig: Trigger, cue_fs: int, actor: tuple[int, int, ActorMention],
+              verbs: list[PhraseHit]) -> bool:
+    """An actor owning a topic ("Russia's war", "American sanctions") or between it and a verdict after
+    it ("санкции США незаконны"). A name right after a verb is its subject ("وصف الكرملين العقوبات"),
+    and only a country (or its demonym) qualifies a topic by standing before it."""
+    a_fs, a_fe, a = actor
     if a_fe <= trig.fs:
-        return ftext[a_fe:trig.fs].strip() in ("'s", "'")
+        gap = ftext[a_fe:trig.fs].strip()
+        if gap in ("'s", "'"):
+            return True
+        after_verb = any(0 <= a_fs - v.fe <= 2 for v in verbs)
+        return not gap and a.rule.startswith("country:") and not after_verb
     return trig.fe <= a_fs and a_fe <= cue_fs
 
 
@@ -680,7 +695,8 @@ def _stances_for(trig: Trigger, clause_triggers: list[Trigger], h: _Hits, cs: in
         if not trig.act and anchor > trig.fs and not (h.sov or h.v2):
             # "US sanctions are illegitimate, Lavrov said": the verdict follows the topic it is passed
             # on, so the actors that name the topic's owner are part of the topic, not its judges
-            voices = [x for x in voices if not _attached(h.ftext, trig, anchor, x[0], x[1])]
+            verbs = h.within("reporting", cs, trig.fs) + h.within("polarity", cs, trig.fs)
+            voices = [x for x in voices if not _attached(h.ftext, trig, anchor, x, verbs)]
         holders, how = _word_holder(trig, actors, cs, ce) if trig.holder_rule in ("before", "after") else ([], "")
         if not holders:
             holders, how = _holder(h, trig, min(anchor, trig.fs), cs, ce, voices, reporting, speaker_id, claim,
@@ -693,6 +709,8 @@ def _stances_for(trig: Trigger, clause_triggers: list[Trigger], h: _Hits, cs: in
         # `holder: agent` ("the re-export ... has continued, a spokesperson told Vlast"): an evasion
         # told with no verdict is the evader's act; the one who tells it takes no position by telling
         return out
+    if how in ("holder:speaker", "holder:speaker-claim") and holders == [speaker_id]:
+        holders = [*holders, *carry.others]  # "Russia and Ukraine say they are ready to negotiate"
     if not holders and carry.actor:
         holders, how = [carry.actor], "holder:previous-speaker"
     for i, holder in enumerate(holders):
