@@ -38,6 +38,7 @@ SPEAKER_BREAKS = ",،:;\"«»“”"
 QUOTE_CLOSERS = "\"»”“"  # a reporting verb right after a closing quote (or its comma or dash) names
 DASHES = "—–"  # its speaker after it: '"…," said X', '«…», — сказал X'; a bare comma closes an aside
 CHAIN_GAP = 16  # "refused to | recognise": two cues this close read as one verdict on the other
+ABSTAIN_GAP = 48  # a neutral verdict on a vote: "abstained in the vote on a resolution | condemning"
 NEAR_REACH = 90  # a `near` word and its anchor: at most this far apart, same clause
 FLIP = {"support": "oppose", "oppose": "support", "neutral": "neutral"}
 SIDES = ("support", "oppose")
@@ -354,10 +355,13 @@ def _has_object(ftext: str, cue: PhraseHit, ce: int) -> bool:
 def _outer_cue(cue: PhraseHit, polarity: list[PhraseHit], lo: int, sov: bool = False) -> PhraseHit | None:
     """A cue right before the governing cue (right after it when verb-final: "tanımayı reddetti"),
     whose verdict it takes: "refused to recognise"."""
+    def gap(p: PhraseHit) -> int:  # a neutral one further off: "abstained in the vote on ... condemning"
+        return ABSTAIN_GAP if p.value == "neutral" else CHAIN_GAP
+
     if sov:
-        outer = [p for p in polarity if p.fs >= cue.fe and p.fs - cue.fe <= CHAIN_GAP]
+        outer = [p for p in polarity if p.fs >= cue.fe and p.fs - cue.fe <= gap(p)]
         return outer[0] if outer else None
-    outer = [p for p in polarity if lo <= p.fs and p.fe <= cue.fs and cue.fs - p.fe <= CHAIN_GAP]
+    outer = [p for p in polarity if lo <= p.fs and p.fe <= cue.fs and cue.fs - p.fe <= gap(p)]
     return outer[-1] if outer else None
 
 
@@ -411,8 +415,11 @@ def _speaker(ftext: str, reporting: list[PhraseHit], actors: list[tuple[int, int
         return after[0][1] if after else None
     # "said Tokayev", "заявили в Кремле", not "he said, Russia" nor "обратил внимание на атаки российских
     # войск" (a preposition's object stands between them)
+    def gap_words(fs: int) -> list[str]:  # from the nearest reporting phrase before it ("говорится в заявлении")
+        return ftext[max((r.fe for r in reporting if r.fe <= fs), default=rv.fe):fs].split()
+
     near = [a for fs, a in after if fs <= rv.fe + SPEAKER_AFTER_REACH
-            and not (len(gap := ftext[rv.fe:fs].split()) >= 2 and gap[-2] in place_words)]
+            and not (len(gap := gap_words(fs)) >= 2 and gap[-2] in place_words)]
     if near and ftext[:rv.fs].rstrip().endswith((",", "،")):  # "…, заявил Токаев": inverted attribution
         return near[0]
     if before:
