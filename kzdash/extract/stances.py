@@ -59,7 +59,8 @@ class Cues:
     welcome: PhraseMatcher
     clause_breaks: PhraseMatcher
     not_negation: PhraseMatcher
-    coordinators: frozenset[str] = frozenset()  # words between coordinated names ("and", "the")
+    coordinators: frozenset[str] = frozenset()  # words joining coordinated names ("and", "or")
+    articles: frozenset[str] = frozenset()  # words that may stand before a name ("the", "die")
     negation_reach: int = NEGATION_REACH  # German "nicht als unabhängige Staaten anerkennen": further
     addressing: PhraseMatcher = PhraseMatcher({})  # "urged Astana to": the actor after it is addressed
     qualifiers: tuple[str, ...] = ()  # "within the framework of": what follows qualifies the name before
@@ -107,6 +108,7 @@ def cues(code: str) -> Cues:
                 flat("negation"), flat("reporting_verbs"), flat("continuation"), flat("welcome"),
                 flat("clause_breaks"), flat("not_negation"), frozenset(
                     w for phrase in folded_list(data.get("coordinators")) for w in phrase.split()),
+                frozenset(folded_list(data.get("articles"))),
                 int(data.get("negation_reach") or NEGATION_REACH), flat("addressing"),
                 tuple(folded_list(data.get("qualifiers"))))
 
@@ -191,7 +193,8 @@ class _Hits:
         self.v2 = word_order(code) == "v2"
         self.suffixes = frozenset(morphology(code)[1])
         self.place_words = place_prepositions(code)
-        self.coordinators = c.coordinators
+        self.conjunctions = c.coordinators
+        self.coordinators = c.coordinators | c.articles  # what may stand between names in a list
         self.negation_reach = c.negation_reach
         self.qualifiers = c.qualifiers
         self.found = {name: getattr(c, name).find(folded, code) for name in self.EVERYWHERE}
@@ -448,8 +451,8 @@ def find_stances(folded: Folded, code: str | None, sentences: list[tuple[int, in
             speaker_id = speaker.actor if speaker else None
         if speaker is not None:
             i = next(i for i, x in enumerate(in_sentence) if x[2] is speaker)
-            carry.others = tuple(a for a in _coordinated(folded.text, in_sentence, i, h.coordinators, fs,
-                                                         reporting[0].fs, h.sov)[1:] if a != speaker.actor)
+            carry.others = tuple(a for a in _coordinated(folded.text, in_sentence, i, h, fs, reporting[0].fs)[1:]
+                                 if a != speaker.actor)
         if speaker_id:
             carry.actor = speaker_id
         for cs, ce in _clauses(folded.text, fs, fe, h.within("clause_breaks", fs, fe)):
@@ -525,7 +528,7 @@ def _holder(h: _Hits, trig: Trigger, anchor: int, cs: int, ce: int, actors: list
         return [speaker_id], "holder:speaker-claim"
 
     def chain(i: int, how: str) -> tuple[list[str], str]:
-        return _coordinated(ftext, free, i, h.coordinators, max(cs, 0), anchor, h.sov), how
+        return _coordinated(ftext, free, i, h, max(cs, 0), anchor), how
 
     rv_end = max((r.fe for r in reporting if r.fe <= anchor), default=None)
     if rv_end is not None:
@@ -553,7 +556,7 @@ def _holder(h: _Hits, trig: Trigger, anchor: int, cs: int, ce: int, actors: list
     after = [i for i, (a_fs, _, a) in enumerate(free) if anchor <= a_fs < min(ce, anchor + VERB_FIRST_REACH)
              and a is first_after]
     if after:
-        return _coordinated(ftext, free, after[0], h.coordinators, anchor, ce, h.sov), "holder:verb-first-subject"
+        return _coordinated(ftext, free, after[0], h, anchor, ce), "holder:verb-first-subject"
     return [], ""
 
 
@@ -586,18 +589,21 @@ def _word_holder(trig: Trigger, actors: list[tuple[int, int, ActorMention]], cs:
 COORDINATION_GAP = 32  # characters between two coordinated names: ", the ", " and the "
 
 
-def _coordinated(ftext: str, free: list[tuple[int, int, ActorMention]], i: int, words: frozenset[str],
-                 lo: int, hi: int, sov: bool = False) -> list[str]:
-    """The chosen actor, then those joined to it by commas and the language's coordinators, within [lo, hi)."""
+def _coordinated(ftext: str, free: list[tuple[int, int, ActorMention]], i: int, h: _Hits,
+                 lo: int, hi: int) -> list[str]:
+    """The chosen actor, then those joined to it by commas and the language's coordinators (articles
+    may stand between), within [lo, hi)."""
     def joined(a: tuple[int, int, ActorMention], b: tuple[int, int, ActorMention]) -> bool:
         gap = ftext[a[1]:b[0]]
         if len(gap) > COORDINATION_GAP or any(c in gap for c in ".;:!?\n"):
             return False
         parts = gap.replace(",", " , ").replace("،", " , ").split()
         if not parts:  # Arabic "والولايات المتحدة": the conjunction glued to the second name
-            return b[2].rule.partition(" via:")[2] in words
-        # a comma alone after a verb-final clause's subject sets it off ("Kazakistan, Türkiye'nin ...")
-        return all(w in words or w == "," for w in parts) and not (sov and set(parts) == {","})
+            return b[2].rule.partition(" via:")[2] in h.conjunctions
+        # an article alone joins nothing ("dass Kasachstan die Ukraine unterstützt"), and a comma alone
+        # after a verb-final clause's subject sets it off ("Kazakistan, Türkiye'nin ...")
+        return all(w in h.coordinators or w == "," for w in parts) and (
+            any(w in h.conjunctions for w in parts) or ("," in parts and not h.sov))
 
     out = [free[i][2].actor]  # the chosen one first
     j = i
