@@ -16,6 +16,14 @@ of a reported clause ("Tokayev said *Kazakhstan* would not recognise ..."), else
 reporting verb names ("قال توكاييف"; "He added" keeps the last speaker), else the last actor
 before the cue, else the first after it (verb-first Arabic). Welcoming someone's position is
 taking the same side: "the US welcomed Kazakhstan's refusal to send troops" gives both opposing.
+
+What is not a holder: a country after a place preposition, an actor in an aside, one right after a
+verb of asking ("urged Kazakhstan to"), a name in a hyphenated compound ("the Russia-Ukraine
+conflict"), the owner of a topic judged after it ("Russia's war is ..."). Names coordinated with
+the holder ("the EU, the US and Britain") hold it too. A near group may place its holder next to its
+word (`holder: after|before`: "at the request of Tokayev") or leave it to an acting subject only
+(`holder: agent`: an evasion told by a spokesperson). A relationship described in an aside, or with
+no one saying it and only a country as subject, is the reporter's description, not a claim.
 """
 
 from __future__ import annotations
