@@ -16,6 +16,14 @@ of a reported clause ("Tokayev said *Kazakhstan* would not recognise ..."), else
 reporting verb names ("قال توكاييف"; "He added" keeps the last speaker), else the last actor
 before the cue, else the first after it (verb-first Arabic). Welcoming someone's position is
 taking the same side: "the US welcomed Kazakhstan's refusal to send troops" gives both opposing.
+
+What is not a holder: a country after a place preposition, an actor in an aside, one right after a
+verb of asking ("urged Kazakhstan to"), a name in a hyphenated compound ("the Russia-Ukraine
+conflict"), the owner of a topic judged after it ("Russia's war is ..."). Names coordinated with
+the holder ("the EU, the US and Britain") hold it too. A near group may place its holder next to its
+word (`holder: after|before`: "at the request of Tokayev") or leave it to an acting subject only
+(`holder: agent`: an evasion told by a spokesperson). A relationship described in an aside, or with
+no one saying it and only a country as subject, is the reporter's description, not a claim.
 """
 
 from __future__ import annotations
@@ -25,22 +33,25 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from kzdash.extract.actors import ActorMention
-from kzdash.text.langdata import DATA_DIR, folded_list, load, read_yaml, verb_final
+from kzdash.text.langdata import DATA_DIR, folded_list, load, morphology, read_yaml, verb_final, word_order
 from kzdash.text.lexicon import PhraseHit, PhraseMatcher
 from kzdash.text.textnorm import Folded
 
 NEGATION_REACH = 24  # folded characters before a cue (or act) that a negation governs
 CUE_REACH_BEFORE = 140  # how far before a trigger a polarity cue still governs it
 CUE_REACH_AFTER = 40  # "sanctions are illegitimate": a cue just after a trigger
+ACT_REACH_AFTER = 70  # an act's verdict at the end of its stretch ("sending troops ... within the CSTO is impossible")
 SPEAKER_AFTER_REACH = 30  # "قال الرئيس توكاييف", "said Tokayev": the speaker right after the verb
 SPEAKER_BREAKS = ",،:;\"«»“”"
 QUOTE_CLOSERS = "\"»”“"  # a reporting verb right after a closing quote (or its comma or dash) names
 DASHES = "—–"  # its speaker after it: '"…," said X', '«…», — сказал X'; a bare comma closes an aside
 CHAIN_GAP = 16  # "refused to | recognise": two cues this close read as one verdict on the other
+ABSTAIN_GAP = 48  # a neutral verdict on a vote: "abstained in the vote on a resolution | condemning"
 NEAR_REACH = 90  # a `near` word and its anchor: at most this far apart, same clause
 FLIP = {"support": "oppose", "oppose": "support", "neutral": "neutral"}
 SIDES = ("support", "oppose")
 CLAUSE_PUNCTUATION = ";؛"
+COMMAS = ",،"
 
 
 @dataclass(frozen=True)
@@ -56,6 +67,11 @@ class Cues:
     welcome: PhraseMatcher
     clause_breaks: PhraseMatcher
     not_negation: PhraseMatcher
+    coordinators: frozenset[str] = frozenset()  # words joining coordinated names ("and", "or")
+    articles: frozenset[str] = frozenset()  # words that may stand before a name ("the", "die")
+    negation_reach: int = NEGATION_REACH  # German "nicht als unabhängige Staaten anerkennen": further
+    addressing: PhraseMatcher = PhraseMatcher({})  # "urged Astana to": the actor after it is addressed
+    qualifiers: tuple[str, ...] = ()  # "within the framework of": what follows qualifies the name before
 
 
 def _issue_parts(spec: object) -> dict:
@@ -91,14 +107,18 @@ def cues(code: str) -> Cues:
     anchors: dict[str, tuple] = {}
     for issue, spec in issues.items():
         for i, group in enumerate(_near_groups(spec)):
-            key = (issue, i, str(group.get("polarity") or "support"))
+            key = (issue, i, str(group.get("polarity") or "support"), str(group.get("holder") or ""))
             for w in group.get("words") or ():
                 words[w] = (*words.get(w, ()), key)
             for a in group.get("anchors") or ():
                 anchors[a] = (*anchors.get(a, ()), key)
     return Cues(topics, acts, PhraseMatcher(words), PhraseMatcher(anchors), by_value("polarity"),
                 flat("negation"), flat("reporting_verbs"), flat("continuation"), flat("welcome"),
-                flat("clause_breaks"), flat("not_negation"))
+                flat("clause_breaks"), flat("not_negation"), frozenset(
+                    w for phrase in folded_list(data.get("coordinators")) for w in phrase.split()),
+                frozenset(folded_list(data.get("articles"))),
+                int(data.get("negation_reach") or NEGATION_REACH), flat("addressing"),
+                tuple(folded_list(data.get("qualifiers"))))
 
 
 @lru_cache(maxsize=64)
@@ -147,6 +167,8 @@ class Trigger:
     act: bool  # takes a side by itself
     side: str = "support"  # the act's own side; a cue before it composes with it
     head: tuple[int, int] | None = None  # the predicate (a near group's word), where cues and negations aim
+    anchor: tuple[int, int] | None = None  # a near group's anchor
+    holder_rule: str = ""  # a near group's `holder`: before|after (the actor next to its word), agent
 
     @property
     def hs(self) -> int:
@@ -162,6 +184,7 @@ class SentenceSpeaker:
     """The last speaker carries over to continuation sentences and unattributed quotes."""
 
     actor: str | None = None
+    others: tuple[str, ...] = ()  # named with this sentence's speaker: "Russia and Ukraine say ..."
 
 
 class _Hits:
@@ -170,12 +193,18 @@ class _Hits:
     # Triggers and attribution are looked for everywhere (attribution carries across sentences);
     # the rest only matter in sentences with a trigger, so they are looked for only there.
     EVERYWHERE = ("topic", "acts", "near_words", "reporting", "continuation")
-    NEAR_TRIGGERS = ("near_anchors", "polarity", "negation", "welcome", "clause_breaks")
+    NEAR_TRIGGERS = ("near_anchors", "polarity", "negation", "welcome", "clause_breaks", "addressing")
 
     def __init__(self, folded: Folded, code: str, c: Cues, sentences: list[tuple[int, int]]):
         self.ftext = folded.text
         self.sov = verb_final(code)
+        self.v2 = word_order(code) == "v2"
+        self.suffixes = frozenset(morphology(code)[1])
         self.place_words = place_prepositions(code)
+        self.conjunctions = c.coordinators
+        self.coordinators = c.coordinators | c.articles  # what may stand between names in a list
+        self.negation_reach = c.negation_reach
+        self.qualifiers = c.qualifiers
         self.found = {name: getattr(c, name).find(folded, code) for name in self.EVERYWHERE}
         starts = sorted(h.fs for name in ("topic", "acts", "near_words") for h in self.found[name])
         ranges: list[tuple[int, int]] = []
@@ -220,28 +249,80 @@ def _triggers(h: _Hits, cs: int, ce: int) -> list[Trigger]:
             near = [a for a in anchors if group in a.value and abs(a.fs - w.fs) <= NEAR_REACH]
             if near:
                 a = min(near, key=lambda a: abs(a.fs - w.fs))
-                out.append(Trigger(group[0], min(w.fs, a.fs), max(w.fe, a.fe), f"{w.key}~{a.key}", True,
-                                   group[2], (w.fs, w.fe)))
-    # one trigger per issue and place: an act wins over a topic it overlaps
+                fs, fe = _anchor_list(h, [x for x in anchors if group in x.value], a, after=a.fs > w.fs)
+                out.append(Trigger(group[0], min(w.fs, fs), max(w.fe, fe), f"{w.key}~{a.key}", True,
+                                   group[2], (w.fs, w.fe), (fs, fe), group[3]))
+    # one trigger per place: an act wins over a topic it overlaps, of its own issue or another
+    # ("appealed to the CSTO": the bloc named inside the request is no position on the bloc)
+    # a plain act that holds a near group's word is the more specific reading ("stop the re-export"
+    # over "re-export ... sensitive items")
+    plain = [t for t in out if t.act and t.head is None]
+    out = [t for t in out if t.head is None or not any(
+        p.issue == t.issue and p.fs <= t.hs and t.he <= p.fe for p in plain)]
     out.sort(key=lambda t: (not t.act, -(t.fe - t.fs)))
     kept: list[Trigger] = []
     for t in out:
-        if not any(k.issue == t.issue and t.fs < k.fe and k.fs < t.fe for k in kept):
+        if not any(k.issue == t.issue and _overlap(t, k.fs, k.fe) or k.act and not t.act and _covers(k, t)
+                   for k in kept):
             kept.append(t)
-    return sorted(kept, key=lambda t: t.fs)
+    kept.sort(key=lambda t: t.fs)
+    # a topic that only qualifies the trigger before it ("peace talks on the war",
+    # "Friedensverhandlungen im Ukraine-Krieg") is part of that name: it takes no verdict of its own
+    return [t for i, t in enumerate(kept)
+            if t.act or not any(_qualifies(h.ftext, k.fe, t.fs, h.place_words, h.qualifiers)
+                                for k in kept[:i] if k.issue != t.issue)]
 
 
-def _negated(negations: list[PhraseHit], pos: int, lo: int) -> PhraseHit | None:
-    """The closest negation before `pos`, within reach and after `lo` (the clause's start)."""
+def _anchor_list(h: _Hits, anchors: list[PhraseHit], a: PhraseHit, after: bool) -> tuple[int, int]:
+    """The anchor with those coordinated with it, away from the word: '"ЛНР" та "ДНР"', "Donetsk and Luhansk"."""
+    fs, fe = a.fs, a.fe
+    for x in anchors if after else reversed(anchors):
+        gap = h.ftext[fe:x.fs] if after else h.ftext[x.fe:fs]
+        if (x.fs >= fe if after else x.fe <= fs) and len(gap) <= COORDINATION_GAP and all(
+                w in h.coordinators for w in gap.replace(",", " ").strip(" \"'«»“”„").split()):
+            fs, fe = (fs, x.fe) if after else (x.fs, fe)
+    return fs, fe
+
+
+def _overlap(t: Trigger, fs: int, fe: int) -> bool:
+    return t.fs < fe and fs < t.fe
+
+
+def _covers(act: Trigger, topic: Trigger) -> bool:
+    """The topic is a word of the act: inside a plain act, or on a near group's word or anchor."""
+    if act.head is None:
+        return _overlap(topic, act.fs, act.fe)
+    return any(_overlap(topic, *part) for part in (act.head, act.anchor) if part)
+
+
+QUALIFIER_GAP = 24  # characters between a name and a topic that qualifies it
+
+
+def _qualifies(ftext: str, prev_end: int, start: int, place_words: tuple[str, ...],
+               qualifiers: tuple[str, ...] = ()) -> bool:
+    """Only a preposition stands between a trigger and the topic after it ("talks on the war"), or one
+    of the language's `qualifiers` ("troops ... у рамках ОДКБ", "within the framework of the CSTO")."""
+    if not 0 <= start - prev_end <= QUALIFIER_GAP + max(map(len, qualifiers), default=0):
+        return False
+    gap = ftext[prev_end:start].strip(" \"'«»“”„")
+    if any(gap == q or gap.endswith(" " + q) and len(gap) - len(q) <= QUALIFIER_GAP for q in qualifiers):
+        return True
+    return bool(gap) and len(gap) <= QUALIFIER_GAP and all(w in place_words for w in gap.split())
+
+
+def _negated(negations: list[PhraseHit], pos: int, lo: int, reach: int = NEGATION_REACH,
+             ftext: str = "") -> PhraseHit | None:
+    """The closest negation before `pos`, within reach, after `lo` (the clause's start) and with no
+    comma between ("hat sich nicht angeschlossen, will aber ... verhindern")."""
     best = None
     for n in negations:
-        if lo <= n.fs and n.fe <= pos and pos - n.fe <= NEGATION_REACH:
+        if lo <= n.fs and n.fe <= pos and pos - n.fe <= reach and not any(c in ftext[n.fe:pos] for c in COMMAS):
             best = n
     return best
 
 
 def _cue_for(trig: Trigger, polarity: list[PhraseHit], lo: int, ce: int, others: list[Trigger],
-             sov: bool = False) -> PhraseHit | None:
+             sov: bool = False, ftext: str = "") -> PhraseHit | None:
     """The polarity cue that governs a trigger: the nearest before it, else one just after it.
 
     A cue inside a trigger ("sanctions *against* Russia") is part of the name, not a verdict.
@@ -253,23 +334,45 @@ def _cue_for(trig: Trigger, polarity: list[PhraseHit], lo: int, ce: int, others:
         following = [p for p in polarity if p.fs >= trig.fe and p.fs - trig.fe <= CUE_REACH_BEFORE and p.fe <= ce]
         if following:
             return following[0]
-    before = [p for p in polarity if lo <= p.fs and p.fs < trig.hs and trig.hs - p.fe <= CUE_REACH_BEFORE
-              and not inside(p)]
+    # verb-final: a verdict well before the trigger closes an earlier clause of its own
+    reach = CUE_REACH_AFTER if sov else CUE_REACH_BEFORE
+    before = [p for p in polarity if lo <= p.fs and p.fs < trig.hs and trig.hs - p.fe <= reach and not inside(p)]
     if before:
         return max(before, key=lambda p: p.fs)
-    after = [p for p in polarity if p.fs >= trig.fe and p.fs - trig.fe <= CUE_REACH_AFTER and p.fe <= ce]
+    # a cue after the trigger governs it within its comma-free stretch: in "Kazakhstan, one of Russia's
+    # allies, refused to ...", the refusal is not about the alliance named in the aside
+    reach = ACT_REACH_AFTER if trig.act else CUE_REACH_AFTER
+    after = [p for p in polarity if p.fs >= trig.fe and p.fs - trig.fe <= reach and p.fe <= ce
+             and not any(c in ftext[trig.fe:p.fs] for c in COMMAS)
+             and not (trig.act and _has_object(ftext, p, ce))]
     if not after or any(t.fs >= after[0].fe for t in others):
         return None  # "the war ... rejects peace talks": the cue's object follows it
     return after[0]
 
 
+OBJECT_WORDS = 3  # more words than this after a verdict, before a comma or the clause's end: its own object
+
+
+def _has_object(ftext: str, cue: PhraseHit, ce: int) -> bool:
+    """A verdict followed by words of its own ("... to prevent further damage to infrastructure") is no
+    verdict on the act before it; "recognition ... is not on the agenda." ends its stretch."""
+    if ftext[cue.fe - 1] in ",،.;":  # the cue closes with its punctuation ("nicht an,")
+        return False
+    stretch = ftext[cue.fe:ce]
+    cut = min((i for i in (stretch.find(c) for c in ",،.") if i >= 0), default=len(stretch))
+    return len(stretch[:cut].split()) > OBJECT_WORDS
+
+
 def _outer_cue(cue: PhraseHit, polarity: list[PhraseHit], lo: int, sov: bool = False) -> PhraseHit | None:
     """A cue right before the governing cue (right after it when verb-final: "tanımayı reddetti"),
     whose verdict it takes: "refused to recognise"."""
+    def gap(p: PhraseHit) -> int:  # a neutral one further off: "abstained in the vote on ... condemning"
+        return ABSTAIN_GAP if p.value == "neutral" else CHAIN_GAP
+
     if sov:
-        outer = [p for p in polarity if p.fs >= cue.fe and p.fs - cue.fe <= CHAIN_GAP]
+        outer = [p for p in polarity if p.fs >= cue.fe and p.fs - cue.fe <= gap(p)]
         return outer[0] if outer else None
-    outer = [p for p in polarity if lo <= p.fs and p.fe <= cue.fs and cue.fs - p.fe <= CHAIN_GAP]
+    outer = [p for p in polarity if lo <= p.fs and p.fe <= cue.fs and cue.fs - p.fe <= gap(p)]
     return outer[-1] if outer else None
 
 
@@ -280,15 +383,54 @@ def _quote_closes_before(ftext: str, pos: int) -> bool:
     return before.rstrip(",،.").rstrip().endswith(tuple(QUOTE_CLOSERS))
 
 
+APPOSITION_WORDS = 3  # words between an aside's comma and its noun: ", one of the closest allies of Russia,"
+
+
+def _appositive_claim(ftext: str, trig: Trigger, cs: int, ce: int, actors: list[tuple[int, int, ActorMention]]) -> bool:
+    """The trigger opens a comma-bounded aside after a name: "Kazakhstan, a close ally of Moscow," (a
+    few words, no actor, then the noun); ", Russia remained our partner," is a clause (the actor before
+    the noun is its subject), and "close, regular dialogue" a list of adjectives."""
+    opening = max(ftext.rfind(c, cs, trig.hs) for c in COMMAS)
+    if opening < 0 or not any(0 <= ftext.find(c, trig.fe, ce) for c in COMMAS):
+        return False
+    described = any(not ftext[a_fe:opening].strip() for _, a_fe, _ in actors if a_fe <= opening)
+    return (described and len(ftext[opening + 1:trig.hs].split()) <= APPOSITION_WORDS
+            and not any(opening < a_fs < trig.hs for a_fs, _, _ in actors))
+
+
+def _in_quote(ftext: str, pos: int) -> bool:
+    """`pos` stands inside a quotation opened earlier in its paragraph ("«…", "“…", "„…“", '"…')."""
+    depth = low = straight = 0
+    for ch in ftext[ftext.rfind("\n", 0, pos) + 1:pos]:
+        if ch in "«„":
+            depth += 1
+            low += ch == "„"
+        elif ch == "“" and low:  # German „…“: this one closes
+            depth, low = depth - 1, low - 1
+        elif ch == "“":
+            depth += 1
+        elif ch in "»”":
+            depth = max(0, depth - 1)
+        elif ch == '"':
+            straight ^= 1
+    return depth > 0 or straight == 1
+
+
 def _speaker(ftext: str, reporting: list[PhraseHit], actors: list[tuple[int, int, ActorMention]],
-             sov: bool = False) -> ActorMention | None:
+             sov: bool = False, place_words: tuple[str, ...] = ()) -> ActorMention | None:
     """The actor a reporting verb attributes the sentence to: the nearest one before it, else after."""
     rv = reporting[0]
     before = [a for fs, fe, a in actors if fe <= rv.fs and not _appositive(ftext, fs, fe, rv.fs, actors)]
     after = [(fs, a) for fs, fe, a in actors if rv.fe <= fs and not any(ch in ftext[rv.fe:fs] for ch in SPEAKER_BREAKS)]
     if _quote_closes_before(ftext, rv.fs):  # '"…," said the White House'
         return after[0][1] if after else None
-    near = [a for fs, a in after if fs <= rv.fe + SPEAKER_AFTER_REACH]  # "said Tokayev", not "he said, Russia"
+    # "said Tokayev", "заявили в Кремле", not "he said, Russia" nor "обратил внимание на атаки российских
+    # войск" (a preposition's object stands between them)
+    def gap_words(fs: int) -> list[str]:  # from the nearest reporting phrase before it ("говорится в заявлении")
+        return ftext[max((r.fe for r in reporting if r.fe <= fs), default=rv.fe):fs].split()
+
+    near = [a for fs, a in after if fs <= rv.fe + SPEAKER_AFTER_REACH
+            and not (len(gap := gap_words(fs)) >= 2 and gap[-2] in place_words)]
     if near and ftext[:rv.fs].rstrip().endswith((",", "،")):  # "…, заявил Токаев": inverted attribution
         return near[0]
     if before:
@@ -308,11 +450,17 @@ def find_stances(folded: Folded, code: str | None, sentences: list[tuple[int, in
         fs, fe = folded.index(s), folded.index(e)
         in_sentence = [(folded.index(a.start), folded.index(a.end), a) for a in actors if s <= a.start < e]
         reporting = h.within("reporting", fs, fe)
-        speaker = _speaker(folded.text, reporting, in_sentence, h.sov) if reporting and in_sentence else None
+        speaker = _speaker(folded.text, reporting, in_sentence, h.sov, h.place_words) if reporting and in_sentence \
+            else None
+        carry.others = ()
         if speaker is None and (reporting or h.within("continuation", fs, fe)):
             speaker_id = carry.actor  # "he said", "He added"
         else:
             speaker_id = speaker.actor if speaker else None
+        if speaker is not None:
+            i = next(i for i, x in enumerate(in_sentence) if x[2] is speaker)
+            carry.others = tuple(a for a in _coordinated(folded.text, in_sentence, i, h, fs, reporting[0].fs)[1:]
+                                 if a != speaker.actor)
         if speaker_id:
             carry.actor = speaker_id
         for cs, ce in _clauses(folded.text, fs, fe, h.within("clause_breaks", fs, fe)):
@@ -327,16 +475,20 @@ def find_stances(folded: Folded, code: str | None, sentences: list[tuple[int, in
 
 
 def _appositive(ftext: str, a_fs: int, a_fe: int, anchor: int, actors: list[tuple[int, int, ActorMention]],
-                cs: int = 0) -> bool:
+                cs: int = 0, listing: frozenset[str] = frozenset()) -> bool:
     """An actor inside a comma-bounded aside is not the subject when another actor stands before the
     aside: "Kazakhstan, one of Russia's closest allies, refused ..."; "Tokayev, at the forum,
     sitting next to Putin, refused ...". An aside that opens with the actor names the subject
-    itself ("Russia's ally, Kazakhstan, refused"), unless the actor before it closes right at the comma."""
+    itself ("Russia's ally, Kazakhstan, refused"), unless the actor before it closes right at the comma.
+    A stretch of nothing but names and `listing` words is a list, not an aside: "the EU, the US, and Britain"""
     if a_fe > anchor:
         return False
     opening = max(ftext.rfind(c, 0, a_fs) for c in ",،")
     closing = min((i for i in (ftext.find(c, a_fe, anchor) for c in ",،") if i >= 0), default=-1)
     if opening < 0 or closing < 0 or "." in ftext[opening:a_fs]:
+        return False
+    rest = ftext[opening + 1:a_fs] + ftext[a_fe:closing]
+    if listing and all(w in listing for w in rest.split()):
         return False
     if any(fe <= opening and not ftext[fe:opening].strip() for fs, fe, _ in actors):
         return True
@@ -344,39 +496,147 @@ def _appositive(ftext: str, a_fs: int, a_fe: int, anchor: int, actors: list[tupl
     return not opens_with_actor and any(cs <= fs and fe <= opening for fs, fe, _ in actors)  # in this clause
 
 
+ADDRESSEE_GAP = 12  # characters between a verb of asking and the one it asks: "urged the EU to"
+
+
+def _addressed(ftext: str, a_fs: int, asking: list[PhraseHit], articles: frozenset[str]) -> bool:
+    """The actor right after a verb of asking or urging is the one asked ("призвал Астану направить
+    усилия", "urged Kazakhstan to"), not the subject."""
+    return any(0 <= a_fs - v.fe <= ADDRESSEE_GAP and all(w in articles for w in ftext[v.fe:a_fs].split())
+               for v in asking)
+
+
+def _compound(ftext: str, a_fs: int, a_fe: int, suffixes: frozenset[str] = frozenset()) -> bool:
+    """A name inside a hyphenated compound qualifies a noun: "the Russia-Ukraine dispute",
+    "Kazakh-Russian relations", "pro-Russian"; it names no one who acts. An ending after a hyphen
+    (a suffix, or up to three letters) is still the name: "BE-ja", "ABD-nin"."""
+    if a_fe < len(ftext) - 1 and ftext[a_fe] == "-" and ftext[a_fe + 1].isalpha():
+        end = a_fe + 1
+        while end < len(ftext) and ftext[end].isalpha():
+            end += 1
+        if end - a_fe - 1 > 3 and ftext[a_fe + 1:end] not in suffixes:
+            return True
+    return a_fs > 1 and ftext[a_fs - 1] == "-" and ftext[a_fs - 2].isalpha()
+
+
 VERB_FIRST_REACH = 48  # characters from a verdict to the subject that follows it
 
 
-def _holder(ftext: str, trig: Trigger, anchor: int, cs: int, ce: int, actors: list[tuple[int, int, ActorMention]],
+def _holder(h: _Hits, trig: Trigger, anchor: int, cs: int, ce: int, actors: list[tuple[int, int, ActorMention]],
             reporting: list[PhraseHit], speaker_id: str | None, claim: bool = False,
-            sov: bool = False, place_words: tuple[str, ...] = ()) -> tuple[str | None, str]:
-    """Who takes the position: the subject of a reported clause, the speaker, or the actor acting."""
+            verdict_after: bool = False) -> tuple[list[str], str]:
+    """Who takes the position: the subject of a reported clause, the speaker, or the actor acting
+    (with the actors coordinated with it: "the EU, the US and Britain imposed ...")."""
+    ftext = h.ftext
     free = [(a_fs, a_fe, a) for a_fs, a_fe, a in actors if not (trig.fs <= a_fs and a_fe <= trig.fe)
-            and not _appositive(ftext, a_fs, a_fe, anchor, actors, cs) and not _as_place(ftext, a_fs, a, place_words)]
+            and not _appositive(ftext, a_fs, a_fe, anchor, actors, cs, h.coordinators)
+            and not _as_place(ftext, a_fs, a, h.place_words) and not _compound(ftext, a_fs, a_fe, h.suffixes)
+            and not _addressed(ftext, a_fs, h.within("addressing", cs, a_fs), h.coordinators)]
     if speaker_id and claim:  # "Peskov said Kazakhstan remains an ally": Russia's claim
-        return speaker_id, "holder:speaker-claim"
+        return [speaker_id], "holder:speaker-claim"
+
+    def chain(i: int, how: str) -> tuple[list[str], str]:
+        return _coordinated(ftext, free, i, h, max(cs, 0), anchor), how
+
     rv_end = max((r.fe for r in reporting if r.fe <= anchor), default=None)
     if rv_end is not None:
-        reported = [a for a_fs, a_fe, a in free if max(rv_end, cs) <= a_fs and a_fe <= anchor]
+        reported = [i for i, (a_fs, a_fe, _) in enumerate(free) if max(rv_end, cs) <= a_fs and a_fe <= anchor]
         if reported:
-            return reported[-1].actor, "holder:reported-subject"
-    before = [a for a_fs, a_fe, a in free if cs <= a_fs and a_fe <= anchor]
-    subject = (before[0] if sov else before[-1]) if before else None  # SOV: the clause opens with it
-    if subject and rv_end is None:  # "Kazakhstan will not deport them, the ministry said"
-        return subject.actor, "holder:subject"
+            return chain(reported[-1], "holder:reported-subject")
+    before = [i for i, (a_fs, a_fe, _) in enumerate(free) if cs <= a_fs and a_fe <= anchor]
+    # SOV, and verb-second with the verdict after its object: the clause opens with the subject
+    first = h.sov or (h.v2 and verdict_after)
+    subject = (before[0] if first else before[-1]) if before else None
+    if subject is not None and rv_end is None:  # "Kazakhstan will not deport them, the ministry said"
+        return chain(subject, "holder:subject")
     if speaker_id:
-        return speaker_id, "holder:speaker"
-    if subject:
-        return subject.actor, "holder:subject"
-    before = [a for a_fs, a_fe, a in free if a_fe <= anchor]
+        return [speaker_id], "holder:speaker"
+    if subject is not None:
+        return chain(subject, "holder:subject")
+    before = [i for i, (_, a_fe, _) in enumerate(free) if a_fe <= anchor]
     if before:
-        return before[-1].actor, "holder:sentence-subject"
+        return chain(before[-1], "holder:sentence-subject")
     # Verb first ("رفض توكاييف", "refused Tokayev"): the subject follows the verb closely; an actor
     # further on is an object or a place ("... رفض ... الاعتراف بالجمهوريتين في شرق أوكرانيا").
-    after = [a for a_fs, a_fe, a in free if anchor <= a_fs < min(ce, anchor + VERB_FIRST_REACH)]
+    # Only the first actor after the verb can be its subject: when that one is asked or a place
+    # ("призвал Астану ... России"), the next one is an object too.
+    first_after = next((a for a_fs, _, a in actors if anchor <= a_fs < min(ce, anchor + VERB_FIRST_REACH)), None)
+    after = [i for i, (a_fs, _, a) in enumerate(free) if anchor <= a_fs < min(ce, anchor + VERB_FIRST_REACH)
+             and a is first_after]
     if after:
-        return after[0].actor, "holder:verb-first-subject"
-    return None, ""
+        return _coordinated(ftext, free, after[0], h, anchor, ce), "holder:verb-first-subject"
+    return [], ""
+
+
+def _attached(ftext: str, trig: Trigger, cue_fs: int, actor: tuple[int, int, ActorMention],
+              verbs: list[PhraseHit]) -> bool:
+    """An actor owning a topic ("Russia's war", "American sanctions") or between it and a verdict after
+    it ("санкции США незаконны"). A name right after a verb is its subject ("وصف الكرملين العقوبات"),
+    and only a country (or its demonym) qualifies a topic by standing before it."""
+    a_fs, a_fe, a = actor
+    if a_fe <= trig.fs:
+        gap = ftext[a_fe:trig.fs].strip()
+        if gap in ("'s", "'"):
+            return True
+        after_verb = any(0 <= a_fs - v.fe <= 2 for v in verbs)
+        return not gap and a.rule.startswith("country:") and not after_verb
+    return trig.fe <= a_fs and a_fe <= cue_fs
+
+
+def _word_holder(trig: Trigger, actors: list[tuple[int, int, ActorMention]], cs: int, ce: int) -> tuple[list[str], str]:
+    """A near group whose word names its holder's place: `after` ("at the request of Tokayev", "по
+    просьбе Токаева": the requester) or `before` ("asked the CSTO ..., and the request was granted":
+    the one asked)."""
+    if trig.holder_rule == "after":
+        after = [a for a_fs, _, a in actors if trig.he <= a_fs < min(ce, trig.he + VERB_FIRST_REACH)]
+        return ([after[0].actor], "holder:after-word") if after else ([], "")
+    before = [a for a_fs, a_fe, a in actors if cs <= a_fs and a_fe <= trig.hs]
+    return ([before[-1].actor], "holder:before-word") if before else ([], "")
+
+
+COORDINATION_GAP = 32  # characters between two coordinated names: ", the ", " and the "
+
+
+def _coordinated(ftext: str, free: list[tuple[int, int, ActorMention]], i: int, h: _Hits,
+                 lo: int, hi: int) -> list[str]:
+    """The chosen actor, then those joined to it by commas and the language's coordinators (articles
+    may stand between), within [lo, hi)."""
+    def joined(a: tuple[int, int, ActorMention], b: tuple[int, int, ActorMention]) -> bool:
+        gap = ftext[a[1]:b[0]]
+        if len(gap) > COORDINATION_GAP or any(c in gap for c in ".;:!?\n"):
+            return False
+        parts = gap.replace(",", " , ").replace("،", " , ").split()
+        if not parts:  # Arabic "والولايات المتحدة": the conjunction glued to the second name
+            return b[2].rule.partition(" via:")[2] in h.conjunctions
+        # an article alone joins nothing ("dass Kasachstan die Ukraine unterstützt"), and a comma alone
+        # after a verb-final clause's subject sets it off ("Kazakistan, Türkiye'nin ...")
+        return all(w in h.coordinators or w == "," for w in parts) and (
+            any(w in h.conjunctions for w in parts) or ("," in parts and not h.sov))
+
+    out = [free[i][2].actor]  # the chosen one first
+    j = i
+    while j > 0 and lo <= free[j - 1][0] and joined(free[j - 1], free[j]):
+        j -= 1
+        out.append(free[j][2].actor)
+    j = i
+    while j + 1 < len(free) and free[j + 1][1] <= hi and joined(free[j], free[j + 1]):
+        j += 1
+        out.append(free[j][2].actor)
+    return list(dict.fromkeys(out))
+
+
+# How sure the holder is, by the rule that found it: a speaker or the subject of the verdict is
+# the clearest; the first actor after a verb, a speaker carried over from an earlier sentence or the
+# subject of another clause are guesses, and a name coordinated with the holder is one step further.
+HOLDER_WEIGHT = {"holder:sentence-subject": 0.9, "holder:verb-first-subject": 0.85,
+                 "holder:previous-speaker": 0.85}
+
+
+def _confidence(base: float, how: str, coordinated: bool) -> float:
+    """The verdict's strength (an act or a topic with an explicit cue; an act alone; an unvoiced claim)
+    times the holder rule's weight."""
+    weight = HOLDER_WEIGHT.get(how.removesuffix("-unvoiced"), 1.0) * (0.95 if coordinated else 1.0)
+    return round(base * weight, 3)
 
 
 def _welcomed_before(trig: Trigger, welcome: PhraseHit, h: _Hits, cs: int, ce: int,
@@ -384,7 +644,7 @@ def _welcomed_before(trig: Trigger, welcome: PhraseHit, h: _Hits, cs: int, ce: i
     """Verb-final welcome: the clause's first actor welcomes the position of the next one named."""
     cue = _cue_for(trig, h.within("polarity", cs, trig.fe), cs, trig.fe, [])
     pol = str(cue.value) if cue is not None else "support"
-    neg = _negated(h.within("negation", cs, ce), cue.fs if cue is not None else trig.hs, cs)
+    neg = _negated(h.within("negation", cs, ce), cue.fs if cue is not None else trig.hs, cs, h.negation_reach, h.ftext)
     pol = FLIP[pol] if neg is not None else pol
     pol = FLIP[pol] if trig.side == "oppose" else pol
     if cue is None and neg is None and not trig.act:
@@ -410,7 +670,7 @@ def _stances_for(trig: Trigger, clause_triggers: list[Trigger], h: _Hits, cs: in
         late = next((w for w in h.within("welcome", trig.he, ce)), None)
         if late is not None:
             return _welcomed_before(trig, late, h, cs, ce, actors, s, e)
-    cue = _cue_for(trig, h.within("polarity", cs, ce), lo, ce, clause_triggers, h.sov)
+    cue = _cue_for(trig, h.within("polarity", cs, ce), lo, ce, clause_triggers, h.sov, h.ftext)
     if cue is None and welcome is not None and not trig.act:
         cue = PhraseHit(welcome.fs, welcome.fe, welcome.key, "support")  # "welcomed the peace talks"
     if cue is None and not trig.act:
@@ -420,14 +680,14 @@ def _stances_for(trig: Trigger, clause_triggers: list[Trigger], h: _Hits, cs: in
     else:
         pol, anchor, conf = "support", trig.hs, 0.65
     negations = h.within("negation", cs, ce)
-    neg = _negated(negations, anchor, lo)
+    neg = _negated(negations, anchor, lo, h.negation_reach, h.ftext)
     if neg is not None:
         pol = FLIP[pol]
     outer = _outer_cue(cue, h.within("polarity", cs, ce), lo, h.sov) if cue is not None else None
     if outer is not None:  # "refuses to recognise": the outer verdict turns the inner one
         anchor = outer.fs
         pol = pol if outer.value == "support" else FLIP[pol] if outer.value == "oppose" else "neutral"
-        if _negated(negations, outer.fs, lo) is not None:
+        if _negated(negations, outer.fs, lo, h.negation_reach, h.ftext) is not None:
             pol = FLIP[pol]
     if trig.side == "oppose":
         pol = FLIP[pol]  # refusing to circumvent sanctions supports them
@@ -437,19 +697,44 @@ def _stances_for(trig: Trigger, clause_triggers: list[Trigger], h: _Hits, cs: in
     out = []
     if welcome is not None:
         inner = [a for a_fs, a_fe, a in actors if welcome.fe <= a_fs <= trig.fs]
-        holder, how = _holder(h.ftext, trig, welcome.fs, cs, ce, actors, reporting, speaker_id, False, h.sov,
-                              h.place_words)
-        if inner and inner[0].actor == holder and carry.actor and carry.actor != holder:
-            holder, how = carry.actor, "holder:previous-speaker"  # "We welcome Kazakhstan's ...": not Kazakhstan
-        if inner and inner[0].actor != holder:
-            out.append(Stance(inner[0].actor, trig.issue, pol, s, e, rule + " welcomed", conf))
+        holders, how = _holder(h, trig, welcome.fs, cs, ce, actors, reporting, speaker_id)
+        if inner and inner[0].actor in holders and carry.actor and carry.actor not in holders:
+            holders, how = [carry.actor], "holder:previous-speaker"  # "We welcome Kazakhstan's ...": not Kazakhstan
+        if inner and inner[0].actor not in holders:
+            out.append(Stance(inner[0].actor, trig.issue, pol, s, e, rule + " welcomed", round(conf * 0.95, 3)))
         rule += f" welcome:{welcome.key}"
     else:
         claim = cue is None and trig.issue in relationship_issues()
-        holder, how = _holder(h.ftext, trig, min(anchor, trig.fs), cs, ce, actors, reporting, speaker_id, claim,
-                              h.sov, h.place_words)
-    if holder is None and carry.actor:
-        holder, how = carry.actor, "holder:previous-speaker"
-    if holder is not None:
-        out.append(Stance(holder, trig.issue, pol, s, e, f"{rule} {how}", conf))
+        # "Kazakhstan, Russia's closest ally, ...": a relationship described with nobody saying it is
+        # the reporter's description; a person or an institution naming it ("Putin called Kazakhstan
+        # an ally") still makes the claim
+        quoted = claim and _in_quote(h.ftext, trig.fs)
+        if claim and not quoted and _appositive_claim(h.ftext, trig, cs, ce, actors):
+            return []  # "Kazakhstan, a close ally of Moscow, ...": the reporter's description in an aside
+        unvoiced = claim and not (speaker_id or reporting or quoted)
+        voices = [x for x in actors if not (x[2].rule.startswith("country:") or x[2].place)] if unvoiced else actors
+        if not trig.act and anchor > trig.fs and not (h.sov or h.v2):
+            # "US sanctions are illegitimate, Lavrov said": the verdict follows the topic it is passed
+            # on, so the actors that name the topic's owner are part of the topic, not its judges
+            verbs = h.within("reporting", cs, trig.fs) + h.within("polarity", cs, trig.fs)
+            voices = [x for x in voices if not _attached(h.ftext, trig, anchor, x, verbs)]
+        holders, how = _word_holder(trig, actors, cs, ce) if trig.holder_rule in ("before", "after") else ([], "")
+        if not holders:
+            holders, how = _holder(h, trig, min(anchor, trig.fs), cs, ce, voices, reporting, speaker_id, claim,
+                                   anchor > trig.fs)
+        if unvoiced:
+            if not holders or how == "holder:verb-first-subject":
+                return []
+            how, conf = f"{how}-unvoiced", 0.55
+    if trig.holder_rule == "agent" and cue is None and neg is None and how in ("holder:speaker", ""):
+        # `holder: agent` ("the re-export ... has continued, a spokesperson told Vlast"): an evasion
+        # told with no verdict is the evader's act; the one who tells it takes no position by telling
+        return out
+    if how in ("holder:speaker", "holder:speaker-claim") and holders == [speaker_id]:
+        holders = [*holders, *carry.others]  # "Russia and Ukraine say they are ready to negotiate"
+    if not holders and carry.actor:
+        holders, how = [carry.actor], "holder:previous-speaker"
+    for i, holder in enumerate(holders):
+        out.append(Stance(holder, trig.issue, pol, s, e, f"{rule} {how}" + (" coordinated" if i else ""),
+                          _confidence(conf, how, bool(i))))
     return out

@@ -32,7 +32,8 @@ SCHEMAS: dict[str, set[str]] = {
     "actors.yaml": {"actors", "titles"},
     "cues.yaml": {
         "reporting_verbs", "continuation", "negation", "issues", "polarity", "events",
-        "welcome", "background", "clause_breaks", "not_negation",
+        "welcome", "background", "clause_breaks", "not_negation", "coordinators",
+        "negation_reach", "addressing", "qualifiers", "articles",
     },
 }
 
@@ -90,10 +91,16 @@ def folded_list(values: Any) -> list[str]:
     return sorted(keys, key=lambda k: (-len(k), k))
 
 
+def word_order(code: str | None) -> str:
+    """`svo` (default), `sov` (verb-final) or `v2` (German: the finite verb second, its participle or
+    infinitive, often the verdict, at the clause's end)."""
+    return str(load(code, "language.yaml").get("word_order") or "svo").lower() if code else "svo"
+
+
 def verb_final(code: str | None) -> bool:
     """Subject-object-verb languages (`word_order: sov`): the subject is the first actor of a clause,
     and a welcome or a reporting verb follows what it is about."""
-    return bool(code) and str(load(code, "language.yaml").get("word_order") or "svo").lower() == "sov"
+    return word_order(code) == "sov"
 
 
 @lru_cache(maxsize=64)

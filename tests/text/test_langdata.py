@@ -83,8 +83,10 @@ def test_issue_cues_are_well_formed(code: str) -> None:
         assert set(spec) <= {"topic", "support", "oppose", "near"}, f"{code} {issue}: {sorted(spec)}"
         groups = spec.get("near") or []
         for group in [groups] if isinstance(groups, dict) else groups:
-            assert {"words", "anchors"} <= set(group) <= {"words", "anchors", "polarity"}, f"{code} {issue}: {group}"
+            assert {"words", "anchors"} <= set(group) <= {"words", "anchors", "polarity", "holder"}, \
+                f"{code} {issue}: {group}"
             assert group.get("polarity", "support") in {"support", "oppose"}
+            assert group.get("holder", "before") in {"before", "after", "agent"}, f"{code} {issue}: {group}"
 
 
 @pytest.mark.parametrize("code", languages())
