@@ -222,11 +222,13 @@ def _triggers(h: _Hits, cs: int, ce: int) -> list[Trigger]:
                 a = min(near, key=lambda a: abs(a.fs - w.fs))
                 out.append(Trigger(group[0], min(w.fs, a.fs), max(w.fe, a.fe), f"{w.key}~{a.key}", True,
                                    group[2], (w.fs, w.fe)))
-    # one trigger per issue and place: an act wins over a topic it overlaps
+    # one trigger per issue and place: an act wins over a topic it overlaps; a topic that overlaps another
+    # issue's `near` act is that act's object ("refused to send troops to the war in Ukraine")
     out.sort(key=lambda t: (not t.act, -(t.fe - t.fs)))
     kept: list[Trigger] = []
     for t in out:
-        if not any(k.issue == t.issue and t.fs < k.fe and k.fs < t.fe for k in kept):
+        if not any(k.issue == t.issue and t.fs < k.fe and k.fs < t.fe for k in kept) and not (
+                not t.act and any(k.head and t.fs < k.fe and k.fs < t.fe for k in kept)):
             kept.append(t)
     return sorted(kept, key=lambda t: t.fs)
 
