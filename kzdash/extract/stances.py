@@ -113,7 +113,7 @@ def _as_place(ftext: str, a_fs: int, actor: ActorMention, place_words: tuple[str
     if not place_words or not (actor.rule.startswith("country:") or actor.place):
         return False
     glued = actor.rule.partition(" via:")[2]  # "لأوكرانيا": a preposition written as a proclitic
-    if glued and any(w.endswith("-") and w[:-1] in glued for w in place_words):
+    if glued and any(w.endswith("-") and w[:-1] == glued for w in place_words):  # the whole clitic: not ال
         return True
     before = ftext[max(0, a_fs - 24):a_fs].rstrip()
     return any(before.endswith(w) and (len(before) == len(w) or not before[-len(w) - 1].isalnum())
@@ -283,9 +283,12 @@ def _quote_closes_before(ftext: str, pos: int) -> bool:
 
 
 def _speaker(ftext: str, reporting: list[PhraseHit], actors: list[tuple[int, int, ActorMention]],
-             sov: bool = False) -> ActorMention | None:
-    """The actor a reporting verb attributes the sentence to: the nearest one before it, else after."""
+             sov: bool = False, place_words: tuple[str, ...] = ()) -> ActorMention | None:
+    """The actor a reporting verb attributes the sentence to: the nearest one before it, else after.
+    A country named as a place ("send troops to Ukraine") speaks not; a seat does ("заявили в Кремле")."""
     rv = reporting[0]
+    actors = [(fs, fe, a) for fs, fe, a in actors
+              if not (a.rule.startswith("country:") and _as_place(ftext, fs, a, place_words))]
     before = [a for fs, fe, a in actors if fe <= rv.fs and not _appositive(ftext, fs, fe, rv.fs, actors)]
     after = [(fs, a) for fs, fe, a in actors if rv.fe <= fs and not any(ch in ftext[rv.fe:fs] for ch in SPEAKER_BREAKS)]
     if _quote_closes_before(ftext, rv.fs):  # '"…," said the White House'
@@ -310,7 +313,8 @@ def find_stances(folded: Folded, code: str | None, sentences: list[tuple[int, in
         fs, fe = folded.index(s), folded.index(e)
         in_sentence = [(folded.index(a.start), folded.index(a.end), a) for a in actors if s <= a.start < e]
         reporting = h.within("reporting", fs, fe)
-        speaker = _speaker(folded.text, reporting, in_sentence, h.sov) if reporting and in_sentence else None
+        speaker = (_speaker(folded.text, reporting, in_sentence, h.sov, h.place_words)
+                   if reporting and in_sentence else None)
         if speaker is None and (reporting or h.within("continuation", fs, fe)):
             speaker_id = carry.actor  # "he said", "He added"
         else:
