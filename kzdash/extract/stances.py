@@ -23,6 +23,7 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import dropwhile
 
 from kzdash.extract.actors import ActorMention
 from kzdash.text.langdata import DATA_DIR, folded_list, load, read_yaml, verb_final
@@ -442,9 +443,13 @@ def _stances_for(trig: Trigger, clause_triggers: list[Trigger], h: _Hits, cs: in
     rule += f" outer:{outer.key}" if outer is not None else ""
     out = []
     if welcome is not None:
-        inner = [a for a_fs, a_fe, a in actors if welcome.fe <= a_fs <= trig.fs]
+        after_welcome = [(a_fs, a) for a_fs, a_fe, a in actors if welcome.fe <= a_fs <= trig.fs]
+        inner = [a for _, a in after_welcome]
         holder, how = _holder(h.ftext, trig, welcome.fs, cs, ce, actors, reporting, speaker_id, False, h.sov,
                               h.place_words)
+        rest = list(dropwhile(lambda a: a.actor == holder, inner))
+        if how == "holder:verb-first-subject" and rest and not h.ftext[welcome.fe:after_welcome[0][0]].strip():
+            inner = rest  # "رحبت واشنطن برفض كازاخستان …": the welcomer right after its verb, then the welcomed
         if inner and inner[0].actor == holder and carry.actor and carry.actor != holder:
             holder, how = carry.actor, "holder:previous-speaker"  # "We welcome Kazakhstan's ...": not Kazakhstan
         if inner and inner[0].actor != holder:
