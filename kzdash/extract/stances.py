@@ -15,7 +15,8 @@ side: refusing (oppose) to circumvent sanctions (oppose) supports them. The hold
 of a reported clause ("Tokayev said *Kazakhstan* would not recognise ..."), else the speaker a
 reporting verb names ("قال توكاييف"; "He added" keeps the last speaker), else the last actor
 before the cue, else the first after it (verb-first Arabic). Welcoming someone's position is
-taking the same side: "the US welcomed Kazakhstan's refusal to send troops" gives both opposing.
+taking the same side: "the US welcomed Kazakhstan's refusal to send troops" gives both opposing;
+so is asking for it: "troops sent at the request of Tokayev" gives the sender and Kazakhstan.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ NEGATION_REACH = 24  # folded characters before a cue (or act) that a negation g
 CUE_REACH_BEFORE = 140  # how far before a trigger a polarity cue still governs it
 CUE_REACH_AFTER = 40  # "sanctions are illegitimate": a cue just after a trigger
 SPEAKER_AFTER_REACH = 30  # "قال الرئيس توكاييف", "said Tokayev": the speaker right after the verb
+REQUEST_GAP = 3  # "Tokajevi palvel": an asker named right before a postposed "at the request of"
 SPEAKER_BREAKS = ",،:;\"«»“”"
 QUOTE_CLOSERS = "\"»”“"  # a reporting verb right after a closing quote (or its comma or dash) names
 DASHES = "—–"  # its speaker after it: '"…," said X', '«…», — сказал X'; a bare comma closes an aside
@@ -55,6 +57,8 @@ class Cues:
     reporting: PhraseMatcher
     continuation: PhraseMatcher
     welcome: PhraseMatcher
+    requested_after: PhraseMatcher  # "at the request of" + the asker
+    requested_before: PhraseMatcher  # the asker + "palvel" (a postposition)
     clause_breaks: PhraseMatcher
     not_negation: PhraseMatcher
 
@@ -97,8 +101,11 @@ def cues(code: str) -> Cues:
                 words[w] = (*words.get(w, ()), key)
             for a in group.get("anchors") or ():
                 anchors[a] = (*anchors.get(a, ()), key)
+    requested = data.get("requested_by") or {}
     return Cues(topics, acts, PhraseMatcher(words), PhraseMatcher(anchors), by_value("polarity"),
                 flat("negation"), flat("reporting_verbs"), flat("continuation"), flat("welcome"),
+                PhraseMatcher({p: "after" for p in requested.get("after") or ()}),
+                PhraseMatcher({p: "before" for p in requested.get("before") or ()}),
                 flat("clause_breaks"), flat("not_negation"))
 
 
@@ -171,7 +178,8 @@ class _Hits:
     # Triggers and attribution are looked for everywhere (attribution carries across sentences);
     # the rest only matter in sentences with a trigger, so they are looked for only there.
     EVERYWHERE = ("topic", "acts", "near_words", "reporting", "continuation")
-    NEAR_TRIGGERS = ("near_anchors", "polarity", "negation", "welcome", "clause_breaks")
+    NEAR_TRIGGERS = ("near_anchors", "polarity", "negation", "welcome", "clause_breaks", "requested_after",
+                     "requested_before")
 
     def __init__(self, folded: Folded, code: str, c: Cues, sentences: list[tuple[int, int]]):
         self.ftext = folded.text
@@ -463,4 +471,21 @@ def _stances_for(trig: Trigger, clause_triggers: list[Trigger], h: _Hits, cs: in
         holder, how = carry.actor, "holder:previous-speaker"
     if holder is not None:
         out.append(Stance(holder, trig.issue, pol, s, e, f"{rule} {how}", conf))
+    asker = _asker(h, cs, ce, actors)
+    if asker is not None and all(st.holder != asker[0] for st in out):
+        out.append(Stance(asker[0], trig.issue, pol, s, e, f"{rule} requested-by:{asker[1]}", conf))
     return out
+
+
+def _asker(h: _Hits, cs: int, ce: int, actors: list[tuple[int, int, ActorMention]]) -> tuple[str, str] | None:
+    """Who asked for what the clause reports ("… at the request of Tokayev"): they take its side too."""
+    for r in h.within("requested_after", cs, ce):
+        named = [a for a_fs, a_fe, a in actors if r.fe <= a_fs and a_fe <= ce and a_fs - r.fe <= SPEAKER_AFTER_REACH
+                 and not any(ch in h.ftext[r.fe:a_fs] for ch in SPEAKER_BREAKS)]
+        if named:
+            return named[0].actor, r.key
+    for r in h.within("requested_before", cs, ce):
+        named = [a for a_fs, a_fe, a in actors if cs <= a_fs and a_fe <= r.fs and r.fs - a_fe <= REQUEST_GAP]
+        if named:
+            return named[-1].actor, r.key
+    return None

@@ -48,6 +48,7 @@ polarity:
   support: [backs, calls for, recognise]
   oppose: [refuses to, rejects, will not allow]
 welcome: [welcomed]
+requested_by: {after: [at the request of], before: [having asked]}
 """
 
 
@@ -124,6 +125,13 @@ def _stances(text: str, code: str) -> list[tuple[str, str, str]]:
     ("Tokayev said the war must end. He added that he backs peace talks.",
      [("KAZ", "ukraine_peace_talks", "support")]),
     ("Nothing here is about an issue, Tokayev said.", []),
+    # asking for an act is taking its side: the asker named after the phrase, or before a postposed one
+    ("The Kremlin imposed sanctions at the request of Washington officials.",
+     [("RUS", "sanctions_russia", "support"), ("USA", "sanctions_russia", "support")]),
+    ("The Kremlin imposed sanctions, Washington officials having asked.",
+     [("RUS", "sanctions_russia", "support"), ("USA", "sanctions_russia", "support")]),
+    ("The Kremlin imposed sanctions at the request of nobody; Washington officials spoke.",
+     [("RUS", "sanctions_russia", "support")]),
 ])
 def test_stances(lang: str, text: str, expected: list) -> None:
     assert _stances(text, lang) == expected
