@@ -16,7 +16,9 @@ of a reported clause ("Tokayev said *Kazakhstan* would not recognise ..."), else
 reporting verb names ("قال توكاييف"; "He added" keeps the last speaker), else the last actor
 before the cue, else the first after it (verb-first Arabic). Welcoming someone's position is
 taking the same side: "the US welcomed Kazakhstan's refusal to send troops" gives both opposing;
-so is asking for it: "troops sent at the request of Tokayev" gives the sender and Kazakhstan.
+so is asking for it: "troops sent at the request of Tokayev" gives the sender and Kazakhstan. An act
+reported as someone's accusation ("Kazakhstan, accused of helping Russia evade sanctions, …") is no
+one's position, unless a verdict takes it up ("denied the accusations of …").
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ NEGATION_REACH = 24  # folded characters before a cue (or act) that a negation g
 CUE_REACH_BEFORE = 140  # how far before a trigger a polarity cue still governs it
 CUE_REACH_AFTER = 40  # "sanctions are illegitimate": a cue just after a trigger
 SPEAKER_AFTER_REACH = 30  # "قال الرئيس توكاييف", "said Tokayev": the speaker right after the verb
+HEARSAY_REACH = 48  # "accused of helping Russia | evade sanctions": how far an accusation governs
 REQUEST_GAP = 3  # "Tokajevi palvel": an asker named right before a postposed "at the request of"
 SPEAKER_BREAKS = ",،:;\"«»“”"
 QUOTE_CLOSERS = "\"»”“"  # a reporting verb right after a closing quote (or its comma or dash) names
@@ -59,6 +62,7 @@ class Cues:
     welcome: PhraseMatcher
     requested_after: PhraseMatcher  # "at the request of" + the asker
     requested_before: PhraseMatcher  # the asker + "palvel" (a postposition)
+    hearsay: PhraseMatcher  # "accused of", "suspected of": what follows is someone's claim
     clause_breaks: PhraseMatcher
     not_negation: PhraseMatcher
 
@@ -105,7 +109,7 @@ def cues(code: str) -> Cues:
     return Cues(topics, acts, PhraseMatcher(words), PhraseMatcher(anchors), by_value("polarity"),
                 flat("negation"), flat("reporting_verbs"), flat("continuation"), flat("welcome"),
                 PhraseMatcher({p: "after" for p in requested.get("after") or ()}),
-                PhraseMatcher({p: "before" for p in requested.get("before") or ()}),
+                PhraseMatcher({p: "before" for p in requested.get("before") or ()}), flat("hearsay"),
                 flat("clause_breaks"), flat("not_negation"))
 
 
@@ -179,7 +183,7 @@ class _Hits:
     # the rest only matter in sentences with a trigger, so they are looked for only there.
     EVERYWHERE = ("topic", "acts", "near_words", "reporting", "continuation")
     NEAR_TRIGGERS = ("near_anchors", "polarity", "negation", "welcome", "clause_breaks", "requested_after",
-                     "requested_before")
+                     "requested_before", "hearsay")
 
     def __init__(self, folded: Folded, code: str, c: Cues, sentences: list[tuple[int, int]]):
         self.ftext = folded.text
@@ -425,6 +429,8 @@ def _stances_for(trig: Trigger, clause_triggers: list[Trigger], h: _Hits, cs: in
         late = next((w for w in h.within("welcome", trig.he, ce)), None)
         if late is not None:
             return _welcomed_before(trig, late, h, cs, ce, actors, s, e)
+    if _hearsay(h, trig, lo, cs, ce):
+        return []
     cue = _cue_for(trig, h.within("polarity", cs, ce), lo, ce, clause_triggers, h.sov)
     if cue is None and welcome is not None and not trig.act:
         cue = PhraseHit(welcome.fs, welcome.fe, welcome.key, "support")  # "welcomed the peace talks"
@@ -475,6 +481,16 @@ def _stances_for(trig: Trigger, clause_triggers: list[Trigger], h: _Hits, cs: in
     if asker is not None and all(st.holder != asker[0] for st in out):
         out.append(Stance(asker[0], trig.issue, pol, s, e, f"{rule} requested-by:{asker[1]}", conf))
     return out
+
+
+def _hearsay(h: _Hits, trig: Trigger, lo: int, cs: int, ce: int) -> bool:
+    """The trigger is what someone is accused or suspected of, and no verdict before takes the claim up."""
+    for x in h.within("hearsay", lo, trig.hs):
+        if x.fe <= trig.hs and trig.hs - x.fe <= HEARSAY_REACH and not any(c in h.ftext[x.fe:trig.hs] for c in ",،") \
+                and not any(
+                p.fe <= x.fs and x.fs - p.fe <= NEGATION_REACH for p in h.within("polarity", cs, x.fs)):
+            return True
+    return False
 
 
 def _asker(h: _Hits, cs: int, ce: int, actors: list[tuple[int, int, ActorMention]]) -> tuple[str, str] | None:

@@ -30,7 +30,7 @@ SCHEMAS: dict[str, set[str]] = {
     "actors.yaml": {"actors", "titles"},
     "cues.yaml": {
         "reporting_verbs", "continuation", "negation", "issues", "polarity", "events",
-        "welcome", "background", "clause_breaks", "not_negation", "requested_by",
+        "welcome", "background", "clause_breaks", "not_negation", "requested_by", "hearsay",
     },
 }
 

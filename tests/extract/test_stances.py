@@ -49,6 +49,7 @@ polarity:
   oppose: [refuses to, rejects, will not allow]
 welcome: [welcomed]
 requested_by: {after: [at the request of], before: [having asked]}
+hearsay: [accused of]
 """
 
 
@@ -132,6 +133,9 @@ def _stances(text: str, code: str) -> list[tuple[str, str, str]]:
      [("RUS", "sanctions_russia", "support"), ("USA", "sanctions_russia", "support")]),
     ("The Kremlin imposed sanctions at the request of nobody; Washington officials spoke.",
      [("RUS", "sanctions_russia", "support")]),
+    # what someone is accused of is no one's position, unless a verdict takes the accusation up
+    ("Tokayev, accused of helping the Kremlin circumvent sanctions, spoke.", []),
+    ("Tokayev rejects claims he is accused of: circumvent sanctions.", [("KAZ", "sanctions_russia", "support")]),
 ])
 def test_stances(lang: str, text: str, expected: list) -> None:
     assert _stances(text, lang) == expected
