@@ -37,6 +37,7 @@ NEGATION_REACH = 24  # folded characters before a cue (or act) that a negation g
 CUE_REACH_BEFORE = 140  # how far before a trigger a polarity cue still governs it
 CUE_REACH_AFTER = 40  # "sanctions are illegitimate": a cue just after a trigger
 SPEAKER_AFTER_REACH = 30  # "قال الرئيس توكاييف", "said Tokayev": the speaker right after the verb
+SPEAKER_GAP_WORDS = 2  # "заявил в среду Песков": at most this many words between the verb and its speaker
 HEARSAY_REACH = 48  # "accused of helping Russia | evade sanctions": how far an accusation governs
 REQUEST_GAP = 3  # "Tokajevi palvel": an asker named right before a postposed "at the request of"
 SPEAKER_BREAKS = ",،:;\"«»“”"
@@ -306,7 +307,8 @@ def _speaker(ftext: str, reporting: list[PhraseHit], actors: list[tuple[int, int
     after = [(fs, a) for fs, fe, a in actors if rv.fe <= fs and not any(ch in ftext[rv.fe:fs] for ch in SPEAKER_BREAKS)]
     if _quote_closes_before(ftext, rv.fs):  # '"…," said the White House'
         return after[0][1] if after else None
-    near = [a for fs, a in after if fs <= rv.fe + SPEAKER_AFTER_REACH]  # "said Tokayev", not "he said, Russia"
+    near = [a for fs, a in after if fs <= rv.fe + SPEAKER_AFTER_REACH  # "said Tokayev", not "he said, Russia",
+            and len(ftext[rv.fe:fs].split()) <= SPEAKER_GAP_WORDS]  # nor "أوضح أن الأزمة بين روسيا …"
     if near and ftext[:rv.fs].rstrip().endswith((",", "،")):  # "…, заявил Токаев": inverted attribution
         return near[0]
     if before:
