@@ -307,8 +307,12 @@ def _speaker(ftext: str, reporting: list[PhraseHit], actors: list[tuple[int, int
     after = [(fs, a) for fs, fe, a in actors if rv.fe <= fs and not any(ch in ftext[rv.fe:fs] for ch in SPEAKER_BREAKS)]
     if _quote_closes_before(ftext, rv.fs):  # '"…," said the White House'
         return after[0][1] if after else None
+    verb_end = rv.fe  # "وقالت في بيان إن الولايات المتحدة": the verb and the reporting phrase after it
+    for r in reporting[1:]:
+        if r.fs - verb_end <= 2:
+            verb_end = r.fe
     near = [a for fs, a in after if fs <= rv.fe + SPEAKER_AFTER_REACH  # "said Tokayev", not "he said, Russia",
-            and len(ftext[rv.fe:fs].split()) <= SPEAKER_GAP_WORDS]  # nor "أوضح أن الأزمة بين روسيا …"
+            and len(ftext[verb_end:fs].split()) <= SPEAKER_GAP_WORDS]  # nor "أوضح أن الأزمة بين روسيا …"
     if near and ftext[:rv.fs].rstrip().endswith((",", "،")):  # "…, заявил Токаев": inverted attribution
         return near[0]
     if before:
