@@ -122,11 +122,12 @@ def place_prepositions(code: str) -> tuple[str, ...]:
 
 def _as_place(ftext: str, a_fs: int, actor: ActorMention, place_words: tuple[str, ...]) -> bool:
     """A country (or a capital standing for it) named right after a place preposition: "peace in
-    Ukraine", "sanctions on Russia", "talks in Moscow", "drifted away from Moscow"."""
+    Ukraine", "sanctions on Russia", "talks in Moscow", "drifted away from Moscow"; or with a clitic
+    the language lists glued to it ("لأوكرانيا"; the article of an adjective: "الغزو الروسي")."""
     if not place_words or not (actor.rule.startswith("country:") or actor.place):
         return False
-    glued = actor.rule.partition(" via:")[2]  # "لأوكرانيا": a preposition written as a proclitic
-    if glued and any(w.endswith("-") and w[:-1] == glued for w in place_words):  # the whole clitic: not ال
+    glued = actor.rule.partition(" via:")[2]  # the proclitics glued before the name, compared whole
+    if glued and any(w.endswith("-") and w[:-1] == glued for w in place_words):
         return True
     before = ftext[max(0, a_fs - 24):a_fs].rstrip()
     return any(before.endswith(w) and (len(before) == len(w) or not before[-len(w) - 1].isalnum())
@@ -299,7 +300,8 @@ def _quote_closes_before(ftext: str, pos: int) -> bool:
 def _speaker(ftext: str, reporting: list[PhraseHit], actors: list[tuple[int, int, ActorMention]],
              sov: bool = False, place_words: tuple[str, ...] = ()) -> ActorMention | None:
     """The actor a reporting verb attributes the sentence to: the nearest one before it, else after.
-    A country named as a place ("send troops to Ukraine") speaks not; a seat does ("заявили в Кремле")."""
+    A country named as a place ("send troops to Ukraine") or as an adjective ("النفط الروسي") speaks
+    not; a seat does ("заявили в Кремле")."""
     rv = reporting[0]
     actors = [(fs, fe, a) for fs, fe, a in actors
               if not (a.rule.startswith("country:") and _as_place(ftext, fs, a, place_words))]
