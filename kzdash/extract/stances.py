@@ -43,6 +43,7 @@ REQUEST_GAP = 3  # "Tokajevi palvel": an asker named right before a postposed "a
 SPEAKER_BREAKS = ",،:;\"«»“”"
 QUOTE_CLOSERS = "\"»”“"  # a reporting verb right after a closing quote (or its comma or dash) names
 DASHES = "—–"  # its speaker after it: '"…," said X', '«…», — сказал X'; a bare comma closes an aside
+QUOTE_MARKS = "\"«»“”„"
 CHAIN_GAP = 16  # "refused to | recognise": two cues this close read as one verdict on the other
 NEAR_REACH = 90  # a `near` word and its anchor: at most this far apart, same clause
 FLIP = {"support": "oppose", "oppose": "support", "neutral": "neutral"}
@@ -290,15 +291,21 @@ def _outer_cue(cue: PhraseHit, polarity: list[PhraseHit], lo: int, sov: bool = F
     return outer[-1] if outer else None
 
 
-def _quote_closes_before(ftext: str, pos: int) -> bool:
+def _quote_closes_before(ftext: str, pos: int, start: int = 0) -> bool:
+    """A quotation ends right before the verb: the sentence opens with it, or it opened in an earlier
+    sentence (an odd number of quote marks); a quoted name inside the sentence ('the "SCO plus" format,
+    told …') is no quotation of the speaker's."""
     before = ftext[:pos].rstrip()
     if before.endswith(tuple(DASHES)) or before.endswith(" -"):  # folding turns dashes into "-"
         return True
-    return before.rstrip(",،.").rstrip().endswith(tuple(QUOTE_CLOSERS))
+    if not before.rstrip(",،.").rstrip().endswith(tuple(QUOTE_CLOSERS)):
+        return False
+    head = ftext[start:pos].lstrip(" -" + DASHES)
+    return head[:1] in QUOTE_MARKS or sum(head.count(q) for q in QUOTE_MARKS) % 2 == 1
 
 
 def _speaker(ftext: str, reporting: list[PhraseHit], actors: list[tuple[int, int, ActorMention]],
-             sov: bool = False, place_words: tuple[str, ...] = ()) -> ActorMention | None:
+             sov: bool = False, place_words: tuple[str, ...] = (), start: int = 0) -> ActorMention | None:
     """The actor a reporting verb attributes the sentence to: the nearest one before it, else after.
     A country named as a place ("send troops to Ukraine") or as an adjective ("النفط الروسي") speaks
     not; a seat does ("заявили в Кремле")."""
@@ -307,7 +314,7 @@ def _speaker(ftext: str, reporting: list[PhraseHit], actors: list[tuple[int, int
               if not (a.rule.startswith("country:") and _as_place(ftext, fs, a, place_words))]
     before = [a for fs, fe, a in actors if fe <= rv.fs and not _appositive(ftext, fs, fe, rv.fs, actors)]
     after = [(fs, a) for fs, fe, a in actors if rv.fe <= fs and not any(ch in ftext[rv.fe:fs] for ch in SPEAKER_BREAKS)]
-    if _quote_closes_before(ftext, rv.fs):  # '"…," said the White House'
+    if _quote_closes_before(ftext, rv.fs, start):  # '"…," said the White House'
         return after[0][1] if after else None
     verb_end = rv.fe  # "وقالت في بيان إن الولايات المتحدة": the verb and the reporting phrase after it
     for r in reporting[1:]:
@@ -334,7 +341,7 @@ def find_stances(folded: Folded, code: str | None, sentences: list[tuple[int, in
         fs, fe = folded.index(s), folded.index(e)
         in_sentence = [(folded.index(a.start), folded.index(a.end), a) for a in actors if s <= a.start < e]
         reporting = h.within("reporting", fs, fe)
-        speaker = (_speaker(folded.text, reporting, in_sentence, h.sov, h.place_words)
+        speaker = (_speaker(folded.text, reporting, in_sentence, h.sov, h.place_words, fs)
                    if reporting and in_sentence else None)
         if speaker is None and (reporting or h.within("continuation", fs, fe)):
             speaker_id = carry.actor  # "he said", "He added"
