@@ -10,7 +10,8 @@ from kzdash.text.sentences import sentence_of, sentence_spans
     ("قال الرئيس. وأضاف أن 12.5 ألف شخص وصلوا؟ نعم", ["قال الرئيس.", "وأضاف أن 12.5 ألف شخص وصلوا؟", "نعم"]),
     ("Title line\nBody one. Body two.", ["Title line", "Body one.", "Body two."]),
     # paragraphs glued without a space on a real page; initials and lower-case domains stay whole
-    ("Il parlait de l'Ukraine.Lundi, la Russie a parlé.", ["Il parlait de l'Ukraine.", "Lundi, la Russie a parlé."]),
+    ("Il parlait de la Crimée.Mardi, le Kremlin a répondu.",
+     ["Il parlait de la Crimée.", "Mardi, le Kremlin a répondu."]),
     ("Selon U.S.News et le site inform.kz, rien.", ["Selon U.S.News et le site inform.kz, rien."]),
 ])
 def test_sentence_spans(text: str, expected: list[str]) -> None:
