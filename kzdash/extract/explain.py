@@ -95,7 +95,8 @@ def _speaker(h, folded, fs: int, fe: int, in_sentence: list[ActorMention], carry
     """The sentence's speaker as `find_stances` settles it (carried over by "he added")."""
     actors = [(folded.index(a.start), folded.index(a.end), a) for a in in_sentence]
     reporting = h.within("reporting", fs, fe)
-    speaker = engine._speaker(folded.text, reporting, actors, h.sov) if reporting and actors else None
+    speaker = (engine._speaker(folded.text, reporting, actors, h.sov, h.place_words, fs)
+               if reporting and actors else None)
     if speaker is None and (reporting or h.within("continuation", fs, fe)):
         speaker_id = carry.actor
     else:
@@ -129,8 +130,9 @@ def _stance_trail(trail: SentenceTrail, h, folded, text: str, fs: int, fe: int,
             kind = "act" if trig.act else "topic"
             t_s, t_e = folded.span(trig.fs, trig.fe)
             clause.triggers.append(f"{trig.issue}: {kind} «{text[t_s:t_e]}» ({trig.key}, own side {trig.side})")
-            cue = engine._cue_for(trig, h.within("polarity", cs, ce), cs, ce, triggers, h.sov)
-            neg = engine._negated(h.within("negation", cs, ce), cue.fs if cue else trig.hs, cs)
+            cue = engine._cue_for(trig, h.within("polarity", cs, ce), cs, ce, triggers, h.sov, h.ftext)
+            neg = engine._negated(h.within("negation", cs, ce), cue.fs if cue else trig.hs, cs, h.negation_reach,
+                                  h.ftext)
             governs = (f"cue «{_surface(text, folded, cue)}» -> {cue.value}" if cue else "no polarity cue in reach")
             governs += f", negation «{_surface(text, folded, neg)}»" if neg else ""
             if cue is None and not trig.act:
@@ -140,9 +142,9 @@ def _stance_trail(trail: SentenceTrail, h, folded, text: str, fs: int, fe: int,
                 continue
             anchor = min(cue.fs if cue else trig.hs, trig.fs)
             claim = cue is None and trig.issue in engine.relationship_issues()
-            holder, how = engine._holder(folded.text, trig, anchor, cs, ce, actors, reporting, speaker, claim,
-                                         h.sov, h.place_words)
-            clause.why.append(f"{trig.issue}: {governs}; holder {holder or 'none'} "
+            holders, how = engine._holder(h, trig, anchor, cs, ce, actors, reporting, speaker, claim,
+                                          anchor > trig.fs)
+            clause.why.append(f"{trig.issue}: {governs}; holder {', '.join(holders) or 'none'} "
                               f"({how or 'no actor in reach and no speaker'})")
         trail.clauses.append(clause)
     trail.candidates = [_candidate(folded.text, a_fs, a_fe, a, actors, h) for a_fs, a_fe, a in actors]

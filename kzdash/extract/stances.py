@@ -24,6 +24,9 @@ the holder ("the EU, the US and Britain") hold it too. A near group may place it
 word (`holder: after|before`: "at the request of Tokayev") or leave it to an acting subject only
 (`holder: agent`: an evasion told by a spokesperson). A relationship described in an aside, or with
 no one saying it and only a country as subject, is the reporter's description, not a claim.
+Asking for an act is taking its side: "troops sent at the request of Tokayev" gives the sender and
+Kazakhstan (`requested_by`). An act reported as someone's accusation ("Kazakhstan, accused of
+helping Russia evade sanctions, …") is no one's position, unless a verdict takes it up (`hearsay`).
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import dropwhile
 
 from kzdash.extract.actors import ActorMention
 from kzdash.text.langdata import DATA_DIR, folded_list, load, morphology, read_yaml, verb_final, word_order
@@ -42,9 +46,13 @@ CUE_REACH_BEFORE = 140  # how far before a trigger a polarity cue still governs 
 CUE_REACH_AFTER = 40  # "sanctions are illegitimate": a cue just after a trigger
 ACT_REACH_AFTER = 70  # an act's verdict at the end of its stretch ("sending troops ... within the CSTO is impossible")
 SPEAKER_AFTER_REACH = 30  # "قال الرئيس توكاييف", "said Tokayev": the speaker right after the verb
+SPEAKER_GAP_WORDS = 2  # "заявил в среду Песков": at most this many words between the verb and its speaker
+HEARSAY_REACH = 48  # "accused of helping Russia | evade sanctions": how far an accusation governs
+REQUEST_GAP = 3  # "Tokajevi palvel": an asker named right before a postposed "at the request of"
 SPEAKER_BREAKS = ",،:;\"«»“”"
 QUOTE_CLOSERS = "\"»”“"  # a reporting verb right after a closing quote (or its comma or dash) names
 DASHES = "—–"  # its speaker after it: '"…," said X', '«…», — сказал X'; a bare comma closes an aside
+QUOTE_MARKS = "\"«»“”„"
 CHAIN_GAP = 16  # "refused to | recognise": two cues this close read as one verdict on the other
 ABSTAIN_GAP = 48  # a neutral verdict on a vote: "abstained in the vote on a resolution | condemning"
 NEAR_REACH = 90  # a `near` word and its anchor: at most this far apart, same clause
@@ -65,6 +73,9 @@ class Cues:
     reporting: PhraseMatcher
     continuation: PhraseMatcher
     welcome: PhraseMatcher
+    requested_after: PhraseMatcher  # "at the request of" + the asker
+    requested_before: PhraseMatcher  # the asker + "palvel" (a postposition)
+    hearsay: PhraseMatcher  # "accused of", "suspected of": what follows is someone's claim
     clause_breaks: PhraseMatcher
     not_negation: PhraseMatcher
     coordinators: frozenset[str] = frozenset()  # words joining coordinated names ("and", "or")
@@ -112,8 +123,11 @@ def cues(code: str) -> Cues:
                 words[w] = (*words.get(w, ()), key)
             for a in group.get("anchors") or ():
                 anchors[a] = (*anchors.get(a, ()), key)
+    requested = data.get("requested_by") or {}
     return Cues(topics, acts, PhraseMatcher(words), PhraseMatcher(anchors), by_value("polarity"),
                 flat("negation"), flat("reporting_verbs"), flat("continuation"), flat("welcome"),
+                PhraseMatcher({p: "after" for p in requested.get("after") or ()}),
+                PhraseMatcher({p: "before" for p in requested.get("before") or ()}), flat("hearsay"),
                 flat("clause_breaks"), flat("not_negation"), frozenset(
                     w for phrase in folded_list(data.get("coordinators")) for w in phrase.split()),
                 frozenset(folded_list(data.get("articles"))),
@@ -129,11 +143,12 @@ def place_prepositions(code: str) -> tuple[str, ...]:
 
 def _as_place(ftext: str, a_fs: int, actor: ActorMention, place_words: tuple[str, ...]) -> bool:
     """A country (or a capital standing for it) named right after a place preposition: "peace in
-    Ukraine", "sanctions on Russia", "talks in Moscow", "drifted away from Moscow"."""
+    Ukraine", "sanctions on Russia", "talks in Moscow", "drifted away from Moscow"; or with a clitic
+    the language lists glued to it ("لأوكرانيا"; the article of an adjective: "الغزو الروسي")."""
     if not place_words or not (actor.rule.startswith("country:") or actor.place):
         return False
-    glued = actor.rule.partition(" via:")[2]  # "لأوكرانيا": a preposition written as a proclitic
-    if glued and any(w.endswith("-") and w[:-1] in glued for w in place_words):
+    glued = actor.rule.partition(" via:")[2]  # the proclitics glued before the name, compared whole
+    if glued and any(w.endswith("-") and w[:-1] == glued for w in place_words):
         return True
     before = ftext[max(0, a_fs - 24):a_fs].rstrip()
     return any(before.endswith(w) and (len(before) == len(w) or not before[-len(w) - 1].isalnum())
@@ -193,7 +208,8 @@ class _Hits:
     # Triggers and attribution are looked for everywhere (attribution carries across sentences);
     # the rest only matter in sentences with a trigger, so they are looked for only there.
     EVERYWHERE = ("topic", "acts", "near_words", "reporting", "continuation")
-    NEAR_TRIGGERS = ("near_anchors", "polarity", "negation", "welcome", "clause_breaks", "addressing")
+    NEAR_TRIGGERS = ("near_anchors", "polarity", "negation", "welcome", "clause_breaks", "addressing",
+                     "requested_after", "requested_before", "hearsay")
 
     def __init__(self, folded: Folded, code: str, c: Cues, sentences: list[tuple[int, int]]):
         self.ftext = folded.text
@@ -376,11 +392,17 @@ def _outer_cue(cue: PhraseHit, polarity: list[PhraseHit], lo: int, sov: bool = F
     return outer[-1] if outer else None
 
 
-def _quote_closes_before(ftext: str, pos: int) -> bool:
+def _quote_closes_before(ftext: str, pos: int, start: int = 0) -> bool:
+    """A quotation ends right before the verb: the sentence opens with it, or it opened in an earlier
+    sentence (an odd number of quote marks); a quoted name inside the sentence ('the "SCO plus" format,
+    told …') is no quotation of the speaker's."""
     before = ftext[:pos].rstrip()
     if before.endswith(tuple(DASHES)) or before.endswith(" -"):  # folding turns dashes into "-"
         return True
-    return before.rstrip(",،.").rstrip().endswith(tuple(QUOTE_CLOSERS))
+    if not before.rstrip(",،.").rstrip().endswith(tuple(QUOTE_CLOSERS)):
+        return False
+    head = ftext[start:pos].lstrip(" -" + DASHES)
+    return head[:1] in QUOTE_MARKS or sum(head.count(q) for q in QUOTE_MARKS) % 2 == 1
 
 
 APPOSITION_WORDS = 3  # words between an aside's comma and its noun: ", one of the closest allies of Russia,"
@@ -417,20 +439,31 @@ def _in_quote(ftext: str, pos: int) -> bool:
 
 
 def _speaker(ftext: str, reporting: list[PhraseHit], actors: list[tuple[int, int, ActorMention]],
-             sov: bool = False, place_words: tuple[str, ...] = ()) -> ActorMention | None:
-    """The actor a reporting verb attributes the sentence to: the nearest one before it, else after."""
+             sov: bool = False, place_words: tuple[str, ...] = (), start: int = 0) -> ActorMention | None:
+    """The actor a reporting verb attributes the sentence to: the nearest one before it, else after.
+    A country named as a place ("send troops to Ukraine") or as an adjective ("النفط الروسي") speaks
+    not; a seat does ("заявили в Кремле")."""
     rv = reporting[0]
+    # ... but "В Казахстане заявили", "У Казахстані заявили": a country right before the verb is the seat speaking
+    actors = [(fs, fe, a) for fs, fe, a in actors
+              if not (a.rule.startswith("country:") and _as_place(ftext, fs, a, place_words))
+              or (fe <= rv.fs and not ftext[fe:rv.fs].strip())]
     before = [a for fs, fe, a in actors if fe <= rv.fs and not _appositive(ftext, fs, fe, rv.fs, actors)]
     after = [(fs, a) for fs, fe, a in actors if rv.fe <= fs and not any(ch in ftext[rv.fe:fs] for ch in SPEAKER_BREAKS)]
-    if _quote_closes_before(ftext, rv.fs):  # '"…," said the White House'
+    if _quote_closes_before(ftext, rv.fs, start):  # '"…," said the White House'
         return after[0][1] if after else None
     # "said Tokayev", "заявили в Кремле", not "he said, Russia" nor "обратил внимание на атаки российских
     # войск" (a preposition's object stands between them)
     def gap_words(fs: int) -> list[str]:  # from the nearest reporting phrase before it ("говорится в заявлении")
         return ftext[max((r.fe for r in reporting if r.fe <= fs), default=rv.fe):fs].split()
 
+    verb_end = rv.fe  # "وقالت في بيان إن الولايات المتحدة": the verb and the reporting phrase after it
+    for r in reporting[1:]:
+        if r.fs - verb_end <= 2:
+            verb_end = r.fe
     near = [a for fs, a in after if fs <= rv.fe + SPEAKER_AFTER_REACH
-            and not (len(gap := gap_words(fs)) >= 2 and gap[-2] in place_words)]
+            and not (len(gap := gap_words(fs)) >= 2 and gap[-2] in place_words)
+            and len(ftext[verb_end:fs].split()) <= SPEAKER_GAP_WORDS]  # nor "أوضح أن الأزمة بين روسيا …"
     if near and ftext[:rv.fs].rstrip().endswith((",", "،")):  # "…, заявил Токаев": inverted attribution
         return near[0]
     if before:
@@ -450,8 +483,8 @@ def find_stances(folded: Folded, code: str | None, sentences: list[tuple[int, in
         fs, fe = folded.index(s), folded.index(e)
         in_sentence = [(folded.index(a.start), folded.index(a.end), a) for a in actors if s <= a.start < e]
         reporting = h.within("reporting", fs, fe)
-        speaker = _speaker(folded.text, reporting, in_sentence, h.sov, h.place_words) if reporting and in_sentence \
-            else None
+        speaker = (_speaker(folded.text, reporting, in_sentence, h.sov, h.place_words, fs)
+                   if reporting and in_sentence else None)
         carry.others = ()
         if speaker is None and (reporting or h.within("continuation", fs, fe)):
             speaker_id = carry.actor  # "he said", "He added"
@@ -670,6 +703,8 @@ def _stances_for(trig: Trigger, clause_triggers: list[Trigger], h: _Hits, cs: in
         late = next((w for w in h.within("welcome", trig.he, ce)), None)
         if late is not None:
             return _welcomed_before(trig, late, h, cs, ce, actors, s, e)
+    if _hearsay(h, trig, lo, cs, ce):
+        return []
     cue = _cue_for(trig, h.within("polarity", cs, ce), lo, ce, clause_triggers, h.sov, h.ftext)
     if cue is None and welcome is not None and not trig.act:
         cue = PhraseHit(welcome.fs, welcome.fe, welcome.key, "support")  # "welcomed the peace talks"
@@ -696,8 +731,12 @@ def _stances_for(trig: Trigger, clause_triggers: list[Trigger], h: _Hits, cs: in
     rule += f" outer:{outer.key}" if outer is not None else ""
     out = []
     if welcome is not None:
-        inner = [a for a_fs, a_fe, a in actors if welcome.fe <= a_fs <= trig.fs]
+        after_welcome = [(a_fs, a) for a_fs, a_fe, a in actors if welcome.fe <= a_fs <= trig.fs]
+        inner = [a for _, a in after_welcome]
         holders, how = _holder(h, trig, welcome.fs, cs, ce, actors, reporting, speaker_id)
+        rest = list(dropwhile(lambda a: a.actor in holders, inner))
+        if how == "holder:verb-first-subject" and rest and not h.ftext[welcome.fe:after_welcome[0][0]].strip():
+            inner = rest  # "رحبت واشنطن برفض كازاخستان …": the welcomer right after its verb, then the welcomed
         if inner and inner[0].actor in holders and carry.actor and carry.actor not in holders:
             holders, how = [carry.actor], "holder:previous-speaker"  # "We welcome Kazakhstan's ...": not Kazakhstan
         if inner and inner[0].actor not in holders:
@@ -737,4 +776,31 @@ def _stances_for(trig: Trigger, clause_triggers: list[Trigger], h: _Hits, cs: in
     for i, holder in enumerate(holders):
         out.append(Stance(holder, trig.issue, pol, s, e, f"{rule} {how}" + (" coordinated" if i else ""),
                           _confidence(conf, how, bool(i))))
+    asker = _asker(h, cs, ce, actors)
+    if asker is not None and all(st.holder != asker[0] for st in out):
+        out.append(Stance(asker[0], trig.issue, pol, s, e, f"{rule} requested-by:{asker[1]}", conf))
     return out
+
+
+def _hearsay(h: _Hits, trig: Trigger, lo: int, cs: int, ce: int) -> bool:
+    """The trigger is what someone is accused or suspected of, and no verdict before takes the claim up."""
+    for x in h.within("hearsay", lo, trig.hs):
+        if x.fe <= trig.hs and trig.hs - x.fe <= HEARSAY_REACH and not any(c in h.ftext[x.fe:trig.hs] for c in ",،") \
+                and not any(
+                p.fe <= x.fs and x.fs - p.fe <= NEGATION_REACH for p in h.within("polarity", cs, x.fs)):
+            return True
+    return False
+
+
+def _asker(h: _Hits, cs: int, ce: int, actors: list[tuple[int, int, ActorMention]]) -> tuple[str, str] | None:
+    """Who asked for what the clause reports ("… at the request of Tokayev"): they take its side too."""
+    for r in h.within("requested_after", cs, ce):
+        named = [a for a_fs, a_fe, a in actors if r.fe <= a_fs and a_fe <= ce and a_fs - r.fe <= SPEAKER_AFTER_REACH
+                 and not any(ch in h.ftext[r.fe:a_fs] for ch in SPEAKER_BREAKS)]
+        if named:
+            return named[0].actor, r.key
+    for r in h.within("requested_before", cs, ce):
+        named = [a for a_fs, a_fe, a in actors if cs <= a_fs and a_fe <= r.fs and r.fs - a_fe <= REQUEST_GAP]
+        if named:
+            return named[-1].actor, r.key
+    return None

@@ -33,7 +33,7 @@ SCHEMAS: dict[str, set[str]] = {
     "cues.yaml": {
         "reporting_verbs", "continuation", "negation", "issues", "polarity", "events",
         "welcome", "background", "clause_breaks", "not_negation", "coordinators",
-        "negation_reach", "addressing", "qualifiers", "articles",
+        "negation_reach", "addressing", "qualifiers", "articles", "requested_by", "hearsay",
     },
 }
 

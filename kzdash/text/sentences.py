@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import re
 
-_BOUNDARY = re.compile(r"(?<=[.!?؟…])[\"'»”)\]]*\s+(?=[^\s\da-zа-яәғқңөұүһі])|\n+")
+_BOUNDARY = re.compile(r"(?<=[.!?؟…])[\"'»”)\]]*\s+(?=[^\s\da-zа-яәғқңөұүһі])|\n+"
+                       # pages glue paragraphs without a space ("… de la Crimée.Mardi, le Kremlin …"): a word of
+                       # two lower-case letters or more, a stop, then a capitalised word
+                       r"|(?<=[a-zà-öø-ÿа-яё]{2}[.!?])(?=[A-ZÀ-ÖØ-ÞА-ЯЁ][a-zà-öø-ÿа-яё])")
 _TOKEN_BEFORE_DOT = re.compile(r"(\w+)\.[\"'»”)\]]*$")
 
 

@@ -70,6 +70,8 @@ coordinators: [and]
 articles: [the]
 addressing: [urged]
 qualifiers: [within the framework of]
+requested_by: {after: [at the request of], before: [having asked]}
+hearsay: [accused of]
 """
 
 
@@ -146,6 +148,16 @@ def _stances(text: str, code: str) -> list[tuple[str, str, str]]:
     ("Tokayev said the war must end. He added that he backs peace talks.",
      [("KAZ", "ukraine_peace_talks", "support")]),
     ("Nothing here is about an issue, Tokayev said.", []),
+    # asking for an act is taking its side: the asker named after the phrase, or before a postposed one
+    ("The Kremlin imposed sanctions at the request of Washington officials.",
+     [("RUS", "sanctions_russia", "support"), ("USA", "sanctions_russia", "support")]),
+    ("The Kremlin imposed sanctions, Washington officials having asked.",
+     [("RUS", "sanctions_russia", "support"), ("USA", "sanctions_russia", "support")]),
+    ("The Kremlin imposed sanctions at the request of nobody; Washington officials spoke.",
+     [("RUS", "sanctions_russia", "support")]),
+    # what someone is accused of is no one's position, unless a verdict takes the accusation up
+    ("Tokayev, accused of helping the Kremlin circumvent sanctions, spoke.", []),
+    ("Tokayev rejects claims he is accused of: circumvent sanctions.", [("KAZ", "sanctions_russia", "support")]),
 ])
 def test_stances(lang: str, text: str, expected: list) -> None:
     assert _stances(text, lang) == expected

@@ -9,6 +9,10 @@ from kzdash.text.sentences import sentence_of, sentence_spans
     ("Встреча прошла в 2022 г. в Москве. Затем…", ["Встреча прошла в 2022 г. в Москве.", "Затем…"]),
     ("قال الرئيس. وأضاف أن 12.5 ألف شخص وصلوا؟ نعم", ["قال الرئيس.", "وأضاف أن 12.5 ألف شخص وصلوا؟", "نعم"]),
     ("Title line\nBody one. Body two.", ["Title line", "Body one.", "Body two."]),
+    # paragraphs glued without a space on a real page; initials and lower-case domains stay whole
+    ("Il parlait de la Crimée.Mardi, le Kremlin a répondu.",
+     ["Il parlait de la Crimée.", "Mardi, le Kremlin a répondu."]),
+    ("Selon U.S.News et le site inform.kz, rien.", ["Selon U.S.News et le site inform.kz, rien."]),
 ])
 def test_sentence_spans(text: str, expected: list[str]) -> None:
     assert [text[s:e] for s, e in sentence_spans(text)] == expected
