@@ -481,7 +481,9 @@ def _match_at(mt: _Matcher, i: int) -> tuple[int, dict, str] | None:
         if mt.kind(j) == "rel_month":  # "the 5th of last month"
             return j, {"form": "d-rel-month", "d": day, "off": mt.u[j].value}, f"day-{mt.u[j].entry}"
     n = mt.ordinal(i)
-    if n is not None and (end := mt.day_word_near(i)) is not None:  # "on the 5th day of the strike": it began
+    # "on the 5th day of the strike": it began n - 1 days before. A first day says nothing the date
+    # does not ("في الأيام الأولى من عام 2022" is "in the first days of 2022", no count at all)
+    if n is not None and n >= 2 and (end := mt.day_word_near(i)) is not None:
         return i, {"form": "day_count", "off": 1 - n, "fe": end}, "day-count"  # n - 1 days before
     if u.kind == "count" or (u.kind == "num" and u.ndigits <= 3 and u.entry == str(u.value)):
         counted = mt.count(i)
