@@ -527,13 +527,14 @@ def _holder(h: _Hits, trig: Trigger, anchor: int, cs: int, ce: int, actors: list
             verdict_after: bool = False) -> tuple[list[str], str]:
     """Who takes the position: the subject of a reported clause, the speaker, or the actor acting
     (with the actors coordinated with it: "the EU, the US and Britain imposed ...")."""
+    if speaker_id and claim:  # "Peskov said Kazakhstan remains an ally": Russia's claim
+        return [speaker_id], "holder:speaker-claim"
     ftext = h.ftext
+    asking = h.within("addressing", cs, ce)
     free = [(a_fs, a_fe, a) for a_fs, a_fe, a in actors if not (trig.fs <= a_fs and a_fe <= trig.fe)
             and not _appositive(ftext, a_fs, a_fe, anchor, actors, cs, h.coordinators)
             and not _as_place(ftext, a_fs, a, h.place_words) and not _compound(ftext, a_fs, a_fe, h.suffixes)
-            and not _addressed(ftext, a_fs, h.within("addressing", cs, a_fs), h.coordinators)]
-    if speaker_id and claim:  # "Peskov said Kazakhstan remains an ally": Russia's claim
-        return [speaker_id], "holder:speaker-claim"
+            and not (asking and _addressed(ftext, a_fs, asking, h.coordinators))]
 
     def chain(i: int, how: str) -> tuple[list[str], str]:
         return _coordinated(ftext, free, i, h, max(cs, 0), anchor), how
