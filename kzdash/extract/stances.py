@@ -662,6 +662,9 @@ def _welcomed_before(trig: Trigger, welcome: PhraseHit, h: _Hits, cs: int, ce: i
     return out
 
 
+WELCOMED_TOPIC_GAP = 24  # "welcomed the peace talks"; not "thanked Tokayev for hosting the EAEU summit"
+
+
 def _stances_for(trig: Trigger, clause_triggers: list[Trigger], h: _Hits, cs: int, ce: int,
                  actors: list[tuple[int, int, ActorMention]], reporting: list[PhraseHit], speaker_id: str | None,
                  carry: SentenceSpeaker, s: int, e: int) -> list[Stance]:
@@ -672,7 +675,7 @@ def _stances_for(trig: Trigger, clause_triggers: list[Trigger], h: _Hits, cs: in
         if late is not None:
             return _welcomed_before(trig, late, h, cs, ce, actors, s, e)
     cue = _cue_for(trig, h.within("polarity", cs, ce), lo, ce, clause_triggers, h.sov, h.ftext)
-    if cue is None and welcome is not None and not trig.act:
+    if cue is None and welcome is not None and not trig.act and trig.fs - welcome.fe <= WELCOMED_TOPIC_GAP:
         cue = PhraseHit(welcome.fs, welcome.fe, welcome.key, "support")  # "welcomed the peace talks"
     if cue is None and not trig.act:
         return []  # a topic named in passing is not a position
