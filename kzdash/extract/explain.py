@@ -142,8 +142,7 @@ def _stance_trail(trail: SentenceTrail, h, folded, text: str, fs: int, fe: int,
                 continue
             anchor = min(cue.fs if cue else trig.hs, trig.fs)
             claim = cue is None and trig.issue in engine.relationship_issues()
-            holders, how = engine._holder(h, trig, anchor, cs, ce, actors, reporting, speaker, claim,
-                                          anchor > trig.fs)
+            holders, how = engine._holder(h, trig, anchor, cs, ce, actors, reporting, speaker, claim)
             clause.why.append(f"{trig.issue}: {governs}; holder {', '.join(holders) or 'none'} "
                               f"({how or 'no actor in reach and no speaker'})")
         trail.clauses.append(clause)
