@@ -489,7 +489,7 @@ def _match_at(mt: _Matcher, i: int) -> tuple[int, dict, str] | None:
         counted = mt.count(i)
         if counted:
             return i, counted[0], counted[1]
-    if u.kind == "month_abbr":  # "15 Қаң 2022" is read above; "Қаң 15" here; alone it is a word
+    if u.kind in ("month", "month_abbr"):  # "March 5", "Қаң 15" ("15 Қаң 2022" is read above)
         j = mt.skip_conn(i)
         if j < len(mt.u) and mt.u[j].kind == "num" and mt.u[j].ndigits <= 2 and mt.day(j):
             k = mt.skip_conn(j)
@@ -497,15 +497,8 @@ def _match_at(mt: _Matcher, i: int) -> tuple[int, dict, str] | None:
             if y:
                 return k, {"form": "md-y", "y": y, "m": u.value, "d": mt.u[j].value}, "month-day-year"
             return j, {"form": "dm", "m": u.value, "d": mt.u[j].value}, "month-day"
-        return None
-    if u.kind == "month":
-        j = mt.skip_conn(i)
-        if j < len(mt.u) and mt.u[j].kind == "num" and mt.u[j].ndigits <= 2 and mt.day(j):
-            k = mt.skip_conn(j)
-            y = mt.year(k)
-            if y:
-                return k, {"form": "md-y", "y": y, "m": u.value, "d": mt.u[j].value}, "month-day-year"
-            return j, {"form": "dm", "m": u.value, "d": mt.u[j].value}, "month-day"
+        if u.kind == "month_abbr":
+            return None  # an abbreviation alone is a word
         y = mt.year(j)
         if y:
             return j, {"form": "my", "y": y, "m": u.value}, "month-year"
