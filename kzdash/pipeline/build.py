@@ -26,6 +26,7 @@ from kzdash.pipeline.ingest import count_articles, iter_folder
 from kzdash.text.langdata import LANG_DIR
 
 BATCH_ARTICLES = 500  # articles read, extracted and written together: what a build holds in memory (~0.1 MB each)
+BATCH_CHARS = 20_000_000  # ... or fewer, when their texts add up to this many characters
 
 
 @dataclass
@@ -141,12 +142,16 @@ def _build(input_dir: Path, out_dir: Path, engine: Engine, *, workers: int | Non
 
 
 def _batches(items: Iterator, size: int) -> Iterator[list]:
+    """Batches of `size` inputs, or fewer when their texts reach BATCH_BYTES (a folder of long
+    texts must not fill memory in one batch)."""
     batch: list = []
+    chars = 0
     for item in items:
         batch.append(item)
-        if len(batch) >= max(1, size):
+        chars += len(getattr(item, "raw_text", ""))
+        if len(batch) >= max(1, size) or chars >= BATCH_CHARS:
             yield batch
-            batch = []
+            batch, chars = [], 0
     if batch:
         yield batch
 

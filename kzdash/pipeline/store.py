@@ -142,7 +142,8 @@ def build_lock(out_dir: Path) -> Iterator[None]:
         yield
 
 
-ROW_GROUP_ROWS = 50_000  # rows per Parquet row group: what a reader holds at once
+ROW_GROUP_ROWS = 50_000  # rows per Parquet row group: what a reader holds at once ...
+ROW_GROUP_BYTES = 32 * 2**20  # ... and at most about this much (long article texts make big rows)
 DUCKDB_MEMORY = "256MB"  # what DuckDB may hold while it copies the tables into kzdash.duckdb
 
 
@@ -177,7 +178,8 @@ class _TableFile:
         table = pa.Table.from_pandas(df[COLUMNS[self.name]], schema=arrow_schema(self.name), preserve_index=False)
         if self.writer is None:
             self.writer = pq.ParquetWriter(self.path, table.schema)
-        self.writer.write_table(table.replace_schema_metadata(self.writer.schema.metadata), ROW_GROUP_ROWS)
+        rows = max(1, min(ROW_GROUP_ROWS, ROW_GROUP_BYTES * table.num_rows // max(1, table.nbytes)))
+        self.writer.write_table(table.replace_schema_metadata(self.writer.schema.metadata), rows)
         self.rows += len(df)
 
     def close(self) -> None:

@@ -200,3 +200,22 @@ def test_incremental_rebuild_in_batches_reuses_rows_from_the_previous_files(tmp_
     for name, df in read_all(tmp_path / "fresh").items():
         got = read_all(tmp_path / "b")[name].sort_values(keys[name]).reset_index(drop=True)
         pd.testing.assert_frame_equal(got, df.sort_values(keys[name]).reset_index(drop=True), obj=name)
+
+
+def test_long_texts_make_smaller_batches_and_row_groups(tmp_path: Path, monkeypatch) -> None:
+    """A batch ends early when its texts are long, and a row group stays small in bytes, not only
+    in rows: the tables are the same."""
+    import pyarrow.parquet as pq
+
+    from kzdash.pipeline import build as build_module
+
+    whole = tmp_path / "whole"
+    build(DEV, whole, progress=False)
+    monkeypatch.setattr(build_module, "BATCH_CHARS", 5_000)
+    monkeypatch.setattr(store, "ROW_GROUP_BYTES", 20_000)
+    build(DEV, tmp_path / "small", progress=False)
+    for name, df in read_all(whole).items():
+        pd.testing.assert_frame_equal(read_all(tmp_path / "small")[name], df, obj=name)
+    meta = pq.ParquetFile(tmp_path / "small" / "articles.parquet").metadata
+    assert meta.num_row_groups > 3
+    assert meta.num_row_groups >= pq.ParquetFile(whole / "articles.parquet").metadata.num_row_groups + 3
