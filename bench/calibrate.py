@@ -19,6 +19,7 @@ holders outside the taxonomy and publication-date stand-ins, are left out here t
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import sys
 import tempfile
@@ -42,30 +43,29 @@ def gold_lines(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-def article_of(articles: pd.DataFrame, gold: dict) -> str | None:
-    """The build's article for a gold line (by file name, as the scorer finds it)."""
-    want_file, want_id = gold.get("file") or f"{gold['id']}.txt", gold["id"]
-    for row in articles.itertuples():
-        name = str(row.source).replace("\\", "/").rsplit("/", 1)[-1]
-        if name == want_file or name.rsplit(".", 1)[0] == want_id:
-            return row.article_id
-    return None
+def scorer(eval_dir: Path):
+    """The evaluation's own score.py, so that rows are found and judged exactly as it does."""
+    spec = importlib.util.spec_from_file_location("kzdash_eval_score", eval_dir / "score.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def date_hits(gold: dict, day: str, precision: str) -> bool:
+    """score.py's date rule (a function nested in its score(), so not importable)."""
     n = {"day": 10, "month": 7, "year": 4}[gold["precision"]]
     finer = {"day": {"day"}, "month": {"day", "month"}, "year": {"day", "month", "year"}}
     return precision in finer[gold["precision"]] and day[:n] == gold["date"][:n]
 
 
-def labelled_rows(build_dir: Path, golds: list[dict], actors: set[str], name: str) -> pd.DataFrame:
+def labelled_rows(build_dir: Path, golds: list[dict], actors: set[str], name: str, locate) -> pd.DataFrame:
     """(kind, confidence, right) for every scored stance and dated event row of the set."""
     articles = pd.read_parquet(build_dir / "articles.parquet")
     stances = pd.read_parquet(build_dir / "stances.parquet")
     events = pd.read_parquet(build_dir / "events.parquet")
     rows = []
     for g in golds:
-        aid = article_of(articles, g)
+        aid = locate(articles, g)
         if aid is None:
             continue
         gold_s = {(s["holder"], s["issue"], s["polarity"]) for s in g["stances"]}
@@ -100,7 +100,7 @@ def fit(rows: pd.DataFrame) -> None:
     confidence._table.cache_clear()
 
 
-def labelled(sets: dict, tmp: Path, actors: set[str]) -> pd.DataFrame:
+def labelled(sets: dict, tmp: Path, actors: set[str], locate) -> pd.DataFrame:
     frames = []
     for name, (folder, gold) in sets.items():
         if not (folder / "metadata.csv").is_file():
@@ -108,7 +108,7 @@ def labelled(sets: dict, tmp: Path, actors: set[str]) -> pd.DataFrame:
             continue
         out = tmp / name
         build(folder, out, progress=False, reuse=False)
-        frames.append(labelled_rows(out, gold_lines(gold), actors, name))
+        frames.append(labelled_rows(out, gold_lines(gold), actors, name, locate))
     return pd.concat(frames, ignore_index=True)
 
 
@@ -150,10 +150,11 @@ def main() -> int:
     sets = {"dev": (args.eval / "dev", args.eval / "dev_gold.jsonl"),
             "realdev": (args.realdev, args.eval / "realdev" / "gold.jsonl")}
     with tempfile.TemporaryDirectory() as tmp:
-        rows = labelled(sets, Path(tmp), actors)
+        locate = scorer(args.eval).locate
+        rows = labelled(sets, Path(tmp), actors, locate)
         if args.fit:
             fit(rows)
-            rows = labelled(sets, Path(tmp), actors)
+            rows = labelled(sets, Path(tmp), actors, locate)
     lines = ["# Confidence, calibrated", "",
              "Made by `bench/calibrate.py` on the annotated sets "
              f"({', '.join(sorted(rows.set.unique()))}; {len(rows)} judged rows): a stance row is right when its "

@@ -59,14 +59,13 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _explain(target: str, build: str | None, near: str | None) -> int:
-    import os
     from pathlib import Path
 
+    from kzdash.dashboard.appdata import build_dir_from_env
     from kzdash.extract.explain import render
     from kzdash.pipeline.inspect import NotFound, explain_target
 
-    sample_build = Path(__file__).resolve().parents[1] / "build" / "sample"
-    build_dir = Path(build or os.environ.get("KZDASH_BUILD") or sample_build)
+    build_dir = Path(build) if build else build_dir_from_env()  # the build the dashboard shows
     try:
         trails, origin = explain_target(target, build_dir, near)
     except NotFound as exc:

@@ -69,13 +69,14 @@ def explain(x: Extraction, near: str | None = None) -> ArticleTrail:
     carry = engine.SentenceSpeaker()
     for i, (s, e) in enumerate(x.sentences):
         fs, fe = folded.index(s), folded.index(e)
-        speaker = _speaker(hits, folded, fs, fe, [a for a in x.actors if s <= a.start < e], carry) if hits else None
+        in_sentence = [a for a in x.actors if s <= a.start < e]
+        folded_actors = [(folded.index(a.start), folded.index(a.end), a) for a in in_sentence]
+        speaker = engine.sentence_speaker(hits, fs, fe, folded_actors, carry) if hits else None
         if want and want not in folded.text[fs:fe]:
             continue
         trail = SentenceTrail(i, s, e, text[s:e])
         trail.places = [f"{p.name} ({p.kind}, {p.country}) «{p.surface}» rule {p.rule}" for p in x.places
                         if s <= p.start < e]
-        in_sentence = [a for a in x.actors if s <= a.start < e]
         trail.actors = [f"{a.actor} «{a.surface}» rule {a.rule}" for a in in_sentence]
         trail.dates = [f"{d.date}/{d.precision} «{d.surface}» rule {d.rule}" for d in x.dates if s <= d.start < e]
         trail.stances = [f"{st.holder} {st.issue} {st.polarity} (confidence {st.confidence:.2f}) rule: {st.rule}"
@@ -89,21 +90,6 @@ def explain(x: Extraction, near: str | None = None) -> ArticleTrail:
         out.append(trail)
     pub = x.published
     return ArticleTrail(x.article.source, code, pub.value, pub.basis, out)
-
-
-def _speaker(h, folded, fs: int, fe: int, in_sentence: list[ActorMention], carry) -> str | None:
-    """The sentence's speaker as `find_stances` settles it (carried over by "he added")."""
-    actors = [(folded.index(a.start), folded.index(a.end), a) for a in in_sentence]
-    reporting = h.within("reporting", fs, fe)
-    speaker = (engine._speaker(folded.text, reporting, actors, h.sov, h.place_words, fs)
-               if reporting and actors else None)
-    if speaker is None and (reporting or h.within("continuation", fs, fe)):
-        speaker_id = carry.actor
-    else:
-        speaker_id = speaker.actor if speaker else None
-    if speaker_id:
-        carry.actor = speaker_id
-    return speaker_id
 
 
 def _surface(text: str, folded, hit: PhraseHit) -> str:

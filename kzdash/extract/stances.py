@@ -483,19 +483,7 @@ def find_stances(folded: Folded, code: str | None, sentences: list[tuple[int, in
         fs, fe = folded.index(s), folded.index(e)
         in_sentence = [(folded.index(a.start), folded.index(a.end), a) for a in actors if s <= a.start < e]
         reporting = h.within("reporting", fs, fe)
-        speaker = (_speaker(folded.text, reporting, in_sentence, h.sov, h.place_words, fs)
-                   if reporting and in_sentence else None)
-        carry.others = ()
-        if speaker is None and (reporting or h.within("continuation", fs, fe)):
-            speaker_id = carry.actor  # "he said", "He added"
-        else:
-            speaker_id = speaker.actor if speaker else None
-        if speaker is not None:
-            i = next(i for i, x in enumerate(in_sentence) if x[2] is speaker)
-            carry.others = tuple(a for a in _coordinated(folded.text, in_sentence, i, h, fs, reporting[0].fs)[1:]
-                                 if a != speaker.actor)
-        if speaker_id:
-            carry.actor = speaker_id
+        speaker_id = sentence_speaker(h, fs, fe, in_sentence, carry)
         for cs, ce in _clauses(folded.text, fs, fe, h.within("clause_breaks", fs, fe)):
             seen: set[tuple[str, str]] = set()
             triggers = _triggers(h, cs, ce)
@@ -505,6 +493,27 @@ def find_stances(folded: Folded, code: str | None, sentences: list[tuple[int, in
                         seen.add((st.holder, st.issue))
                         out.append(st)
     return out
+
+
+def sentence_speaker(h: _Hits, fs: int, fe: int, in_sentence: list[tuple[int, int, ActorMention]],
+                     carry: SentenceSpeaker) -> str | None:
+    """Who speaks in the sentence folded[fs:fe]: the actor its reporting verb names, else the last
+    speaker when it continues ("he said", "He added"). Updates `carry` for the sentences after it."""
+    reporting = h.within("reporting", fs, fe)
+    speaker = (_speaker(h.ftext, reporting, in_sentence, h.sov, h.place_words, fs)
+               if reporting and in_sentence else None)
+    carry.others = ()
+    if speaker is None and (reporting or h.within("continuation", fs, fe)):
+        speaker_id = carry.actor
+    else:
+        speaker_id = speaker.actor if speaker else None
+    if speaker is not None:
+        i = next(i for i, x in enumerate(in_sentence) if x[2] is speaker)
+        carry.others = tuple(a for a in _coordinated(h.ftext, in_sentence, i, h, fs, reporting[0].fs)[1:]
+                             if a != speaker.actor)
+    if speaker_id:
+        carry.actor = speaker_id
+    return speaker_id
 
 
 def _appositive(ftext: str, a_fs: int, a_fe: int, anchor: int, actors: list[tuple[int, int, ActorMention]],

@@ -97,9 +97,12 @@ def happening_ids(events: pd.DataFrame, country_place_ids: set[str] | None = Non
     country_ids = country_place_ids if country_place_ids is not None else _country_place_ids(events)
     table = pa.Table.from_pandas(events[GROUPING_COLUMNS], preserve_index=False)
     grouped = grouped_ids(table, country_ids)
-    eid = _strings(events["event_id"])
-    return pd.Series([g.decode() if g else f"h-{e}" for g, e in zip(grouped.tolist(), eid, strict=True)],
-                     index=events.index, dtype="string")
+    return pd.Series(ids_of(grouped, _strings(events["event_id"])), index=events.index, dtype="string")
+
+
+def ids_of(grouped: np.ndarray, event_ids: list[str]) -> list[str]:
+    """Happening ids from `grouped_ids` for these rows: a grouped row's group id, else its own."""
+    return [g.decode() if g else f"h-{e}" for g, e in zip(grouped.tolist(), event_ids, strict=True)]
 
 
 def grouped_ids(table: pa.Table, country_ids: set[str]) -> np.ndarray:

@@ -25,7 +25,7 @@ import pyarrow.parquet as pq
 
 from kzdash.extract.article import CAPPED
 from kzdash.extract.records import ArticleResult
-from kzdash.pipeline.happenings import GROUPING_COLUMNS, grouped_ids
+from kzdash.pipeline.happenings import GROUPING_COLUMNS, grouped_ids, ids_of
 from kzdash.text.langdata import DATA_DIR
 
 if TYPE_CHECKING:
@@ -247,8 +247,7 @@ class BuildWriter:
             for i in range(source.num_row_groups):
                 group = source.read_row_group(i)
                 n = group.num_rows
-                ids = [g.decode() if g else f"h-{e}" for g, e in
-                       zip(grouped[offset:offset + n].tolist(), group.column("event_id").to_pylist(), strict=True)]
+                ids = ids_of(grouped[offset:offset + n], group.column("event_id").to_pylist())
                 out.write_table(group.set_column(column, "happening_id", pa.array(ids, pa.large_string())),
                                 ROW_GROUP_ROWS)
                 offset += n
