@@ -28,7 +28,7 @@ import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
 from kzdash.dashboard import access
-from kzdash.dashboard.appdata import SAMPLE_INPUT, build_dir_from_env, ensure_build, load_tables
+from kzdash.dashboard.appdata import SAMPLE_INPUT, build_dir_from_env, ensure_build
 from kzdash.dashboard.dataset import Dataset
 from kzdash.dashboard.filters import Filters
 from kzdash.dashboard.markup import PRESENTER_STYLE, STYLE, esc
@@ -234,11 +234,11 @@ def page() -> tuple[Dataset, Filters]:
     return dataset(), filters()  # app.py drew the frame (and tidied the URL) in this run
 
 
-@st.cache_resource(show_spinner=False)
+@st.cache_resource(show_spinner=False, max_entries=2)  # a rebuild's dataset replaces the previous one
 def _load(build_dir: str, stamp: float) -> Dataset:
     info_path = Path(build_dir) / "build.json"
     info = json.loads(info_path.read_text(encoding="utf-8")) if info_path.is_file() else {}
-    ds = Dataset.from_tables(load_tables(build_dir), info)
+    ds = Dataset.open(build_dir, info)
     ds.warm()  # word indexes for the text search, built in the background (seconds at a million rows)
     return ds
 

@@ -1,18 +1,24 @@
 """The built tables made ready for fast filtering, and `Filters` turned into row masks.
 
-Prepared once per build (the app caches it): ids become categoricals, dates become datetime64,
-missing outlets and languages get a visible name, and every row knows its article's position so
-that a filter on one table can restrict another through the articles ("stances in articles that
-mention Aktau"). A filter on a field a table has applies to its rows; a filter on a field it lacks
-applies to its articles. Masks are kept for the last few filter states, so the queries of one page
-share them. Nothing here imports Streamlit.
+A build's DuckDB file (`kzdash.pipeline.serving`) holds every table and, beside each, an index
+table of the columns filters and counts need: categorical codes (missing outlets and languages
+already given a visible name), dates, flags, and the row of each row's article, so that a filter on
+one table can restrict another through the articles ("stances in articles that mention Aktau").
+The dataset holds only those index columns in memory (about 45 bytes per event) and asks DuckDB
+for the text of the rows a page shows (`fetch`), with parameters, never with user text in SQL.
+A filter on a field a table has applies to its rows; a filter on a field it lacks applies to its
+articles. Masks are kept for the last few filter states, so the queries of one page share them.
+Nothing here imports Streamlit.
 """
 
 from __future__ import annotations
 
+import json
+import tempfile
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -20,15 +26,9 @@ import pyarrow as pa
 
 from kzdash.dashboard.filters import Filters
 from kzdash.dashboard.textsearch import TextIndex, search
-from kzdash.dashboard.vocab import UNKNOWN_LANGUAGE, UNKNOWN_OUTLET, UNTYPED, confidence_floor
+from kzdash.dashboard.vocab import confidence_floor
+from kzdash.pipeline.serving import ROW_FILE, SERVING_VERSION, serving_version, write_serving
 
-CATEGORIES = {
-    "articles": ["outlet", "language"],
-    "events": ["article_id", "event_type", "actor", "target", "place_id", "country", "happening_id", "outlet",
-               "language", "date_precision", "place_name"],
-    "places": ["article_id", "place_id", "name", "kind", "country", "outlet", "language", "surface"],
-    "stances": ["article_id", "holder", "issue", "polarity", "outlet", "language"],
-}
 # The columns a text search looks at, per table.
 SEARCHED = {
     "events": ["summary", "evidence", "place_name"],
@@ -47,16 +47,23 @@ DATE_OF = {"events": "date", "stances": "date", "places": "published", "articles
 MASKS_KEPT = 64  # (table, filters) masks remembered: a page's queries, a few recent states
 VIEWS_KEPT = 512  # page answers and chart specs remembered across sessions (a few dozen states × pages)
 VIEWS_BYTES = 256 * 2**20  # ... within this much memory; one answer bigger than a tenth of it is not kept
+DUCKDB_MEMORY = "512MB"  # what DuckDB may cache of the tables' text; the index columns live in numpy
+INDEXED = ("articles", "events", "places", "stances")
 
 
 @dataclass
 class Dataset:
-    articles: pd.DataFrame
+    articles: pd.DataFrame  # the index columns of each table (kzdash.pipeline.serving.INDEX_SQL), row order
     events: pd.DataFrame
     places: pd.DataFrame
     stances: pd.DataFrame
     quarantine: pd.DataFrame
     info: dict = field(default_factory=dict)
+    database: Path | None = None
+    _rows: dict[str, RowFile] = field(default_factory=dict, repr=False)
+    _local: threading.local = field(default_factory=threading.local, repr=False)
+    _con: object = field(default=None, repr=False)
+    _keep: object = field(default=None, repr=False)  # a temporary folder that must live as long as the dataset
     _indexes: dict[tuple[str, str], TextIndex] = field(default_factory=dict, repr=False)
     _memo: dict[str, object] = field(default_factory=dict, repr=False)
     _masks: OrderedDict = field(default_factory=OrderedDict, repr=False)
@@ -65,34 +72,69 @@ class Dataset:
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     @classmethod
+    def open(cls, build_dir: str | Path, info: dict | None = None, *, cache_dir: Path | None = None) -> Dataset:
+        """The dataset of a build folder. A build made before the index tables existed is indexed into a
+        file of `cache_dir` (default: the system's temporary folder), never into the build itself."""
+
+        build_dir = Path(build_dir)
+        if info is None:
+            meta = build_dir / "build.json"
+            info = json.loads(meta.read_text(encoding="utf-8")) if meta.is_file() else {}
+        database = build_dir / "kzdash.duckdb"
+        keep = None
+        con = _attach(database) if database.is_file() else None
+        if con is None or serving_version(con) != SERVING_VERSION:
+            if con is not None:
+                con.close()
+            keep = tempfile.TemporaryDirectory(prefix="kzdash-serving-", dir=cache_dir)
+            database = write_serving(build_dir, Path(keep.name) / "kzdash.duckdb")
+            con = _attach(database)
+        frames = {name: _index_frame(con, name) for name in INDEXED}
+        quarantine = con.execute("SELECT * EXCLUDE (row) FROM quarantine ORDER BY row").df()
+        row_files = {name: RowFile(database.parent / ROW_FILE.format(name)) for name in INDEXED}
+        return cls(frames["articles"], frames["events"], frames["places"], frames["stances"], quarantine,
+                   dict(info), database, row_files, _con=con, _keep=keep)
+
+    @classmethod
     def from_tables(cls, tables: dict[str, pd.DataFrame], info: dict | None = None) -> Dataset:
-        arts = tables["articles"].reset_index(drop=True).copy()
-        arts["outlet"] = arts["outlet"].fillna(UNKNOWN_OUTLET).replace("", UNKNOWN_OUTLET)
-        arts["language"] = arts["language"].fillna(UNKNOWN_LANGUAGE).replace("", UNKNOWN_LANGUAGE)
-        arts["published"] = pd.to_datetime(arts["published"], errors="coerce", format="mixed")
-        ids = pd.Index(arts["article_id"].astype(str))
-        published = arts["published"]
-        out = {"articles": arts}
-        for name in ("events", "places", "stances"):
-            df = tables[name].reset_index(drop=True).copy()
-            df["outlet"] = df["outlet"].fillna(UNKNOWN_OUTLET).replace("", UNKNOWN_OUTLET)
-            df["language"] = df["language"].fillna(UNKNOWN_LANGUAGE).replace("", UNKNOWN_LANGUAGE)
-            art = ids.get_indexer(df["article_id"].astype(str))
-            df["art"] = art.astype(np.int64)
-            if name == "events":
-                df["event_type"] = df["event_type"].fillna(UNTYPED)
-                df["background"] = df["background"].fillna(False).astype(bool)
-                df["published"] = pd.to_datetime(df["published"], errors="coerce", format="mixed")
-            if name in ("events", "stances"):
-                df["date"] = pd.to_datetime(df["date"], errors="coerce")
-            if name == "places":
-                df["published"] = published.reindex(art).to_numpy()  # mentions are dated by their article
-            out[name] = df
-        for name, cols in CATEGORIES.items():
-            for col in cols:
-                out[name][col] = out[name][col].astype("category")
-        return cls(out["articles"], out["events"], out["places"], out["stances"],
-                   tables["quarantine"].reset_index(drop=True), dict(info or {}))
+        """A dataset of tables in memory (tests, benchmarks): written to a temporary build folder first."""
+        keep = tempfile.TemporaryDirectory(prefix="kzdash-tables-")
+        folder = Path(keep.name)
+        for name, df in tables.items():
+            df.reset_index(drop=True).to_parquet(folder / f"{name}.parquet", index=False)
+        write_serving(folder)
+        ds = cls.open(folder, dict(info or {}))
+        ds._keep = (keep, ds._keep)
+        return ds
+
+    def cursor(self):
+        """This thread's DuckDB cursor (one connection may not be used by two threads at once)."""
+        cur = getattr(self._local, "cursor", None)
+        if cur is None:
+            cur = self._local.cursor = self._con.cursor()
+            cur.execute("USE build")
+        return cur
+
+    def sql(self, query: str, params: list | dict | None = None) -> pd.DataFrame:
+        """A query's answer as a DataFrame; values always travel as parameters."""
+        return self.cursor().execute(query, params or []).df()
+
+    def fetch(self, name: str, rows: np.ndarray, columns: list[str]) -> pd.DataFrame:
+        """Columns of table `name` for `rows`, in that order: index columns from memory (missing outlets and
+        languages named, as filters see them), the rest from the table's memory-mapped row file."""
+        rows = np.asarray(rows, dtype=np.int64)
+        frame = self.table(name)
+        out = frame.iloc[rows][[c for c in columns if c in frame.columns]].reset_index(drop=True)
+        stored = [c for c in columns if c not in frame.columns]
+        if stored:
+            got = self._rows[name].take(rows, stored)
+            for c in stored:
+                out[c] = got[c]
+        return out[columns]
+
+    def stored_columns(self, name: str) -> list[str]:
+        """The table's columns as the build wrote them (the contract's, and any extra)."""
+        return self._rows[name].columns
 
     def table(self, name: str) -> pd.DataFrame:
         return getattr(self, name)
@@ -106,8 +148,30 @@ class Dataset:
         return self._memo[key]
 
     def codes(self, name: str, col: str) -> np.ndarray:
-        """Category codes of a categorical column (-1 for missing), as a plain array."""
+        """Category codes of a categorical column (-1 for missing), as a plain array; a happening's is its number."""
+        if col == "happening_id":
+            return self.memo(f"codes:{name}:hap", lambda: self.table(name)["hap"].to_numpy(dtype=np.int64))
         return self.memo(f"codes:{name}:{col}", lambda: self.table(name)[col].cat.codes.to_numpy())
+
+    def size(self, name: str, col: str) -> int:
+        """How many codes a column of `codes` can have."""
+        if col == "happening_id":
+            return self.memo(f"size:{name}:hap", lambda: int(self.table(name)["hap"].max()) + 1
+                             if len(self.table(name)) else 0)
+        return len(self.table(name)[col].cat.categories)
+
+    def code_of(self, name: str, col: str, value: str) -> int:
+        """The code of `value` in a categorical column (-2, which no row has, when it is not a category)."""
+        found = self.table(name)[col].cat.categories.get_indexer([value])
+        return int(found[0]) if found[0] >= 0 else -2
+
+    def has(self, name: str, col: str, values: tuple[str, ...]) -> np.ndarray:
+        """Rows whose categorical `col` is one of `values`: a lookup table indexed by code (pandas' isin
+        hashes every row's value; this costs one gather)."""
+        wanted = np.zeros(self.size(name, col) + 1, dtype=bool)  # the last slot is for missing values (-1)
+        found = self.table(name)[col].cat.categories.get_indexer(list(values))
+        wanted[found[found >= 0]] = True
+        return wanted[self.codes(name, col)]
 
     def days(self, name: str, col: str) -> np.ndarray:
         """A date column as int64 nanoseconds (NaT is the smallest int64), for sorting and bucketing."""
@@ -119,14 +183,16 @@ class Dataset:
         return search(indexes, query, len(self.table(name)))
 
     def text_index(self, name: str, col: str) -> TextIndex:
-        """The word index of a column, built on first use (or by `warm`)."""
+        """The word index of a column, built on first use (or by `warm`) from the column as DuckDB holds it."""
         with self._lock:
             if (name, col) not in self._indexes:
-                values = self.table(name)[col]
-                if isinstance(values.dtype, pd.CategoricalDtype):
-                    values = values.astype("string")
-                self._indexes[(name, col)] = TextIndex.build(pa.array(values.to_numpy(dtype=object),
-                                                                      type=pa.large_string(), from_pandas=True))
+                cur = self._con.cursor()
+                cur.execute("USE build")
+                try:
+                    values = cur.sql(f'SELECT "{col}" FROM {name} ORDER BY row').to_arrow_table().column(0)
+                finally:
+                    cur.close()
+                self._indexes[(name, col)] = TextIndex.build(values)
             return self._indexes[(name, col)]
 
     def warm(self) -> threading.Thread:
@@ -222,10 +288,6 @@ def _data_filters(f: Filters) -> Filters:
                    f.text, f.background, f.confident)
 
 
-def _isin(series: pd.Series, values: tuple[str, ...]) -> np.ndarray:
-    return series.isin(values).to_numpy(dtype=bool)
-
-
 def row_mask(ds: Dataset, name: str, f: Filters) -> np.ndarray:
     """Which rows of table `name` the filters keep (uncached; use `Dataset.mask`)."""
     df = ds.table(name)
@@ -237,21 +299,21 @@ def row_mask(ds: Dataset, name: str, f: Filters) -> np.ndarray:
         if f.end:
             keep &= when <= np.datetime64(f.end, "ns")
     if f.outlets:
-        keep &= _isin(df["outlet"], f.outlets)
+        keep &= ds.has(name, "outlet", f.outlets)
     if f.languages:
-        keep &= _isin(df["language"], f.languages)
+        keep &= ds.has(name, "language", f.languages)
     own = OWN[name]
     if "actors" in own and f.actors:
-        keep &= (_isin(df["actor"], f.actors) | _isin(df["target"], f.actors)) if name == "events" \
-            else _isin(df["holder"], f.actors)
+        keep &= (ds.has(name, "actor", f.actors) | ds.has(name, "target", f.actors)) if name == "events" \
+            else ds.has(name, "holder", f.actors)
     if "issues" in own and f.issues:
-        keep &= _isin(df["issue"], f.issues)
+        keep &= ds.has(name, "issue", f.issues)
     if "event_types" in own and f.event_types:
-        keep &= _isin(df["event_type"], f.event_types)
+        keep &= ds.has(name, "event_type", f.event_types)
     if "countries" in own and f.countries:
-        keep &= _isin(df["country"], f.countries)
+        keep &= ds.has(name, "country", f.countries)
     if "places" in own and f.places:
-        keep &= _isin(df["place_id"], f.places)
+        keep &= ds.has(name, "place_id", f.places)
     if name == "events" and not f.background:
         keep &= ~df["background"].to_numpy(dtype=bool)
     if f.confident and name in ("events", "stances"):
@@ -283,16 +345,16 @@ def _article_mask(ds: Dataset, f: Filters, own: set[str]) -> np.ndarray | None:
         return m
 
     if f.issues and "issues" not in own:
-        wanted.append(articles_of(ds.stances, _isin(ds.stances["issue"], f.issues)))
+        wanted.append(articles_of(ds.stances, ds.has("stances", "issue", f.issues)))
     if f.event_types and "event_types" not in own:
-        wanted.append(articles_of(ds.events, _isin(ds.events["event_type"], f.event_types)))
+        wanted.append(articles_of(ds.events, ds.has("events", "event_type", f.event_types)))
     if f.places and "places" not in own:
-        wanted.append(articles_of(ds.places, _isin(ds.places["place_id"], f.places)))
+        wanted.append(articles_of(ds.places, ds.has("places", "place_id", f.places)))
     if f.countries and "countries" not in own:
-        wanted.append(articles_of(ds.places, _isin(ds.places["country"], f.countries)))
+        wanted.append(articles_of(ds.places, ds.has("places", "country", f.countries)))
     if f.actors and "actors" not in own:
-        ev = _isin(ds.events["actor"], f.actors) | _isin(ds.events["target"], f.actors)
-        wanted.append(articles_of(ds.events, ev) | articles_of(ds.stances, _isin(ds.stances["holder"], f.actors)))
+        ev = ds.has("events", "actor", f.actors) | ds.has("events", "target", f.actors)
+        wanted.append(articles_of(ds.events, ev) | articles_of(ds.stances, ds.has("stances", "holder", f.actors)))
     if not wanted:
         return None
     out = wanted[0]
@@ -302,11 +364,70 @@ def _article_mask(ds: Dataset, f: Filters, own: set[str]) -> np.ndarray | None:
 
 
 def filtered(ds: Dataset, name: str, f: Filters, columns: list[str] | None = None) -> pd.DataFrame:
-    """The rows of table `name` that the filters keep (only `columns`, when given: copying is the cost)."""
-    df = ds.table(name)
-    m = ds.mask(name, f)
-    return df.loc[m, columns] if columns is not None else df[m]
+    """The rows of table `name` that the filters keep: every stored column, or only `columns`."""
+    rows = np.flatnonzero(ds.mask(name, f))
+    return ds.fetch(name, rows, columns or ds.stored_columns(name))
 
 
 def count(ds: Dataset, name: str, f: Filters) -> int:
     return int(np.count_nonzero(ds.mask(name, f)))
+
+
+class RowFile:
+    """A table's rows in a memory-mapped Arrow file: any rows, any columns, without reading the rest."""
+
+    def __init__(self, path: Path) -> None:
+        import pyarrow.ipc
+
+        self.path = Path(path)
+        self._file = pyarrow.ipc.open_file(pa.memory_map(str(path)))
+        self.columns = list(self._file.schema.names)
+        self._batches = [self._file.get_batch(i) for i in range(self._file.num_record_batches)]
+        self._starts = np.cumsum([0] + [len(b) for b in self._batches])
+        self.rows = int(self._starts[-1])
+
+    def take(self, rows: np.ndarray, columns: list[str]) -> pd.DataFrame:
+        """`columns` of `rows`, in the order given (a row may repeat)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        if not len(rows):
+            return self._batches[0].select(columns).slice(0, 0).to_pandas() if self._batches else \
+                pd.DataFrame({c: pd.Series([], dtype=object) for c in columns})
+        if rows.min() < 0 or rows.max() >= self.rows:
+            raise IndexError(f"{self.path.name}: row out of range")
+        batch = np.searchsorted(self._starts, rows, side="right") - 1
+        order = np.argsort(batch, kind="stable")
+        present, first = np.unique(batch[order], return_index=True)
+        parts = []
+        for b, lo, hi in zip(present, first, [*first[1:], len(rows)], strict=True):
+            picked = order[lo:hi]
+            part = self._batches[b].select(columns).take(pa.array(rows[picked] - self._starts[b]))
+            parts.append(part.to_pandas())
+        got = pd.concat(parts, ignore_index=True)
+        back = np.empty(len(rows), dtype=np.int64)
+        back[order] = np.arange(len(rows))
+        return got.iloc[back].reset_index(drop=True)
+
+
+def _attach(database: Path):
+    """A DuckDB instance of its own with the build's file attached read-only as `build`.
+
+    Not `duckdb.connect(path)`: DuckDB keeps one instance per path in a process, so after a rebuild
+    swapped a new file in at the same path, a connection by path could still be the old file's."""
+    import duckdb
+
+    con = duckdb.connect(":memory:", config={"memory_limit": DUCKDB_MEMORY, "threads": 2})
+    con.execute("ATTACH '{}' AS build (READ_ONLY)".format(str(database).replace("'", "''")))
+    con.execute("USE build")
+    return con
+
+
+def _index_frame(con, name: str) -> pd.DataFrame:
+    """A table's index columns (ENUMs arrive as categoricals), with dates as datetime64[ns] like pandas'."""
+    df = con.execute(f"SELECT * FROM idx_{name} ORDER BY row").df()
+    if not np.array_equal(df["row"].to_numpy(), np.arange(len(df))):
+        raise ValueError(f"the index of {name} does not cover its rows 0..{len(df) - 1}")
+    df = df.drop(columns="row")
+    for col in df.columns:
+        if pd.api.types.is_datetime64_any_dtype(df[col]):
+            df[col] = df[col].astype("datetime64[ns]")
+    return df

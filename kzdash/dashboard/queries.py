@@ -90,7 +90,7 @@ def latest_events(ds: Dataset, f: Filters, n: int = 10) -> pd.DataFrame:
     """The most recent events by event date (then publication), each with its evidence sentence."""
     rows = np.flatnonzero(ds.mask("events", f))
     top = _newest(rows, ds.days("events", "date"), ds.days("events", "published"), n)
-    return _plain(ds.events.iloc[top][EVIDENCE_COLUMNS]).reset_index(drop=True)
+    return _plain(ds.fetch("events", top, EVIDENCE_COLUMNS))
 
 
 def _first_rows(codes: np.ndarray, rows: np.ndarray, size: int) -> np.ndarray:
@@ -120,8 +120,8 @@ def _pairs_per(codes: np.ndarray, other: np.ndarray, size: int) -> np.ndarray:
 def top_places(ds: Dataset, f: Filters, n: int = 10, kinds: tuple[str, ...] = LOCAL_KINDS) -> pd.DataFrame:
     """Most mentioned places below country level (countries would top every list), with event counts."""
     pc = ds.codes("places", "place_id")
-    size = len(ds.places["place_id"].cat.categories)
-    sel = ds.mask("places", f) & ds.places["kind"].isin(kinds).to_numpy() & (pc >= 0)
+    size = ds.size("places", "place_id")
+    sel = ds.mask("places", f) & ds.has("places", "kind", kinds) & (pc >= 0)
     mentions = np.bincount(pc[sel], minlength=size)
     cols = ["place_id", "name", "kind", "country", "mentions", "articles", "events"]
     if not mentions.any():
@@ -138,7 +138,7 @@ def top_places(ds: Dataset, f: Filters, n: int = 10, kinds: tuple[str, ...] = LO
 def _events_per_place(ds: Dataset, f: Filters, size: int) -> np.ndarray:
     """Events under the filters counted per place code of the places table."""
     to_places = ds.memo("events->places", lambda: ds.places["place_id"].cat.categories.get_indexer(
-        ds.events["place_id"].cat.categories))
+        ds.events["place_id"].cat.categories))  # one dictionary today (kzdash.pipeline.serving); kept general
     ec = ds.codes("events", "place_id")[ds.mask("events", f)]
     mapped = to_places[ec[ec >= 0]]
     return np.bincount(mapped[mapped >= 0], minlength=size)
@@ -147,18 +147,18 @@ def _events_per_place(ds: Dataset, f: Filters, size: int) -> np.ndarray:
 def _place_rows(ds: Dataset, codes: np.ndarray) -> pd.DataFrame:
     """Name, kind, country and coordinates of places by code (from their first mention)."""
     pc = ds.codes("places", "place_id")
-    size = len(ds.places["place_id"].cat.categories)
+    size = ds.size("places", "place_id")
     first = ds.memo("first mention", lambda: _first_rows(pc, np.arange(len(pc)), size))
-    rows = ds.places.iloc[first[codes]][["place_id", "name", "kind", "country", "lat", "lon"]]
-    return _plain(rows).reset_index(drop=True)
+    return _plain(ds.fetch("places", first[codes], ["place_id", "name", "kind", "country", "lat", "lon"]))
 
 
 def stance_rows(ds: Dataset, f: Filters, holder: str, columns: list[str] | None = None) -> pd.DataFrame:
     """The holder's stances under the filters (the holder picker, not the actors filter, picks whose)."""
-    m = ds.mask("stances", f.replace(actors=())) & (ds.stances["holder"] == holder).to_numpy()
+    m = ds.mask("stances", f.replace(actors=())) & (ds.codes("stances", "holder") == ds.code_of("stances", "holder",
+                                                                                                 holder))
     cols = columns or ["date", "holder", "issue", "polarity", "outlet", "language", "evidence", "article_id",
                        "stance_id", "start"]
-    return ds.stances.loc[m, cols]
+    return ds.fetch("stances", np.flatnonzero(m), cols)
 
 
 @remembered
@@ -183,12 +183,12 @@ def stance_evidence(ds: Dataset, f: Filters, holder: str, issue: str | None = No
     One sentence that gives the same stance twice (the engine reads "CSTO, EAEU and SCO" as three
     mentions of one issue) is listed once, with `times` saying how many stances it stands for.
     """
-    m = ds.mask("stances", f.replace(actors=())) & (ds.codes("stances", "holder") == _code(ds.stances["holder"],
-                                                                                          holder))
+    m = ds.mask("stances", f.replace(actors=())) & (ds.codes("stances", "holder") == ds.code_of("stances", "holder",
+                                                                                                 holder))
     if issue:
-        m &= ds.codes("stances", "issue") == _code(ds.stances["issue"], issue)
+        m &= ds.codes("stances", "issue") == ds.code_of("stances", "issue", issue)
     if row:
-        m &= ds.codes("stances", rows) == _code(ds.stances[rows], row)
+        m &= ds.codes("stances", rows) == ds.code_of("stances", rows, row)
     found = np.flatnonzero(m)
     cols = ["date", "holder", "issue", "polarity", "outlet", "language", "evidence", "article_id", "stance_id"]
     if not len(found):
@@ -200,7 +200,7 @@ def stance_evidence(ds: Dataset, f: Filters, holder: str, issue: str | None = No
     groups, firsts = pd.factorize(key)[0], pd.Series(key).drop_duplicates().index.to_numpy()
     times = np.bincount(groups)
     top = _newest(np.arange(len(firsts)), ds.days("stances", "date")[found[firsts]], None, n)
-    out = _plain(ds.stances.iloc[found[firsts[top]]][cols]).reset_index(drop=True)
+    out = _plain(ds.fetch("stances", found[firsts[top]], cols))
     out["times"] = times[groups[firsts[top]]]
     out["english"] = [vocab().stance_sentence(h, i, p) for h, i, p in zip(out["holder"], out["issue"],
                                                                           out["polarity"], strict=True)]
@@ -238,7 +238,7 @@ def _compute_happenings(ds: Dataset, f: Filters) -> _Happenings:
     em = ds.mask("events", f)
     rows = np.flatnonzero(em)
     hc = ds.codes("events", "happening_id")[rows]
-    size = len(ds.events["happening_id"].cat.categories)
+    size = ds.size("events", "happening_id")
     reports = np.bincount(hc, minlength=size)
     fresh = np.bincount(hc, weights=~ds.events["background"].to_numpy(dtype=bool)[rows], minlength=size) > 0
     outlets = _pairs_per(hc, ds.codes("events", "outlet")[rows], size)
@@ -259,7 +259,7 @@ def happenings(ds: Dataset, f: Filters, limit: int | None = None) -> pd.DataFram
     pick = np.arange(len(h.first))
     if limit is not None and len(pick) > limit:
         pick = _newest(pick, ds.days("events", "date")[h.first], None, limit)
-    out = _plain(ds.events.iloc[h.first[pick]][cols]).reset_index(drop=True)
+    out = _plain(ds.fetch("events", h.first[pick], cols))
     out["background"], out["reports"], out["outlets"] = h.background[pick], h.reports[pick], h.outlets[pick]
     return out.sort_values("date", ascending=False, na_position="last", kind="stable").reset_index(drop=True)
 
@@ -392,8 +392,7 @@ def key_dates(start: date | None = None, end: date | None = None) -> pd.DataFram
 
 
 def _located(ds: Dataset, name: str) -> np.ndarray:
-    df = ds.table(name)
-    return ds.memo(f"located:{name}", lambda: (df["lat"].notna() & df["lon"].notna()).to_numpy())
+    return ds.memo(f"located:{name}", lambda: ds.table(name)["located"].to_numpy(dtype=bool))
 
 
 @remembered
@@ -415,8 +414,8 @@ def map_events(ds: Dataset, f: Filters, limit: int = MAP_POINTS) -> pd.DataFrame
     rep = _first_rows(key[newest], rows[newest], size)
     present = np.flatnonzero(counts)
     top = present[np.argsort(counts[present], kind="stable")[::-1][:limit]]
-    out = _plain(ds.events.iloc[rep[top]][["place_id", "place_name", "event_type", "lat", "lon", "date", "summary",
-                                           "outlet"]]).reset_index(drop=True)
+    out = _plain(ds.fetch("events", rep[top], ["place_id", "place_name", "event_type", "lat", "lon", "date",
+                                               "summary", "outlet"]))
     out["count"] = counts[top]
     return out[cols]
 
@@ -427,7 +426,7 @@ def map_places(ds: Dataset, f: Filters, limit: int = MAP_POINTS) -> pd.DataFrame
     cols = ["place_id", "name", "kind", "country", "lat", "lon", "mentions", "articles"]
     pc = ds.codes("places", "place_id")
     sel = ds.mask("places", f) & _located(ds, "places") & (pc >= 0)
-    size = len(ds.places["place_id"].cat.categories)
+    size = ds.size("places", "place_id")
     mentions = np.bincount(pc[sel], minlength=size)
     present = np.flatnonzero(mentions)
     if not len(present):
@@ -442,14 +441,17 @@ def map_places(ds: Dataset, f: Filters, limit: int = MAP_POINTS) -> pd.DataFrame
 @remembered
 def place_evidence(ds: Dataset, f: Filters, place_id: str, n: int = 50) -> tuple[pd.DataFrame, pd.DataFrame]:
     """What a map point stands on: the events at the place, and each mention with its sentence."""
-    ev_code = _code(ds.events["place_id"], place_id)
+    ev_code = ds.code_of("events", "place_id", place_id)
     ev_rows = np.flatnonzero(ds.mask("events", f) & (ds.codes("events", "place_id") == ev_code))
     ev_rows = _newest(ev_rows, ds.days("events", "date"), None, n)
-    pl_code = _code(ds.places["place_id"], place_id)
+    pl_code = ds.code_of("places", "place_id", place_id)
     pl_rows = np.flatnonzero(ds.mask("places", f) & (ds.codes("places", "place_id") == pl_code))[:n]
-    pl = ds.places.iloc[pl_rows]
-    mentions = _plain(pl[["name", "surface", "outlet", "language", "published", "article_id", "start", "end"]])
-    texts = ds.articles["text"]
+    pl = ds.fetch("places", pl_rows, ["name", "surface", "outlet", "language", "published", "article_id", "start",
+                                      "end", "art"])
+    mentions = _plain(pl.drop(columns="art"))
+    arts = pl["art"].to_numpy()
+    present = np.unique(arts[arts >= 0])
+    texts = dict(zip(present, ds.fetch("articles", present, ["text"])["text"], strict=True))
     spans: dict[int, list[tuple[int, int]]] = {}
     sentences, offsets = [], []
     for art, start in zip(pl["art"].to_numpy(), pl["start"].to_numpy(), strict=True):
@@ -457,27 +459,21 @@ def place_evidence(ds: Dataset, f: Filters, place_id: str, n: int = 50) -> tuple
             sentences.append("")
             offsets.append(pd.NA)
             continue
-        text = str(texts.iat[art])
+        text = str(texts[art])
         s, e = sentence_of(int(start), spans.setdefault(int(art), sentence_spans(text)))
         sentences.append(text[s:e])
         offsets.append(s)
     mentions = mentions.reset_index(drop=True)
     mentions["sentence"] = sentences
     mentions["sentence_start"] = pd.array(offsets, dtype="Int64")  # the mention is at start - sentence_start
-    return _plain(ds.events.iloc[ev_rows][EVIDENCE_COLUMNS]).reset_index(drop=True), mentions
-
-
-def _code(series: pd.Series, value: str) -> int:
-    """The category code of `value` (-2, which no row has, when it is not a category)."""
-    codes = series.cat.categories.get_indexer([value])
-    return int(codes[0]) if codes[0] >= 0 else -2
+    return _plain(ds.fetch("events", ev_rows, EVIDENCE_COLUMNS)), mentions
 
 
 @remembered
 def articles_list(ds: Dataset, f: Filters, limit: int = 5000) -> pd.DataFrame:
     """Articles under the filters, newest first (at most `limit`), with how many rows each gave."""
     rows = _newest(np.flatnonzero(ds.mask("articles", f)), ds.days("articles", "published"), None, limit)
-    out = _plain(ds.articles.iloc[rows][["article_id", "published", "outlet", "language", "title", "source"]])
+    out = _plain(ds.fetch("articles", rows, ["article_id", "published", "outlet", "language", "title", "source"]))
     for name in ("events", "stances", "places"):
         per = ds.memo(f"per article:{name}", lambda name=name: np.bincount(
             (a := ds.table(name)["art"].to_numpy())[a >= 0], minlength=len(ds.articles)))
@@ -512,8 +508,9 @@ def _options(ds: Dataset) -> dict[str, list[str]]:
 
 
 def place_names(ds: Dataset) -> dict[str, str]:
-    def compute() -> dict[str, str]:
-        pl = ds.places.drop_duplicates("place_id")
+    def compute() -> dict[str, str]:  # each place's name at its first mention
+        pl = ds.sql("SELECT place_id, arg_min(name, row) AS name FROM places WHERE place_id IS NOT NULL "
+                    "GROUP BY place_id")
         return dict(zip(pl["place_id"].astype(str), pl["name"].astype(str), strict=True))
     return ds.memo("place_names", compute)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from kzdash.dashboard.dataset import Dataset
@@ -45,14 +46,15 @@ def direction(language: str | None) -> str:
 
 def article(ds: Dataset, article_id: str) -> Article | None:
     """Everything the reader shows for one article, or None when there is no such article."""
-    rows = ds.articles[ds.articles["article_id"] == article_id]
-    if rows.empty:
+    found = ds.sql("SELECT row FROM articles WHERE article_id = ? ORDER BY row LIMIT 1", [article_id])
+    if found.empty:
         return None
-    row = rows.iloc[0]
+    idx = int(found["row"].iat[0])
+    row = ds.fetch("articles", [idx], ds.stored_columns("articles")).iloc[0]
     text = str(row["text"]) if pd.notna(row["text"]) else ""
     lang = str(row["language"]) if pd.notna(row["language"]) else UNKNOWN_LANGUAGE
-    idx = rows.index[0]
-    parts = {name: ds.table(name)[ds.table(name)["art"] == idx] for name in ("events", "stances", "places")}
+    parts = {name: ds.fetch(name, np.flatnonzero(ds.table(name)["art"].to_numpy() == idx), ds.stored_columns(name))
+             for name in ("events", "stances", "places")}
     spans = place_spans(parts["places"]) + actor_spans(text, lang) + date_spans(text, lang, row["published"])
     meta = {k: (None if pd.isna(row[k]) else row[k]) for k in ("article_id", "title", "outlet", "language",
                                                                   "published", "source", "url", "published_basis")}

@@ -11,11 +11,9 @@ from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 
+from kzdash.pipeline.serving import UNKNOWN_LANGUAGE, UNKNOWN_OUTLET, UNTYPED  # noqa: F401 - the build fills them in
 from kzdash.text.langdata import DATA_DIR, read_yaml
 
-UNTYPED = "OTHER"  # event_type of an event whose kind the engine could not tell
-UNKNOWN_OUTLET = "(unknown outlet)"
-UNKNOWN_LANGUAGE = "und"
 POLARITIES = ("support", "oppose", "neutral")
 
 

@@ -341,18 +341,10 @@ def _swap(tmp: Path, out_dir: Path) -> None:
 
 
 def _write_duckdb(folder: Path) -> None:
-    """A DuckDB file holding the tables, for the dashboard's queries."""
-    import duckdb
+    """A DuckDB file holding the tables, for SQL and for the dashboard's queries (`serving`)."""
+    from kzdash.pipeline.serving import write_serving
 
-    con = duckdb.connect(str(folder / "kzdash.duckdb"))
-    try:
-        con.execute(f"SET memory_limit = '{DUCKDB_MEMORY}'")  # it spills to disk past this: a build's memory stays flat
-        con.execute("SET threads = 2")
-        for name in TABLES:
-            path = str(folder / f"{name}.parquet").replace("'", "''")
-            con.execute(f"CREATE TABLE {name} AS SELECT * FROM read_parquet('{path}')")
-    finally:
-        con.close()
+    write_serving(folder, memory=DUCKDB_MEMORY)
 
 
 def read_table(build_dir: Path, name: str) -> pd.DataFrame:

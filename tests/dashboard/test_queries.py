@@ -225,8 +225,8 @@ def test_empty_result_is_empty_not_an_error(sample: Dataset) -> None:
         assert len(result) == 0
 
 
-def test_reader_segments_rebuild_the_text(sample: Dataset) -> None:
-    for aid in sample.articles["article_id"]:
+def test_reader_segments_rebuild_the_text(sample: Dataset, raw) -> None:
+    for aid in raw["articles"]["article_id"]:
         a = article(sample, aid)
         assert "".join(t for t, _ in a.segments) == a.text
         kinds = {s.kind for _, s in a.segments if s}
