@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
 
-from kzdash.text.langdata import folded_list, languages, load, morphology
+from kzdash.text.langdata import DATA_DIR, folded_list, languages, load, morphology, read_yaml
 from kzdash.text.lexicon import PhraseMatcher
 from kzdash.text.textnorm import Folded, fold
 
@@ -624,6 +624,60 @@ def _reference(parts: dict, found: list[DateMention], text: str, start: int) -> 
     return None
 
 
+@lru_cache(maxsize=1)
+def coverage_years() -> frozenset[int]:
+    """The years of `data/coverage.yaml` (`event_years`, first and last): the candidates, beside the
+    years a text names, for a day and month an undated article fixes by its weekday only."""
+    data = read_yaml(DATA_DIR / "coverage.yaml") or {}
+    span = data.get("event_years") if isinstance(data, dict) else None
+    return frozenset(range(int(span[0]), int(span[1]) + 1)) if span else frozenset()
+
+
+def _weekday_beside(mt: _Matcher, first: int, last: int) -> int | None:
+    """The ISO weekday written right beside the date of units first..last: "Saturday (15 January)",
+    "в среду, 19 января", "15 January, a Saturday" does not count (a word between)."""
+    if first > 0 and mt.kind(first - 1) == "weekday" and mt.adjacent(first - 1, first):
+        return mt.u[first - 1].value
+    if mt.kind(last + 1) == "weekday" and mt.adjacent(last, last + 1):
+        return mt.u[last + 1].value
+    return None
+
+
+def _weekday_year(m: int, d: int, weekday: int, years: frozenset[int]) -> int | None:
+    """The one year of `years` that puts day d of month m on `weekday`, else None."""
+    fits = [y for y in years if _valid(y, m, d) and date(y, m, d).isoweekday() == weekday]
+    return fits[0] if len(fits) == 1 else None
+
+
+def _undated_days(out: list[DateMention], pending: list[tuple[int, int, dict, str, int | None]],
+                  years: frozenset[int], emit) -> None:
+    """Days and months of an article with no publication date, once the whole text is read.
+
+    A story's explicit date earlier in the text (at any distance) dates a bare day and month within
+    two months after it, as `_narrative_year` does nearby. Else a weekday written beside a day and
+    month fixes its year when exactly one year of `years` fits (`+weekday`), and the other bare days
+    of the article take their year from the nearest such day as from a publication date
+    (`@weekday-year`). Nothing here counts a relative word: there is still no publication day."""
+    told = [d for d in out if d.precision != "year" and not d.relative]
+    fixed: list[tuple[int, date]] = []
+    rest = []
+    for fs, fe, parts, rule, weekday in pending:
+        before = [d for d in told if d.end <= fs]
+        anchor = date.fromisoformat(max(before, key=lambda d: d.end).date) if before else None
+        if (y := _narrative_year(parts, anchor)) is not None:
+            emit(fs, fe, (date(y, parts["m"], parts["d"]), "day", True), rule + "@story-year")
+        elif weekday and (y := _weekday_year(parts["m"], parts["d"], weekday, years)) is not None:
+            fixed.append((fs, date(y, parts["m"], parts["d"])))
+            emit(fs, fe, (fixed[-1][1], "day", True), rule + "+weekday")
+        else:
+            rest.append((fs, fe, parts, rule))
+    for fs, fe, parts, rule in rest if fixed else ():
+        near = min(fixed, key=lambda f: abs(f[0] - fs))[1]
+        res = _resolve(parts, PartialDate(near.year, near.month, near.day))
+        if res:
+            emit(fs, fe, res, rule + "@weekday-year")
+
+
 def find_dates(text: str, code: str | None, published: object = None,
                folded: Folded | None = None) -> list[DateMention]:
     """Every date expression of `text` (language `code`) resolved against `published`.
@@ -655,6 +709,7 @@ def find_dates(text: str, code: str | None, published: object = None,
     lex = lexicon(code if code and code in languages() else "")
     units = _units(folded, lex, consumed)
     mt = _Matcher(ftext, units, lex)
+    pending: list[tuple[int, int, dict, str, int | None]] = []
     i = 0
     while i < len(units):
         hit = _match_at(mt, i)
@@ -685,12 +740,18 @@ def find_dates(text: str, code: str | None, published: object = None,
         res = _resolve(parts, pub, anchor)
         if res:
             emit(fs, fe, res, rule + ("@pub-month" if parts["form"] in DAY_FORMS and res[1] == "month" else ""))
+        elif pub is None and parts["form"] == "dm":  # no year in sight yet: read again once the text is read
+            pending.append((fs, fe, parts, rule, _weekday_beside(mt, i, last)))
         if second:
             res2 = _resolve(second_parts, pub, anchor)
             j = last if second_parts["form"] == "dm" else last - 1  # the second day's unit
             if res2:
                 emit(units[j].start, units[j].end, res2, "range-second")
         i = last + 1
+    if pending:
+        named = {u.value for u in units if u.kind == "num" and u.ndigits == 4 and MIN_YEAR <= u.value <= MAX_YEAR}
+        named.update(int(d.date[:4]) for d in out if not d.relative)
+        _undated_days(out, pending, coverage_years() | named, emit)
     out.sort(key=lambda d: d.start)
     return out
 
