@@ -443,6 +443,9 @@ def _resolve(parts: dict, pub: PartialDate | None, anchor: date | None = None) -
         return (date(pub.year, pub.month, 1), "month", True) if form in ("rel_day", "weekday") else None
     if form == "rel_day":
         return base + timedelta(days=parts["off"]), "day", True
+    if form == "weekday-week":  # that weekday of the week `off` weeks from publication's (weeks start on Monday)
+        week = base + timedelta(weeks=parts["off"])
+        return week + timedelta(days=parts["wd"] - 1 - week.weekday()), "day", True
     if form == "rel_week":
         anchor = base + timedelta(weeks=parts["off"])
         monday = anchor - timedelta(days=anchor.weekday())
@@ -546,6 +549,9 @@ def _match_at(mt: _Matcher, i: int) -> tuple[int, dict, str] | None:
         if after and after[0] in mt.lex.eve_blockers:
             return None  # the eve of an event, not a day: "накануне визита", "the day before the vote"
         return i, {"form": "anchor_day", "off": u.value}, f"anchor_day:{u.entry}"
+    if u.kind == "rel_week" and mt.kind(i + 1) == "weekday" and _WEEK_GAP.match(mt.text[u.end:mt.u[i + 1].start]):
+        # "last week on Monday", "на прошлой неделе в понедельник": the weekday of that week
+        return i + 1, {"form": "weekday-week", "wd": mt.u[i + 1].value, "off": u.value}, f"{u.entry}+weekday"
     if u.kind in ("rel_day", "rel_week", "rel_month", "rel_year"):
         return i, {"form": u.kind, "off": u.value}, f"{u.kind}:{u.entry}"
     if u.kind == "weekday":
@@ -559,9 +565,23 @@ def _match_at(mt: _Matcher, i: int) -> tuple[int, dict, str] | None:
                 break
             if mt.kind(j) in MONTHS or (mt.day(j) is not None and mt.kind(mt.skip_conn(j)) in MONTHS):
                 return None
+        if (j := _week_beside(mt, i, i + 1)) is not None:  # "on Monday last week", "الاثنين من الأسبوع الماضي"
+            return j, {"form": "weekday-week", "wd": u.value, "off": mt.u[j].value}, f"weekday+{mt.u[j].entry}"
         mark = mt.marker(i, i)
         end = i + 1 if mt.kind(i + 1) in ("past", "future") and mt.adjacent(i, i + 1) else i
         return end, {"form": "weekday", "wd": u.value, "marker": mark}, "weekday" + (f"+{mark}" if mark else "")
+    return None
+
+
+_WEEK_GAP = re.compile(r"^\s+(?:[^\W\d_]{1,2}\s+)?$")  # "Monday last week", "в понедельник на прошлой неделе"
+
+
+def _week_beside(mt: _Matcher, i: int, j: int) -> int | None:
+    """The relative week (unit index) right after weekday i, over a connector or one short word."""
+    if mt.kind(j) == "conn" and mt.adjacent(i, j):
+        i, j = j, j + 1
+    if mt.kind(j) == "rel_week" and _WEEK_GAP.match(mt.text[mt.u[i].end:mt.u[j].start]):
+        return j
     return None
 
 
