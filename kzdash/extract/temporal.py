@@ -111,6 +111,7 @@ class DateLexicon:
     range_words: frozenset[str] = frozenset()  # "5 and 7 March", "с 5 по 7 марта"
     today_words: tuple[str, ...] = ()  # relative days at offset 0 ("today", "اليوم")
     eve_blockers: frozenset[str] = frozenset()  # "the day before THE vote", "накануне ВИЗИТА": an eve
+    week_units: frozenset[str] = frozenset()  # "two weeks later", "через две недели": a count of 7 days
 
 
 _CATEGORIES = {  # dates.yaml key -> unit kind, and whether the YAML maps value -> forms
@@ -158,7 +159,8 @@ def lexicon(code: str) -> DateLexicon:
                        tuple(folded_list(data.get("count_in"))), tuple(folded_list(data.get("count_later"))),
                        tuple(folded_list(data.get("count_ago"))), frozenset(folded_list(data.get("range_words"))),
                        tuple(f for f, (kind, value) in phrases.items() if kind == "rel_day" and value == 0),
-                       frozenset(folded_list(data.get("eve_blockers"))))
+                       frozenset(folded_list(data.get("eve_blockers"))),
+                       frozenset(folded_list(data.get("week_units"))))
 
 
 def _valid(y: int, m: int | None, d: int | None) -> bool:
@@ -304,13 +306,16 @@ class _Matcher:
         unit, lex = self.u[i], self.lex
         if not lex.day_units:
             return None
-        if unit.kind == "count" and unit.entry in lex.day_units:  # a dual noun is its own count: يومين
-            end = unit.end
+        days = 1
+        if unit.kind == "count" and (unit.entry in lex.day_units or unit.entry in lex.week_units):
+            end = unit.end  # a dual noun is its own count: يومين, أسبوعين
+            days = 7 if unit.entry in lex.week_units else 1
         else:
             after = self.next_word(unit.end)
-            if not after or after[0] not in lex.day_units:
+            if not after or (after[0] not in lex.day_units and after[0] not in lex.week_units):
                 return None
             end = after[1]
+            days = 7 if after[0] in lex.week_units else 1
             following = self.next_word(end)
             if following and following[0] in self.connectors:  # "in 3 days of fighting" is a span
                 return None
@@ -321,12 +326,12 @@ class _Matcher:
             for mk in markers:
                 if _ends_with_word(before, mk):
                     fs = unit.start - (len(raw_before) - len(before)) - len(mk)
-                    return {"form": "count", "off": sign * unit.value, "from": key, "fs": fs, "fe": end}, \
+                    return {"form": "count", "off": sign * unit.value * days, "from": key, "fs": fs, "fe": end}, \
                         f"count-{key}:{mk}"
                 if _starts_with_word(after_text, mk):
                     fe = end + (len(raw_after) - len(after_text)) + len(mk)
-                    return {"form": "count", "off": sign * unit.value, "from": key, "fs": unit.start, "fe": fe}, \
-                        f"count-{key}:{mk}"
+                    return {"form": "count", "off": sign * unit.value * days, "from": key, "fs": unit.start,
+                            "fe": fe}, f"count-{key}:{mk}"
         return None
 
     def year(self, j: int) -> int | None:
