@@ -659,12 +659,11 @@ def coverage_years() -> frozenset[int]:
 
 
 def _weekday_beside(mt: _Matcher, first: int, last: int) -> int | None:
-    """The ISO weekday written right beside the date of units first..last: "Saturday (15 January)",
-    "в среду, 19 января", "15 January, a Saturday" does not count (a word between)."""
-    if first > 0 and mt.kind(first - 1) == "weekday" and mt.adjacent(first - 1, first):
-        return mt.u[first - 1].value
-    if mt.kind(last + 1) == "weekday" and mt.adjacent(last, last + 1):
-        return mt.u[last + 1].value
+    """The ISO weekday written right beside the date of units first..last, over punctuation and at
+    most one short word: "Saturday (15 January)", "в среду, 19 января", "6 октября, в четверг"."""
+    for a, b, named in ((first - 1, first, first - 1), (last, last + 1, last + 1)):
+        if a >= 0 and mt.kind(named) == "weekday" and _GAP_NAMED.match(mt.text[mt.u[a].end:mt.u[b].start]):
+            return mt.u[named].value
     return None
 
 
