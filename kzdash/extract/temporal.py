@@ -127,7 +127,7 @@ _CATEGORIES = {  # dates.yaml key -> unit kind, and whether the YAML maps value 
     "relative_months": ("rel_month", False),
     "relative_years": ("rel_year", False),
 }
-_FLAT = {"connectors": "conn", "this_month": "this_month", "past_markers": "past",
+_FLAT = {"connectors": "conn", "this_month": "this_month", "same_month": "same_month", "past_markers": "past",
          "future_markers": "future", "month_alone_markers": "alone"}
 MONTHS = ("month", "month_abbr")  # an abbreviation ("Қаң", "Oca") counts only beside a day
 
@@ -276,6 +276,8 @@ class _Matcher:
         if j >= len(self.u):
             return False
         gap = self.text[self.u[i].end:self.u[j].start].strip(" ,")
+        if self.u[i].kind == "num":  # German "vom 5. bis 7. März": the day's own dot
+            gap = gap.removeprefix(".").strip()
         return gap in ("-", "–", "—") or gap in self.lex.range_words
 
     def next_word(self, pos: int) -> tuple[str, int] | None:
@@ -389,6 +391,9 @@ def _resolve(parts: dict, pub: PartialDate | None, anchor: date | None = None) -
 
     `anchor`: the date (day or month precision) mentioned just before, for a day and month with no year."""
     form = parts["form"]
+    if form == "d-same-month":
+        ok = anchor is not None and _valid(anchor.year, anchor.month, parts["d"])
+        return (date(anchor.year, anchor.month, parts["d"]), "day", True) if ok else None
     if form == "dm" and (year := _narrative_year(parts, anchor)) is not None:
         return date(year, parts["m"], parts["d"]), "day", True
     y, m, d = parts.get("y"), parts.get("m"), parts.get("d")
@@ -486,6 +491,8 @@ def _match_at(mt: _Matcher, i: int) -> tuple[int, dict, str] | None:
             return j, {"form": "dm", "m": mt.u[j].value, "d": day}, "day-month"
         if mt.kind(j) == "this_month":
             return j, {"form": "d-rel-month", "d": day, "off": 0}, "day-this-month"
+        if mt.kind(j) == "same_month":  # "on the 6th of the same month": the month told just before
+            return j, {"form": "d-same-month", "d": day}, "day-same-month"
         if mt.kind(j) == "rel_month":  # "the 5th of last month"
             return j, {"form": "d-rel-month", "d": day, "off": mt.u[j].value}, f"day-{mt.u[j].entry}"
     n = mt.ordinal(i)
@@ -593,9 +600,12 @@ def _week_beside(mt: _Matcher, i: int, j: int) -> int | None:
 def _range_first(mt: _Matcher, i: int) -> tuple[dict, str] | None:
     """ "5-7 March": day i stands before a day that opens a day-month date."""
     d = mt.day(i)
-    if d is None or mt.day(i + 1) is None or not mt.range_gap(i, i + 1):
+    j = i + 1
+    if mt.kind(j) in ("alone", "conn") and mt.day(j + 1) is not None:
+        j += 1  # the range word is also a date word: "nga 5 deri më 7 mars", "من 5 إلى 7 مارس"
+    if d is None or mt.day(j) is None or not mt.range_gap(i, j):
         return None
-    nxt = _match_at(mt, i + 1)
+    nxt = _match_at(mt, j)
     if not nxt or nxt[1]["form"] not in ("dm", "dmy", "dm-rel-year"):
         return None
     parts = dict(nxt[1], d=d)
@@ -758,7 +768,7 @@ def find_dates(text: str, code: str | None, published: object = None,
         second = _range_second(mt, last, parts) if rule == "month-day" else None
         if second:  # "March 5-7, 2022": the year after the second day is the first's too
             parts, second_parts, last = second
-        anchor = _anchor_before(out, start) if parts["form"] == "dm" else None
+        anchor = _anchor_before(out, start) if parts["form"] in ("dm", "d-same-month") else None
         if parts["form"] in ANCHORED:
             parts["ref"] = _reference(parts, out, text, start)
         res = _resolve(parts, pub, anchor)
