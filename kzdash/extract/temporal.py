@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
 
-from kzdash.text.langdata import folded_list, languages, load, morphology
+from kzdash.text.langdata import DATA_DIR, folded_list, languages, load, morphology, read_yaml
 from kzdash.text.lexicon import PhraseMatcher
 from kzdash.text.textnorm import Folded, fold
 
@@ -111,6 +111,7 @@ class DateLexicon:
     range_words: frozenset[str] = frozenset()  # "5 and 7 March", "с 5 по 7 марта"
     today_words: tuple[str, ...] = ()  # relative days at offset 0 ("today", "اليوم")
     eve_blockers: frozenset[str] = frozenset()  # "the day before THE vote", "накануне ВИЗИТА": an eve
+    week_units: frozenset[str] = frozenset()  # "two weeks later", "через две недели": a count of 7 days
 
 
 _CATEGORIES = {  # dates.yaml key -> unit kind, and whether the YAML maps value -> forms
@@ -126,7 +127,7 @@ _CATEGORIES = {  # dates.yaml key -> unit kind, and whether the YAML maps value 
     "relative_months": ("rel_month", False),
     "relative_years": ("rel_year", False),
 }
-_FLAT = {"connectors": "conn", "this_month": "this_month", "past_markers": "past",
+_FLAT = {"connectors": "conn", "this_month": "this_month", "same_month": "same_month", "past_markers": "past",
          "future_markers": "future", "month_alone_markers": "alone"}
 MONTHS = ("month", "month_abbr")  # an abbreviation ("Қаң", "Oca") counts only beside a day
 
@@ -158,7 +159,8 @@ def lexicon(code: str) -> DateLexicon:
                        tuple(folded_list(data.get("count_in"))), tuple(folded_list(data.get("count_later"))),
                        tuple(folded_list(data.get("count_ago"))), frozenset(folded_list(data.get("range_words"))),
                        tuple(f for f, (kind, value) in phrases.items() if kind == "rel_day" and value == 0),
-                       frozenset(folded_list(data.get("eve_blockers"))))
+                       frozenset(folded_list(data.get("eve_blockers"))),
+                       frozenset(folded_list(data.get("week_units"))))
 
 
 def _valid(y: int, m: int | None, d: int | None) -> bool:
@@ -274,6 +276,8 @@ class _Matcher:
         if j >= len(self.u):
             return False
         gap = self.text[self.u[i].end:self.u[j].start].strip(" ,")
+        if self.u[i].kind == "num":  # German "vom 5. bis 7. März": the day's own dot
+            gap = gap.removeprefix(".").strip()
         return gap in ("-", "–", "—") or gap in self.lex.range_words
 
     def next_word(self, pos: int) -> tuple[str, int] | None:
@@ -304,13 +308,16 @@ class _Matcher:
         unit, lex = self.u[i], self.lex
         if not lex.day_units:
             return None
-        if unit.kind == "count" and unit.entry in lex.day_units:  # a dual noun is its own count: يومين
-            end = unit.end
+        days = 1
+        if unit.kind == "count" and (unit.entry in lex.day_units or unit.entry in lex.week_units):
+            end = unit.end  # a dual noun is its own count: يومين, أسبوعين
+            days = 7 if unit.entry in lex.week_units else 1
         else:
             after = self.next_word(unit.end)
-            if not after or after[0] not in lex.day_units:
+            if not after or (after[0] not in lex.day_units and after[0] not in lex.week_units):
                 return None
             end = after[1]
+            days = 7 if after[0] in lex.week_units else 1
             following = self.next_word(end)
             if following and following[0] in self.connectors:  # "in 3 days of fighting" is a span
                 return None
@@ -321,12 +328,12 @@ class _Matcher:
             for mk in markers:
                 if _ends_with_word(before, mk):
                     fs = unit.start - (len(raw_before) - len(before)) - len(mk)
-                    return {"form": "count", "off": sign * unit.value, "from": key, "fs": fs, "fe": end}, \
+                    return {"form": "count", "off": sign * unit.value * days, "from": key, "fs": fs, "fe": end}, \
                         f"count-{key}:{mk}"
                 if _starts_with_word(after_text, mk):
                     fe = end + (len(raw_after) - len(after_text)) + len(mk)
-                    return {"form": "count", "off": sign * unit.value, "from": key, "fs": unit.start, "fe": fe}, \
-                        f"count-{key}:{mk}"
+                    return {"form": "count", "off": sign * unit.value * days, "from": key, "fs": unit.start,
+                            "fe": fe}, f"count-{key}:{mk}"
         return None
 
     def year(self, j: int) -> int | None:
@@ -384,6 +391,9 @@ def _resolve(parts: dict, pub: PartialDate | None, anchor: date | None = None) -
 
     `anchor`: the date (day or month precision) mentioned just before, for a day and month with no year."""
     form = parts["form"]
+    if form == "d-same-month":
+        ok = anchor is not None and _valid(anchor.year, anchor.month, parts["d"])
+        return (date(anchor.year, anchor.month, parts["d"]), "day", True) if ok else None
     if form == "dm" and (year := _narrative_year(parts, anchor)) is not None:
         return date(year, parts["m"], parts["d"]), "day", True
     y, m, d = parts.get("y"), parts.get("m"), parts.get("d")
@@ -443,6 +453,9 @@ def _resolve(parts: dict, pub: PartialDate | None, anchor: date | None = None) -
         return (date(pub.year, pub.month, 1), "month", True) if form in ("rel_day", "weekday") else None
     if form == "rel_day":
         return base + timedelta(days=parts["off"]), "day", True
+    if form == "weekday-week":  # that weekday of the week `off` weeks from publication's (weeks start on Monday)
+        week = base + timedelta(weeks=parts["off"])
+        return week + timedelta(days=parts["wd"] - 1 - week.weekday()), "day", True
     if form == "rel_week":
         anchor = base + timedelta(weeks=parts["off"])
         monday = anchor - timedelta(days=anchor.weekday())
@@ -478,6 +491,8 @@ def _match_at(mt: _Matcher, i: int) -> tuple[int, dict, str] | None:
             return j, {"form": "dm", "m": mt.u[j].value, "d": day}, "day-month"
         if mt.kind(j) == "this_month":
             return j, {"form": "d-rel-month", "d": day, "off": 0}, "day-this-month"
+        if mt.kind(j) == "same_month":  # "on the 6th of the same month": the month told just before
+            return j, {"form": "d-same-month", "d": day}, "day-same-month"
         if mt.kind(j) == "rel_month":  # "the 5th of last month"
             return j, {"form": "d-rel-month", "d": day, "off": mt.u[j].value}, f"day-{mt.u[j].entry}"
     n = mt.ordinal(i)
@@ -546,6 +561,9 @@ def _match_at(mt: _Matcher, i: int) -> tuple[int, dict, str] | None:
         if after and after[0] in mt.lex.eve_blockers:
             return None  # the eve of an event, not a day: "накануне визита", "the day before the vote"
         return i, {"form": "anchor_day", "off": u.value}, f"anchor_day:{u.entry}"
+    if u.kind == "rel_week" and mt.kind(i + 1) == "weekday" and _WEEK_GAP.match(mt.text[u.end:mt.u[i + 1].start]):
+        # "last week on Monday", "на прошлой неделе в понедельник": the weekday of that week
+        return i + 1, {"form": "weekday-week", "wd": mt.u[i + 1].value, "off": u.value}, f"{u.entry}+weekday"
     if u.kind in ("rel_day", "rel_week", "rel_month", "rel_year"):
         return i, {"form": u.kind, "off": u.value}, f"{u.kind}:{u.entry}"
     if u.kind == "weekday":
@@ -559,18 +577,35 @@ def _match_at(mt: _Matcher, i: int) -> tuple[int, dict, str] | None:
                 break
             if mt.kind(j) in MONTHS or (mt.day(j) is not None and mt.kind(mt.skip_conn(j)) in MONTHS):
                 return None
+        if (j := _week_beside(mt, i, i + 1)) is not None:  # "on Monday last week", "الاثنين من الأسبوع الماضي"
+            return j, {"form": "weekday-week", "wd": u.value, "off": mt.u[j].value}, f"weekday+{mt.u[j].entry}"
         mark = mt.marker(i, i)
         end = i + 1 if mt.kind(i + 1) in ("past", "future") and mt.adjacent(i, i + 1) else i
         return end, {"form": "weekday", "wd": u.value, "marker": mark}, "weekday" + (f"+{mark}" if mark else "")
     return None
 
 
+_WEEK_GAP = re.compile(r"^\s+(?:[^\W\d_]{1,2}\s+)?$")  # "Monday last week", "в понедельник на прошлой неделе"
+
+
+def _week_beside(mt: _Matcher, i: int, j: int) -> int | None:
+    """The relative week (unit index) right after weekday i, over a connector or one short word."""
+    if mt.kind(j) == "conn" and mt.adjacent(i, j):
+        i, j = j, j + 1
+    if mt.kind(j) == "rel_week" and _WEEK_GAP.match(mt.text[mt.u[i].end:mt.u[j].start]):
+        return j
+    return None
+
+
 def _range_first(mt: _Matcher, i: int) -> tuple[dict, str] | None:
     """ "5-7 March": day i stands before a day that opens a day-month date."""
     d = mt.day(i)
-    if d is None or mt.day(i + 1) is None or not mt.range_gap(i, i + 1):
+    j = i + 1
+    if mt.kind(j) in ("alone", "conn") and mt.day(j + 1) is not None:
+        j += 1  # the range word is also a date word: "nga 5 deri më 7 mars", "من 5 إلى 7 مارس"
+    if d is None or mt.day(j) is None or not mt.range_gap(i, j):
         return None
-    nxt = _match_at(mt, i + 1)
+    nxt = _match_at(mt, j)
     if not nxt or nxt[1]["form"] not in ("dm", "dmy", "dm-rel-year"):
         return None
     parts = dict(nxt[1], d=d)
@@ -624,6 +659,59 @@ def _reference(parts: dict, found: list[DateMention], text: str, start: int) -> 
     return None
 
 
+@lru_cache(maxsize=1)
+def coverage_years() -> frozenset[int]:
+    """The years of `data/coverage.yaml` (`event_years`, first and last): the candidates, beside the
+    years a text names, for a day and month an undated article fixes by its weekday only."""
+    data = read_yaml(DATA_DIR / "coverage.yaml") or {}
+    span = data.get("event_years") if isinstance(data, dict) else None
+    return frozenset(range(int(span[0]), int(span[1]) + 1)) if span else frozenset()
+
+
+def _weekday_beside(mt: _Matcher, first: int, last: int) -> int | None:
+    """The ISO weekday written right beside the date of units first..last, over punctuation and at
+    most one short word: "Saturday (15 January)", "в среду, 19 января", "6 октября, в четверг"."""
+    for a, b, named in ((first - 1, first, first - 1), (last, last + 1, last + 1)):
+        if a >= 0 and mt.kind(named) == "weekday" and _GAP_NAMED.match(mt.text[mt.u[a].end:mt.u[b].start]):
+            return mt.u[named].value
+    return None
+
+
+def _weekday_year(m: int, d: int, weekday: int, years: frozenset[int]) -> int | None:
+    """The one year of `years` that puts day d of month m on `weekday`, else None."""
+    fits = [y for y in years if _valid(y, m, d) and date(y, m, d).isoweekday() == weekday]
+    return fits[0] if len(fits) == 1 else None
+
+
+def _undated_days(out: list[DateMention], pending: list[tuple[int, int, dict, str, int | None]],
+                  years: frozenset[int], emit) -> None:
+    """Days and months of an article with no publication date, once the whole text is read.
+
+    A story's explicit date earlier in the text (at any distance) dates a bare day and month within
+    two months after it, as `_narrative_year` does nearby. Else a weekday written beside a day and
+    month fixes its year when exactly one year of `years` fits (`+weekday`), and the other bare days
+    of the article take their year from the nearest such day as from a publication date
+    (`@weekday-year`). Nothing here counts a relative word: there is still no publication day."""
+    told = [d for d in out if d.precision != "year" and not d.relative]
+    fixed: list[tuple[int, date]] = []
+    rest = []
+    for fs, fe, parts, rule, weekday in pending:
+        before = [d for d in told if d.end <= fs]
+        anchor = date.fromisoformat(max(before, key=lambda d: d.end).date) if before else None
+        if (y := _narrative_year(parts, anchor)) is not None:
+            emit(fs, fe, (date(y, parts["m"], parts["d"]), "day", True), rule + "@story-year")
+        elif weekday and (y := _weekday_year(parts["m"], parts["d"], weekday, years)) is not None:
+            fixed.append((fs, date(y, parts["m"], parts["d"])))
+            emit(fs, fe, (fixed[-1][1], "day", True), rule + "+weekday")
+        else:
+            rest.append((fs, fe, parts, rule))
+    for fs, fe, parts, rule in rest if fixed else ():
+        near = min(fixed, key=lambda f: abs(f[0] - fs))[1]
+        res = _resolve(parts, PartialDate(near.year, near.month, near.day))
+        if res:
+            emit(fs, fe, res, rule + "@weekday-year")
+
+
 def find_dates(text: str, code: str | None, published: object = None,
                folded: Folded | None = None) -> list[DateMention]:
     """Every date expression of `text` (language `code`) resolved against `published`.
@@ -655,6 +743,7 @@ def find_dates(text: str, code: str | None, published: object = None,
     lex = lexicon(code if code and code in languages() else "")
     units = _units(folded, lex, consumed)
     mt = _Matcher(ftext, units, lex)
+    pending: list[tuple[int, int, dict, str, int | None]] = []
     i = 0
     while i < len(units):
         hit = _match_at(mt, i)
@@ -679,18 +768,24 @@ def find_dates(text: str, code: str | None, published: object = None,
         second = _range_second(mt, last, parts) if rule == "month-day" else None
         if second:  # "March 5-7, 2022": the year after the second day is the first's too
             parts, second_parts, last = second
-        anchor = _anchor_before(out, start) if parts["form"] == "dm" else None
+        anchor = _anchor_before(out, start) if parts["form"] in ("dm", "d-same-month") else None
         if parts["form"] in ANCHORED:
             parts["ref"] = _reference(parts, out, text, start)
         res = _resolve(parts, pub, anchor)
         if res:
             emit(fs, fe, res, rule + ("@pub-month" if parts["form"] in DAY_FORMS and res[1] == "month" else ""))
+        elif pub is None and parts["form"] == "dm":  # no year in sight yet: read again once the text is read
+            pending.append((fs, fe, parts, rule, _weekday_beside(mt, i, last)))
         if second:
             res2 = _resolve(second_parts, pub, anchor)
             j = last if second_parts["form"] == "dm" else last - 1  # the second day's unit
             if res2:
                 emit(units[j].start, units[j].end, res2, "range-second")
         i = last + 1
+    if pending:
+        named = {u.value for u in units if u.kind == "num" and u.ndigits == 4 and MIN_YEAR <= u.value <= MAX_YEAR}
+        named.update(int(d.date[:4]) for d in out if not d.relative)
+        _undated_days(out, pending, coverage_years() | named, emit)
     out.sort(key=lambda d: d.start)
     return out
 

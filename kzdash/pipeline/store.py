@@ -55,7 +55,8 @@ def fingerprint() -> str:
     """Hash of the code and data that shape the rows: a change invalidates reuse."""
     h = hashlib.sha256()
     files = sorted(CODE_DIR.rglob("*.py")) + sorted(DATA_DIR.glob("lang/*/*.yaml")) + sorted(
-        DATA_DIR.glob("gazetteer/*")) + [DATA_DIR / "taxonomy.yaml", DATA_DIR / "calibration.yaml"]
+        DATA_DIR.glob("gazetteer/*")) + [DATA_DIR / "taxonomy.yaml", DATA_DIR / "calibration.yaml",
+                                           DATA_DIR / "coverage.yaml"]
     for path in files:
         if path.is_file():
             h.update((str(path.relative_to(CODE_DIR)) if path.is_relative_to(CODE_DIR) else path.name).encode())
