@@ -688,11 +688,11 @@ def _mark_needs_look(kind: str, out: pd.DataFrame, keys: pd.Series, looks: pd.Da
         else:
             same_article = (out["article_id"].astype(str) == r["article_id"]).to_numpy(dtype=bool)
             if not _missing(r["source"]):
-                same_article |= (row_source == r["source"]).fillna(False).to_numpy(dtype=bool)
+                same_article = same_article | (row_source == r["source"]).fillna(False).to_numpy(dtype=bool)
             candidates = same_article
             for f in fields:
                 candidates = candidates & (values[f] == ("" if _missing(r[f]) else r[f])).to_numpy(dtype=bool)
-        candidates &= review.isna().to_numpy(dtype=bool)
+        candidates = candidates & review.isna().to_numpy(dtype=bool)
         if not candidates.any():
             continue
         distance = (starts[candidates] - int(r["start"])).abs()
