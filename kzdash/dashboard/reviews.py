@@ -37,6 +37,7 @@ from typing import Any
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from kzdash.dashboard.vocab import POLARITIES, UNTYPED, vocab
 
@@ -142,14 +143,11 @@ def row_key(kind: str, row: Mapping[str, Any], source: str | None = None) -> Row
 def row_keys(kind: str, table: pd.DataFrame) -> pd.Series:
     """`RowKey.text` for every row of a table, vectorised (raw build tables and Dataset tables alike)."""
     _check_kind(kind)
-    parts = [pd.Series(kind, index=table.index, dtype="string"), _as_text(table["article_id"]),
-             _as_text(table["start"]), _as_text(table["end"])]
-    parts += [_key_column(f, table[f]) if f in table.columns else pd.Series("", index=table.index, dtype="string")
+    parts = [_arrow_text(table[c]) for c in ("article_id", "start", "end")]
+    parts += [_key_arrow(f, table[f]) if f in table.columns else pa.nulls(len(table), _TEXT).fill_null("")
               for f in KEY_FIELDS[kind]]
-    out = parts[0]
-    for part in parts[1:]:
-        out = out + SEP + part
-    return out
+    joined = pc.binary_join_element_wise(pa.scalar(kind, _TEXT), *parts, pa.scalar(SEP, _TEXT))
+    return pd.Series(pd.array(joined, dtype="string"), index=table.index)
 
 
 def key_sql(kind: str, alias: str = "") -> str:
@@ -201,19 +199,39 @@ def _iso_day(value: Any) -> str | None:
     return text[:10] if text else None
 
 
+_TEXT = pa.large_string()
+
+
+def _arrow_text(column: pd.Series) -> pa.Array:
+    """A column as arrow text, missing values as "" (ids, numbers, categoricals, dates all become text)."""
+    if pd.api.types.is_datetime64_any_dtype(column):
+        array = pc.strftime(pa.array(column), format="%Y-%m-%d")
+    else:
+        try:
+            array = pa.array(column, from_pandas=True)
+        except (pa.ArrowTypeError, pa.ArrowInvalid):  # an object column of mixed values
+            array = pa.array([None if _missing(v) else str(_iso_day(v) if isinstance(v, date) else v)
+                              for v in column], type=_TEXT)
+        if pa.types.is_dictionary(array.type):
+            array = array.dictionary_decode()
+    return pc.fill_null(pc.cast(array, _TEXT), "")
+
+
+def _key_arrow(field: str, column: pd.Series) -> pa.Array:
+    text = _arrow_text(column)
+    if field == "date":
+        return pc.utf8_slice_codeunits(text, 0, 10)
+    if field == "event_type":
+        return pc.if_else(pc.equal(text, ""), pa.scalar(UNTYPED, _TEXT), text)
+    return text
+
+
 def _as_text(column: pd.Series) -> pd.Series:
-    return column.astype("string").fillna("")
+    return pd.Series(pd.array(_arrow_text(column), dtype="string"), index=column.index)
 
 
 def _key_column(field: str, column: pd.Series) -> pd.Series:
-    if field == "date":
-        if pd.api.types.is_datetime64_any_dtype(column):
-            return column.dt.strftime("%Y-%m-%d").astype("string").fillna("")
-        return column.astype("string").str.slice(0, 10).fillna("")
-    text = column.astype("string")
-    if field == "event_type":
-        return text.replace("", pd.NA).fillna(UNTYPED)
-    return text.fillna("")
+    return pd.Series(pd.array(_key_arrow(field, column), dtype="string"), index=column.index)
 
 
 # --- validation ----------------------------------------------------------------------------------
@@ -559,35 +577,42 @@ def current_reviews(log: pd.DataFrame) -> pd.DataFrame:
 
 def review_status(reviews: pd.DataFrame, tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     """`reviews` (from `current()`) with a `status` column: applies, needs_look or gone (module doc)."""
+    keyed = {kind: (tables[TABLE_OF[kind]], row_keys(kind, tables[TABLE_OF[kind]]))
+             for kind in KINDS if TABLE_OF[kind] in tables}
+    return _status(reviews, tables["articles"], keyed)
+
+
+def _status(reviews: pd.DataFrame, articles: pd.DataFrame,
+            keyed: Mapping[str, tuple[pd.DataFrame, pd.Series]]) -> pd.DataFrame:
     out = reviews.copy()
     status = pd.Series("gone", index=out.index, dtype="string")
-    arts = tables["articles"]
-    ids = set(arts["article_id"].astype(str))
-    sources = set(arts["source"].dropna().astype(str)) if "source" in arts.columns else set()
-    present = out["article_id"].isin(ids) | out["source"].isin(sources).fillna(False)
-    status[present.to_numpy(dtype=bool)] = "needs_look"
-    for kind in KINDS:
+    present = _isin(out["article_id"], articles["article_id"])
+    if "source" in articles.columns:
+        present |= _isin(out["source"], articles["source"])
+    status[present] = "needs_look"
+    for kind, (table, keys) in keyed.items():
         mine = (out["kind"] == kind).fillna(False).to_numpy(dtype=bool)
         if not mine.any():
             continue
-        table = tables[TABLE_OF[kind]]
-        keys = row_keys(kind, table)
-        hit = out.loc[mine, "review_key"].isin(set(keys))
-        if not hit.any():
+        rows = _isin(keys, out.loc[mine, "review_key"])  # the small side is the value set
+        if not rows.any():
             continue
-        hashes = _hashes_of(kind, table, keys, set(out.loc[mine][hit.to_numpy()]["review_key"]))
+        column = EVIDENCE_OF[kind]
+        texts = table.loc[rows, column] if column in table.columns else pd.Series("", index=table.index[rows])
+        hashes = {k: evidence_hash(t) for k, t in zip(keys[rows], texts, strict=True)}
         same = out.loc[mine, "review_key"].map(hashes) == out.loc[mine, "evidence_hash"]
-        applies = (hit & same.fillna(False)).to_numpy(dtype=bool)
-        status[out.index[mine][applies]] = "applies"
+        status[out.index[mine][same.fillna(False).to_numpy(dtype=bool)]] = "applies"
     out["status"] = status
     return out
 
 
-def _hashes_of(kind: str, table: pd.DataFrame, keys: pd.Series, wanted: set[str]) -> dict[str, str]:
-    """The evidence hash of the rows whose key is wanted (only those are hashed)."""
-    rows = keys.isin(wanted).to_numpy(dtype=bool)
-    texts = table.loc[rows, EVIDENCE_OF[kind]] if EVIDENCE_OF[kind] in table.columns else pd.Series(dtype="string")
-    return {k: evidence_hash(t) for k, t in zip(keys[rows], texts, strict=True)}
+def _isin(values: pd.Series, among: pd.Series | Iterable[str]) -> Any:
+    """A boolean numpy mask: which `values` are among `among` (hashed by pyarrow, fast both ways)."""
+    text = pa.large_string()
+    left = pc.cast(pa.array(pd.Series(values, dtype="string")), text)
+    right = pc.cast(pa.array(pd.Series(list(among) if not isinstance(among, pd.Series) else among,
+                                       dtype="string")), text)
+    return pc.fill_null(pc.is_in(left, value_set=right), False).to_numpy(zero_copy_only=False)
 
 
 def apply_reviews(kind: str, table: pd.DataFrame, reviews: pd.DataFrame, articles: pd.DataFrame, *,
@@ -614,9 +639,9 @@ def apply_reviews(kind: str, table: pd.DataFrame, reviews: pd.DataFrame, article
     mine = reviews[(reviews["kind"] == kind).fillna(False).to_numpy(dtype=bool)]
     if mine.empty or out.empty:
         return _finish(out, review, by, note)
-    status = review_status(mine, {"articles": articles, TABLE_OF[kind]: table})
+    status = _status(mine, articles, {kind: (table, keys)})
     applies = status[status["status"] == "applies"].set_index("review_key")
-    rows = keys.isin(set(applies.index)).to_numpy(dtype=bool)
+    rows = _isin(keys, applies.index.to_series())
     if rows.any():
         hit = applies.loc[keys[rows]]
         review[rows] = hit["review"].to_numpy()
@@ -651,11 +676,21 @@ def _correct(kind: str, out: pd.DataFrame, rows: Any, hit: pd.DataFrame, places:
         if isinstance(column.dtype, pd.CategoricalDtype):
             new = [v for v in pd.unique(values) if not _missing(v) and v not in column.cat.categories]
             out[field] = column.cat.add_categories(new) if new else column
-        if field == "date" and pd.api.types.is_datetime64_any_dtype(column):
-            values = pd.to_datetime(pd.Series(values), errors="coerce").to_numpy()
+        if field == "date":
+            values = _dates_like(column, values)
         out.loc[target, field] = values
         if field == "place_id":
             _place_columns(kind, out, target, values, places)
+
+
+def _dates_like(column: pd.Series, values: Any) -> Any:
+    """Corrected ISO dates in the column's own type: datetime64, datetime.date objects, or text."""
+    if pd.api.types.is_datetime64_any_dtype(column):
+        return pd.to_datetime(pd.Series(values), errors="coerce").to_numpy()
+    sample = column.dropna()
+    if column.dtype == object and not sample.empty and isinstance(sample.iloc[0], date):
+        return [None if _missing(v) else date.fromisoformat(v) for v in values]
+    return values
 
 
 def _place_columns(kind: str, out: pd.DataFrame, target: pd.Index, ids: Any, places: Mapping[str, Any] | None) -> None:
@@ -676,27 +711,34 @@ def _mark_needs_look(kind: str, out: pd.DataFrame, keys: pd.Series, looks: pd.Da
     """Show each review that needs a look on the row it most likely meant (never applying it)."""
     if looks.empty:
         return
-    source_of = dict(zip(articles["article_id"].astype(str), articles["source"].astype("string"), strict=True))
-    row_source = out["article_id"].astype(str).map(source_of)
-    fields = [f for f in KEY_FIELDS[kind] if f in out.columns]
-    values = {f: _key_column(f, out[f]) for f in fields}
-    starts = pd.to_numeric(out["start"], errors="coerce")
+    # only the rows of the articles concerned (by id, or by source file through the articles table)
+    wanted_ids = set(looks["article_id"].dropna())
+    if "source" in articles.columns:
+        by_source = articles.loc[_isin(articles["source"], looks["source"].dropna()), "article_id"]
+        wanted_ids |= set(by_source.astype(str))
+    near = out.index[_isin(out["article_id"], pd.Series(sorted(wanted_ids), dtype="string"))]
+    if near.empty:
+        return
+    sub = out.loc[near]
+    sub_keys = keys.loc[near]
+    source_of = (dict(zip(articles["article_id"].astype(str), articles["source"].astype("string"), strict=True))
+                 if "source" in articles.columns else {})
+    row_source = sub["article_id"].astype(str).map(source_of)
+    values = {f: _key_column(f, sub[f]) for f in KEY_FIELDS[kind] if f in sub.columns}
+    starts = pd.to_numeric(sub["start"], errors="coerce")
     for _, r in looks.iterrows():
-        same_key = (keys == r["review_key"]).to_numpy(dtype=bool)  # its row is there, its evidence is not
-        if same_key.any():
-            candidates = same_key
-        else:
-            same_article = (out["article_id"].astype(str) == r["article_id"]).to_numpy(dtype=bool)
+        candidates = (sub_keys == r["review_key"]).to_numpy(dtype=bool)  # its row is there, its evidence is not
+        if not candidates.any():
+            candidates = (sub["article_id"].astype(str) == r["article_id"]).to_numpy(dtype=bool)
             if not _missing(r["source"]):
-                same_article = same_article | (row_source == r["source"]).fillna(False).to_numpy(dtype=bool)
-            candidates = same_article
-            for f in fields:
-                candidates = candidates & (values[f] == ("" if _missing(r[f]) else r[f])).to_numpy(dtype=bool)
-        candidates = candidates & review.isna().to_numpy(dtype=bool)
+                candidates = candidates | (row_source == r["source"]).fillna(False).to_numpy(dtype=bool)
+            for f, column in values.items():
+                candidates = candidates & (column == ("" if _missing(r[f]) else r[f])).fillna(False).to_numpy(
+                    dtype=bool)
+        candidates = candidates & review.loc[near].isna().to_numpy(dtype=bool)
         if not candidates.any():
             continue
-        distance = (starts[candidates] - int(r["start"])).abs()
-        nearest = distance.idxmin()
+        nearest = (starts[candidates] - int(r["start"])).abs().idxmin()
         review[nearest], by[nearest], note[nearest] = "needs_look", r["reviewer"], r["note"]
 
 

@@ -9,6 +9,7 @@ import shutil
 import sqlite3
 import tempfile
 import threading
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -151,8 +152,8 @@ def test_event_and_place_corrections(store: ReviewStore, tables) -> None:
     save(store, tables, "place", j, "correct", correction={"place_id": "1522867"})
     applied = apply_all(tables, store.current())
     ev, pl = applied["events"].loc[i], applied["places"].loc[j]
-    assert (ev["event_type"], ev["date"], ev["date_precision"], ev["place_id"]) == ("CONSULT", "2021-11-01", "month",
-                                                                                    "1526384")
+    assert (ev["event_type"], ev["date"], ev["date_precision"], ev["place_id"]) == (
+        "CONSULT", date(2021, 11, 1), "month", "1526384")  # the column's own type (datetime.date in a build)
     assert ev["place_name"] == "Almaty" and ev["country"] == "KAZ"  # the place's columns follow its id
     assert (ev["orig_date"], ev["orig_date_precision"]) == (events.loc[i, "date"], "day")
     assert (pl["place_id"], pl["name"], pl["orig_place_id"]) == ("1522867", "Kazakhstan", places.loc[j, "place_id"])
