@@ -703,6 +703,8 @@ def _place_columns(kind: str, out: pd.DataFrame, target: pd.Index, ids: Any, pla
             new = [v for v in dict.fromkeys(values) if v is not None and v not in out[column].cat.categories]
             if new:
                 out[column] = out[column].cat.add_categories(new)
+        if pd.api.types.is_numeric_dtype(out[column].dtype):
+            values = pd.to_numeric(pd.Series(values, index=target, dtype=object)).astype("float64")
         out.loc[target, column] = values
 
 

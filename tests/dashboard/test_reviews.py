@@ -159,6 +159,11 @@ def test_event_and_place_corrections(store: ReviewStore, tables) -> None:
     assert (pl["place_id"], pl["name"], pl["orig_place_id"]) == ("1522867", "Kazakhstan", places.loc[j, "place_id"])
     assert applied["events"].drop(index=i)["review"].isna().all()
 
+    save(store, tables, "event", i, "correct", correction={"place_id": None})  # no place after all
+    ev = apply_all(tables, store.current())["events"].loc[i]
+    assert pd.isna(ev["place_id"]) and pd.isna(ev["place_name"]) and pd.isna(ev["lat"])
+    assert ev["date"] == date(2021, 11, 1)  # the earlier corrections hold
+
 
 def test_reviews_apply_to_the_dashboards_prepared_tables(store: ReviewStore, tables) -> None:
     """Dataset tables hold categoricals and datetime64 dates: the keys and corrections work on them too."""
@@ -457,3 +462,13 @@ def test_current_reviews_join_in_duckdb(store: ReviewStore, tables) -> None:
     ids = tables["stances"]["stance_id"]
     assert sorted(joined) == sorted([(ids.iloc[4], "rejected", tables["stances"]["polarity"].iloc[4]),
                                      (ids.iloc[9], "corrected", "oppose")])
+
+
+def test_an_empty_store_answers_every_question(store: ReviewStore, tables) -> None:
+    assert store.current().empty and list(store.current().columns)[:2] == ["review_key", "kind"]
+    assert read_log_csv(store.review_log_csv()).empty
+    got = rule_precision(tables, store.current())
+    assert got["fired"].sum() == len(tables["stances"]) + 2 * len(tables["events"]) + len(tables["places"])
+    assert got["precision"].isna().all() and (got[["confirmed", "rejected", "corrected"]] == 0).all().all()
+    out = apply_all(tables, store.current())
+    assert out["stances"]["review"].isna().all() and len(out["places"]) == len(tables["places"])
