@@ -28,6 +28,7 @@ from kzdash.dashboard.reviews import (
     apply_reviews,
     clean_note,
     default_path,
+    evidence_hash,
     key_sql,
     read_log_csv,
     review_status,
@@ -456,6 +457,8 @@ def test_current_reviews_join_in_duckdb(store: ReviewStore, tables) -> None:
             con.register(name, frame)
             keys = con.sql(f"SELECT {key_sql(kind, 't')} AS k FROM {name} t").df()["k"].tolist()
             assert keys == row_keys(kind, tables[name]).tolist()
+    hashes = con.sql("SELECT left(sha256(coalesce(evidence, '')), 16) FROM stances").df().iloc[:, 0].tolist()
+    assert hashes == [evidence_hash(e) for e in tables["stances"]["evidence"]]  # the "applies" check in SQL
     joined = con.sql(f"SELECT s.stance_id, r.review, coalesce(r.set_polarity, s.polarity) AS polarity "
                      f"FROM stances s JOIN reviews r ON r.review_key = {key_sql('stance', 's')} "
                      f"ORDER BY s.stance_id").fetchall()
