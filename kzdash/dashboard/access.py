@@ -9,6 +9,13 @@ variables and Streamlit's `secrets.toml` (section `[kzdash]`; env vars win):
                                    else "off" locally; hosted with no gate configured admits nobody
     KZDASH_PASSWORD   / password   the shared password for gate "password"
 
+Reviewing (confirm, reject, correct a row; kzdash/dashboard/reviews.py) changes what everyone sees, so it
+has its own permission (`may_review`): off in read-only mode; allowed locally; when hosted it needs
+
+    KZDASH_REVIEWER_PASSWORD / reviewer_password  a second secret, never the viewer password, or
+    KZDASH_REVIEWERS         / reviewers          the emails (comma list, or a list in secrets.toml) whose
+                                                  OIDC login (st.login) may review
+
 Gate "oidc" uses Streamlit's `st.login` with the provider in the `[auth]` section; it needs
 `streamlit[auth]` and a provider reachable at run time, so it is optional and never the default.
 The password gate works offline. A misconfigured gate fails closed: nobody sees data.
@@ -92,6 +99,9 @@ class Access:
     max_age: float = 12 * 3600.0  # seconds; 0: never
     audit_log: str | None = None  # None: beside the build folder (see audit_path)
     audit_max_bytes: int = 1_000_000
+    reviewer_password: str | None = field(default=None, repr=False)  # never printed or logged
+    reviewers: tuple[str, ...] = ()  # lower-cased emails whose OIDC login may review
+    review_problem: str | None = None  # reviewing is misconfigured: nobody may review (viewing is unaffected)
 
     @property
     def can_build(self) -> bool:
@@ -135,7 +145,21 @@ def settings(env: Mapping[str, str], secrets: Mapping[str, Any]) -> Access:
     password = str(password) if password not in (None, "") else None
     gate = str(get("gate") or "").strip().lower() or ("password" if password else "off")
     problem = _gate_problem(mode, gate, password, explicit=bool(get("gate")), auth=secrets.get("auth") or {})
-    return Access(mode=mode, read_only=read_only, gate=gate, password=password, problem=problem, **guard)
+    return Access(mode=mode, read_only=read_only, gate=gate, password=password, problem=problem, **guard,
+                  **_review_settings(get, password))
+
+
+def _review_settings(get: Callable[[str], Any], password: str | None) -> dict[str, Any]:
+    """The reviewer secret and list; a reviewer password equal to the viewer's is a problem (fail closed)."""
+    secret = get("reviewer_password")
+    secret = str(secret) if secret not in (None, "") else None
+    listed = get("reviewers")
+    items = listed.split(",") if isinstance(listed, str) else list(listed or [])
+    reviewers = tuple(dict.fromkeys(str(e).strip().lower() for e in items if str(e).strip()))
+    problem = None
+    if secret and password and hmac.compare_digest(secret.encode("utf-8"), password.encode("utf-8")):
+        problem = "the reviewer password must differ from the viewer password"
+    return {"reviewer_password": secret, "reviewers": reviewers, "review_problem": problem}
 
 
 def _guard_settings(get: Callable[[str], Any]) -> dict[str, Any]:
@@ -221,6 +245,37 @@ def decide(access: Access, *, unlocked: bool = False, logged_in: bool = False) -
     if access.gate == "password":
         return Decision(unlocked, "" if unlocked else "Enter the password to see the dashboard.")
     return Decision(logged_in, "" if logged_in else "Log in to see the dashboard.")
+
+
+def reviewer_matches(given: str, access: Access) -> bool:
+    """Whether `given` is the reviewer password (constant time; never when reviewing is misconfigured)."""
+    return access.review_problem is None and password_matches(given, access.reviewer_password)
+
+
+def may_review(access: Access, *, admitted: bool, reviewer_unlocked: bool = False,
+               email: str | None = None) -> Decision:
+    """Whether a session may confirm, reject or correct rows.
+
+    `admitted`: decide() let it see data; `reviewer_unlocked`: it gave the reviewer password
+    (reviewer_matches); `email`: its OIDC login's email, only when st.user.is_logged_in. Locally
+    reviewing is allowed; read-only never; hosted needs the reviewer password or a listed email."""
+    if not admitted:
+        return Decision(False, "Reviewing needs access to the dashboard first.")
+    if access.read_only:
+        return Decision(False, "Reviewing is off: this dashboard is read-only.")
+    if access.mode != "hosted":
+        return Decision(True)
+    if access.review_problem:
+        return Decision(False, f"Reviewing is not configured: {access.review_problem}.")
+    if email and access.reviewers and email.strip().lower() in access.reviewers:
+        return Decision(True)
+    if access.reviewer_password and reviewer_unlocked:
+        return Decision(True)
+    if not access.reviewer_password and not access.reviewers:
+        return Decision(False, "Reviewing is off: no reviewer password or reviewers list is set.")
+    if access.reviewer_password:
+        return Decision(False, "Enter the reviewer password to review.")
+    return Decision(False, "Log in with an account on the reviewers list to review.")
 
 
 # --- who is asking -------------------------------------------------------------------------------

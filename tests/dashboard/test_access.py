@@ -21,8 +21,10 @@ from kzdash.dashboard.access import (
     duration,
     expired,
     expiry_message,
+    may_review,
     password_matches,
     read_secrets,
+    reviewer_matches,
     settings,
 )
 
@@ -334,3 +336,72 @@ def test_messages_say_what_to_do(attempt: Attempt) -> None:
     text = attempt.message
     assert text and (attempt.wait == 0 or any(u in text for u in (" s", " min", " h")))
     assert ("Wrong password" in text) == (attempt.outcome != "refused")
+
+
+# --- the reviewer permission ---------------------------------------------------------------------
+
+HOSTED_RW = {"KZDASH_MODE": "hosted", "KZDASH_READ_ONLY": "false", "KZDASH_PASSWORD": "viewer-pw"}
+
+
+def test_local_reviewing_is_allowed_without_any_secret() -> None:
+    access = settings({}, {})
+    assert may_review(access, admitted=True).admitted
+    assert not may_review(access, admitted=False).admitted  # a session that may not see data may not review
+
+
+def test_read_only_never_reviews_even_with_the_reviewer_password() -> None:
+    for env in ({"KZDASH_READ_ONLY": "true", "KZDASH_REVIEWER_PASSWORD": "rev-pw"},
+                {"KZDASH_MODE": "hosted", "KZDASH_PASSWORD": "viewer-pw", "KZDASH_REVIEWER_PASSWORD": "rev-pw"}):
+        access = settings(env, {})
+        assert access.read_only
+        decision = may_review(access, admitted=True, reviewer_unlocked=True, email="a@b.example")
+        assert not decision.admitted and "read-only" in decision.reason
+
+
+def test_hosted_with_a_viewer_password_only_does_not_review() -> None:
+    access = settings(HOSTED_RW, {})
+    assert decide(access, unlocked=True).admitted
+    decision = may_review(access, admitted=True, reviewer_unlocked=True, email="a@b.example")
+    assert not decision.admitted and "no reviewer password" in decision.reason
+    assert not reviewer_matches("viewer-pw", access) and not reviewer_matches("", access)
+
+
+def test_hosted_reviewer_password_is_a_second_secret() -> None:
+    access = settings(HOSTED_RW, {"kzdash": {"reviewer_password": "рецензент-7"}})
+    assert "рецензент" not in repr(access)
+    assert reviewer_matches("рецензент-7", access)
+    assert not reviewer_matches("viewer-pw", access) and not reviewer_matches("рецензент-8", access)
+    assert not may_review(access, admitted=True).admitted
+    assert "reviewer password" in may_review(access, admitted=True).reason
+    assert may_review(access, admitted=True, reviewer_unlocked=True).admitted
+    assert not may_review(access, admitted=False, reviewer_unlocked=True).admitted
+
+
+def test_reviewer_password_equal_to_the_viewer_password_fails_closed() -> None:
+    access = settings({**HOSTED_RW, "KZDASH_REVIEWER_PASSWORD": "viewer-pw"}, {})
+    assert access.problem is None and decide(access, unlocked=True).admitted  # viewing is unaffected
+    assert "must differ" in (access.review_problem or "")
+    assert not reviewer_matches("viewer-pw", access)
+    assert not may_review(access, admitted=True, reviewer_unlocked=True).admitted
+
+
+@pytest.mark.parametrize(("listed", "email", "ok"), [
+    ("ann@kz.example, Bob@KZ.example", "bob@kz.example", True),
+    ("ann@kz.example, Bob@KZ.example", " ANN@kz.example", True),
+    ("ann@kz.example", "ann@kz.example.evil", False),
+    ("ann@kz.example", "nn@kz.example", False),
+    ("ann@kz.example", None, False),
+    (["ann@kz.example"], "ann@kz.example", True),  # a TOML list in secrets
+    ("", "ann@kz.example", False),
+])
+def test_hosted_oidc_reviewers_list(listed, email, ok: bool) -> None:
+    env = {"KZDASH_MODE": "hosted", "KZDASH_READ_ONLY": "false", "KZDASH_GATE": "oidc"}
+    access = settings(env, {"auth": AUTH, "kzdash": {"reviewers": listed}})
+    assert access.problem is None
+    assert may_review(access, admitted=True, email=email).admitted is ok
+    assert not may_review(access, admitted=False, email=email).admitted
+
+
+def test_env_reviewers_win_over_secrets() -> None:
+    access = settings({"KZDASH_REVIEWERS": "env@kz.example"}, {"kzdash": {"reviewers": ["file@kz.example"]}})
+    assert access.reviewers == ("env@kz.example",)
