@@ -53,7 +53,7 @@ def generate(n_events: int, out: Path) -> dict[str, int]:
     the same size gives the same tables."""
     import duckdb
 
-    from kzdash.pipeline.serving import index_tables
+    from kzdash.pipeline.serving import index_tables, write_row_files
 
     n_art, n_places, n_hap = max(n_events // 10, 10), 5000, max(n_events * 2 // 5, 1)
     words, nw = _list(list(WORDS)), len(WORDS)
@@ -115,6 +115,7 @@ def generate(n_events: int, out: Path) -> dict[str, int]:
         con.execute(f"COPY (SELECT * EXCLUDE (row) FROM {name} ORDER BY row) TO '{path}' (FORMAT parquet)")
         rows[name] = con.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
     index_tables(con)
+    write_row_files(con, out)
     con.close()
     (out / "build.json").write_text(json.dumps({"benchmark": True, "rows": rows}), encoding="utf-8")
     return rows

@@ -83,7 +83,8 @@ class Dataset:
         database = build_dir / "kzdash.duckdb"
         keep = None
         con = _attach(database) if database.is_file() else None
-        if con is None or serving_version(con) != SERVING_VERSION:
+        rows_there = all((database.parent / ROW_FILE.format(name)).is_file() for name in INDEXED)
+        if con is None or serving_version(con) != SERVING_VERSION or not rows_there:
             if con is not None:
                 con.close()
             keep = tempfile.TemporaryDirectory(prefix="kzdash-serving-", dir=cache_dir)

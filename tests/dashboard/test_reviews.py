@@ -13,6 +13,7 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -173,11 +174,13 @@ def test_reviews_apply_to_the_dashboards_prepared_tables(store: ReviewStore, tab
     save(store, tables, "event", i, "correct", correction={"date": "2021-11-30", "place_id": "1526384"})
     save(store, tables, "stance", 0, "reject")
     ds = Dataset.from_tables(tables)
-    assert row_keys("event", ds.events).tolist() == row_keys("event", events).tolist()
-    out = apply_reviews("event", ds.events, store.current(), ds.articles)
+    full = {name: ds.fetch(name, np.arange(len(ds.table(name))), ds.stored_columns(name))
+            for name in ("events", "stances", "articles")}  # index columns as the dataset prepares them
+    assert row_keys("event", full["events"]).tolist() == row_keys("event", events).tolist()
+    out = apply_reviews("event", full["events"], store.current(), full["articles"])
     assert out.loc[i, "date"] == pd.Timestamp("2021-11-30") and out.loc[i, "place_name"] == "Almaty"
     assert out.loc[i, "review"] == "corrected" and out["review"].notna().sum() == 1
-    stances = apply_reviews("stance", ds.stances, store.current(), ds.articles)
+    stances = apply_reviews("stance", full["stances"], store.current(), full["articles"])
     assert stances["review"].tolist()[0] == "rejected" and stances["review"].notna().sum() == 1
 
 
@@ -452,8 +455,10 @@ def test_current_reviews_join_in_duckdb(store: ReviewStore, tables) -> None:
     assert pd.isna(tables["events"]["event_type"].iloc[6])
     con = duckdb.connect()
     con.register("reviews", store.current_arrow())
+    ds = Dataset.from_tables(tables)
     for kind, name in (("stance", "stances"), ("event", "events")):
-        for frame in (tables[name], Dataset.from_tables(tables).table(name).drop(columns=["art"])):
+        prepared = ds.fetch(name, np.arange(len(ds.table(name))), ds.stored_columns(name))
+        for frame in (tables[name], prepared):
             con.register(name, frame)
             keys = con.sql(f"SELECT {key_sql(kind, 't')} AS k FROM {name} t").df()["k"].tolist()
             assert keys == row_keys(kind, tables[name]).tolist()
