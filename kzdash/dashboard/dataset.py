@@ -27,15 +27,15 @@ import pyarrow as pa
 from kzdash.dashboard.filters import Filters
 from kzdash.dashboard.textsearch import TextIndex, search
 from kzdash.dashboard.vocab import confidence_floor
-from kzdash.pipeline.serving import ROW_FILE, SERVING_VERSION, serving_version, write_serving
+from kzdash.pipeline.serving import (
+    ROW_FILE,
+    SEARCHED,
+    SERVING_VERSION,
+    serving_version,
+    word_files,
+    write_serving,
+)
 
-# The columns a text search looks at, per table.
-SEARCHED = {
-    "events": ["summary", "evidence", "place_name"],
-    "stances": ["evidence"],
-    "places": ["surface", "name"],
-    "articles": ["title", "text"],
-}
 # Filters each table answers from its own columns; the others restrict it through its articles.
 OWN = {
     "events": {"actors", "event_types", "countries", "places"},
@@ -83,7 +83,8 @@ class Dataset:
         database = build_dir / "kzdash.duckdb"
         keep = None
         con = _attach(database) if database.is_file() else None
-        rows_there = all((database.parent / ROW_FILE.format(name)).is_file() for name in INDEXED)
+        rows_there = all((database.parent / ROW_FILE.format(name)).is_file() for name in INDEXED) and all(
+            word_files(database.parent, t, c)["meta"].is_file() for t, cols in SEARCHED.items() for c in cols)
         if con is None or serving_version(con) != SERVING_VERSION or not rows_there:
             if con is not None:
                 con.close()
@@ -184,16 +185,10 @@ class Dataset:
         return search(indexes, query, len(self.table(name)))
 
     def text_index(self, name: str, col: str) -> TextIndex:
-        """The word index of a column, built on first use (or by `warm`) from the column as DuckDB holds it."""
+        """The word index of a column, as the build wrote it beside the DuckDB file (memory-mapped)."""
         with self._lock:
             if (name, col) not in self._indexes:
-                cur = self._con.cursor()
-                cur.execute("USE build")
-                try:
-                    values = cur.sql(f'SELECT "{col}" FROM {name} ORDER BY row').to_arrow_table().column(0)
-                finally:
-                    cur.close()
-                self._indexes[(name, col)] = TextIndex.build(values)
+                self._indexes[(name, col)] = TextIndex.open(word_files(self.database.parent, name, col))
             return self._indexes[(name, col)]
 
     def warm(self) -> threading.Thread:

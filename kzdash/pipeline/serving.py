@@ -103,6 +103,7 @@ def write_serving(folder: Path, database: Path | None = None, *, memory: str = "
                         "ORDER BY file_row_number")
         index_tables(con)
         write_row_files(con, database.parent)
+        write_word_indexes(con, database.parent)
     finally:
         con.close()
     return database
@@ -122,7 +123,7 @@ def write_row_files(con, folder: Path) -> None:
 
     for name in TABLES:
         reader = con.sql(f"SELECT * EXCLUDE (row) FROM {name} ORDER BY row").to_arrow_reader(ROW_BATCH)
-        with pa.OSFile(str(Path(folder) / ROW_FILE.format(name)), "wb") as sink, \
+        with reader, pa.OSFile(str(Path(folder) / ROW_FILE.format(name)), "wb") as sink, \
                 pa.ipc.new_file(sink, reader.schema) as writer:
             for batch in reader:
                 writer.write_batch(batch)
@@ -145,6 +146,83 @@ def index_tables(con) -> None:
 def serving_version(con) -> int:
     """The index version of an open DuckDB file (0: none)."""
     try:
-        return int(con.execute("SELECT max(version) FROM serving").fetchone()[0] or 0)
+        return int(con.execute("SELECT max(version) FROM serving").fetchall()[0][0] or 0)
     except Exception:  # noqa: BLE001 - an older build has no such table
         return 0
+
+
+# The columns a text search looks at, per table; each gets a word index written beside the DuckDB file.
+SEARCHED = {
+    "events": ["summary", "evidence", "place_name"],
+    "stances": ["evidence"],
+    "places": ["surface", "name"],
+    "articles": ["title", "text"],
+}
+WORD_DIR = "words"  # beside the DuckDB file: {table}.{column}.{vocab.arrow,postings,starts,rows,json}
+
+
+def word_files(folder: Path, table: str, column: str) -> dict[str, Path]:
+    """Where the word index of one column lives."""
+    folder = Path(folder) / WORD_DIR
+    return {part: folder / f"{table}.{column}.{part}.{ext}" for part, ext in
+            (("vocab", "arrow"), ("postings", "i32"), ("starts", "i64"), ("rows", "i32"), ("meta", "json"))}
+
+
+def write_word_indexes(con, folder: Path, batch_rows: int = 200_000) -> None:
+    """For every searched column: its distinct values split into lower-cased words, as files the dashboard
+    memory-maps (`kzdash.dashboard.textsearch.TextIndex.open`).
+
+    A query word is then matched against the vocabulary (thousands of words) instead of the rows
+    (millions of sentences), and only the postings of the words that match are read from disk, so a
+    search costs milliseconds and the server holds no text. Words are split by pyarrow (Unicode
+    whitespace), the same rule as the index the dashboard builds itself for tables in memory; DuckDB
+    sorts and groups the (word, value) pairs, spilling to disk past its memory limit."""
+    import json
+
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    (Path(folder) / WORD_DIR).mkdir(parents=True, exist_ok=True)
+    for table, columns in SEARCHED.items():
+        for column in columns:
+            files = word_files(folder, table, column)
+            con.execute(f"""CREATE OR REPLACE TEMP TABLE word_values AS
+                SELECT v, (row_number() OVER (ORDER BY v) - 1)::INTEGER AS vid
+                FROM (SELECT DISTINCT CAST("{column}" AS VARCHAR) AS v FROM {table} WHERE "{column}" IS NOT NULL)""")
+            n_values = con.execute("SELECT count(*) FROM word_values").fetchall()[0][0]
+            reader = con.sql(f"""SELECT coalesce(w.vid, -1)::INTEGER AS vid FROM {table} t
+                LEFT JOIN word_values w ON CAST(t."{column}" AS VARCHAR) = w.v ORDER BY t.row""").to_arrow_reader(
+                batch_rows)
+            with reader, open(files["rows"], "wb") as out:
+                for batch in reader:
+                    batch.column(0).to_numpy().astype(np.int32).tofile(out)
+            con.execute("CREATE OR REPLACE TEMP TABLE word_pairs (w VARCHAR, vid INTEGER)")
+            for lo in range(0, n_values, batch_rows):  # whole chunks: the connection is free for the inserts
+                hi = int(lo + batch_rows)  # numbers of our own, not user input
+                batch = con.sql(f"SELECT vid, v FROM word_values WHERE vid >= {int(lo)} AND vid < {hi} ORDER BY vid"
+                                ).to_arrow_table()
+                words = pc.utf8_split_whitespace(pc.utf8_lower(batch.column(1)))
+                pairs = pa.table({"w": pc.list_flatten(words),
+                                  "vid": pc.take(batch.column(0), pc.list_parent_indices(words))})
+                con.register("word_batch", pairs)
+                con.execute("INSERT INTO word_pairs SELECT w, vid FROM word_batch WHERE w <> ''")
+                con.unregister("word_batch")
+            con.execute("""CREATE OR REPLACE TEMP TABLE word_vocab AS SELECT w,
+                (row_number() OVER (ORDER BY w) - 1)::INTEGER AS wid FROM (SELECT DISTINCT w FROM word_pairs)""")
+            vocab = con.sql("SELECT w FROM word_vocab ORDER BY wid").to_arrow_table().column(0)
+            with pa.OSFile(str(files["vocab"]), "wb") as sink, pa.ipc.new_file(
+                    sink, pa.schema([("w", pa.large_string())])) as writer:
+                writer.write_table(pa.table({"w": vocab.cast(pa.large_string())}))
+            counts = np.zeros(len(vocab) + 1, dtype=np.int64)
+            reader = con.sql("""SELECT DISTINCT p.vid, v.wid FROM word_pairs p JOIN word_vocab v USING (w)
+                                ORDER BY v.wid, p.vid""").to_arrow_reader(batch_rows)
+            with reader, open(files["postings"], "wb") as out:
+                for batch in reader:
+                    batch.column(0).to_numpy().astype(np.int32).tofile(out)
+                    counts += np.bincount(batch.column(1).to_numpy() + 1, minlength=len(counts))
+            np.cumsum(counts).astype(np.int64).tofile(files["starts"])
+            files["meta"].write_text(json.dumps({"values": int(n_values), "words": len(vocab)}), encoding="utf-8")
+            con.execute("DROP TABLE word_pairs")
+            con.execute("DROP TABLE word_vocab")
+            con.execute("DROP TABLE word_values")
