@@ -182,6 +182,7 @@ def main() -> None:
     ap.add_argument("--events", type=int, default=1_000_000)
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--out", type=Path, default=None, help="where to write the benchmark build (default: a temp dir)")
+    ap.add_argument("--generate-only", action="store_true", help="write the benchmark build to --out and stop")
     args = ap.parse_args()
     out = args.out or Path(tempfile.mkdtemp(prefix="kzdash-bench-")) / "build"
     t0 = time.perf_counter()
@@ -192,6 +193,8 @@ def main() -> None:
         rows = json.loads((out / "build.json").read_text(encoding="utf-8"))["rows"]
     print(f"benchmark build: {rows['events']:,} events, {rows['places']:,} mentions, {rows['stances']:,} stances, "
           f"{rows['articles']:,} articles in {out} ({time.perf_counter() - t0:.1f} s)")
+    if args.generate_only:
+        return
     t0 = time.perf_counter()
     ds = Dataset.open(out, {"benchmark": True})
     print(f"open (once per build; the first page waits for it): {time.perf_counter() - t0:.1f} s, "
