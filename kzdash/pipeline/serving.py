@@ -110,7 +110,7 @@ def write_serving(folder: Path, database: Path | None = None, *, memory: str = "
 
 
 ROW_FILE = "{}.rows.arrow"  # beside the DuckDB file: each table's rows for fetching by row number
-ROW_BATCH = 65_536  # rows per record batch: bounded memory while writing, and chunks small enough to take from
+ROW_BATCH = 16_384  # rows per record batch: bounded memory while writing (article texts too), small chunks to take from
 
 
 def write_row_files(con, folder: Path) -> None:
@@ -168,7 +168,7 @@ def word_files(folder: Path, table: str, column: str) -> dict[str, Path]:
             (("vocab", "arrow"), ("postings", "i32"), ("starts", "i64"), ("rows", "i32"), ("meta", "json"))}
 
 
-def write_word_indexes(con, folder: Path, batch_rows: int = 200_000) -> None:
+def write_word_indexes(con, folder: Path, batch_rows: int = 20_000) -> None:
     """For every searched column: its distinct values split into lower-cased words, as files the dashboard
     memory-maps (`kzdash.dashboard.textsearch.TextIndex.open`).
 
