@@ -53,7 +53,7 @@ def generate(n_events: int, out: Path) -> dict[str, int]:
     the same size gives the same tables."""
     import duckdb
 
-    from kzdash.pipeline.serving import index_tables, write_row_files, write_word_indexes
+    from kzdash.pipeline.serving import serve
 
     n_art, n_places, n_hap = max(n_events // 10, 10), 5000, max(n_events * 2 // 5, 1)
     words, nw = _list(list(WORDS)), len(WORDS)
@@ -114,9 +114,7 @@ def generate(n_events: int, out: Path) -> dict[str, int]:
         path = str(out / f"{name}.parquet").replace("'", "''")
         con.execute(f"COPY (SELECT * EXCLUDE (row) FROM {name} ORDER BY row) TO '{path}' (FORMAT parquet)")
         rows[name] = con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0]
-    index_tables(con)
-    write_row_files(con, out)
-    write_word_indexes(con, out)
+    serve(con, out)
     con.close()
     (out / "build.json").write_text(json.dumps({"benchmark": True, "rows": rows}), encoding="utf-8")
     return rows

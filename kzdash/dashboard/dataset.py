@@ -28,6 +28,7 @@ from kzdash.dashboard.filters import Filters
 from kzdash.dashboard.textsearch import TextIndex, search
 from kzdash.dashboard.vocab import confidence_floor
 from kzdash.pipeline.serving import (
+    INDEX_DIR,
     ROW_FILE,
     SEARCHED,
     SERVING_VERSION,
@@ -44,11 +45,15 @@ OWN = {
     "articles": set(),
 }
 DATE_OF = {"events": "date", "stances": "date", "places": "published", "articles": "published"}
-MASKS_KEPT = 64  # (table, filters) masks remembered: a page's queries, a few recent states
+MASKS_KEPT = 64  # (table, filters) masks remembered: a page's queries, a few recent states ...
+MASKS_BYTES = 192 * 2**20  # ... within this much memory (a mask of ten million events is 10 MB)
 VIEWS_KEPT = 512  # page answers and chart specs remembered across sessions (a few dozen states × pages)
 VIEWS_BYTES = 256 * 2**20  # ... within this much memory; one answer bigger than a tenth of it is not kept
 DUCKDB_MEMORY = "512MB"  # what DuckDB may cache of the tables' text; the index columns live in numpy
 INDEXED = ("articles", "events", "places", "stances")
+# Index columns that differ from the stored ones (a missing outlet named, dates as datetime64): fetch
+# returns these as filters see them; every other column as the build stored it.
+PREPARED = {"outlet", "language", "event_type", "background", "date", "published"}
 
 
 @dataclass
@@ -67,6 +72,7 @@ class Dataset:
     _indexes: dict[tuple[str, str], TextIndex] = field(default_factory=dict, repr=False)
     _memo: dict[str, object] = field(default_factory=dict, repr=False)
     _masks: OrderedDict = field(default_factory=OrderedDict, repr=False)
+    _masks_bytes: int = field(default=0, repr=False)
     _views: OrderedDict = field(default_factory=OrderedDict, repr=False)
     _views_bytes: int = field(default=0, repr=False)
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
@@ -83,7 +89,8 @@ class Dataset:
         database = build_dir / "kzdash.duckdb"
         keep = None
         con = _attach(database) if database.is_file() else None
-        rows_there = all((database.parent / ROW_FILE.format(name)).is_file() for name in INDEXED) and all(
+        rows_there = (database.parent / INDEX_DIR / "index.json").is_file() and all(
+            (database.parent / ROW_FILE.format(name)).is_file() for name in INDEXED) and all(
             word_files(database.parent, t, c)["meta"].is_file() for t, cols in SEARCHED.items() for c in cols)
         if con is None or serving_version(con) != SERVING_VERSION or not rows_there:
             if con is not None:
@@ -91,7 +98,7 @@ class Dataset:
             keep = tempfile.TemporaryDirectory(prefix="kzdash-serving-", dir=cache_dir)
             database = write_serving(build_dir, Path(keep.name) / "kzdash.duckdb")
             con = _attach(database)
-        frames = {name: _index_frame(con, name) for name in INDEXED}
+        frames = _index_frames(database.parent / INDEX_DIR)
         quarantine = con.execute("SELECT * EXCLUDE (row) FROM quarantine ORDER BY row").df()
         row_files = {name: RowFile(database.parent / ROW_FILE.format(name)) for name in INDEXED}
         return cls(frames["articles"], frames["events"], frames["places"], frames["stances"], quarantine,
@@ -125,9 +132,10 @@ class Dataset:
         """Columns of table `name` for `rows`, in that order: index columns from memory (missing outlets and
         languages named, as filters see them), the rest from the table's memory-mapped row file."""
         rows = np.asarray(rows, dtype=np.int64)
-        frame = self.table(name)
-        out = frame.iloc[rows][[c for c in columns if c in frame.columns]].reset_index(drop=True)
-        stored = [c for c in columns if c not in frame.columns]
+        frame, row_file = self.table(name), self._rows[name]
+        mine = [c for c in columns if c in frame.columns and (c in PREPARED or c not in row_file.columns)]
+        out = frame.iloc[rows][mine].reset_index(drop=True)
+        stored = [c for c in columns if c not in mine]
         if stored:
             got = self._rows[name].take(rows, stored)
             for c in stored:
@@ -205,6 +213,7 @@ class Dataset:
         """Drop the remembered masks and views (benchmarks time a filter change from nothing)."""
         with self._lock:
             self._masks.clear()
+            self._masks_bytes = 0
             self._views.clear()
             self._views_bytes = 0
 
@@ -240,12 +249,16 @@ class Dataset:
         with self._lock:
             if key in self._masks:
                 self._masks.move_to_end(key)
-                return self._masks[key]
+                return self._masks[key][0]
         value = compute(key[1])
+        size = approx_bytes(value)
         with self._lock:
-            self._masks[key] = value
-            while len(self._masks) > MASKS_KEPT:
-                self._masks.popitem(last=False)
+            if key in self._masks:  # another session computed it meanwhile
+                self._masks_bytes -= self._masks.pop(key)[1]
+            self._masks[key] = (value, size)
+            self._masks_bytes += size
+            while len(self._masks) > 1 and (len(self._masks) > MASKS_KEPT or self._masks_bytes > MASKS_BYTES):
+                self._masks_bytes -= self._masks.popitem(last=False)[1][1]
         return value
 
     def mask(self, name: str, f: Filters) -> np.ndarray:
@@ -417,13 +430,24 @@ def _attach(database: Path):
     return con
 
 
-def _index_frame(con, name: str) -> pd.DataFrame:
-    """A table's index columns (ENUMs arrive as categoricals), with dates as datetime64[ns] like pandas'."""
-    df = con.execute(f"SELECT * FROM idx_{name} ORDER BY row").df()
-    if not np.array_equal(df["row"].to_numpy(), np.arange(len(df))):
-        raise ValueError(f"the index of {name} does not cover its rows 0..{len(df) - 1}")
-    df = df.drop(columns="row")
-    for col in df.columns:
-        if pd.api.types.is_datetime64_any_dtype(df[col]):
-            df[col] = df[col].astype("datetime64[ns]")
-    return df
+def _index_frames(folder: Path) -> dict[str, pd.DataFrame]:
+    """The index columns of every table, from the files `kzdash.pipeline.serving.write_index_arrays` wrote
+    (category codes become categoricals without touching a string; dates are int64 nanoseconds)."""
+    meta = json.loads((folder / "index.json").read_text(encoding="utf-8"))
+    frames = {}
+    for table in INDEXED:
+        rows, data = meta[table]["rows"], {}
+        for col in meta[table]["columns"]:
+            path = folder / f"{table}.{col['name']}.{col['dtype']}"
+            values = np.fromfile(path, dtype=col["dtype"]) if rows else np.zeros(0, dtype=col["dtype"])
+            if len(values) != rows:
+                raise ValueError(f"{path.name}: {len(values)} values for {rows} rows")
+            if "categories" in col:
+                data[col["name"]] = pd.Categorical.from_codes(values, categories=pd.Index(col["categories"],
+                                                                                           dtype=object))
+            elif col.get("datetime"):
+                data[col["name"]] = values.view("datetime64[ns]")
+            else:
+                data[col["name"]] = values
+        frames[table] = pd.DataFrame(data, index=pd.RangeIndex(rows))
+    return frames
