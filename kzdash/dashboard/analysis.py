@@ -416,8 +416,11 @@ def coverage(ds: Dataset, f: Filters, limit: int = LISTED, usual: int = USUAL,
                                               "missed"]),
                         pd.DataFrame(columns=["language", "language_name", "happenings", "share", "outlets"]), 0,
                         usual)
-    shown = present if len(present) <= limit else _newest(present, r.date, None, limit)
-    shown = shown[np.lexsort((shown, -_sortable(r.date[shown])))]  # newest first, undated last
+    shown = present
+    if len(present) > limit:  # only the happenings that can be among the newest `limit`
+        when = r.date[present]
+        shown = present[when >= np.partition(when, len(when) - limit)[len(when) - limit]]
+    shown = shown[np.lexsort((shown, _newest_first(r.date[shown])))][:limit]  # ties: by happening id
     table, reported, silent, lags = _coverage_rows(ds, r, shown, usual, outlet_names, lang_names)
     pairs = _pairs(table.head(chart), reported[:chart], silent[:chart], lags[:chart], outlet_names,
                    lang_names[_main_language(ds)])
@@ -425,9 +428,10 @@ def coverage(ds: Dataset, f: Filters, limit: int = LISTED, usual: int = USUAL,
     return Coverage(table, pairs, by_outlet, by_language, len(present), usual)
 
 
-def _sortable(ns: np.ndarray) -> np.ndarray:
-    """Dates as int64 with NaT as the smallest, so that descending puts undated last."""
-    return np.asarray(ns, dtype=np.int64)
+def _newest_first(ns: np.ndarray) -> np.ndarray:
+    """A sort key that puts dates (int64 ns) newest first and NaT last."""
+    ns = np.asarray(ns, dtype=np.int64)
+    return np.where(ns == NAT, np.iinfo(np.int64).max, -np.maximum(ns, NAT + 1))
 
 
 def _gather(r: _Reports, haps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
