@@ -31,7 +31,7 @@ MARKS = 3000  # statements drawn on the positions chart (the newest, when there 
 CHANGES = 300  # changes of side listed (the newest, when there are more)
 PERIODS = 100  # disagreeing days or weeks listed (the newest, when there are more)
 USUAL = 3  # an outlet "usually covers" an actor or place when it reported at least this many happenings with it
-LISTED = 2000  # happenings in the coverage table (the newest, when there are more)
+LISTED = 1000  # happenings in the coverage table (the newest, when there are more)
 CHART_HAPPENINGS = 40  # happenings (rows) in the coverage chart
 MISSING_NAMED = 8  # outlets named in a "did not report" cell; the rest are counted
 LAG_RANGE = (-60, 730)  # days; per-outlet median lags are counted in this range (outside it, at its ends)
@@ -477,14 +477,13 @@ def _coverage_rows(ds: Dataset, r: _Reports, shown: np.ndarray, usual: int, outl
     table = pd.DataFrame({
         "happening_id": head["happening_id"].to_numpy(), "date": pd.to_datetime(np.where(date == NAT, NAT, date)),
         "reports": r.starts[shown + 1] - r.starts[shown], "outlets": reported.sum(axis=1),
-        "reported_by": [", ".join(names[np.flatnonzero(row)]) for row in reported_s],
-        "languages": [", ".join(lang_names[np.flatnonzero(row)]) for row in spoke],
+        "reported_by": _joined(reported_s, names), "languages": _joined(spoke, lang_names),
         "first_published": pd.to_datetime(np.where(firsts == top, NAT, firsts)),
         "lag_days": pd.array([None if f_ == top or d == NAT else int((f_ - d) // DAY_NS)
                               for f_, d in zip(firsts, date, strict=True)], dtype="Int64"),
         "missing": silent.sum(axis=1),
     })
-    table["usual_missing"] = [_named(names, np.flatnonzero(row)) for row in silent_s]
+    table["usual_missing"] = _joined(silent_s, names, MISSING_NAMED)
     # languages of the silent usual outlets in which nothing reported the happening
     quiet = (silent.astype(np.int64) @ (main[:, None] == np.arange(n_l)[None, :])) > 0
     quiet &= ~spoke
@@ -502,10 +501,18 @@ def _coverage_rows(ds: Dataset, r: _Reports, shown: np.ndarray, usual: int, outl
     return table[COVERAGE_COLUMNS], reported, silent, lags
 
 
-def _named(names: np.ndarray, picked: np.ndarray) -> str:
-    """The first MISSING_NAMED of the picked names, and how many more."""
-    shown = ", ".join(names[picked[:MISSING_NAMED]])
-    return shown + (f" and {len(picked) - MISSING_NAMED} more" if len(picked) > MISSING_NAMED else "")
+def _joined(matrix: np.ndarray, names: np.ndarray, most: int | None = None) -> list[str]:
+    """Per row of a boolean matrix, the names of its True columns joined by commas (the first `most`, then
+    "and n more"); one nonzero over the matrix instead of one per row."""
+    i, j = np.nonzero(matrix)
+    cuts = np.searchsorted(i, np.arange(1, len(matrix)))
+    out = []
+    for picked in np.split(names[j], cuts):
+        if most is not None and len(picked) > most:
+            out.append(", ".join(picked[:most]) + f" and {len(picked) - most} more")
+        else:
+            out.append(", ".join(picked))
+    return out
 
 
 def _pairs(table: pd.DataFrame, reported: np.ndarray, silent: np.ndarray, lags: np.ndarray, outlet_names,
