@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from kzdash.dashboard import charts, queries  # noqa: E402
+from kzdash.dashboard import analysis, charts, queries  # noqa: E402
 from kzdash.dashboard.dataset import Dataset, count  # noqa: E402
 from kzdash.dashboard.filters import Filters  # noqa: E402
 from kzdash.dashboard.vocab import vocab  # noqa: E402
@@ -160,8 +160,16 @@ def pages(ds: Dataset) -> dict[str, Callable[[Filters], object]]:
     def data(f: Filters) -> object:
         return [count(ds, name, f) for name in ("events", "places", "stances", "articles")]
 
+    def positions(f: Filters) -> object:  # the Stances page's second tab (tabs run only when open)
+        p = analysis.positions(ds, f, "KAZ")
+        return charts.vega_spec(charts.positions_chart(p)) if len(p.marks) else None, p
+
+    def coverage(f: Filters) -> object:  # the Timeline page's second tab
+        cov = analysis.coverage(ds, f)
+        return charts.vega_spec(charts.coverage_chart(cov)) if cov.happenings else None, cov
+
     return {"overview": overview, "map": map_page, "timeline": timeline, "stances": stances, "articles": articles,
-            "data": data}
+            "data": data, "positions": positions, "coverage": coverage}
 
 
 CHANGES = {
@@ -200,6 +208,9 @@ def main() -> None:
     t0 = time.perf_counter()
     queries.options(ds)
     print(f"sidebar options (once per build): {time.perf_counter() - t0:.2f} s")
+    t0 = time.perf_counter()
+    analysis.coverage(ds, Filters())
+    print(f"coverage's reports by happening and usual outlets (once per build): {time.perf_counter() - t0:.2f} s")
     t0 = time.perf_counter()
     ds.warm().join()
     print(f"word indexes of every searched column (built in the background when the app loads): "

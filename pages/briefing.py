@@ -17,7 +17,7 @@ from kzdash.environment import dashboard_import_guard
 
 with dashboard_import_guard():  # a broken install names its package (page opened by its own URL)
     from kzdash import ui
-    from kzdash.dashboard import briefing, charts, exports, markup, queries
+    from kzdash.dashboard import analysis, briefing, charts, exports, markup, queries
 
 ds, f = ui.page()
 views = briefing.load_views()
@@ -61,7 +61,21 @@ ui.filter_caption(f)
 
 evidence: pd.DataFrame
 export_chart = None  # made only when a download asks for it
-if view.page == "timeline":
+if view.page == "stances" and view.tab == "positions":
+    p = analysis.positions(ds, f, f.holder)
+    if not p.marks.empty:
+        ui.vega_chart(ds, ("briefing-positions", f), lambda: charts.positions_chart(p, pal), width="stretch")
+        export_chart = partial(charts.positions_chart, p, pal, width=900)
+        ui.html(markup.position_spans(p.spans))
+    evidence = analysis.positions_evidence(p)
+elif view.page == "timeline" and view.tab == "coverage":
+    cov = analysis.coverage(ds, f)
+    if cov.happenings:
+        ui.vega_chart(ds, ("briefing-coverage", f), lambda: charts.coverage_chart(cov, pal))
+        export_chart = partial(charts.coverage_chart, cov, pal)
+        st.dataframe(cov.languages, hide_index=True)
+    evidence = cov.table.head(12)
+elif view.page == "timeline":
     t = queries.timeline(ds, f, f.group)
     keys = queries.key_dates(t.start.date() if t.start is not None else None,
                              t.end.date() if t.end is not None else None)
@@ -95,7 +109,9 @@ else:
 
 st.subheader("Evidence")
 for row in evidence.head(4).to_dict("records"):
-    if "english" in row:
+    if "reported_by" in row:
+        ui.html(markup.coverage_card(row))
+    elif "english" in row:
         ui.html(markup.quote(row["evidence"], row["language"], english=row["english"], meta=row["outlet"]))
     else:
         ui.html(markup.event_card(row))

@@ -1,7 +1,9 @@
 """Saved briefing views: a title, a note and a share link each, read from `data/briefing/views.yaml`.
 
 A view's link is what the address bar shows for a page ("timeline?from=2022-01-01"), so a briefer
-saves a view by copying the link; the link is parsed by `Filters`, like any other.
+saves a view by copying the link; the link is parsed by `Filters`, like any other. A page with tabs
+(Stances, Timeline) keeps the open tab out of the address bar, so a view names it with `tab:`
+("positions" on Stances, "coverage" on Timeline).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ class View:
     title: str
     note: str
     link: str
+    tab: str = ""  # the page's tab the view shows ("" for its first)
 
     @property
     def page(self) -> str:
@@ -47,5 +50,6 @@ def _read_views(path: Path, stamp: int | None) -> tuple[View, ...]:
     out = []
     for item in (data or {}).get("views") or []:
         if isinstance(item, dict) and item.get("title") and item.get("link"):
-            out.append(View(str(item["title"]), str(item.get("note") or ""), str(item["link"])))
+            out.append(View(str(item["title"]), str(item.get("note") or ""), str(item["link"]),
+                            str(item.get("tab") or "").strip().lower()))
     return tuple(out)

@@ -19,6 +19,7 @@ import altair as alt
 import pandas as pd
 import pydeck as pdk
 
+from kzdash.dashboard.analysis import Coverage, Positions
 from kzdash.dashboard.queries import Timeline
 from kzdash.dashboard.vocab import UNTYPED
 
@@ -423,3 +424,83 @@ def _overlaps(feature: dict, x0: float, y0: float, x1: float, y1: float) -> bool
 
 def _hex(rgba: tuple[int, int, int, int]) -> str:
     return "#" + "".join(f"{c:02x}" for c in rgba[:3])
+
+
+def _polarity_scale(pal: Palette) -> alt.Scale:
+    oppose, neutral, support = pal.diverging
+    return alt.Scale(domain=["support", "oppose", "neutral"], range=[support, oppose, neutral])
+
+
+def positions_chart(p: Positions, pal: Palette = PALETTES["screen"], width: int | str = "container") -> alt.LayerChart:
+    """A holder's statements per issue on a time axis: one mark per article × issue × polarity (outlet in
+    the tooltip), coloured and shaped by polarity, a line from each position's first to its last
+    statement, and a diamond on every change of side. Polarities sit in their own lane of an issue's
+    row, so two outlets stating opposite sides on one day are both visible."""
+    lanes = ["support", "oppose", "neutral"]
+    marks = p.marks.assign(stated=pd.to_datetime(p.marks["stated"]).dt.strftime("%Y-%m-%d"))
+    spans = p.spans.assign(first=pd.to_datetime(p.spans["first"]).dt.strftime("%Y-%m-%d"),
+                           last=pd.to_datetime(p.spans["last"]).dt.strftime("%Y-%m-%d"))
+    spans = spans[["issue_label", "polarity", "first", "last", "statements", "outlets"]]
+    changes = p.changes.assign(first_seen=pd.to_datetime(p.changes["first_seen"]).dt.strftime("%Y-%m-%d"))
+    changes = changes[["issue_label", "after", "first_seen", "note"]]
+    order = sorted(set(spans["issue_label"]))
+    y = alt.Y("issue_label:N", title=None, sort=order, axis=alt.Axis(labelLimit=320))
+    y_offset = alt.YOffset("polarity:N", sort=lanes, scale=alt.Scale(domain=lanes))
+    colour = alt.Color("polarity:N", title="position", scale=_polarity_scale(pal))
+    x = alt.X("stated:T", title="date stated (publication date of the article)")
+    line = alt.Chart(spans).mark_rule(strokeWidth=3, opacity=0.45).encode(
+        x=alt.X("first:T"), x2="last:T", y=y, yOffset=y_offset, color=colour,
+        tooltip=[alt.Tooltip("issue_label:N", title="issue"), alt.Tooltip("polarity:N", title="position"),
+                 alt.Tooltip("first:T", title="first stated"), alt.Tooltip("last:T", title="last stated"),
+                 alt.Tooltip("statements:Q", title="articles"), alt.Tooltip("outlets:Q", title="outlets")])
+    points = alt.Chart(marks).mark_point(filled=True, size=70 if pal.name == "screen" else 110, opacity=0.9,
+                                         stroke=pal.ink, strokeWidth=0.6).encode(
+        x=x, y=y, yOffset=y_offset, color=colour,
+        shape=alt.Shape("polarity:N", title="position", scale=alt.Scale(domain=lanes,
+                                                                        range=["circle", "square", "triangle-up"])),
+        tooltip=[alt.Tooltip("stated:T", title="stated"), alt.Tooltip("issue_label:N", title="issue"),
+                 alt.Tooltip("polarity:N", title="position"), alt.Tooltip("outlet:N", title="outlet"),
+                 alt.Tooltip("language:N", title="language"), alt.Tooltip("article_id:N", title="article"),
+                 alt.Tooltip("stances:Q", title="stances in the article")])
+    layers: list[alt.Chart] = [line, points]
+    if len(changes):
+        layers.append(alt.Chart(changes).mark_point(shape="diamond", filled=False, size=320, strokeWidth=2,
+                                                    color=pal.ink).encode(
+            x=alt.X("first_seen:T"), y=y, yOffset=alt.YOffset("after:N", sort=lanes, scale=alt.Scale(domain=lanes)),
+            tooltip=[alt.Tooltip("issue_label:N", title="issue"), alt.Tooltip("note:N", title="change of side")]))
+    return alt.layer(*layers).properties(width=width, height=alt.Step(14),
+                                         title="Stated positions over time (◇ change of side)") \
+        .configure_axis(labelFontSize=pal.font_size, titleFontSize=pal.font_size, labelColor=pal.ink,
+                        titleColor=pal.ink) \
+        .configure_legend(labelFontSize=pal.font_size, titleFontSize=pal.font_size, orient="top") \
+        .configure_title(fontSize=pal.font_size + 2, anchor="start")
+
+
+LAG_CAP = 60  # days: the coverage chart's colour scale stops here (later reports share the last colour)
+
+
+def coverage_chart(cov: Coverage, pal: Palette = PALETTES["screen"]) -> alt.LayerChart:
+    """Happenings (rows, newest first) × outlets (columns): a filled square where the outlet reported the
+    happening, darker the sooner it did; an empty square where it usually covers the happening's
+    actors or places and did not report it."""
+    pairs = cov.pairs.assign(date=pd.to_datetime(cov.pairs["date"]).dt.strftime("%Y-%m-%d"))
+    pairs["lag_days"] = pairs["lag_days"].astype("float64")  # <NA> goes out as null
+    rows = list(dict.fromkeys(pairs["happening"]))
+    columns = sorted(set(pairs["outlet"]))
+    x = alt.X("outlet:N", title=None, sort=columns, axis=alt.Axis(orient="top", labelAngle=-40, labelLimit=160))
+    y = alt.Y("happening:N", title=None, sort=rows, axis=alt.Axis(labelLimit=420))
+    tooltip = [alt.Tooltip("happening:N"), alt.Tooltip("outlet:N"), alt.Tooltip("language:N"),
+               alt.Tooltip("status:N"), alt.Tooltip("lag_days:Q", title="days from happening to report")]
+    scheme = "blues" if pal.name == "screen" else "greys"
+    reported = alt.Chart(pairs).transform_filter(alt.datum.status == "reported").mark_square(
+        size=150, stroke=pal.ink, strokeWidth=0.5).encode(
+        x=x, y=y, tooltip=tooltip,
+        color=alt.Color("lag_days:Q", title=f"days to report ({LAG_CAP}+ as {LAG_CAP})",
+                        scale=alt.Scale(domain=[0, LAG_CAP], clamp=True, scheme=scheme, reverse=True)))
+    silent = alt.Chart(pairs).transform_filter(alt.datum.status != "reported").mark_square(
+        size=150, filled=False, stroke=pal.ink, strokeWidth=1.2, strokeDash=[2, 2]).encode(x=x, y=y, tooltip=tooltip)
+    return alt.layer(reported, silent).properties(width=alt.Step(22), height=alt.Step(18),
+                                                  title="Who reported each happening (□ usually covers it, did not)") \
+        .configure_axis(labelFontSize=pal.font_size - 1, titleFontSize=pal.font_size, labelColor=pal.ink) \
+        .configure_legend(labelFontSize=pal.font_size, titleFontSize=pal.font_size, orient="bottom", titleLimit=400) \
+        .configure_title(fontSize=pal.font_size + 1, anchor="start")

@@ -24,6 +24,8 @@ STYLE = """<style>
 .kz-meta{color:#5c6070;font-size:.82rem}
 .kz-card{border-bottom:1px solid #e3e3e0;padding:.35rem 0 .5rem}
 .kz-card b{font-weight:600}
+.kz-table{border-collapse:collapse;width:100%;font-size:.92rem}
+.kz-table td,.kz-table th{border-top:1px solid #e3e3e0;padding:.3rem .5rem;vertical-align:top;text-align:start}
 .kz-reader{font-size:1.08rem;line-height:2.0;white-space:normal;unicode-bidi:plaintext;max-width:60rem}
 mark.kz-place{background:#fde68a;border-bottom:2px solid #7a5c00;padding:0 .1em}
 mark.kz-actor{background:#c7dcff;border-bottom:2px dotted #1d3f8f;padding:0 .1em}
@@ -77,6 +79,62 @@ def event_card(row: dict) -> str:
             f'<div class="kz-meta">{esc(row.get("outlet"))} · {esc(row.get("language"))} · published '
             f'{esc(day(row.get("published")) or "unknown")}{bg}</div>')
     return f'<div class="kz-card">{head}{quote(row.get("evidence"), row.get("language"))}</div>'
+
+
+def position_spans(spans: pd.DataFrame) -> str:
+    """Each issue's positions with the first and last statement of each: date, outlet and evidence."""
+    rows = []
+    for r in spans.to_dict("records"):
+        cells = []
+        for end in ("first", "last"):
+            meta = f'{day(r[end])} · {r[f"{end}_outlet"]} · article {r[f"{end}_article_id"]}'
+            cells.append(f'<td><div class="kz-meta">{esc(meta)}</div>'
+                         f'<div {_lang_attrs(r[f"{end}_language"])}>{esc(r[f"{end}_evidence"])}</div></td>')
+        rows.append(f'<tr><td><b>{esc(r["issue_label"])}</b></td><td>{esc(r["polarity"])}</td>{"".join(cells)}'
+                    f'<td>{esc(r["statements"])} / {esc(r["outlets"])}</td></tr>')
+    return ('<table class="kz-table"><thead><tr><th>issue</th><th>position</th><th>first stated</th>'
+            '<th>last stated</th><th>articles / outlets</th></tr></thead><tbody>' + "".join(rows) + "</tbody></table>")
+
+
+def side_changes(changes: pd.DataFrame) -> str:
+    """Every change of side, in order: "support → neutral, first seen <date>, <outlet>" over its evidence."""
+    cards = []
+    for r in changes.to_dict("records"):
+        head = f'<div><b>{esc(r["issue_label"])}</b>: {esc(r["note"])}</div>'
+        meta = f'{r["language"]} · article {r["article_id"]}'
+        cards.append(f'<div class="kz-card">{head}{quote(r["evidence"], r["language"], meta=meta)}</div>')
+    return "".join(cards)
+
+
+def position_disagreements(rows: pd.DataFrame) -> str:
+    """Days or weeks in which outlets stated different positions on one issue: each side with its outlets."""
+    cards = []
+    for (label, window, period), group in rows.groupby(["issue_label", "window", "period"], sort=False):
+        sides = "".join(f'<div><b>{esc(r["polarity"])}</b>: {esc(r["outlets"])} ({esc(r["statements"])} articles)'
+                        f'</div>{quote(r["evidence"], r["language"], meta=_example(r))}'
+                        for r in group.to_dict("records"))
+        when = f"{window}, {'week of ' if window == 'same week' else ''}{day(period)}"
+        cards.append(f'<div class="kz-card"><div><b>{esc(label)}</b> · {esc(when)}</div>{sides}</div>')
+    return "".join(cards)
+
+
+def _example(row: dict) -> str:
+    return f"{row['outlet']} · article {row['article_id']}"
+
+
+def coverage_card(row: dict) -> str:
+    """A happening with who reported it, how soon, who usually would have and did not, and its evidence."""
+    lag = row.get("lag_days")
+    soon = "" if lag is None or pd.isna(lag) else f" · first report {int(lag)} days after"
+    lines = [f'<div><b>{esc(day(row.get("date")) or "date unknown")}</b> · {esc(row.get("event_type"))} · '
+             f'{esc(row.get("summary"))}</div>',
+             f'<div class="kz-meta">reported by {esc(row.get("reported_by"))} ({esc(row.get("languages"))}){esc(soon)}'
+             "</div>"]
+    if row.get("usual_missing"):
+        lines.append(f'<div class="kz-meta">usually covers this, did not report it: {esc(row["usual_missing"])}</div>')
+    if row.get("note"):
+        lines.append(f'<div class="kz-meta">{esc(row["note"])}</div>')
+    return f'<div class="kz-card">{"".join(lines)}{quote(row.get("evidence"), row.get("language"))}</div>'
 
 
 def day(value: object) -> str:

@@ -147,3 +147,41 @@ def test_the_sent_spec_is_the_validated_one_with_dates_as_days(sample: Dataset) 
 def sent_timeline_datasets(sample: Dataset) -> list[list[dict]]:
     spec = charts.vega_spec(charts.timeline_chart(queries.timeline(sample, Filters(), "type"), queries.key_dates()))
     return list(spec["datasets"].values())
+
+
+def test_positions_chart_one_mark_per_statement_with_outlet_and_changes(sample: Dataset) -> None:
+    from kzdash.dashboard import analysis
+
+    p = analysis.positions(sample, Filters(), "KAZ")
+    for name in ("screen", "print"):
+        pal = charts.palette(name)
+        spec = charts.positions_chart(p, pal).to_dict()  # validated against the Vega-Lite schema
+        colour = _find(spec, lambda d: d.get("field") == "polarity" and "scale" in d and "range" in d["scale"]
+                       and d["scale"]["range"][0].startswith("#"))[0]["scale"]
+        assert colour["domain"] == ["support", "oppose", "neutral"]
+        assert colour["range"] == [pal.diverging[2], pal.diverging[0], pal.diverging[1]]
+    assert _find(spec, lambda d: d.get("field") == "polarity" and d.get("sort") == ["support", "oppose", "neutral"])
+    tips = {t.get("field") for t in _find(spec, lambda d: "field" in d and "title" in d)}
+    assert {"outlet", "article_id", "stated", "note"} <= tips
+    rows = [r for data in spec["datasets"].values() for r in data if "stated" in r]
+    assert len(rows) == len(p.marks) and all(len(r["stated"]) == 10 for r in rows)
+    assert any(r.get("note", "").startswith("oppose → support") for data in spec["datasets"].values() for r in data)
+
+
+def test_coverage_chart_marks_who_reported_and_who_usually_would_have(sample: Dataset) -> None:
+    from kzdash.dashboard import analysis
+
+    cov = analysis.coverage(sample, Filters())
+    spec = charts.coverage_chart(cov).to_dict()
+    filters = [d["filter"] for d in _find(spec, lambda d: "filter" in d)]
+    assert len(filters) == 2 and any("!=" in str(f) for f in filters)
+    lag = _find(spec, lambda d: d.get("field") == "lag_days" and "scale" in d)[0]["scale"]
+    assert lag["domain"] == [0, charts.LAG_CAP] and lag["clamp"] is True
+    y = _find(spec, lambda d: d.get("field") == "happening" and "sort" in d)[0]
+    assert y["sort"] == list(dict.fromkeys(cov.pairs["happening"]))  # newest first, as the table
+    rows = [r for data in spec["datasets"].values() for r in data]
+    assert len(rows) == len(cov.pairs) and {r["status"] for r in rows} == {analysis.REPORTED, analysis.SILENT}
+    for chart in (charts.positions_chart(analysis.positions(sample, Filters(), "KAZ")), charts.coverage_chart(cov)):
+        validated, sent = chart.to_dict(), charts.vega_spec(chart)
+        validated.get("config", {}).pop("view", None)
+        assert sent == validated
