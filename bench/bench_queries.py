@@ -146,7 +146,7 @@ def pages(ds: Dataset) -> dict[str, Callable[[Filters], object]]:
 
     def timeline(f: Filters) -> object:
         t = queries.timeline(ds, f, "type")
-        spec = charts.vega_spec(charts.timeline_chart(t, keys, "type")) if len(t.bins) else None
+        spec = charts.timeline_spec(t, keys, "type") if len(t.bins) else None
         return spec, queries.happenings(ds, f, limit=2000), queries.happening_count(ds, f)
 
     def stances(f: Filters) -> object:

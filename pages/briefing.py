@@ -80,7 +80,7 @@ elif view.page == "timeline":
     keys = queries.key_dates(t.start.date() if t.start is not None else None,
                              t.end.date() if t.end is not None else None)
     if not t.bins.empty:
-        ui.vega_chart(ds, ("briefing-timeline", f), lambda: charts.timeline_chart(t, keys, f.group, pal, brush=False),
+        ui.vega_chart(ds, ("briefing-timeline", f), lambda: charts.timeline_spec(t, keys, f.group, pal, brush=False),
                       width="stretch")
         export_chart = partial(charts.timeline_chart, t, keys, f.group, pal, brush=False, width=900)
     evidence = queries.happenings(ds, f, limit=12)  # the page shows 4, the handout 12

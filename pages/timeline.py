@@ -40,7 +40,7 @@ def over_time() -> None:
         keys = queries.key_dates(t.start.date() if t.start is not None else None,
                                  t.end.date() if t.end is not None else None)
         event = ui.vega_chart(ds, ("timeline", f, group),
-                              lambda: charts.timeline_chart(t, keys, group, charts.palette("screen")),
+                              lambda: charts.timeline_spec(t, keys, group, charts.palette("screen")),
                               on_select="rerun", selection_mode=[charts.BRUSH], width="stretch")
         picked = charts.brush_range(event.selection if event else None)
         if picked:

@@ -98,6 +98,52 @@ def timeline_chart(t: Timeline, keys: pd.DataFrame, group: str = "type", pal: Pa
                    brush: bool = True, width: int | str = "container") -> alt.VConcatChart:
     """Happenings by event date (stacked by type or outlet, background faded) over a separate lane of
     reports by publication date, with key dates drawn as rules; dragging on the top chart is the brush."""
+    bins, pubs, keys, domain, present = _timeline_frames(t, keys, pal)
+    return _timeline_layout(bins, pubs, keys, domain, group, present, pal, brush, width)
+
+
+def timeline_spec(t: Timeline, keys: pd.DataFrame, group: str = "type", pal: Palette = PALETTES["screen"],
+                  brush: bool = True, width: int | str = "container") -> dict:
+    """`vega_spec(timeline_chart(...))`, made from a remembered template of the chart's layout.
+
+    Altair spends 100-150 ms turning this layered chart into a dict, on every filter change; the
+    layout depends only on a few choices (grouping, the types present, the palette), so it is made
+    once per choice with placeholder data and dates, and each change fills in its own data and date
+    range (a test checks that the result equals altair's)."""
+    bins, pubs, keys, domain, present = _timeline_frames(t, keys, pal)
+    shape = (group, tuple(present), pal.name, brush, width, len(keys) > 0)
+    template, names = _timeline_template(shape)
+    spec = json.loads(template.replace(_LO, domain[0]).replace(_HI, domain[1]))
+    spec["datasets"] = {names[role]: _records(frame) for role, frame in (("bins", bins), ("pubs", pubs),
+                                                                         ("keys", keys)) if role in names}
+    return spec
+
+
+_LO, _HI = "1000-01-01", "1000-01-02"  # placeholder dates of a template's scale domain
+_MARK = "__kzdash template {}__"
+
+
+@lru_cache(maxsize=64)
+def _timeline_template(shape: tuple) -> tuple[str, dict[str, str]]:
+    """The timeline's spec with marked placeholder rows as JSON text, and which dataset holds which frame."""
+    group, present, pal_name, brush, width, with_keys = shape
+    pal = PALETTES[pal_name]
+    bins = pd.DataFrame({"bucket": [_LO], "group": [_MARK.format("bins")], "background": [False], "happenings": [0],
+                         "outlets": [0], "end": [_HI], "kind": ["reported as news"]})
+    pubs = pd.DataFrame({"bucket": [_LO], "reports": [0], "end": [_MARK.format("pubs")]})
+    keys = pd.DataFrame({"date": [_LO], "label": [_MARK.format("keys")], "row": [0]}) if with_keys else \
+        pd.DataFrame(columns=["date", "label", "row"])
+    spec = vega_spec(_timeline_layout(bins, pubs, keys, (_LO, _HI), group, list(present), pal, brush, width))
+    names = {}
+    for name, rows in spec.pop("datasets").items():
+        for role in ("bins", "pubs", "keys"):
+            if json.dumps(rows).count(_MARK.format(role)):
+                names[role] = name
+    return json.dumps(spec), names
+
+
+def _timeline_frames(t: Timeline, keys: pd.DataFrame, pal: Palette):
+    """The timeline's data as the chart draws it, its date range as ISO strings and the types present."""
     bins, pubs, freq, domain = t.bins.copy(), t.pubs.copy(), t.freq, (t.start, t.end)
     bins["bucket"] = pd.to_datetime(bins["bucket"])
     bins["end"] = _bucket_end(bins["bucket"], freq)
@@ -117,10 +163,19 @@ def timeline_chart(t: Timeline, keys: pd.DataFrame, group: str = "type", pal: Pa
     for frame in (bins, pubs):
         for col in ("bucket", "end"):
             frame[col] = frame[col].dt.strftime("%Y-%m-%d")
-    scale = alt.Scale(domain=[_iso(domain[0]), _iso(domain[1])])
+    present = [ty for ty in pal.types if ty in set(bins["group"])]
+    if len(keys):
+        keys = keys.assign(date=pd.to_datetime(keys["date"]).dt.strftime("%Y-%m-%d"))
+        # Labels are staggered in rows so that dates a few days apart stay readable.
+        keys["row"] = [2 + (i % 6) * (pal.font_size + 3) for i in range(len(keys))]
+    return bins, pubs, keys, (_iso(domain[0]), _iso(domain[1])), present
+
+
+def _timeline_layout(bins: pd.DataFrame, pubs: pd.DataFrame, keys: pd.DataFrame, domain: tuple[str, str],
+                     group: str, present: list[str], pal: Palette, brush: bool,
+                     width: int | str) -> alt.VConcatChart:
+    scale = alt.Scale(domain=list(domain))
     if group == "type":
-        seen = set(bins["group"])
-        present = [t for t in pal.types if t in seen]
         colour = alt.Color("group:N", title="event type",
                            scale=alt.Scale(domain=present, range=type_range(present, pal)))
     else:
@@ -141,11 +196,8 @@ def timeline_chart(t: Timeline, keys: pd.DataFrame, group: str = "type", pal: Pa
         bars = bars.add_params(alt.selection_interval(name=BRUSH, encodings=["x"]))
     layers: list[alt.Chart] = [bars]
     if len(keys):
-        keys = keys.assign(date=pd.to_datetime(keys["date"]).dt.strftime("%Y-%m-%d"))
         rule = alt.Chart(keys).mark_rule(color=pal.ink, strokeDash=[4, 3], clip=True).encode(
             x=alt.X("date:T", scale=scale), tooltip=["label:N", "date:T"])
-        # Labels are staggered in rows so that dates a few days apart stay readable.
-        keys["row"] = [2 + (i % 6) * (pal.font_size + 3) for i in range(len(keys))]
         text = alt.Chart(keys).mark_text(align="left", baseline="top", dx=3, color=pal.ink, clip=True,
                                          fontSize=pal.font_size - 2).encode(
             x=alt.X("date:T", scale=scale), y=alt.Y("row:Q", scale=None), text="label:N")
@@ -172,6 +224,8 @@ def vega_spec(chart: alt.TopLevelMixin) -> dict:
     Not validated here: every chart builder is validated against the Vega-Lite schema in
     tests/dashboard/test_charts.py, and at run time validation is a third of the timeline's time at a
     million events. Altair's default theme would add a 300-pixel view; Streamlit sizes charts itself."""
+    if isinstance(chart, dict):  # made without altair (`timeline_spec`)
+        return chart
     spec = chart.to_dict(validate=False)
     config = spec.get("config", {})
     if config.get("view") == {"continuousWidth": 300, "continuousHeight": 300}:

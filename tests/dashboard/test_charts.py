@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
+from datetime import date
 
 import pandas as pd
+import pytest
 
 from kzdash.dashboard import charts, queries
 from kzdash.dashboard.dataset import Dataset
@@ -185,3 +188,32 @@ def test_coverage_chart_marks_who_reported_and_who_usually_would_have(sample: Da
         validated, sent = chart.to_dict(), charts.vega_spec(chart)
         validated.get("config", {}).pop("view", None)
         assert sent == validated
+
+
+def _resolved(spec: dict) -> dict:
+    """A spec with every named dataset put in place of its name, and view names without their hash
+    (both names are hashes of the data; a spec only needs them to agree with themselves)."""
+    datasets = spec.get("datasets", {})
+
+    def walk(node: object) -> object:
+        if isinstance(node, dict):
+            if set(node) == {"name"} and node["name"] in datasets:
+                return {"values": datasets[node["name"]]}
+            return {k: walk(v) for k, v in node.items() if k != "datasets"}
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        if isinstance(node, str) and re.fullmatch(r"view_[0-9a-f]+_\d+", node):
+            return "view_" + node.rsplit("_", 1)[1]
+        return node
+    return walk(spec)
+
+
+@pytest.mark.parametrize("group", ["type", "outlet"])
+@pytest.mark.parametrize("f", [Filters(), Filters(languages=("ar",)), Filters(start=date(2022, 1, 1),
+                                                                             end=date(2022, 1, 31)),
+                               Filters(text="zzzq-nothing")])
+def test_the_templated_timeline_spec_equals_altairs(sample: Dataset, group: str, f: Filters) -> None:
+    t, keys = queries.timeline(sample, f, group), queries.key_dates(f.start, f.end)
+    for pal, brush in ((charts.palette("screen"), True), (charts.palette("print"), False)):
+        expected = charts.vega_spec(charts.timeline_chart(t, keys, group, pal, brush=brush))
+        assert _resolved(charts.timeline_spec(t, keys, group, pal, brush=brush)) == _resolved(expected)
