@@ -34,6 +34,7 @@ with left:
         st.info("No events under these filters.")
     for row in latest.to_dict("records"):
         ui.html(markup.event_card(row))
+        ui.review_control(ds, "event", row)
     st.page_link("pages/timeline.py", label="All happenings on the timeline", icon=":material/timeline:",
                  query_params=f.to_query_params())
 
