@@ -238,10 +238,10 @@ def page() -> tuple[Dataset, Filters]:
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)  # a rebuild's dataset replaces the previous one
-def _load(build_dir: str, stamp: float) -> Dataset:
+def _load(build_dir: str, stamp: float, review_store: str) -> Dataset:
     info_path = Path(build_dir) / "build.json"
     info = json.loads(info_path.read_text(encoding="utf-8")) if info_path.is_file() else {}
-    ds = Dataset.open(build_dir, info, reviews=reviews_path(Path(build_dir)))
+    ds = Dataset.open(build_dir, info, reviews=review_store)
     ds.warm()  # word indexes for the text search, built in the background (seconds at a million rows)
     return ds
 
@@ -255,7 +255,7 @@ def dataset() -> Dataset:
             ensure_build(SAMPLE_INPUT, build_dir)
             status.update(label="Tables built", state="complete", expanded=False)
     stamp = (build_dir / "build.json").stat().st_mtime if (build_dir / "build.json").is_file() else 0.0
-    return _load(str(build_dir), stamp)
+    return _load(str(build_dir), stamp, str(reviews_path(build_dir)))
 
 
 def filters() -> Filters:
