@@ -578,21 +578,30 @@ def _isna(value: object) -> bool:
         return False
 
 
-def review_control(ds: Dataset, kind: str, row: dict, *, rows: list[int] | None = None, key: str = "") -> None:
-    """Under an event, stance or place card: its current review for everyone, and for a reviewer a
-    Review button (confirm, reject, correct, undo, with a note). `row` holds the fetched columns
-    (`row`, `review`, `reviewed_by`, `review_note` and the correctable fields); `rows`: every row the
-    card stands for (default: its own)."""
+def review_control(ds: Dataset, kind: str, row: dict, *, card: str = "", rows: list[int] | None = None,
+                   key: str = "") -> None:
+    """An event, stance or place card (`card`: our escaped markup) with, right under it, its current
+    review for everyone and for a reviewer a Review button (confirm, reject, correct, undo, with a
+    note). `row` holds the fetched columns (`row`, `review`, `reviewed_by`, `review_note` and the
+    correctable fields); `rows`: every row the card stands for (default: its own)."""
+    with st.container(gap=None):
+        if card:
+            html(card)
+        badge = review_badge(row.get("review"), row.get("reviewed_by"), row.get("review_note"))
+        number = _plain(row.get("row"))
+        allowed = number is not None and review_permission().admitted
+        if not badge and not allowed:
+            return
+        with st.container(horizontal=True, gap="small", vertical_alignment="center"):
+            if badge:
+                st.html(badge, width="content")  # our escaped markup (kzdash.dashboard.markup.review_badge)
+            if allowed:
+                _review_popover(ds, kind, row, [int(r) for r in (rows or [number])], f"kzr_{key}{kind}_{int(number)}")
+
+
+def _review_popover(ds: Dataset, kind: str, row: dict, rows: list[int], key: str) -> None:
     from kzdash.dashboard.markup import day
 
-    badge = review_badge(row.get("review"), row.get("reviewed_by"), row.get("review_note"))
-    if badge:
-        html(badge)
-    number = _plain(row.get("row"))
-    if number is None or not review_permission().admitted:
-        return
-    rows = [int(r) for r in (rows or [number])]
-    key = f"kzr_{key}{kind}_{int(number)}"
     status = _plain(row.get("review"))
     pop = st.popover("Review" + (f" · {status}".replace("needs_look", "needs a look") if status else ""),
                      key=key, on_change="rerun", type="tertiary", icon=":material/rate_review:")
@@ -604,13 +613,13 @@ def review_control(ds: Dataset, kind: str, row: dict, *, rows: list[int] | None 
     with pop:
         st.text_input("Note (optional)", key=f"{key}_note", max_chars=reviews.MAX_NOTE,
                       placeholder="why: it is text, shown as typed")
-        c = st.columns(3)
-        c[0].button("Confirm", key=f"{key}_confirm", icon=":material/check:", on_click=_request,
-                    args=(kind, rows, "confirm", key))
-        c[1].button("Reject", key=f"{key}_reject", icon=":material/close:", on_click=_request,
-                    args=(kind, rows, "reject", key))
-        c[2].button("Undo", key=f"{key}_undo", icon=":material/undo:", disabled=status in (None, "needs_look"),
-                    on_click=_request, args=(kind, rows, "undo", key))
+        with st.container(horizontal=True, gap="small"):
+            st.button("Confirm", key=f"{key}_confirm", icon=":material/check:", on_click=_request,
+                      args=(kind, rows, "confirm", key))
+            st.button("Reject", key=f"{key}_reject", icon=":material/close:", on_click=_request,
+                      args=(kind, rows, "reject", key))
+            st.button("Undo", key=f"{key}_undo", icon=":material/undo:", disabled=status in (None, "needs_look"),
+                      on_click=_request, args=(kind, rows, "undo", key))
         with st.form(f"{key}_form", border=False):
             st.caption("Correct")
             _correction_fields(ds, kind, key, current)

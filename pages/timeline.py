@@ -55,5 +55,4 @@ st.dataframe(table, hide_index=True, width="stretch", height=260,
                             "published": st.column_config.DateColumn("first published")})
 with st.expander("Evidence of the latest happenings", expanded=False):
     for row in h.head(15).to_dict("records"):
-        ui.html(markup.event_card(row))
-        ui.review_control(ds, "event", row)
+        ui.review_control(ds, "event", row, card=markup.event_card(row))
