@@ -27,13 +27,13 @@ from typing import Any
 import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
-from kzdash.dashboard import access
-from kzdash.dashboard.appdata import SAMPLE_INPUT, build_dir_from_env, ensure_build
+from kzdash.dashboard import access, reviews
+from kzdash.dashboard.appdata import SAMPLE_INPUT, build_dir_from_env, ensure_build, reviews_path
 from kzdash.dashboard.dataset import Dataset
 from kzdash.dashboard.filters import Filters
-from kzdash.dashboard.markup import PRESENTER_STYLE, STYLE, esc
+from kzdash.dashboard.markup import PRESENTER_STYLE, STYLE, esc, review_badge
 from kzdash.dashboard.queries import options, place_names
-from kzdash.dashboard.vocab import confidence_help, country_name, language_name, vocab
+from kzdash.dashboard.vocab import POLARITIES, confidence_help, country_name, language_name, vocab
 
 ROOT = Path(__file__).resolve().parent.parent
 # (file stem = URL path, title, icon)
@@ -68,6 +68,8 @@ def frame() -> tuple[Dataset, Filters]:
     st.html(STYLE)
     gate()  # a hosted link shows nothing before the password or login
     ds = dataset()
+    ds.sync_reviews()  # another server process may have saved reviews since this one applied them
+    _handle_review_request(ds)  # before anything is counted: the page shows the reviews just saved
     sidebar(ds, f)
     return ds, f
 
@@ -169,6 +171,7 @@ def _still_admitted(settings: access.Access) -> bool:
                          max_age=settings.max_age)
     if why:
         st.session_state[_UNLOCKED] = False
+        st.session_state.pop(_REVIEWER_UNLOCKED, None)  # a reviewer is asked again with the viewer password
         st.session_state[_NOTE] = ("info", access.expiry_message(why, settings))
         _audit(settings, access.audit_entry(now, client(settings), None, session=_session_tag(), outcome="expired",
                                             note=why))
@@ -235,10 +238,10 @@ def page() -> tuple[Dataset, Filters]:
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)  # a rebuild's dataset replaces the previous one
-def _load(build_dir: str, stamp: float) -> Dataset:
+def _load(build_dir: str, stamp: float, review_store: str) -> Dataset:
     info_path = Path(build_dir) / "build.json"
     info = json.loads(info_path.read_text(encoding="utf-8")) if info_path.is_file() else {}
-    ds = Dataset.open(build_dir, info)
+    ds = Dataset.open(build_dir, info, reviews=review_store)
     ds.warm()  # word indexes for the text search, built in the background (seconds at a million rows)
     return ds
 
@@ -252,7 +255,7 @@ def dataset() -> Dataset:
             ensure_build(SAMPLE_INPUT, build_dir)
             status.update(label="Tables built", state="complete", expanded=False)
     stamp = (build_dir / "build.json").stat().st_mtime if (build_dir / "build.json").is_file() else 0.0
-    return _load(str(build_dir), stamp)
+    return _load(str(build_dir), stamp, str(reviews_path(build_dir)))
 
 
 def filters() -> Filters:
@@ -343,8 +346,17 @@ def sidebar(ds: Dataset, f: Filters) -> None:
         _sync(_widget_key("confident"), f.confident)
         st.toggle("Confident rows only", key=_widget_key("confident"), help=confidence_help(),
                   on_change=partial(_from_widget, "confident", bool))
+        _sync(_widget_key("rejected"), not f.rejected)
+        st.toggle("Hide rejected rows", key=_widget_key("rejected"),
+                  help="Rows a reviewer rejected are left out of every page, count and export.",
+                  on_change=partial(_from_widget, "rejected", lambda v: not v))
+        _sync(_widget_key("reviewed"), f.reviewed)
+        st.toggle("Reviewed rows only", key=_widget_key("reviewed"),
+                  help="Only rows a reviewer confirmed, rejected or corrected, or whose review needs a look.",
+                  on_change=partial(_from_widget, "reviewed", bool))
         st.button("Reset filters", on_click=lambda: show(filters().reset()), icon=":material/restart_alt:",
                   disabled=not f.active())
+        review_sidebar()
         st.caption("The address bar is the share link: it reopens this view with these filters.")
         info = ds.info
         if info:
@@ -432,3 +444,258 @@ def vega_chart(ds: Dataset, key: tuple, make_chart, **kwargs):
 def deck_chart(ds: Dataset, key: tuple, make_deck, **kwargs):
     """`st.pydeck_chart` for a map remembered by `key`: its JSON is written once per state."""
     return st.pydeck_chart(ds.remember(("deck", *key), make_deck), **kwargs)
+
+
+# --- reviews: confirm, reject, correct, undo ---------------------------------------------------
+#
+# A review button's callback only files a request in the session; `frame()` handles it at the start
+# of the next run, after the gate, and asks `access.may_review` itself: a request that did not come
+# from a rendered control (a forged session value, a widget message for a control never shown) is
+# refused the same way. The dataset applies the saved reviews for every session.
+
+_REVIEW_REQUEST = "kzdash_review_request"  # {"kind", "rows", "action", "correction", "note"}
+_REVIEW_DONE = "kzdash_review_done"  # (level, text, undo request or None): the sidebar says what happened
+_REVIEWER_UNLOCKED = "kzdash_reviewer_unlocked"
+_REVIEWER_PASSWORD = "kzdash_reviewer_password"
+_REVIEWER_NAME = "kzdash_reviewer_name"
+_REVIEWER_NOTE = "kzdash_reviewer_gate_note"
+REVIEW_CLIENT = "review:"  # the limiter counts reviewer-password failures apart from the viewer password's
+MAX_ROWS_PER_REQUEST = 100  # a card may stand for a few rows (one sentence giving one stance twice)
+DONE_WORDS = {"confirm": "Confirmed", "reject": "Rejected", "correct": "Corrected", "undo": "Undid the last review of"}
+
+
+def _email() -> str | None:
+    """The OIDC login's email, when this session is logged in."""
+    try:
+        if getattr(st.user, "is_logged_in", False):
+            email = st.user.get("email")
+            return str(email) if email else None
+    except Exception:  # noqa: BLE001 - no auth configured: nobody is logged in
+        return None
+    return None
+
+
+def review_permission() -> access.Decision:
+    """Whether this session may review now (kzdash.dashboard.access.may_review), asked afresh each time."""
+    settings = access_settings()
+    logged_in = settings.gate == "oidc" and bool(getattr(st.user, "is_logged_in", False))
+    admitted = access.decide(settings, unlocked=bool(st.session_state.get(_UNLOCKED)), logged_in=logged_in).admitted
+    return access.may_review(settings, admitted=admitted,
+                             reviewer_unlocked=st.session_state.get(_REVIEWER_UNLOCKED) is True, email=_email())
+
+
+def reviewer_name() -> str:
+    """Who is reviewing: the login's email, else the name typed in the sidebar, else the local user."""
+    email = _email()
+    if email:
+        return email
+    typed = str(st.session_state.get(_REVIEWER_NAME) or "").strip()
+    if typed:
+        return typed
+    if access_settings().mode == "hosted":
+        return "reviewer"
+    import getpass
+
+    try:
+        return getpass.getuser() or "local user"
+    except (KeyError, OSError):
+        return "local user"
+
+
+def _handle_review_request(ds: Dataset) -> None:
+    """Save the review a control asked for in the previous interaction, if this session may review."""
+    request = st.session_state.pop(_REVIEW_REQUEST, None)
+    if request is None:
+        return
+    decision = review_permission()
+    if not decision.admitted:
+        st.session_state[_REVIEW_DONE] = ("error", f"Not saved. {decision.reason}", None)
+        _log.warning("kzdash: a review request from a session that may not review was refused")
+        return
+    try:
+        kind, action = str(request["kind"]), str(request["action"])
+        rows = [int(r) for r in request["rows"]][:MAX_ROWS_PER_REQUEST]
+        correction = request.get("correction") if action == "correct" else None
+        note = request.get("note") or None
+        if kind not in reviews.KINDS or action not in reviews.ACTIONS or not rows:
+            raise reviews.ReviewError("not a review")
+        who = reviewer_name()
+        for row in rows:
+            ds.save_review(kind, row, action, reviewer=who, correction=correction, note=note)
+    except (reviews.ReviewError, KeyError, TypeError, ValueError) as exc:
+        st.session_state[_REVIEW_DONE] = ("error", f"Not saved: {exc}", None)
+        return
+    n = f"{len(rows)} {kind}s" if len(rows) > 1 else f"the {kind}"
+    undo = None if action == "undo" else {"kind": kind, "rows": rows, "action": "undo"}
+    st.session_state[_REVIEW_DONE] = ("success", f"{DONE_WORDS[action]} {n}.", undo)
+
+
+def _request(kind: str, rows: list[int], action: str, key: str, current: dict | None = None) -> None:
+    """A review control's callback: file the request (frame() checks and saves it)."""
+    correction = _correction(kind, key, current or {}) if action == "correct" else None
+    if action == "correct" and not correction:
+        st.session_state[_REVIEW_DONE] = ("error", "Nothing to correct: the values were not changed.", None)
+        return
+    st.session_state[_REVIEW_REQUEST] = {"kind": kind, "rows": list(rows), "action": action,
+                                         "correction": correction,
+                                         "note": str(st.session_state.get(f"{key}_note") or "")}
+
+
+def _redo(request: dict) -> None:
+    st.session_state[_REVIEW_REQUEST] = dict(request)
+
+
+def _correction(kind: str, key: str, current: dict) -> dict:
+    """The fields of the correction form that differ from what the row shows."""
+    out = {}
+    for field in reviews.CORRECTABLE[kind]:
+        if f"{key}_{field}" not in st.session_state:
+            continue
+        value = st.session_state[f"{key}_{field}"]
+        value = value.strip() if isinstance(value, str) else value
+        if field == "place_id" and value == "":
+            value = None
+        if value != current.get(field):
+            out[field] = value
+    if "date" in out or "date_precision" in out:  # a date is read at its precision: send both
+        out.setdefault("date", current.get("date"))
+        out.setdefault("date_precision", current.get("date_precision"))
+    return out
+
+
+def _plain(value: object) -> object:
+    if value is None or (not isinstance(value, str) and not isinstance(value, list) and bool(_isna(value))):
+        return None
+    return value
+
+
+def _isna(value: object) -> bool:
+    import pandas as pd
+
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def review_control(ds: Dataset, kind: str, row: dict, *, card: str = "", rows: list[int] | None = None,
+                   key: str = "") -> None:
+    """An event, stance or place card (`card`: our escaped markup) with, right under it, its current
+    review for everyone and for a reviewer a Review button (confirm, reject, correct, undo, with a
+    note). `row` holds the fetched columns (`row`, `review`, `reviewed_by`, `review_note` and the
+    correctable fields); `rows`: every row the card stands for (default: its own)."""
+    with st.container(gap=None):
+        if card:
+            html(card)
+        badge = review_badge(row.get("review"), row.get("reviewed_by"), row.get("review_note"))
+        number = _plain(row.get("row"))
+        allowed = number is not None and review_permission().admitted
+        if not badge and not allowed:
+            return
+        with st.container(horizontal=True, gap="small", vertical_alignment="center"):
+            if badge:
+                st.html(badge, width="content")  # our escaped markup (kzdash.dashboard.markup.review_badge)
+            if allowed:
+                _review_popover(ds, kind, row, [int(r) for r in (rows or [number])], f"kzr_{key}{kind}_{int(number)}")
+
+
+def _review_popover(ds: Dataset, kind: str, row: dict, rows: list[int], key: str) -> None:
+    from kzdash.dashboard.markup import day
+
+    status = _plain(row.get("review"))
+    pop = st.popover("Review" + (f" · {status}".replace("needs_look", "needs a look") if status else ""),
+                     key=key, on_change="rerun", type="tertiary", icon=":material/rate_review:")
+    if not pop.open:
+        return
+    current = {f: _plain(row.get(f)) for f in reviews.CORRECTABLE[kind]}
+    if "date" in current:
+        current["date"] = day(current["date"]) or None
+    with pop:
+        st.text_input("Note (optional)", key=f"{key}_note", max_chars=reviews.MAX_NOTE,
+                      placeholder="why: it is text, shown as typed")
+        with st.container(horizontal=True, gap="small"):
+            st.button("Confirm", key=f"{key}_confirm", icon=":material/check:", on_click=_request,
+                      args=(kind, rows, "confirm", key))
+            st.button("Reject", key=f"{key}_reject", icon=":material/close:", on_click=_request,
+                      args=(kind, rows, "reject", key))
+            st.button("Undo", key=f"{key}_undo", icon=":material/undo:", disabled=status in (None, "needs_look"),
+                      on_click=_request, args=(kind, rows, "undo", key))
+        with st.form(f"{key}_form", border=False):
+            st.caption("Correct")
+            _correction_fields(ds, kind, key, current)
+            st.form_submit_button("Save correction", icon=":material/edit:", on_click=_request,
+                                  args=(kind, rows, "correct", key, current))
+
+
+def _select(label: str, choices: list, key: str, value: object, fmt=str) -> None:
+    choices = list(choices)
+    if value not in choices:
+        choices = [value, *choices]
+    st.selectbox(label, choices, index=choices.index(value), key=key, format_func=fmt)
+
+
+def _correction_fields(ds: Dataset, kind: str, key: str, current: dict) -> None:
+    """The correction form's fields, offering the vocabulary's values (the store checks them again)."""
+    v = vocab()
+    if kind == "stance":
+        _select("Holder", sorted(v.actors), f"{key}_holder", current["holder"], lambda c: f"{v.actor(c)} ({c})")
+        _select("Issue", sorted(v.issues), f"{key}_issue", current["issue"], lambda c: v.issue(c) if c else "")
+        _select("Polarity", list(POLARITIES), f"{key}_polarity", current["polarity"])
+        return
+    names = place_names(ds)
+    places = sorted(names, key=lambda p: names[p])
+    if kind == "event":
+        _select("Event type", list(v.event_types), f"{key}_event_type", current["event_type"])
+        st.text_input("Date (YYYY-MM-DD, YYYY-MM or YYYY)", value=current["date"] or "", key=f"{key}_date")
+        _select("Date precision", list(reviews.PRECISIONS), f"{key}_date_precision", current["date_precision"])
+        _select("Place", ["", *places], f"{key}_place_id", current["place_id"] or "",
+                lambda p: names.get(p, p) if p else "(no place)")
+    else:
+        _select("Place", places, f"{key}_place_id", current["place_id"], lambda p: names.get(p, p) if p else "")
+
+
+def _check_reviewer_password() -> None:
+    """On entering the reviewer password: counted like the viewer's, apart from it; the box empties."""
+    given = st.session_state.get(_REVIEWER_PASSWORD) or ""
+    st.session_state[_REVIEWER_PASSWORD] = ""
+    settings = access_settings()
+    if not given or not settings.reviewer_password or settings.review_problem:
+        return
+    now, who = _clock(), REVIEW_CLIENT + client(settings)
+    result = _limiter(settings).attempt(who, now, lambda: access.reviewer_matches(given, settings))
+    _audit(settings, access.audit_entry(now, who, result, session=_session_tag()))
+    st.session_state[_REVIEWER_UNLOCKED] = result.outcome == "admitted"
+    if result.outcome == "admitted":
+        st.session_state.pop(_REVIEWER_NOTE, None)
+    else:
+        st.session_state[_REVIEWER_NOTE] = result.message
+
+
+def review_sidebar() -> None:
+    """The sidebar's review section: who reviews, the reviewer password when needed, the last action."""
+    settings = access_settings()
+    st.divider()
+    st.markdown("**Review**")
+    decision = review_permission()
+    if decision.admitted:
+        if _email():
+            html(f'<div class="kz-meta">Reviewing as {esc(_email())}</div>')
+        else:
+            st.text_input("Reviewer name", key=_REVIEWER_NAME, max_chars=reviews.MAX_REVIEWER,
+                          placeholder=reviewer_name(), help="Kept with each review in the review log.")
+        st.caption("Each event, stance and place card has a Review button: confirm, reject, correct, undo.")
+    elif (settings.mode == "hosted" and not settings.read_only and settings.reviewer_password
+          and not settings.review_problem and not settings.problem):
+        st.text_input("Reviewer password", type="password", key=_REVIEWER_PASSWORD,
+                      on_change=_check_reviewer_password, help="A second password, for reviewers only.")
+        if st.session_state.get(_REVIEWER_NOTE):
+            st.error(st.session_state[_REVIEWER_NOTE])  # our own sentence with numbers only
+    else:
+        st.caption(decision.reason)
+    done = st.session_state.get(_REVIEW_DONE)
+    if done:
+        level, text, undo = done
+        html(f'<div class="kz-review kz-review-{"confirmed" if level == "success" else "rejected"}">'
+             f"{esc(text)}</div>")
+        if undo and decision.admitted:
+            st.button("Undo", key="kzr_undo_last", icon=":material/undo:", on_click=_redo, args=(undo,))

@@ -50,11 +50,18 @@ with text:
 
 st.subheader("Extracted from this article")
 tabs = st.tabs(["Events", "Stances", "Places"])
-drop = ["art", "article_id", "outlet", "language"]
+drop = ["art", "article_id", "outlet", "language", "row"]
 days = {c: st.column_config.DateColumn(c) for c in ("date", "published")}
 for tab, kind, rows in zip(tabs, ("events", "stances", "places"), (art.events, art.stances, art.places), strict=True):
     shown = reader.with_why(kind, rows).drop(columns=drop, errors="ignore")  # "why": the rule that made each row
-    tab.dataframe(shown, hide_index=True, width="stretch", column_config=days)
+    picked = tab.dataframe(shown, hide_index=True, width="stretch", column_config=days, key=f"rows_{kind}",
+                           on_select="rerun", selection_mode="single-row")
+    chosen_rows = picked.selection.rows if picked else []
+    if chosen_rows and chosen_rows[0] < len(rows):
+        with tab:
+            ui.review_control(ds, kind[:-1], rows.iloc[chosen_rows[0]].to_dict())
+    elif ui.review_permission().admitted:
+        tab.caption("Select a row to review it.")
 with st.expander("The engine's full trail for this article (as `kzdash explain` prints it)"):
     st.caption("Per sentence: places, actors, dates, issue triggers, verdicts, negations, holder candidates, "
                "and why each stance was or was not made. Runs the extraction again (a few seconds).")

@@ -87,6 +87,31 @@ for name in ("events", "places", "stances", "articles"):
                              file_name=f"kzdash-{name}.geojson", mime="application/geo+json",
                              key=f"geojson_{name}", on_click="ignore")
 
+st.subheader("Reviews")
+current = ds.current_reviews()
+if current.empty:
+    st.caption("No reviews yet: every event, stance and place card has a Review button for reviewers.")
+else:
+    st.caption(f"{len(current)} reviewed rows · " + " · ".join(
+        f"{n} {s.replace('needs_look', 'need a look')}" for s, n in current["review"].value_counts().items()))
+    st.markdown("**Rule precision on this corpus** · per rule that fired, how many of its rows reviewers "
+                "confirmed, rejected or corrected: a rule with rejections points at the language-data entry to fix.")
+    st.dataframe(ds.rule_precision(), hide_index=True, width="stretch", key="rule_precision",
+                 column_config={"precision": st.column_config.NumberColumn(format="%.2f")})
+    looks = current[current["status"] != "applies"]
+    st.markdown(f"**Reviews that need a look** · {len(looks)}")
+    if looks.empty:
+        st.caption("Every review applies to its row as it was reviewed.")
+    else:
+        st.caption("needs_look: the row's evidence changed or its article was edited (the review is shown on the "
+                   "nearest row of the same claim, not applied); gone: the article is no longer in the build.")
+        st.dataframe(looks[["status", "kind", "review", "reviewer", "reviewed_at", "article_id", "source", "holder",
+                            "issue", "polarity", "event_type", "date", "place_id", "note"]],
+                     hide_index=True, width="stretch", key="review_looks")
+st.download_button("Review log (CSV)", lambda: ds.review_log_csv(), file_name="kzdash-review-log.csv",
+                   mime="text/csv", key="review_log", on_click="ignore",
+                   help="Every action: who, when, the row, before, after, the note.")
+
 if ui.access_settings().mode == "hosted":
     st.subheader("Access log")
     st.caption("The password gate's last entries, newest first: admissions, wrong passwords, refused tries "

@@ -57,9 +57,9 @@ if choice:
     st.subheader(f"Evidence: {names.get(choice, choice)}")
     st.caption(f"{len(ev)} events at this place · {len(mentions)} mentions")
     for row in ev.to_dict("records"):
-        ui.html(markup.event_card(row))
+        ui.review_control(ds, "event", row, card=markup.event_card(row))
     for row in mentions.to_dict("records"):
         meta = f"mention “{row['surface']}” · {row['outlet']} · {row['language']} · article {row['article_id']}"
         at = None if pd.isna(row["sentence_start"]) else (row["start"] - row["sentence_start"],
                                                            row["end"] - row["sentence_start"])
-        ui.html(markup.quote(row["sentence"], row["language"], meta=meta, mark=at))
+        ui.review_control(ds, "place", row, card=markup.quote(row["sentence"], row["language"], meta=meta, mark=at))

@@ -33,7 +33,7 @@ with left:
     if latest.empty:
         st.info("No events under these filters.")
     for row in latest.to_dict("records"):
-        ui.html(markup.event_card(row))
+        ui.review_control(ds, "event", row, card=markup.event_card(row))
     st.page_link("pages/timeline.py", label="All happenings on the timeline", icon=":material/timeline:",
                  query_params=f.to_query_params())
 

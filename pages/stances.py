@@ -60,7 +60,8 @@ def matrix() -> None:
         when = markup.day(row["date"]) or "undated"
         times = f" · ×{row['times']}" if row["times"] > 1 else ""
         meta = f"{row['polarity']}{times} · {row['outlet']} · {row['language']} · {when} · article {row['article_id']}"
-        ui.html(markup.quote(row["evidence"], row["language"], english=row["english"], meta=meta))
+        ui.review_control(ds, "stance", row, rows=row["rows"],
+                          card=markup.quote(row["evidence"], row["language"], english=row["english"], meta=meta))
 
 
 def over_time() -> None:

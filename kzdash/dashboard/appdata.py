@@ -24,6 +24,14 @@ def build_dir_from_env() -> Path:
     return Path(os.environ.get("KZDASH_BUILD") or SAMPLE_BUILD)
 
 
+def reviews_path(build_dir: Path) -> Path:
+    """The review store: $KZDASH_REVIEWS, else beside the build folder (kzdash.dashboard.reviews.default_path)."""
+    from kzdash.dashboard.reviews import default_path
+
+    given = os.environ.get("KZDASH_REVIEWS")
+    return Path(given).expanduser() if given else default_path(build_dir)
+
+
 def ensure_build(input_dir: Path = SAMPLE_INPUT, build_dir: Path = SAMPLE_BUILD) -> Path:
     """Build `input_dir` into `build_dir` unless a build is already there.
 

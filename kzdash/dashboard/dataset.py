@@ -8,6 +8,13 @@ The dataset holds only those index columns in memory (about 45 bytes per event) 
 for the text of the rows a page shows (`fetch`), with parameters, never with user text in SQL.
 A filter on a field a table has applies to its rows; a filter on a field it lacks applies to its
 articles. Masks are kept for the last few filter states, so the queries of one page share them.
+
+Reviews (kzdash.dashboard.reviews) are applied to the index columns whenever the tables are opened
+and after every save: each row of events, places and stances gets a `review` status, a correction
+replaces the corrected values (the originals are kept, so every application starts again from them
+and an undo restores them), and `fetch` returns the reviewed values of the other columns too. Only
+the rows of reviewed articles are read to do it: reviews are few, rows many. A save drops every
+remembered mask and answer, for every session: a rejected row disappears for everyone.
 Nothing here imports Streamlit.
 """
 
@@ -17,13 +24,16 @@ import json
 import tempfile
 import threading
 from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from kzdash.dashboard import reviews as rv
 from kzdash.dashboard.filters import Filters
 from kzdash.dashboard.textsearch import TextIndex, search
 from kzdash.dashboard.vocab import confidence_floor
@@ -52,8 +62,17 @@ VIEWS_BYTES = 256 * 2**20  # ... within this much memory; one answer bigger than
 DUCKDB_MEMORY = "512MB"  # what DuckDB may cache of the tables' text; the index columns live in numpy
 INDEXED = ("articles", "events", "places", "stances")
 # Index columns that differ from the stored ones (a missing outlet named, dates as datetime64): fetch
-# returns these as filters see them; every other column as the build stored it.
+# returns these as filters see them; every other column as the build stored it (reviews applied).
 PREPARED = {"outlet", "language", "event_type", "background", "date", "published"}
+REVIEWED = ("events", "places", "stances")  # the tables a reviewer can confirm, reject or correct rows of
+KIND_OF = {"events": "event", "places": "place", "stances": "stance"}
+REVIEW_STATES = ("confirmed", "rejected", "corrected", "needs_look")  # the `review` column; missing: none
+REVIEW_EXTRA = ("reviewed_by", "review_note")  # fetchable columns that come from the reviews, not the build
+REVIEW_COLUMNS = ("review", *REVIEW_EXTRA)  # what exports add to the build's columns
+# index columns a correction changes, per table: the corrected field itself, or a place's own columns
+CORRECTED_INDEX = {"stances": ("holder", "issue", "polarity"),
+                   "events": ("event_type", "date", "date_precision", "place_id", "country"),
+                   "places": ("place_id", "kind", "country")}
 
 
 @dataclass
@@ -76,11 +95,31 @@ class Dataset:
     _views: OrderedDict = field(default_factory=OrderedDict, repr=False)
     _views_bytes: int = field(default=0, repr=False)
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+    review_path: Path | None = None  # the review store (None: no reviews)
+    _store: rv.ReviewStore | None = field(default=None, repr=False)
+    _originals: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)  # index frames as built
+    _overlay: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)  # reviewed rows' values, by row
+    _applied: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)  # reviewed articles' rows, applied
+    _current: pd.DataFrame | None = field(default=None, repr=False)  # the store's current reviews
+    _status: pd.DataFrame | None = field(default=None, repr=False)  # ... with applies / needs_look / gone
+    _review_mark: int = field(default=-1, repr=False)  # the log length last applied
+    version: int = 0  # bumped by every application of the reviews: remembered answers are per version
+
+    def __post_init__(self) -> None:
+        for name in REVIEWED:
+            frame = self.table(name)
+            if "review" not in frame.columns:
+                frame = frame.assign(review=pd.Categorical.from_codes(np.full(len(frame), -1, dtype=np.int8),
+                                                                     categories=list(REVIEW_STATES)))
+                setattr(self, name, frame)
+            self._originals.setdefault(name, frame)
 
     @classmethod
-    def open(cls, build_dir: str | Path, info: dict | None = None, *, cache_dir: Path | None = None) -> Dataset:
+    def open(cls, build_dir: str | Path, info: dict | None = None, *, cache_dir: Path | None = None,
+             reviews: str | Path | None = None) -> Dataset:
         """The dataset of a build folder. A build made before the index tables existed is indexed into a
-        file of `cache_dir` (default: the system's temporary folder), never into the build itself."""
+        file of `cache_dir` (default: the system's temporary folder), never into the build itself.
+        `reviews`: the review store to apply (e.g. `reviews.default_path(build_dir)`); none by default."""
 
         build_dir = Path(build_dir)
         if info is None:
@@ -101,8 +140,11 @@ class Dataset:
         frames = _index_frames(database.parent / INDEX_DIR)
         quarantine = con.execute("SELECT * EXCLUDE (row) FROM quarantine ORDER BY row").df()
         row_files = {name: RowFile(database.parent / ROW_FILE.format(name)) for name in INDEXED}
-        return cls(frames["articles"], frames["events"], frames["places"], frames["stances"], quarantine,
-                   dict(info), database, row_files, _con=con, _keep=keep)
+        ds = cls(frames["articles"], frames["events"], frames["places"], frames["stances"], quarantine,
+                 dict(info), database, row_files, _con=con, _keep=keep)
+        if reviews is not None:
+            ds.attach_reviews(reviews)
+        return ds
 
     @classmethod
     def from_tables(cls, tables: dict[str, pd.DataFrame], info: dict | None = None) -> Dataset:
@@ -130,17 +172,39 @@ class Dataset:
 
     def fetch(self, name: str, rows: np.ndarray, columns: list[str]) -> pd.DataFrame:
         """Columns of table `name` for `rows`, in that order: index columns from memory (missing outlets and
-        languages named, as filters see them), the rest from the table's memory-mapped row file."""
+        languages named, as filters see them), the rest from the table's memory-mapped row file, all with
+        the reviews applied. Besides the table's columns: `row` (the row number), `review`, `reviewed_by`
+        and `review_note` (missing where there is no review)."""
         rows = np.asarray(rows, dtype=np.int64)
         frame, row_file = self.table(name), self._rows[name]
-        mine = [c for c in columns if c in frame.columns and (c in PREPARED or c not in row_file.columns)]
+        from_index = PREPARED | set(CORRECTED_INDEX.get(name, ()))
+        mine = [c for c in columns if c in frame.columns and (c in from_index or c not in row_file.columns)]
         out = pd.DataFrame({c: frame[c].to_numpy()[rows] if not isinstance(frame[c].dtype, pd.CategoricalDtype)
                             else frame[c].array.take(rows) for c in mine}, index=pd.RangeIndex(len(rows)))
-        stored = [c for c in columns if c not in mine]
+        extra = [c for c in columns if c in REVIEW_EXTRA and c not in frame.columns]
+        stored = [c for c in columns if c not in mine and c not in extra and c != "row"]
         if stored:
             got = self._rows[name].take(rows, stored)
             for c in stored:
                 out[c] = got[c]
+        for c in extra:
+            out[c] = pd.Series(pd.NA, index=out.index, dtype="string")
+        if "row" in columns and "row" not in frame.columns:
+            out["row"] = rows
+        overlay = self._overlay.get(name)
+        patched = [c for c in (*stored, *extra) if overlay is not None and c in overlay.columns]
+        if patched and len(rows) and len(overlay):
+            at = overlay.index.to_numpy()
+            pos = np.minimum(np.searchsorted(at, rows), len(at) - 1)
+            hit = at[pos] == rows
+            if hit.any():
+                for c in patched:
+                    values = overlay[c].to_numpy()[pos[hit]]
+                    column = out[c].copy()
+                    if not (pd.api.types.is_float_dtype(column.dtype) and pd.api.types.is_float_dtype(values.dtype)):
+                        column = column.astype(object)
+                    column.iloc[np.flatnonzero(hit)] = values
+                    out[c] = column
         return out[columns]
 
     def stored_columns(self, name: str) -> list[str]:
@@ -151,7 +215,9 @@ class Dataset:
         return getattr(self, name)
 
     def memo(self, key: str, compute):
-        """A value that depends on the build only (filter options, codes, counts), computed once."""
+        """A value that depends on the build and its reviews only (filter options, codes, counts), computed
+        once per version of the reviews."""
+        key = f"{self.version}:{key}"
         if key not in self._memo:
             value = compute()
             with self._lock:
@@ -225,6 +291,7 @@ class Dataset:
         back and forth between a few: converting an altair chart (schema validation) or a map to JSON
         costs tens of milliseconds each time, which a hosted link pays for every viewer. Values must
         be treated as read-only by the caller."""
+        key = (self.version, key)
         with self._lock:
             if key in self._views:
                 self._views.move_to_end(key)
@@ -246,12 +313,12 @@ class Dataset:
     def per_filters(self, kind: str, f: Filters, compute):
         """A result that depends on the data filters only (a mask, the happenings), remembered for the
         last few filter states so that the queries of one page share it."""
-        key = (kind, _data_filters(f))
+        key = (self.version, kind, _data_filters(f))
         with self._lock:
             if key in self._masks:
                 self._masks.move_to_end(key)
                 return self._masks[key][0]
-        value = compute(key[1])
+        value = compute(key[2])
         size = approx_bytes(value)
         with self._lock:
             if key in self._masks:  # another session computed it meanwhile
@@ -269,6 +336,188 @@ class Dataset:
             m.flags.writeable = False  # shared between queries: nobody may change it
             return m
         return self.per_filters(f"mask:{name}", f, compute)
+
+    # --- reviews ---------------------------------------------------------------------------------
+
+    def attach_reviews(self, path: str | Path) -> None:
+        """Use the review store at `path` (created on the first save, so a read-only server writes nothing)."""
+        self.review_path = Path(path)
+        self._store = rv.ReviewStore(self.review_path) if self.review_path.is_file() else None
+        self._review_mark = -1
+        self.sync_reviews()
+
+    def review_store(self, *, create: bool = False) -> rv.ReviewStore | None:
+        """The review store (None when there is none yet and `create` is off)."""
+        with self._lock:
+            if self._store is None and self.review_path is not None and (create or self.review_path.is_file()):
+                self._store = rv.ReviewStore(self.review_path)
+            return self._store
+
+    def sync_reviews(self) -> bool:
+        """Apply the reviews again if the store changed (another server process, another session): one
+        count of the log per call. True when they were applied again."""
+        store = self.review_store()
+        mark = len(store) if store is not None else 0
+        if mark == self._review_mark:
+            return False
+        self.apply_reviews()
+        return True
+
+    def apply_reviews(self) -> None:
+        """Derive the index frames again from the originals with the store's current reviews, and drop
+        every remembered mask and answer (they may count rows that are now rejected or corrected)."""
+        with self._lock:
+            store = self.review_store()
+            mark = len(store) if store is not None else 0
+            current = store.current() if store is not None and mark else rv.current_reviews(
+                pd.DataFrame(columns=rv.LOG_COLUMNS))
+            frames, overlay, applied, status = self._reviewed_frames(current)
+            for name, frame in frames.items():
+                setattr(self, name, frame)
+            self._overlay, self._applied, self._current, self._status = overlay, applied, current, status
+            self._review_mark = mark
+            self.version += 1
+            self._memo.clear()
+            self.forget_masks()
+
+    def _reviewed_frames(self, current: pd.DataFrame) -> tuple[dict, dict, dict, pd.DataFrame]:
+        """(index frames, overlays, applied rows, review status) for the current reviews."""
+        frames = {name: self._originals[name] for name in REVIEWED}
+        overlay: dict[str, pd.DataFrame] = {}
+        applied: dict[str, pd.DataFrame] = {}
+        if current.empty:
+            return frames, overlay, applied, current.assign(status=pd.Series(dtype="string"))
+        ids = [str(v) for v in current["article_id"].dropna().unique()]
+        sources = [str(v) for v in current["source"].dropna().unique()]
+        found = self.sql("SELECT row, article_id, source FROM articles WHERE list_contains(?::VARCHAR[], article_id) "
+                         "OR list_contains(?::VARCHAR[], source) ORDER BY row", [ids, sources])
+        arts = found["row"].to_numpy(dtype=np.int64)
+        articles = found.drop(columns="row").astype("string")
+        raw_tables: dict[str, pd.DataFrame] = {"articles": articles}
+        for name in REVIEWED:
+            orig = self._originals[name]
+            rows = np.flatnonzero(np.isin(orig["art"].to_numpy(), arts))
+            raw = self._rows[name].take(rows, self.stored_columns(name))
+            raw.index = pd.Index(rows, name="row")
+            raw_tables[name] = raw
+            done = rv.apply_reviews(KIND_OF[name], raw, current, articles)
+            applied[name] = done
+            reviewed = done[done["review"].notna().to_numpy(dtype=bool)]
+            frames[name] = _with_reviews(name, orig, reviewed)
+            kept = [c for c in done.columns if c not in orig.columns or c in REVIEW_EXTRA]
+            overlay[name] = reviewed[kept].sort_index()
+        status = rv.review_status(current, {n: t.reset_index(drop=True) for n, t in raw_tables.items()})
+        return frames, overlay, applied, status
+
+    def save_review(self, kind: str, row: int, action: str, *, reviewer: str,
+                    correction: Mapping[str, Any] | None = None, note: str | None = None) -> dict[str, Any]:
+        """Record a reviewer's action on row `row` of the kind's table, then apply the reviews again.
+
+        The key is made from the row as the build wrote it (never from corrected values), so it is
+        the same after a rebuild. Whether this session may review is the caller's to check
+        (kzdash.dashboard.access.may_review): this layer has no sessions."""
+        name = rv.TABLE_OF.get(kind)
+        if name is None:
+            raise rv.ReviewError(f"unknown kind {kind!r}")
+        original = self.original_row(name, row)
+        store = self.review_store(create=True)
+        if store is None:
+            raise rv.ReviewError("this dashboard has no review store")
+        if action == "undo":
+            line = store.undo(rv.row_key(kind, original).text, reviewer=reviewer, note=note)
+        else:
+            source = self.sql("SELECT source FROM articles WHERE article_id = ? LIMIT 1", [original["article_id"]])
+            line = store.save(kind, original, action, reviewer=reviewer, correction=correction, note=note,
+                              source=None if source.empty else source["source"].iat[0])
+        self.apply_reviews()
+        return line
+
+    def original_row(self, name: str, row: int) -> dict[str, Any]:
+        """Row `row` of table `name` as the build wrote it (before any review)."""
+        if name not in REVIEWED or not 0 <= int(row) < len(self._originals[name]):
+            raise rv.ReviewError(f"there is no row {row} in {name}")
+        return self._rows[name].take(np.array([int(row)]), self.stored_columns(name)).iloc[0].to_dict()
+
+    def current_reviews(self) -> pd.DataFrame:
+        """Every current review with its status against this build (applies, needs_look, gone)."""
+        if self._status is None:
+            self.apply_reviews()
+        return self._status
+
+    def review_log_csv(self) -> bytes:
+        """The whole review log as CSV (empty log: the header only)."""
+        store = self.review_store()
+        return store.review_log_csv() if store is not None else rv.log_csv(pd.DataFrame(columns=rv.LOG_COLUMNS))
+
+    def rule_precision(self, *, cues: bool = False) -> pd.DataFrame:
+        """Per rule with a review: how often it fired in the whole build, and how many of its rows were
+        confirmed, rejected, corrected, or need a look (kzdash.dashboard.reviews.rule_precision)."""
+        if self._current is None:
+            self.apply_reviews()
+        tables = {"articles": pd.DataFrame(columns=["article_id", "source"]), **self._applied}
+        out = rv.rule_precision(tables, self._current, cues=cues)
+        out.columns.name = None
+        out = out[(out[["confirmed", "rejected", "corrected", "needs_look"]].sum(axis=1) > 0).to_numpy()]
+        if out.empty:
+            return out.reset_index(drop=True)
+        fired = []
+        for (table, column), rules in out.groupby(["table", "rule_column"])["rule"]:
+            counts = self.sql(f'SELECT coalesce(CAST("{column}" AS VARCHAR), \'(none)\') AS rule, count(*) AS n '
+                              f"FROM {table} GROUP BY ALL") if not cues else None
+            if counts is not None:
+                n = dict(zip(counts["rule"], counts["n"], strict=True))
+                fired.append(pd.Series([int(n.get(r, 0)) for r in rules], index=rules.index))
+        if fired:
+            out.loc[pd.concat(fired).index, "fired"] = pd.concat(fired)
+        return out.reset_index(drop=True)
+
+
+def _with_reviews(name: str, orig: pd.DataFrame, reviewed: pd.DataFrame) -> pd.DataFrame:
+    """The original index frame with the `review` status of the reviewed rows and their corrected values
+    (new columns, never the originals changed in place: an undo starts from them again)."""
+    frame = orig.copy(deep=False)
+    rows = reviewed.index.to_numpy(dtype=np.int64)
+    codes = np.full(len(orig), -1, dtype=np.int8)
+    codes[rows] = pd.Categorical(reviewed["review"].astype(object), categories=list(REVIEW_STATES)).codes
+    frame["review"] = pd.Categorical.from_codes(codes, categories=list(REVIEW_STATES))
+    corrected = reviewed[(reviewed["review"] == "corrected").fillna(False).to_numpy(dtype=bool)]
+    if corrected.empty:
+        return frame
+    place_moved = _changed(corrected, "place_id")
+    for col in CORRECTED_INDEX[name]:
+        if col not in corrected.columns:
+            continue
+        changed = _changed(corrected, col) if f"orig_{col}" in corrected.columns else place_moved
+        if not changed.any():
+            continue
+        at = corrected.index.to_numpy(dtype=np.int64)[changed]
+        values = corrected[col].to_numpy(dtype=object)[changed]
+        column = orig[col].copy()
+        if isinstance(column.dtype, pd.CategoricalDtype):
+            new = [v for v in dict.fromkeys(values) if not rv._missing(v) and v not in column.cat.categories]
+            if new:
+                column = column.cat.add_categories(new)
+            values = [None if rv._missing(v) else v for v in values]
+        elif pd.api.types.is_datetime64_any_dtype(column.dtype):
+            values = pd.to_datetime(pd.Series(values, dtype=object).astype("string"), errors="coerce").to_numpy(
+                dtype="datetime64[ns]")
+        column.iloc[at] = values
+        frame[col] = column
+    if place_moved.any() and "located" in frame.columns and {"lat", "lon"} <= set(corrected.columns):
+        at = corrected.index.to_numpy(dtype=np.int64)[place_moved]
+        located = orig["located"].to_numpy(dtype=bool).copy()
+        located[at] = (corrected["lat"].notna() & corrected["lon"].notna()).to_numpy(dtype=bool)[place_moved]
+        frame["located"] = located
+    return frame
+
+
+def _changed(applied: pd.DataFrame, col: str) -> np.ndarray:
+    """Which rows' `col` differs from its extracted value (`orig_<col>`), missing values equal."""
+    if col not in applied.columns or f"orig_{col}" not in applied.columns:
+        return np.zeros(len(applied), dtype=bool)
+    now = rv._as_text(applied[col]).fillna("")
+    was = rv._as_text(applied[f"orig_{col}"]).fillna("")
+    return (now != was).to_numpy(dtype=bool)
 
 
 def approx_bytes(value: object, depth: int = 0) -> int:
@@ -295,7 +544,7 @@ def approx_bytes(value: object, depth: int = 0) -> int:
 def _data_filters(f: Filters) -> Filters:
     """The filters without the view state that does not change which rows are kept."""
     return Filters(f.start, f.end, f.outlets, f.languages, f.actors, f.issues, f.event_types, f.countries, f.places,
-                   f.text, f.background, f.confident)
+                   f.text, f.background, f.confident, rejected=f.rejected, reviewed=f.reviewed)
 
 
 def row_mask(ds: Dataset, name: str, f: Filters) -> np.ndarray:
@@ -326,6 +575,10 @@ def row_mask(ds: Dataset, name: str, f: Filters) -> np.ndarray:
         keep &= ds.has(name, "place_id", f.places)
     if name == "events" and not f.background:
         keep &= ~df["background"].to_numpy(dtype=bool)
+    if name in REVIEWED and not f.rejected:
+        keep &= ds.codes(name, "review") != REJECTED
+    if f.reviewed:
+        keep &= ds.codes(name, "review") >= 0 if name in REVIEWED else _reviewed_articles(ds)
     if f.confident and name in ("events", "stances"):
         floor = confidence_floor(name)
         keep &= df["confidence"].fillna(0.0).to_numpy(dtype=float) >= floor
@@ -341,6 +594,20 @@ def row_mask(ds: Dataset, name: str, f: Filters) -> np.ndarray:
         art = np.arange(len(df)) if name == "articles" else df["art"].to_numpy()
         keep &= through[art]
     return keep
+
+
+REJECTED = REVIEW_STATES.index("rejected")
+
+
+def _reviewed_articles(ds: Dataset) -> np.ndarray:
+    """Articles with at least one reviewed row."""
+    def compute() -> np.ndarray:
+        m = np.zeros(len(ds.articles), dtype=bool)
+        for name in REVIEWED:
+            art = ds.table(name)["art"].to_numpy()[ds.codes(name, "review") >= 0]
+            m[art[art >= 0]] = True
+        return m
+    return ds.memo("reviewed articles", compute)
 
 
 def _article_mask(ds: Dataset, f: Filters, own: set[str]) -> np.ndarray | None:
@@ -374,9 +641,10 @@ def _article_mask(ds: Dataset, f: Filters, own: set[str]) -> np.ndarray | None:
 
 
 def filtered(ds: Dataset, name: str, f: Filters, columns: list[str] | None = None) -> pd.DataFrame:
-    """The rows of table `name` that the filters keep: every stored column, or only `columns`."""
+    """The rows of table `name` that the filters keep: every stored column and its review (reviewed
+    values in place of the extracted ones), or only `columns`."""
     rows = np.flatnonzero(ds.mask(name, f))
-    return ds.fetch(name, rows, columns or ds.stored_columns(name))
+    return ds.fetch(name, rows, columns or [*ds.stored_columns(name), *(REVIEW_COLUMNS if name in REVIEWED else ())])
 
 
 def count(ds: Dataset, name: str, f: Filters) -> int:

@@ -47,6 +47,8 @@ class Filters:
     text: str = ""
     background: bool = True  # include background mentions (past events recalled in an article)
     confident: bool = False  # only stances and events at or above the calibrated confidence (data/confidence.yaml)
+    rejected: bool = False  # include rows a reviewer rejected (off: "hide rejected", the default)
+    reviewed: bool = False  # only rows with a review (and articles with a reviewed row)
     # view state of single pages
     holder: str = "KAZ"  # Overview and Stances: whose positions
     rows: str = "outlet"  # Stances: matrix rows, outlet or language
@@ -107,6 +109,10 @@ class Filters:
             out.append(("background", "hidden"))
         if self.confident:
             out.append(("confidence", "confident rows only"))
+        if self.rejected:
+            out.append(("reviews", "rejected rows shown"))
+        if self.reviewed:
+            out.append(("reviews", "reviewed rows only"))
         return out
 
 
@@ -196,7 +202,8 @@ def _format_scalar(value: object) -> str:
 # field -> (query key, parser); list fields -> (query key, pattern for codes, None for free text)
 _SCALARS = {
     "start": ("from", _parse_date), "end": ("to", _parse_date), "text": ("q", _clean_text),
-    "background": ("bg", _parse_bool), "confident": ("sure", _parse_bool), "holder": ("holder", _matching(ACTOR)),
+    "background": ("bg", _parse_bool), "confident": ("sure", _parse_bool), "rejected": ("rejected", _parse_bool),
+    "reviewed": ("reviewed", _parse_bool), "holder": ("holder", _matching(ACTOR)),
     "rows": ("rows", _one_of(ROWS)),
     "group": ("group", _one_of(GROUPS)), "article": ("article", _matching(ARTICLE)),
     "pick": ("pick", _matching(PLACE)), "slide": ("view", _parse_slide), "present": ("present", _parse_bool),

@@ -30,6 +30,12 @@ STYLE = """<style>
 mark.kz-place{background:#fde68a;border-bottom:2px solid #7a5c00;padding:0 .1em}
 mark.kz-actor{background:#c7dcff;border-bottom:2px dotted #1d3f8f;padding:0 .1em}
 mark.kz-date{background:#d4f0c0;border-bottom:3px double #2f5d12;padding:0 .1em}
+.kz-review{display:inline-block;margin:.1rem 0 .3rem;padding:.05rem .5rem;border-radius:.6rem;font-size:.8rem;
+  border:1px solid #8a8f9c;background:#f0f0ec;color:#262730}
+.kz-review-confirmed{border-color:#2f5d12;background:#e3f3d6}
+.kz-review-rejected{border-color:#8f1d1d;background:#fbe0e0;text-decoration:none}
+.kz-review-corrected{border-color:#1d3f8f;background:#dfe9fb}
+.kz-review-needs_look{border-color:#7a5c00;background:#fdf3c8}
 .kz-legend span{display:inline-block;margin:0 .8rem .3rem 0;font-size:.85rem}
 .kz-dot{display:inline-block;width:.8rem;height:.8rem;border-radius:50%;margin-inline-end:.3rem;vertical-align:-.1rem;
   border:1px solid #333}
@@ -135,6 +141,23 @@ def coverage_card(row: dict) -> str:
     if row.get("note"):
         lines.append(f'<div class="kz-meta">{esc(row["note"])}</div>')
     return f'<div class="kz-card">{"".join(lines)}{quote(row.get("evidence"), row.get("language"))}</div>'
+
+
+REVIEW_LABELS = {"confirmed": "confirmed", "rejected": "rejected", "corrected": "corrected",
+                 "needs_look": "review needs a look (the evidence changed)"}
+
+
+def review_badge(review: object, by: object = None, note: object = None) -> str:
+    """A row's current review as a small label: status, reviewer, note. The note and the name are text
+    a person typed: escaped like article text. "" when the row has no review."""
+    if review is None or (not isinstance(review, str) and pd.isna(review)) or str(review) not in REVIEW_LABELS:
+        return ""
+    parts = [REVIEW_LABELS[str(review)]]
+    if isinstance(by, str) and by:
+        parts.append(f"by {by}")
+    if isinstance(note, str) and note:
+        parts.append(f"“{note}”")
+    return f'<div class="kz-review kz-review-{review}">{esc(" · ".join(parts))}</div>'
 
 
 def day(value: object) -> str:

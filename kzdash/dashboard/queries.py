@@ -28,8 +28,9 @@ from kzdash.text.sentences import sentence_of, sentence_spans
 
 NAT = np.iinfo(np.int64).min  # how NaT looks as int64 nanoseconds: sorts first
 DAY_NS = 86_400 * 10**9
+REVIEW = ["row", "review", "reviewed_by", "review_note"]  # a card's review control: its row and current review
 EVIDENCE_COLUMNS = ["date", "event_type", "summary", "place_name", "outlet", "language", "published", "evidence",
-                    "background", "article_id", "event_id"]
+                    "background", "article_id", "event_id", "date_precision", "place_id", *REVIEW]
 LOCAL_KINDS = ("city", "site", "region")
 MAP_POINTS = 2000  # points per map layer: the browser stays fluid; the largest counts are drawn first
 
@@ -190,9 +191,10 @@ def stance_evidence(ds: Dataset, f: Filters, holder: str, issue: str | None = No
     if row:
         m &= ds.codes("stances", rows) == ds.code_of("stances", rows, row)
     found = np.flatnonzero(m)
-    cols = ["date", "holder", "issue", "polarity", "outlet", "language", "evidence", "article_id", "stance_id"]
+    cols = ["date", "holder", "issue", "polarity", "outlet", "language", "evidence", "article_id", "stance_id",
+            *REVIEW]
     if not len(found):
-        return pd.DataFrame(columns=[*cols, "times", "english"])
+        return pd.DataFrame(columns=[*cols, "times", "rows", "english"])
     start = ds.stances["start"].to_numpy(dtype=np.float64, na_value=-1).astype(np.int64)[found]
     n_issues, n_pol = (len(ds.stances[c].cat.categories) + 1 for c in ("issue", "polarity"))
     key = ((ds.stances["art"].to_numpy()[found] * (int(start.max()) + 2) + start + 1)
@@ -202,6 +204,10 @@ def stance_evidence(ds: Dataset, f: Filters, holder: str, issue: str | None = No
     top = _newest(np.arange(len(firsts)), ds.days("stances", "date")[found[firsts]], None, n)
     out = _plain(ds.fetch("stances", found[firsts[top]], cols))
     out["times"] = times[groups[firsts[top]]]
+    order = np.argsort(groups, kind="stable")  # every row of each shown sentence: a review covers them all
+    bounds = np.searchsorted(groups[order], groups[firsts[top]], side="left"), np.searchsorted(
+        groups[order], groups[firsts[top]], side="right")
+    out["rows"] = [found[order[lo:hi]].tolist() for lo, hi in zip(*bounds, strict=True)]
     out["english"] = [vocab().stance_sentence(h, i, p) for h, i, p in zip(out["holder"], out["issue"],
                                                                           out["polarity"], strict=True)]
     return out
@@ -255,7 +261,7 @@ def happenings(ds: Dataset, f: Filters, limit: int | None = None) -> pd.DataFram
     """
     h = _happenings(ds, f)
     cols = ["happening_id", "date", "date_precision", "event_type", "actor", "target", "place_name", "summary",
-            "outlet", "language", "published", "evidence", "article_id"]
+            "outlet", "language", "published", "evidence", "article_id", *REVIEW, "place_id"]
     pick = np.arange(len(h.first))
     if limit is not None and len(pick) > limit:
         pick = _newest(pick, ds.days("events", "date")[h.first], None, limit)
@@ -465,7 +471,7 @@ def place_evidence(ds: Dataset, f: Filters, place_id: str, n: int = 50) -> tuple
     pl_code = ds.code_of("places", "place_id", place_id)
     pl_rows = np.flatnonzero(ds.mask("places", f) & (ds.codes("places", "place_id") == pl_code))[:n]
     pl = ds.fetch("places", pl_rows, ["name", "surface", "outlet", "language", "published", "article_id", "start",
-                                      "end", "art"])
+                                      "end", "art", *REVIEW, "place_id"])
     mentions = _plain(pl.drop(columns="art"))
     arts = pl["art"].to_numpy()
     present = np.unique(arts[arts >= 0])

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from kzdash.dashboard.dataset import Dataset
+from kzdash.dashboard.dataset import REVIEW_COLUMNS, Dataset
 from kzdash.dashboard.vocab import UNKNOWN_LANGUAGE, vocab
 
 KIND_ORDER = {"place": 0, "actor": 1, "date": 2}  # which highlight wins where two overlap
@@ -53,7 +53,8 @@ def article(ds: Dataset, article_id: str) -> Article | None:
     row = ds.fetch("articles", [idx], ds.stored_columns("articles")).iloc[0]
     text = str(row["text"]) if pd.notna(row["text"]) else ""
     lang = str(row["language"]) if pd.notna(row["language"]) else UNKNOWN_LANGUAGE
-    parts = {name: ds.fetch(name, np.flatnonzero(ds.table(name)["art"].to_numpy() == idx), ds.stored_columns(name))
+    parts = {name: ds.fetch(name, np.flatnonzero(ds.table(name)["art"].to_numpy() == idx),
+                            [*ds.stored_columns(name), *REVIEW_COLUMNS, "row"])  # a reviewer picks rows by number
              for name in ("events", "stances", "places")}
     spans = place_spans(parts["places"]) + actor_spans(text, lang) + date_spans(text, lang, row["published"])
     meta = {k: (None if pd.isna(row[k]) else row[k]) for k in ("article_id", "title", "outlet", "language",

@@ -1,0 +1,158 @@
+"""Reviewing in a real browser (Debian's Chromium): reject a stance from its card and see the matrix and the
+CSV export change, undo it, then correct it and see both change again. Skipped where /usr/bin/chromium
+is absent. The server gets a review store of its own; a screenshot goes to tests/screenshots/."""
+
+from __future__ import annotations
+
+import io
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+SHOTS = ROOT / "tests" / "screenshots"
+
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium not installed")
+
+
+@pytest.fixture(scope="module")
+def server(sample_dir: Path, tmp_path_factory):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    store = tmp_path_factory.mktemp("browser_reviews") / "reviews.sqlite"
+    env = {**os.environ, "KZDASH_BUILD": str(sample_dir), "KZDASH_REVIEWS": str(store)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless=true",
+         f"--server.port={port}", "--server.address=127.0.0.1", "--browser.gatherUsageStats=false"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).status == 200:
+                break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        proc.kill()
+        pytest.fail("streamlit did not start within 60 s")
+    yield url
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def page(server: str):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", "--no-first-run", "--disable-quic"])
+        pg = browser.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+        yield pg
+        browser.close()
+
+
+def settle(pg, title: str, timeout: int = 60_000) -> None:
+    """Wait until the page's title is there and the script run is over."""
+    pg.wait_for_function("t => [...document.querySelectorAll('h1')].some(h => h.innerText.trim() === t)",
+                         arg=title, timeout=timeout)
+    pg.wait_for_function("() => !document.querySelector('[data-testid=stStatusWidget]')"
+                         " && !document.querySelector('[data-stale=true]')", timeout=timeout)
+    pg.wait_for_timeout(400)
+
+
+@pytest.fixture(scope="module")
+def target(sample_dir: Path) -> dict:
+    from kzdash.dashboard import queries
+    from kzdash.dashboard.dataset import Dataset
+    from kzdash.dashboard.filters import Filters
+
+    ds = Dataset.open(sample_dir)
+    rows = queries.stance_rows(ds, Filters(), "KAZ", ["row", "issue", "polarity", "outlet", "evidence", "stance_id"])
+    rows = rows[(rows["polarity"] == "support") & ~rows.duplicated(["evidence", "issue"], keep=False)]
+    return rows.iloc[0].to_dict()
+
+
+def matrix(pg, server: str) -> list[str]:
+    """The stance matrix's cell texts ("support / oppose / neutral") as drawn."""
+    pg.goto(f"{server}/stances", wait_until="domcontentloaded")
+    settle(pg, "Stances")
+    texts = pg.locator("[data-testid='stVegaLiteChart'] svg g.mark-text text")
+    texts.first.wait_for(state="attached", timeout=60_000)
+    pg.wait_for_timeout(800)
+    return texts.all_text_contents()
+
+
+def export(pg, server: str) -> pd.DataFrame:
+    """The stances CSV as the Data page's download button gives it."""
+    pg.goto(f"{server}/data", wait_until="domcontentloaded")
+    settle(pg, "Data")
+    with pg.expect_download(timeout=30_000) as got:
+        pg.locator(".st-key-csv_stances button").click()
+    return pd.read_csv(io.BytesIO(Path(got.value.path()).read_bytes()), dtype=str, keep_default_na=False)
+
+
+def open_review(pg, key: str) -> None:
+    button = pg.locator(f".st-key-{key} button").first
+    button.scroll_into_view_if_needed()
+    button.click()
+    pg.locator(f".st-key-{key}_reject button").wait_for(timeout=30_000)
+
+
+def test_reject_then_correct_a_stance(server: str, page, target: dict) -> None:
+    key = f"kzr_stance_{target['row']}"
+    before_matrix, before_csv = matrix(page, server), export(page, server)
+    assert target["stance_id"] in set(before_csv["stance_id"])
+
+    matrix(page, server)
+    open_review(page, key)
+    page.locator(f".st-key-{key}_note input").fill("the sentence is about another country")
+    page.locator(f".st-key-{key}_note input").press("Enter")
+    settle(page, "Stances")
+    page.locator(f".st-key-{key}_reject button").click()
+    page.get_by_text("Rejected the stance.").wait_for(timeout=30_000)
+    settle(page, "Stances")
+    assert page.locator(f".st-key-{key}").count() == 0  # the card went with its row
+    rejected_matrix, rejected_csv = matrix(page, server), export(page, server)
+    assert rejected_matrix != before_matrix
+    assert len(rejected_csv) == len(before_csv) - 1 and target["stance_id"] not in set(rejected_csv["stance_id"])
+
+    page.goto(f"{server}/stances?rejected=1", wait_until="domcontentloaded")  # "hide rejected" off
+    settle(page, "Stances")
+    assert page.locator(".kz-review-rejected", has_text="another country").count() == 1
+    open_review(page, key)  # a rejected row can be corrected instead
+    page.locator(f".st-key-{key}_polarity").click()
+    page.get_by_role("option", name="oppose", exact=True).click()
+    page.get_by_role("button", name="Save correction").click()
+    page.get_by_text("Corrected the stance.").wait_for(timeout=30_000)
+    settle(page, "Stances")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    open_review(page, key)  # the corrected card with its label and its open Review panel
+    page.locator(f".st-key-{key}").scroll_into_view_if_needed()
+    page.mouse.wheel(0, 250)
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(SHOTS / "review.png"))
+    page.keyboard.press("Escape")
+
+    corrected_matrix, corrected_csv = matrix(page, server), export(page, server)
+    assert corrected_matrix not in (before_matrix, rejected_matrix)
+    assert len(corrected_csv) == len(before_csv)
+    mine = corrected_csv[corrected_csv["stance_id"] == target["stance_id"]].iloc[0]
+    assert (mine["polarity"], mine["review"]) == ("oppose", "corrected")
+
+    matrix(page, server)  # the card again (a fresh session: the sidebar's "Undo" belongs to the last one)
+    open_review(page, key)
+    page.locator(f".st-key-{key}_undo button").click()  # undo the correction
+    page.get_by_text("Undid the last review of the stance.").wait_for(timeout=30_000)
+    assert matrix(page, server) == rejected_matrix  # back to the rejection before it
