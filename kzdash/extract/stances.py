@@ -38,7 +38,7 @@ from itertools import dropwhile
 
 from kzdash.extract.actors import ActorMention
 from kzdash.text.langdata import DATA_DIR, folded_list, load, morphology, read_yaml, verb_final, word_order
-from kzdash.text.lexicon import PhraseHit, PhraseMatcher
+from kzdash.text.lexicon import MatcherGroup, PhraseHit, PhraseMatcher
 from kzdash.text.textnorm import Folded
 
 NEGATION_REACH = 24  # folded characters before a cue (or act) that a negation governs
@@ -221,7 +221,8 @@ class _Hits:
         self.coordinators = c.coordinators | c.articles  # what may stand between names in a list
         self.negation_reach = c.negation_reach
         self.qualifiers = c.qualifiers
-        self.found = {name: getattr(c, name).find(folded, code) for name in self.EVERYWHERE}
+        everywhere, near = _groups(c)
+        self.found = dict(zip(self.EVERYWHERE, everywhere.find(folded, code), strict=True))
         starts = sorted(h.fs for name in ("topic", "acts", "near_words") for h in self.found[name])
         ranges: list[tuple[int, int]] = []
         for fs, fe in sentences:
@@ -232,13 +233,9 @@ class _Hits:
                 else:
                     ranges.append((fs, fe))
 
-        def near_triggers(matcher: PhraseMatcher) -> list[PhraseHit]:
-            return [hit for lo, hi in ranges for hit in matcher.find(folded, code, lo, hi)]
-
-        for name in self.NEAR_TRIGGERS:
-            self.found[name] = near_triggers(getattr(c, name))
+        *found, fake = near.find(folded, code, ranges)
+        self.found.update(zip(self.NEAR_TRIGGERS, found, strict=True))
         # "لا يزال" (still), "not only", "не только": negation words that negate nothing
-        fake = near_triggers(c.not_negation)
         if fake:
             self.found["negation"] = [n for n in self.found["negation"]
                                       if not any(f.fs <= n.fs and n.fe <= f.fe for f in fake)]
@@ -247,6 +244,14 @@ class _Hits:
     def within(self, name: str, fs: int, fe: int) -> list[PhraseHit]:
         lo, hi = bisect.bisect_left(self.starts[name], fs), bisect.bisect_left(self.starts[name], fe)
         return self.found[name][lo:hi]
+
+
+@lru_cache(maxsize=64)
+def _groups(c: Cues) -> tuple[MatcherGroup, MatcherGroup]:
+    """A language's cue lexicons as two one-pass groups: those matched over the whole text, and those
+    matched only in the sentences with a trigger (`not_negation` last)."""
+    near = [getattr(c, name) for name in _Hits.NEAR_TRIGGERS] + [c.not_negation]
+    return MatcherGroup([getattr(c, name) for name in _Hits.EVERYWHERE]), MatcherGroup(near)
 
 
 def _clauses(ftext: str, fs: int, fe: int, breaks: list[PhraseHit]) -> list[tuple[int, int]]:

@@ -113,10 +113,12 @@ class PhraseMatcher:
         # An entry written in capitals ("СВО", "EAEU") is an acronym: it takes no ending and no
         # proclitic, or "свою" would be "СВО" plus an ending; "NATO'nun" (apostrophe) still counts.
         self._acronyms: set[str] = set()
+        self.phrases: dict[str, object] = {}  # folded key -> value (the last entry of a key wins)
         for key, value in phrases.items():
             k = fold_key(key)
             if k:
                 self._auto.add_word(k, (k, value))
+                self.phrases[k] = value
                 if _is_acronym(key):
                     self._acronyms.add(k)
         self._empty = len(self._auto) == 0
@@ -144,3 +146,55 @@ class PhraseMatcher:
             if bounded(ftext[ws:ks], ftext[ke:we], m.proclitics, m.suffixes):
                 hits.append(PhraseHit(ws, we, key, value))
         return longest_first(hits, lambda h: (h.fs, h.fe), lambda h: (-len(h.key), h.fs))
+
+
+class MatcherGroup:
+    """Several lexicons matched in one automaton pass: the same hits, per lexicon, as each one's `find`.
+
+    Each raw hit's word boundaries are checked once for all the lexicons holding its key (the
+    stance cues are fifteen lexicons; fifteen passes per sentence range cost more than the rest of it)."""
+
+    def __init__(self, matchers: Sequence[PhraseMatcher]):
+        self.size = len(matchers)
+        owners: dict[str, list[tuple[int, object, bool]]] = {}  # key -> (lexicon, value, acronym)
+        for i, m in enumerate(matchers):
+            for k, value in m.phrases.items():
+                owners.setdefault(k, []).append((i, value, k in m._acronyms))
+        self._auto = ahocorasick.Automaton()
+        for k, own in owners.items():
+            self._auto.add_word(k, (k, tuple(own)))
+        self._empty = not owners
+        if not self._empty:
+            self._auto.make_automaton()
+
+    def find(self, folded: Folded, code: str | None,
+             ranges: Iterable[tuple[int, int | None]] = ((0, None),)) -> list[list[PhraseHit]]:
+        """Per lexicon, its hits in each of `ranges` (disjoint, in order) as `PhraseMatcher.find` gives them."""
+        out: list[list[PhraseHit]] = [[] for _ in range(self.size)]
+        if self._empty:
+            return out
+        m = morph(code)
+        ftext = folded.text
+        n = len(ftext)
+        for lo, hi in ranges:
+            hits: list[list[PhraseHit]] = [[] for _ in range(self.size)]
+            for last, (key, owners) in self._auto.iter(ftext, lo, n if hi is None else hi):
+                ks, ke = last - len(key) + 1, last + 1
+                if inside_longer_word(ftext, ks, ke, m.max_prefix, m.max_suffix):
+                    continue
+                if (ks == 0 or not ftext[ks - 1].isalnum()) and (
+                        ke == n or not (ftext[ke].isalnum() or ftext[ke] == "'")):
+                    for i, value, _ in owners:
+                        hits[i].append(PhraseHit(ks, ke, key, value))
+                    continue
+                ws, we = word_span(ftext, ks, ke)
+                if not bounded(ftext[ws:ks], ftext[ke:we], m.proclitics, m.suffixes):
+                    continue
+                glued = ws != ks or (we != ke and ftext[ke] != "'")  # what an acronym may not take
+                for i, value, acronym in owners:
+                    if not (acronym and glued):
+                        hits[i].append(PhraseHit(ws, we, key, value))
+            for i, found in enumerate(hits):
+                if found:
+                    out[i] += longest_first(found, lambda h: (h.fs, h.fe), lambda h: (-len(h.key), h.fs))
+        return out
