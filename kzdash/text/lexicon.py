@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple, TypeVar
 
@@ -24,8 +23,9 @@ def _is_acronym(phrase: str) -> bool:
     return 2 <= len(letters) <= 6 and all(c.isupper() for c in letters) and " " not in phrase.strip()
 
 
-@dataclass(frozen=True)
-class PhraseHit:
+class PhraseHit(NamedTuple):
+    """One phrase found (a NamedTuple: hundreds are made per article, a frozen dataclass is slow to build)."""
+
     fs: int  # folded span of the whole word(s), clitics and endings included
     fe: int
     key: str
@@ -51,6 +51,8 @@ def longest_first(hits: Sequence[T], span: Callable[[T], tuple[int, int]],
 
     Taken spans never overlap, so sorted by start they are also sorted by end and one bisection
     finds the only two neighbours a new span could touch (the pairwise check was quadratic)."""
+    if len(hits) < 2:  # nothing can overlap
+        return list(hits)
     order = sorted(hits, key=priority)
     starts: list[int] = []
     ends: list[int] = []
