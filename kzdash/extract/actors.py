@@ -77,10 +77,14 @@ def find_actors(text: str, folded: Folded, code: str | None, places: list[PlaceM
     return merged
 
 
+# A country's surfaces repeat across articles ("Kazakhstan", "لأوكرانيا"): folded once each (bounded)
+_folded_name = lru_cache(maxsize=4096)(fold_key)
+
+
 def _clitics(p: PlaceMention) -> str:
     """The proclitics glued before a country's name (Arabic "لأوكرانيا" = ل + أوكرانيا), as " via:ل"."""
     key = p.rule.split(":", 1)[-1]
-    word = fold_key(p.surface)
+    word = _folded_name(p.surface)
     if key and word.endswith(key) and len(word) > len(key):
         return f" via:{word[:-len(key)]}"
     return ""

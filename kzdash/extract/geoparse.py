@@ -78,15 +78,20 @@ def _raw_hits(text: str, ftext: str, offsets, gaz: Gazetteer, code: str | None,
     stop = gaz.not_places.get(code or "", frozenset())
     exact = gaz.exact_case
     hits: list[_Hit] = []
+    size = len(ftext)
     for last, (n, entries) in gaz.automaton.iter(ftext):
         ks, ke = last - n + 1, last + 1
-        if inside_longer_word(ftext, ks, ke, m.max_prefix, m.max_rest):
+        if not (ks > 0 and ftext[ks - 1].isalnum() or ke < size and ftext[ke].isalnum() or
+                ke < size - 1 and ftext[ke] == "'" and ftext[ke + 1].isalnum()):
+            ws, we, prefix, rest = ks, ke, "", ""  # a whole word as it stands: no need to look for its ends
+        elif inside_longer_word(ftext, ks, ke, m.max_prefix, m.max_rest):
             continue
-        ws, we = word_span(ftext, ks, ke)
-        prefix = ftext[ws:ks]
-        if prefix and prefix not in procl:
-            continue
-        key, rest = ftext[ks:ke], ftext[ke:we]
+        else:
+            ws, we = word_span(ftext, ks, ke)
+            prefix, rest = ftext[ws:ks], ftext[ke:we]
+            if prefix and prefix not in procl:
+                continue
+        key = ftext[ks:ke]
         if (key in stop or ftext[ws:we] in stop) and entries[0][1] != BLOCK:
             continue
         surface = text[offsets[ks]:offsets[ke - 1] + 1]

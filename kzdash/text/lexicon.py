@@ -107,6 +107,30 @@ def bounded(prefix: str, rest: str, proclitics: Iterable[str], suffixes: Iterabl
     return not rest or rest.startswith("'") or rest in suffixes
 
 
+def _words(auto: ahocorasick.Automaton, ftext: str, lo: int, hi: int, m: Morph) -> list[tuple]:
+    """The raw hits of `auto` (keys -> (key, payload)) in ftext[lo:hi] that are words, as (fs, fe, key,
+    payload, glued): `glued` when a proclitic or an ending (not an apostrophe one) is part of the word."""
+    n = len(ftext)
+    out = []
+    for last, (key, payload) in auto.iter(ftext, lo, hi):
+        ke = last + 1
+        ks = ke - len(key)
+        if not (ks > 0 and ftext[ks - 1].isalnum() or ke < n and ftext[ke].isalnum()):
+            if ke == n or ftext[ke] != "'":
+                out.append((ks, ke, key, payload, False))  # a whole word as it stands: the common case
+                continue
+        elif inside_longer_word(ftext, ks, ke, m.max_prefix, m.max_suffix):
+            continue
+        ws, we = word_span(ftext, ks, ke)
+        if bounded(ftext[ws:ks], ftext[ke:we], m.proclitics, m.suffixes):
+            out.append((ws, we, key, payload, ws != ks or (we != ke and ftext[ke] != "'")))
+    return out
+
+
+def _longest_hits(hits: list[PhraseHit]) -> list[PhraseHit]:
+    return longest_first(hits, lambda h: (h.fs, h.fe), lambda h: (-len(h.key), h.fs))
+
+
 class PhraseMatcher:
     """Find the phrases of one lexicon (folded key -> value) in folded text."""
 
@@ -131,23 +155,11 @@ class PhraseMatcher:
         """Non-overlapping hits in folded[lo:hi], longest first where they overlap."""
         if self._empty:
             return []
-        m = morph(code)
         ftext = folded.text
-        n = len(ftext)
-        hits = []
-        for last, (key, value) in self._auto.iter(ftext, lo, n if hi is None else hi):
-            ks, ke = last - len(key) + 1, last + 1
-            if inside_longer_word(ftext, ks, ke, m.max_prefix, m.max_suffix):
-                continue
-            if (ks == 0 or not ftext[ks - 1].isalnum()) and (ke == n or not (ftext[ke].isalnum() or ftext[ke] == "'")):
-                hits.append(PhraseHit(ks, ke, key, value))  # a whole word as it stands: the common case
-                continue
-            ws, we = word_span(ftext, ks, ke)
-            if key in self._acronyms and (ws != ks or (we != ke and ftext[ke] != "'")):
-                continue
-            if bounded(ftext[ws:ks], ftext[ke:we], m.proclitics, m.suffixes):
-                hits.append(PhraseHit(ws, we, key, value))
-        return longest_first(hits, lambda h: (h.fs, h.fe), lambda h: (-len(h.key), h.fs))
+        acronyms = self._acronyms
+        return _longest_hits([PhraseHit(fs, fe, key, value) for fs, fe, key, value, glued
+                              in _words(self._auto, ftext, lo, len(ftext) if hi is None else hi, morph(code))
+                              if not (glued and key in acronyms)])
 
 
 class MatcherGroup:
@@ -177,26 +189,12 @@ class MatcherGroup:
             return out
         m = morph(code)
         ftext = folded.text
-        n = len(ftext)
         for lo, hi in ranges:
-            hits: list[list[PhraseHit]] = [[] for _ in range(self.size)]
-            for last, (key, owners) in self._auto.iter(ftext, lo, n if hi is None else hi):
-                ks, ke = last - len(key) + 1, last + 1
-                if inside_longer_word(ftext, ks, ke, m.max_prefix, m.max_suffix):
-                    continue
-                if (ks == 0 or not ftext[ks - 1].isalnum()) and (
-                        ke == n or not (ftext[ke].isalnum() or ftext[ke] == "'")):
-                    for i, value, _ in owners:
-                        hits[i].append(PhraseHit(ks, ke, key, value))
-                    continue
-                ws, we = word_span(ftext, ks, ke)
-                if not bounded(ftext[ws:ks], ftext[ke:we], m.proclitics, m.suffixes):
-                    continue
-                glued = ws != ks or (we != ke and ftext[ke] != "'")  # what an acronym may not take
+            hits: dict[int, list[PhraseHit]] = {}  # lexicon -> its hits in this range
+            for fs, fe, key, owners, glued in _words(self._auto, ftext, lo, len(ftext) if hi is None else hi, m):
                 for i, value, acronym in owners:
                     if not (acronym and glued):
-                        hits[i].append(PhraseHit(ws, we, key, value))
-            for i, found in enumerate(hits):
-                if found:
-                    out[i] += longest_first(found, lambda h: (h.fs, h.fe), lambda h: (-len(h.key), h.fs))
+                        hits.setdefault(i, []).append(PhraseHit(fs, fe, key, value))
+            for i, found in hits.items():
+                out[i] += _longest_hits(found)
         return out
