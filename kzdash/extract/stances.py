@@ -226,11 +226,10 @@ class _Hits:
         self.qualifiers = c.qualifiers
         everywhere, near = _groups(c)
         self.found = dict(zip(self.EVERYWHERE, everywhere.find(folded, code), strict=True))
-        starts = sorted(h.fs for name in ("topic", "acts", "near_words") for h in self.found[name])
+        self.trigger_starts = sorted(h.fs for name in ("topic", "acts", "near_words") for h in self.found[name])
         ranges: list[tuple[int, int]] = []
         for fs, fe in sentences:
-            i = bisect.bisect_left(starts, fs)
-            if i < len(starts) and starts[i] < fe:
+            if self.has_trigger(fs, fe):
                 if ranges and ranges[-1][1] >= fs - 1:
                     ranges[-1] = (ranges[-1][0], fe)
                 else:
@@ -243,6 +242,11 @@ class _Hits:
             self.found["negation"] = [n for n in self.found["negation"]
                                       if not any(f.fs <= n.fs and n.fe <= f.fe for f in fake)]
         self.starts = {name: [h.fs for h in hits] for name, hits in self.found.items()}
+
+    def has_trigger(self, fs: int, fe: int) -> bool:
+        """Whether a topic, an act or a near group's word starts in folded[fs:fe]."""
+        i = bisect.bisect_left(self.trigger_starts, fs)
+        return i < len(self.trigger_starts) and self.trigger_starts[i] < fe
 
     def within(self, name: str, fs: int, fe: int) -> list[PhraseHit]:
         lo, hi = bisect.bisect_left(self.starts[name], fs), bisect.bisect_left(self.starts[name], fe)
@@ -484,15 +488,17 @@ def find_stances(folded: Folded, code: str | None, sentences: list[tuple[int, in
     """Every stance of one article: at most one per holder and issue in a clause."""
     if not code:
         return []
-    h = _Hits(folded, code, cues(code), [(folded.index(s), folded.index(e)) for s, e in sentences])
+    fsentences = [(folded.index(s), folded.index(e)) for s, e in sentences]
+    h = _Hits(folded, code, cues(code), fsentences)
     carry = carry or SentenceSpeaker()
     out: list[Stance] = []
     located = [(folded.index(a.start), folded.index(a.end), a) for a in actors]  # once, not once per sentence
-    for s, e in sentences:
-        fs, fe = folded.index(s), folded.index(e)
+    for (s, e), (fs, fe) in zip(sentences, fsentences, strict=True):
         in_sentence = [x for x in located if s <= x[2].start < e]
         reporting = h.within("reporting", fs, fe)
         speaker_id = sentence_speaker(h, fs, fe, in_sentence, carry)
+        if not h.has_trigger(fs, fe):
+            continue  # no topic, act or near word: no clause of the sentence can hold a stance
         for cs, ce in _clauses(folded.text, fs, fe, h.within("clause_breaks", fs, fe)):
             seen: set[tuple[str, str]] = set()
             triggers = _triggers(h, cs, ce)
