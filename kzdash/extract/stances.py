@@ -224,8 +224,7 @@ class _Hits:
         self.coordinators = c.coordinators | c.articles  # what may stand between names in a list
         self.negation_reach = c.negation_reach
         self.qualifiers = c.qualifiers
-        everywhere, near = _groups(c)
-        self.found = dict(zip(self.EVERYWHERE, everywhere.find(folded, code), strict=True))
+        self.found = {name: getattr(c, name).find(folded, code) for name in self.EVERYWHERE}
         self.trigger_starts = sorted(h.fs for name in ("topic", "acts", "near_words") for h in self.found[name])
         ranges: list[tuple[int, int]] = []
         for fs, fe in sentences:
@@ -235,7 +234,7 @@ class _Hits:
                 else:
                     ranges.append((fs, fe))
 
-        *found, fake = near.find(folded, code, ranges)
+        *found, fake = _near_group(c).find(folded, code, ranges)
         self.found.update(zip(self.NEAR_TRIGGERS, found, strict=True))
         # "لا يزال" (still), "not only", "не только": negation words that negate nothing
         if fake:
@@ -254,11 +253,16 @@ class _Hits:
 
 
 @lru_cache(maxsize=64)
-def _groups(c: Cues) -> tuple[MatcherGroup, MatcherGroup]:
-    """A language's cue lexicons as two one-pass groups: those matched over the whole text, and those
-    matched only in the sentences with a trigger (`not_negation` last)."""
-    near = [getattr(c, name) for name in _Hits.NEAR_TRIGGERS] + [c.not_negation]
-    return MatcherGroup([getattr(c, name) for name in _Hits.EVERYWHERE]), MatcherGroup(near)
+def _near_group(c: Cues) -> MatcherGroup:
+    """The cue lexicons matched only in the sentences with a trigger, as one group (one pass per
+    range, not one per lexicon and range; `not_negation` last)."""
+    return MatcherGroup([getattr(c, name) for name in _Hits.NEAR_TRIGGERS] + [c.not_negation])
+
+
+def whole_text_lexicons(code: str) -> list[PhraseMatcher]:
+    """The cue lexicons matched over the whole text (for the article's one pass)."""
+    c = cues(code)
+    return [getattr(c, name) for name in _Hits.EVERYWHERE]
 
 
 def _clauses(ftext: str, fs: int, fe: int, breaks: list[PhraseHit]) -> list[tuple[int, int]]:

@@ -150,11 +150,15 @@ class PhraseMatcher:
         self._empty = len(self._auto) == 0
         if not self._empty:
             self._auto.make_automaton()
+        self._pass: tuple[MatcherGroup, int] | None = None  # the one-pass group it joined, and its place there
 
     def find(self, folded: Folded, code: str | None, lo: int = 0, hi: int | None = None) -> list[PhraseHit]:
         """Non-overlapping hits in folded[lo:hi], longest first where they overlap."""
         if self._empty:
             return []
+        if self._pass is not None and lo == 0 and hi is None:
+            group, i = self._pass
+            return list(group.find_once(folded, code)[i])
         ftext = folded.text
         acronyms = self._acronyms
         return _longest_hits([PhraseHit(fs, fe, key, value) for fs, fe, key, value, glued
@@ -180,6 +184,25 @@ class MatcherGroup:
         self._empty = not owners
         if not self._empty:
             self._auto.make_automaton()
+
+    @classmethod
+    def one_pass(cls, matchers: Sequence[PhraseMatcher]) -> MatcherGroup:
+        """A group whose lexicons, asked for their hits in a whole text, all take them from one pass
+        of the group over it, made at the first ask and kept with the folded text (a lexicon already
+        in a group stays there)."""
+        group = cls(matchers)
+        for i, m in enumerate(matchers):
+            if m._pass is None:
+                m._pass = (group, i)
+        return group
+
+    def find_once(self, folded: Folded, code: str | None) -> list[list[PhraseHit]]:
+        """`find` over the whole text, computed once per folded text and language."""
+        key = (self, code)
+        got = folded.memo.get(key)
+        if got is None:
+            got = folded.memo[key] = self.find(folded, code)
+        return got
 
     def find(self, folded: Folded, code: str | None,
              ranges: Iterable[tuple[int, int | None]] = ((0, None),)) -> list[list[PhraseHit]]:

@@ -13,7 +13,7 @@ import bisect
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 # One-character substitutions (applied after lower-casing).
@@ -86,6 +86,8 @@ class Folded:
     text: str
     offsets: Sequence[int]
     original_length: int
+    # what matchers computed once for this text (`lexicon.MatcherGroup.one_pass`): lives as long as it
+    memo: dict = field(default_factory=dict, compare=False, repr=False)
 
     def index(self, original: int) -> int:
         """The first folded index whose source offset is >= `original` (the inverse of the map)."""
