@@ -18,7 +18,7 @@ from functools import lru_cache
 
 from kzdash.extract.gazetteer import ALIAS, BLOCK, CITY_MIN_POPULATION, DEMONYM, NEAR, Entry, Gazetteer, Place
 from kzdash.text.langdata import load
-from kzdash.text.lexicon import PhraseMatcher, bounded, inside_longer_word, longest_first, morph, word_span
+from kzdash.text.lexicon import PhraseMatcher, bounded, longest_first, morph, word_around
 from kzdash.text.textnorm import Folded, fold, fold_key
 
 UNSUPPORTED_CITY_MIN_POPULATION = 1_000_000  # a city whose country the article never names
@@ -78,19 +78,15 @@ def _raw_hits(text: str, ftext: str, offsets, gaz: Gazetteer, code: str | None,
     stop = gaz.not_places.get(code or "", frozenset())
     exact = gaz.exact_case
     hits: list[_Hit] = []
-    size = len(ftext)
     for last, (n, entries) in gaz.automaton.iter(ftext):
         ks, ke = last - n + 1, last + 1
-        if not (ks > 0 and ftext[ks - 1].isalnum() or ke < size and ftext[ke].isalnum() or
-                ke < size - 1 and ftext[ke] == "'" and ftext[ke + 1].isalnum()):
-            ws, we, prefix, rest = ks, ke, "", ""  # a whole word as it stands: no need to look for its ends
-        elif inside_longer_word(ftext, ks, ke, m.max_prefix, m.max_rest):
+        word = word_around(ftext, ks, ke, m.max_prefix, m.max_rest)
+        if word is None:
             continue
-        else:
-            ws, we = word_span(ftext, ks, ke)
-            prefix, rest = ftext[ws:ks], ftext[ke:we]
-            if prefix and prefix not in procl:
-                continue
+        ws, we = word
+        prefix, rest = ftext[ws:ks], ftext[ke:we]
+        if prefix and prefix not in procl:
+            continue
         key = ftext[ks:ke]
         if (key in stop or ftext[ws:we] in stop) and entries[0][1] != BLOCK:
             continue

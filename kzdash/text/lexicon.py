@@ -88,15 +88,21 @@ def morph(code: str | None) -> Morph:
                  max(map(len, suffixes), default=0), max(map(len, suffixes | endings), default=0))
 
 
-def inside_longer_word(ftext: str, ks: int, ke: int, max_prefix: int, max_rest: int) -> bool:
-    """The cheap rejection for a raw hit [ks, ke): more letters before it than any proclitic has, or
-    more after it than any ending has. Most raw hits are such pieces of longer words."""
+def word_around(ftext: str, ks: int, ke: int, max_prefix: int, max_rest: int) -> tuple[int, int] | None:
+    """The whole word(s) [ws, we) a raw hit [ks, ke) stands in, or None for a piece of a longer word:
+    more letters before it than any proclitic has, or more after it than any ending has (most raw hits
+    are such pieces). A hit with no letter or digit on either side is a word as it stands: the common
+    case, answered without looking further."""
     n = len(ftext)
-    if ke < n and ftext[ke].isalnum() and (
-            max_rest == 0 or (ke + max_rest < n and ftext[ke:ke + max_rest + 1].isalnum())):
-        return True
-    return ks > 0 and ftext[ks - 1].isalnum() and (
-        max_prefix == 0 or (ks > max_prefix and ftext[ks - max_prefix - 1:ks].isalnum()))
+    before = ks > 0 and ftext[ks - 1].isalnum()
+    after = ke < n and ftext[ke].isalnum()
+    if not (before or after or ke < n - 1 and ftext[ke] == "'" and ftext[ke + 1].isalnum()):
+        return ks, ke
+    if after and (max_rest == 0 or (ke + max_rest < n and ftext[ke:ke + max_rest + 1].isalnum())):
+        return None
+    if before and (max_prefix == 0 or (ks > max_prefix and ftext[ks - max_prefix - 1:ks].isalnum())):
+        return None
+    return word_span(ftext, ks, ke)
 
 
 def bounded(prefix: str, rest: str, proclitics: Iterable[str], suffixes: Iterable[str]) -> bool:
@@ -110,19 +116,17 @@ def bounded(prefix: str, rest: str, proclitics: Iterable[str], suffixes: Iterabl
 def _words(auto: ahocorasick.Automaton, ftext: str, lo: int, hi: int, m: Morph) -> list[tuple]:
     """The raw hits of `auto` (keys -> (key, payload)) in ftext[lo:hi] that are words, as (fs, fe, key,
     payload, glued): `glued` when a proclitic or an ending (not an apostrophe one) is part of the word."""
-    n = len(ftext)
     out = []
     for last, (key, payload) in auto.iter(ftext, lo, hi):
         ke = last + 1
         ks = ke - len(key)
-        if not (ks > 0 and ftext[ks - 1].isalnum() or ke < n and ftext[ke].isalnum()):
-            if ke == n or ftext[ke] != "'":
-                out.append((ks, ke, key, payload, False))  # a whole word as it stands: the common case
-                continue
-        elif inside_longer_word(ftext, ks, ke, m.max_prefix, m.max_suffix):
+        word = word_around(ftext, ks, ke, m.max_prefix, m.max_suffix)
+        if word is None:
             continue
-        ws, we = word_span(ftext, ks, ke)
-        if bounded(ftext[ws:ks], ftext[ke:we], m.proclitics, m.suffixes):
+        ws, we = word
+        if ws == ks and we == ke:
+            out.append((ks, ke, key, payload, False))  # a whole word as it stands: the common case
+        elif bounded(ftext[ws:ks], ftext[ke:we], m.proclitics, m.suffixes):
             out.append((ws, we, key, payload, ws != ks or (we != ke and ftext[ke] != "'")))
     return out
 
