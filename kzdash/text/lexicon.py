@@ -3,6 +3,9 @@
 One Aho-Corasick automaton per lexicon finds every phrase in one pass; a hit counts when it
 starts a word (after at most one proclitic of the language: Arabic "وقال") and ends one (or is
 followed by one of the language's suffixes: Russian "заявил-а", Albanian "Kazakistan-it").
+Several lexicons can share one automaton (`MatcherGroup`): each raw hit is checked once and every
+lexicon still gets exactly the hits it would find alone. A language's whole-text lexicons form one
+such group per article (`MatcherGroup.one_pass`, built by `kzdash.extract.article.one_pass`).
 """
 
 from __future__ import annotations
