@@ -135,6 +135,10 @@ def _words(auto: ahocorasick.Automaton, ftext: str, lo: int, hi: int, m: Morph) 
 
 
 def _longest_hits(hits: list[PhraseHit]) -> list[PhraseHit]:
+    """`longest_first` of phrase hits; hits already in text order with no overlap (the common case)
+    are its answer as they stand."""
+    if all(a.fe <= b.fs for a, b in zip(hits, hits[1:], strict=False)):
+        return hits
     return longest_first(hits, lambda h: (h.fs, h.fe), lambda h: (-len(h.key), h.fs))
 
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kzdash.text.lexicon import MatcherGroup, PhraseMatcher, longest_first
+from kzdash.text.lexicon import MatcherGroup, PhraseHit, PhraseMatcher, _longest_hits, longest_first
 from kzdash.text.textnorm import fold
 
 MATCHER = PhraseMatcher({
@@ -106,3 +106,13 @@ def test_one_pass_gives_each_lexicon_its_own_hits_once_per_text(code: str, text:
     assert [_values(m.find(again, code)) for m in fresh] == alone
     assert list(again.memo) == [(group, code)]  # one pass served both lexicons
     assert _values(fresh[0].find(again, code, 0, 5)) == _values(fresh[0].find(folded, code, 0, 5))  # a range: alone
+
+
+@given(st.lists(st.tuples(st.integers(0, 60), st.integers(1, 12), st.sampled_from(["ab", "abc", "b", "xyzw"])),
+                max_size=12))
+def test_phrase_hits_in_order_take_the_short_cut_to_the_same_answer(raw: list[tuple[int, int, str]]) -> None:
+    hits = [PhraseHit(s, s + n, key, key) for s, n, key in raw]
+    expected = longest_first(hits, lambda h: (h.fs, h.fe), lambda h: (-len(h.key), h.fs))
+    assert _longest_hits(list(hits)) == expected
+    ordered = sorted(expected)  # disjoint and in text order: the short cut's own case
+    assert _longest_hits(list(ordered)) == longest_first(ordered, lambda h: (h.fs, h.fe), lambda h: (-len(h.key), h.fs))
