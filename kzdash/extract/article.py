@@ -10,18 +10,22 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from functools import lru_cache
 
-from kzdash.extract.actors import ActorMention, find_actors, mask_places
+from kzdash.extract.actors import ActorMention, find_actors, mask_places, name_matcher, title_matcher
 from kzdash.extract.confidence import calibrated, event_kind, stance_kind
-from kzdash.extract.events import Event, find_events, happening_id, summary
+from kzdash.extract.events import Event, event_cues, find_events, happening_id, summary
 from kzdash.extract.gazetteer import Gazetteer
-from kzdash.extract.geoparse import PlaceMention, find_places
+from kzdash.extract.geoparse import PlaceMention, find_places, region_words
 from kzdash.extract.language import detect_language
 from kzdash.extract.normalize import normalize
 from kzdash.extract.published import Published, infer_published
 from kzdash.extract.records import Article, ArticleResult, Quarantined, RawArticle
-from kzdash.extract.stances import Stance, find_stances
+from kzdash.extract.stances import Stance, find_stances, whole_text_lexicons
 from kzdash.extract.temporal import DateMention, find_dates
+from kzdash.extract.temporal import lexicon as date_lexicon
+from kzdash.text.langdata import languages
+from kzdash.text.lexicon import MatcherGroup
 from kzdash.text.sentences import sentence_spans
 from kzdash.text.textnorm import Folded, fold
 
@@ -57,6 +61,16 @@ CAPPED = "capped:"  # how a note begins (the build keeps notes in the quarantine
 MAX_PLACE_MENTIONS = 2_000
 
 
+@lru_cache(maxsize=64)
+def one_pass(code: str) -> MatcherGroup:
+    """The language's lexicons that the stages match over the whole text (actor names and titles, event
+    cues, date words, region words, stance cues) as one automaton: one pass per article finds them all,
+    and each stage's `find` takes its share (each lexicon's hits are the ones it would find alone)."""
+    dates = date_lexicon(code if code in languages() else "").matcher  # the one find_dates uses
+    return MatcherGroup.one_pass([name_matcher(code), title_matcher(code), event_cues(code), dates,
+                                  region_words(code), *whole_text_lexicons(code)])
+
+
 def extract_article(raw: RawArticle, boilerplate: list[str], gaz: Gazetteer) -> Extraction:
     """Run every stage on one article (pure: reads nothing but its arguments and language data)."""
     art = normalize(raw, boilerplate)
@@ -65,6 +79,8 @@ def extract_article(raw: RawArticle, boilerplate: list[str], gaz: Gazetteer) -> 
         notes.append(f"{CAPPED} {len(text):,} characters; the first {MAX_ANALYSED_CHARS:,} analysed")
         text = text[:MAX_ANALYSED_CHARS]
     code = art.language or detect_language(text)
+    if code:
+        one_pass(code)
     # metadata proper (raw.published) outranks everything; the header line is one clue among others
     pub = infer_published(text, code, raw.published, art.url, art.header)
     folded = fold(text)

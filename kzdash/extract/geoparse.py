@@ -18,7 +18,7 @@ from functools import lru_cache
 
 from kzdash.extract.gazetteer import ALIAS, BLOCK, CITY_MIN_POPULATION, DEMONYM, NEAR, Entry, Gazetteer, Place
 from kzdash.text.langdata import load
-from kzdash.text.lexicon import PhraseMatcher, bounded, inside_longer_word, longest_first, morph, word_span
+from kzdash.text.lexicon import PhraseMatcher, bounded, longest_first, morph, word_around
 from kzdash.text.textnorm import Folded, fold, fold_key
 
 UNSUPPORTED_CITY_MIN_POPULATION = 1_000_000  # a city whose country the article never names
@@ -76,21 +76,27 @@ def _raw_hits(text: str, ftext: str, offsets, gaz: Gazetteer, code: str | None,
     m = morph(code)
     procl, sufx, ends = m.proclitics, m.suffixes, m.endings
     stop = gaz.not_places.get(code or "", frozenset())
+    exact = gaz.exact_case
     hits: list[_Hit] = []
     for last, (n, entries) in gaz.automaton.iter(ftext):
         ks, ke = last - n + 1, last + 1
-        if inside_longer_word(ftext, ks, ke, m.max_prefix, m.max_rest):
+        word = word_around(ftext, ks, ke, m.max_prefix, m.max_rest)
+        if word is None:
             continue
-        key = ftext[ks:ke]
-        ws, we = word_span(ftext, ks, ke)
+        ws, we = word
         prefix, rest = ftext[ws:ks], ftext[ke:we]
         if prefix and prefix not in procl:
             continue
+        key = ftext[ks:ke]
         if (key in stop or ftext[ws:we] in stop) and entries[0][1] != BLOCK:
             continue
-        if key in gaz.exact_case and text[offsets[ks]:offsets[ke - 1] + 1] != gaz.exact_case[key]:
+        surface = text[offsets[ks]:offsets[ke - 1] + 1]
+        if key in exact and surface != exact[key]:
             continue  # "us" is not "US"
         cased = _has_case(key)
+        # the same for every entry of the key: worked out once, when an entry first asks
+        whole: bool | None = None  # bounded(prefix, rest)
+        capital: bool | None = None  # _capitalised(surface)
         keep = []
         for e in entries:
             e = Entry(*e)
@@ -105,11 +111,16 @@ def _raw_hits(text: str, ftext: str, offsets, gaz: Gazetteer, code: str | None,
             elif rest and not cased and e.how != DEMONYM:
                 ok = False  # uncased script: an ending turns a name into a common word (الرياض-ية)
             else:
-                ok = bounded(prefix, rest, procl, sufx)
-            if ok and e.how != DEMONYM and not _capitalised(text[offsets[ks]:offsets[ke - 1] + 1]):
-                ok = False
-                if lower is not None and cased:
-                    lower.add(key)
+                if whole is None:
+                    whole = bounded(prefix, rest, procl, sufx)
+                ok = whole
+            if ok and e.how != DEMONYM:
+                if capital is None:
+                    capital = _capitalised(surface)
+                if not capital:
+                    ok = False
+                    if lower is not None and cased:
+                        lower.add(key)
             if ok:
                 keep.append(e)
         if keep:

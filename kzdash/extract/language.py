@@ -36,7 +36,17 @@ def _codes() -> dict[str, str]:
 def detect_language(text: str) -> str | None:
     """ISO 639-1 code of the text's language, or None when there is no text to judge."""
     sample = text[:SAMPLE_CHARS]
-    if sum(ch.isalpha() for ch in sample) < 3:
+    if not _has_letters(sample, 3):
         return None
     found = _detector().detect_language_of(sample)
     return _codes().get(found.name) if found is not None else None
+
+
+def _has_letters(text: str, n: int) -> bool:
+    """Whether `text` holds at least `n` letters (stops at the n-th, not counting a whole page)."""
+    for ch in text:
+        if ch.isalpha():
+            n -= 1
+            if n <= 0:
+                return True
+    return n <= 0

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
 
@@ -74,13 +74,18 @@ def normalize(raw: RawArticle, boilerplate: Sequence[str]) -> Article:
 
 
 @lru_cache(maxsize=8)
-def _fold_phrases(boilerplate: tuple[str, ...]) -> tuple[str, ...]:
-    """Folded phrases, longest first; cached because every article passes the same list."""
-    return tuple(sorted({k for k in map(fold_key, boilerplate) if k}, key=len, reverse=True))
+def _fold_phrases(boilerplate: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+    """Folded phrases by their first character (a line is compared with those only), longest first;
+    cached because every article passes the same list."""
+    by_first: dict[str, tuple[str, ...]] = {}
+    for k in sorted({k for k in map(fold_key, boilerplate) if k}, key=len, reverse=True):
+        by_first[k[0]] = (*by_first.get(k[0], ()), k)
+    return by_first
 
 
-def is_boilerplate(line: str, phrases: Sequence[str]) -> bool:
-    """True for a short line that is a counter, or opens with a folded boilerplate phrase."""
+def is_boilerplate(line: str, phrases: Sequence[str] | Mapping[str, Sequence[str]]) -> bool:
+    """True for a short line that is a counter, or opens with a folded boilerplate phrase (`phrases`
+    a list of folded phrases, or those by their first character)."""
     line = line.strip()
     if len(line) >= MAX_BOILERPLATE or _MORE_AFTER_SENTENCE.search(line):
         return False
@@ -88,6 +93,8 @@ def is_boilerplate(line: str, phrases: Sequence[str]) -> bool:
     if _LONE_NUMBER.fullmatch(key):
         return True  # "0", "118", "1.2K"
     core = _EDGES.sub("", key)  # "3 min read" -> "min read", "قراءة - 3" -> "قراءة"
+    if isinstance(phrases, Mapping):
+        return any(_opens_with(t, p) for t in {core, key} if t for p in phrases.get(t[0], ()))
     return any(_opens_with(t, p) for t in {core, key} if t for p in phrases if p[0] == t[0])
 
 

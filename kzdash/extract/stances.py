@@ -32,13 +32,14 @@ helping Russia evade sanctions, …") is no one's position, unless a verdict tak
 from __future__ import annotations
 
 import bisect
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import dropwhile
 
 from kzdash.extract.actors import ActorMention
 from kzdash.text.langdata import DATA_DIR, folded_list, load, morphology, read_yaml, verb_final, word_order
-from kzdash.text.lexicon import PhraseHit, PhraseMatcher
+from kzdash.text.lexicon import MatcherGroup, PhraseHit, PhraseMatcher
 from kzdash.text.textnorm import Folded
 
 NEGATION_REACH = 24  # folded characters before a cue (or act) that a negation governs
@@ -59,6 +60,7 @@ NEAR_REACH = 90  # a `near` word and its anchor: at most this far apart, same cl
 FLIP = {"support": "oppose", "oppose": "support", "neutral": "neutral"}
 SIDES = ("support", "oppose")
 CLAUSE_PUNCTUATION = ";؛"
+CLAUSE_PUNCTUATION_RE = re.compile(f"[{CLAUSE_PUNCTUATION}]")
 COMMAS = ",،"
 
 
@@ -151,8 +153,9 @@ def _as_place(ftext: str, a_fs: int, actor: ActorMention, place_words: tuple[str
     if glued and any(w.endswith("-") and w[:-1] == glued for w in place_words):
         return True
     before = ftext[max(0, a_fs - 24):a_fs].rstrip()
-    return any(before.endswith(w) and (len(before) == len(w) or not before[-len(w) - 1].isalnum())
-               for w in place_words)
+    # the one C-speed test first: most names follow no preposition at all
+    return before.endswith(place_words) and any(
+        before.endswith(w) and (len(before) == len(w) or not before[-len(w) - 1].isalnum()) for w in place_words)
 
 
 @lru_cache(maxsize=1)
@@ -222,36 +225,49 @@ class _Hits:
         self.negation_reach = c.negation_reach
         self.qualifiers = c.qualifiers
         self.found = {name: getattr(c, name).find(folded, code) for name in self.EVERYWHERE}
-        starts = sorted(h.fs for name in ("topic", "acts", "near_words") for h in self.found[name])
+        self.trigger_starts = sorted(h.fs for name in ("topic", "acts", "near_words") for h in self.found[name])
         ranges: list[tuple[int, int]] = []
         for fs, fe in sentences:
-            i = bisect.bisect_left(starts, fs)
-            if i < len(starts) and starts[i] < fe:
+            if self.has_trigger(fs, fe):
                 if ranges and ranges[-1][1] >= fs - 1:
                     ranges[-1] = (ranges[-1][0], fe)
                 else:
                     ranges.append((fs, fe))
 
-        def near_triggers(matcher: PhraseMatcher) -> list[PhraseHit]:
-            return [hit for lo, hi in ranges for hit in matcher.find(folded, code, lo, hi)]
-
-        for name in self.NEAR_TRIGGERS:
-            self.found[name] = near_triggers(getattr(c, name))
+        *found, fake = _near_group(c).find(folded, code, ranges)
+        self.found.update(zip(self.NEAR_TRIGGERS, found, strict=True))
         # "لا يزال" (still), "not only", "не только": negation words that negate nothing
-        fake = near_triggers(c.not_negation)
         if fake:
             self.found["negation"] = [n for n in self.found["negation"]
                                       if not any(f.fs <= n.fs and n.fe <= f.fe for f in fake)]
         self.starts = {name: [h.fs for h in hits] for name, hits in self.found.items()}
+
+    def has_trigger(self, fs: int, fe: int) -> bool:
+        """Whether a topic, an act or a near group's word starts in folded[fs:fe]."""
+        i = bisect.bisect_left(self.trigger_starts, fs)
+        return i < len(self.trigger_starts) and self.trigger_starts[i] < fe
 
     def within(self, name: str, fs: int, fe: int) -> list[PhraseHit]:
         lo, hi = bisect.bisect_left(self.starts[name], fs), bisect.bisect_left(self.starts[name], fe)
         return self.found[name][lo:hi]
 
 
+@lru_cache(maxsize=64)
+def _near_group(c: Cues) -> MatcherGroup:
+    """The cue lexicons matched only in the sentences with a trigger, as one group (one pass per
+    range, not one per lexicon and range; `not_negation` last)."""
+    return MatcherGroup([getattr(c, name) for name in _Hits.NEAR_TRIGGERS] + [c.not_negation])
+
+
+def whole_text_lexicons(code: str) -> list[PhraseMatcher]:
+    """The cue lexicons matched over the whole text (for the article's one pass)."""
+    c = cues(code)
+    return [getattr(c, name) for name in _Hits.EVERYWHERE]
+
+
 def _clauses(ftext: str, fs: int, fe: int, breaks: list[PhraseHit]) -> list[tuple[int, int]]:
     """A sentence cut at semicolons and at the language's clause breaks ("while", "في حين")."""
-    cuts = sorted({i + 1 for i in range(fs, fe) if ftext[i] in CLAUSE_PUNCTUATION} | {b.fs for b in breaks})
+    cuts = sorted({m.end() for m in CLAUSE_PUNCTUATION_RE.finditer(ftext, fs, fe)} | {b.fs for b in breaks})
     bounds = [fs, *[c for c in cuts if fs < c < fe], fe]
     return list(zip(bounds, bounds[1:], strict=False))
 
@@ -476,14 +492,17 @@ def find_stances(folded: Folded, code: str | None, sentences: list[tuple[int, in
     """Every stance of one article: at most one per holder and issue in a clause."""
     if not code:
         return []
-    h = _Hits(folded, code, cues(code), [(folded.index(s), folded.index(e)) for s, e in sentences])
+    fsentences = [(folded.index(s), folded.index(e)) for s, e in sentences]
+    h = _Hits(folded, code, cues(code), fsentences)
     carry = carry or SentenceSpeaker()
     out: list[Stance] = []
-    for s, e in sentences:
-        fs, fe = folded.index(s), folded.index(e)
-        in_sentence = [(folded.index(a.start), folded.index(a.end), a) for a in actors if s <= a.start < e]
+    located = [(folded.index(a.start), folded.index(a.end), a) for a in actors]  # once, not once per sentence
+    for (s, e), (fs, fe) in zip(sentences, fsentences, strict=True):
+        in_sentence = [x for x in located if s <= x[2].start < e]
         reporting = h.within("reporting", fs, fe)
         speaker_id = sentence_speaker(h, fs, fe, in_sentence, carry)
+        if not h.has_trigger(fs, fe):
+            continue  # no topic, act or near word: no clause of the sentence can hold a stance
         for cs, ce in _clauses(folded.text, fs, fe, h.within("clause_breaks", fs, fe)):
             seen: set[tuple[str, str]] = set()
             triggers = _triggers(h, cs, ce)

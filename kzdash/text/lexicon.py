@@ -3,13 +3,15 @@
 One Aho-Corasick automaton per lexicon finds every phrase in one pass; a hit counts when it
 starts a word (after at most one proclitic of the language: Arabic "وقال") and ends one (or is
 followed by one of the language's suffixes: Russian "заявил-а", Albanian "Kazakistan-it").
+Several lexicons can share one automaton (`MatcherGroup`): each raw hit is checked once and every
+lexicon still gets exactly the hits it would find alone. A language's whole-text lexicons form one
+such group per article (`MatcherGroup.one_pass`, built by `kzdash.extract.article.one_pass`).
 """
 
 from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple, TypeVar
 
@@ -24,8 +26,9 @@ def _is_acronym(phrase: str) -> bool:
     return 2 <= len(letters) <= 6 and all(c.isupper() for c in letters) and " " not in phrase.strip()
 
 
-@dataclass(frozen=True)
-class PhraseHit:
+class PhraseHit(NamedTuple):
+    """One phrase found (a NamedTuple: hundreds are made per article, a frozen dataclass is slow to build)."""
+
     fs: int  # folded span of the whole word(s), clitics and endings included
     fe: int
     key: str
@@ -51,6 +54,8 @@ def longest_first(hits: Sequence[T], span: Callable[[T], tuple[int, int]],
 
     Taken spans never overlap, so sorted by start they are also sorted by end and one bisection
     finds the only two neighbours a new span could touch (the pairwise check was quadratic)."""
+    if len(hits) < 2:  # nothing can overlap
+        return list(hits)
     order = sorted(hits, key=priority)
     starts: list[int] = []
     ends: list[int] = []
@@ -86,15 +91,21 @@ def morph(code: str | None) -> Morph:
                  max(map(len, suffixes), default=0), max(map(len, suffixes | endings), default=0))
 
 
-def inside_longer_word(ftext: str, ks: int, ke: int, max_prefix: int, max_rest: int) -> bool:
-    """The cheap rejection for a raw hit [ks, ke): more letters before it than any proclitic has, or
-    more after it than any ending has. Most raw hits are such pieces of longer words."""
+def word_around(ftext: str, ks: int, ke: int, max_prefix: int, max_rest: int) -> tuple[int, int] | None:
+    """The whole word(s) [ws, we) a raw hit [ks, ke) stands in, or None for a piece of a longer word:
+    more letters before it than any proclitic has, or more after it than any ending has (most raw hits
+    are such pieces). A hit with no letter or digit on either side is a word as it stands: the common
+    case, answered without looking further."""
     n = len(ftext)
-    if ke < n and ftext[ke].isalnum() and (
-            max_rest == 0 or (ke + max_rest < n and ftext[ke:ke + max_rest + 1].isalnum())):
-        return True
-    return ks > 0 and ftext[ks - 1].isalnum() and (
-        max_prefix == 0 or (ks > max_prefix and ftext[ks - max_prefix - 1:ks].isalnum()))
+    before = ks > 0 and ftext[ks - 1].isalnum()
+    after = ke < n and ftext[ke].isalnum()
+    if not (before or after or ke < n - 1 and ftext[ke] == "'" and ftext[ke + 1].isalnum()):
+        return ks, ke
+    if after and (max_rest == 0 or (ke + max_rest < n and ftext[ke:ke + max_rest + 1].isalnum())):
+        return None
+    if before and (max_prefix == 0 or (ks > max_prefix and ftext[ks - max_prefix - 1:ks].isalnum())):
+        return None
+    return word_span(ftext, ks, ke)
 
 
 def bounded(prefix: str, rest: str, proclitics: Iterable[str], suffixes: Iterable[str]) -> bool:
@@ -105,6 +116,32 @@ def bounded(prefix: str, rest: str, proclitics: Iterable[str], suffixes: Iterabl
     return not rest or rest.startswith("'") or rest in suffixes
 
 
+def _words(auto: ahocorasick.Automaton, ftext: str, lo: int, hi: int, m: Morph) -> list[tuple]:
+    """The raw hits of `auto` (keys -> (key, payload)) in ftext[lo:hi] that are words, as (fs, fe, key,
+    payload, glued): `glued` when a proclitic or an ending (not an apostrophe one) is part of the word."""
+    out = []
+    for last, (key, payload) in auto.iter(ftext, lo, hi):
+        ke = last + 1
+        ks = ke - len(key)
+        word = word_around(ftext, ks, ke, m.max_prefix, m.max_suffix)
+        if word is None:
+            continue
+        ws, we = word
+        if ws == ks and we == ke:
+            out.append((ks, ke, key, payload, False))  # a whole word as it stands: the common case
+        elif bounded(ftext[ws:ks], ftext[ke:we], m.proclitics, m.suffixes):
+            out.append((ws, we, key, payload, ws != ks or (we != ke and ftext[ke] != "'")))
+    return out
+
+
+def _longest_hits(hits: list[PhraseHit]) -> list[PhraseHit]:
+    """`longest_first` of phrase hits; hits already in text order with no overlap (the common case)
+    are its answer as they stand."""
+    if all(a.fe <= b.fs for a, b in zip(hits, hits[1:], strict=False)):
+        return hits
+    return longest_first(hits, lambda h: (h.fs, h.fe), lambda h: (-len(h.key), h.fs))
+
+
 class PhraseMatcher:
     """Find the phrases of one lexicon (folded key -> value) in folded text."""
 
@@ -113,34 +150,85 @@ class PhraseMatcher:
         # An entry written in capitals ("СВО", "EAEU") is an acronym: it takes no ending and no
         # proclitic, or "свою" would be "СВО" plus an ending; "NATO'nun" (apostrophe) still counts.
         self._acronyms: set[str] = set()
+        self.phrases: dict[str, object] = {}  # folded key -> value (the last entry of a key wins)
         for key, value in phrases.items():
             k = fold_key(key)
             if k:
                 self._auto.add_word(k, (k, value))
+                self.phrases[k] = value
                 if _is_acronym(key):
                     self._acronyms.add(k)
         self._empty = len(self._auto) == 0
         if not self._empty:
             self._auto.make_automaton()
+        self._pass: tuple[MatcherGroup, int] | None = None  # the one-pass group it joined, and its place there
 
     def find(self, folded: Folded, code: str | None, lo: int = 0, hi: int | None = None) -> list[PhraseHit]:
         """Non-overlapping hits in folded[lo:hi], longest first where they overlap."""
         if self._empty:
             return []
+        if self._pass is not None and lo == 0 and hi is None:
+            group, i = self._pass
+            return list(group.find_once(folded, code)[i])
+        ftext = folded.text
+        acronyms = self._acronyms
+        return _longest_hits([PhraseHit(fs, fe, key, value) for fs, fe, key, value, glued
+                              in _words(self._auto, ftext, lo, len(ftext) if hi is None else hi, morph(code))
+                              if not (glued and key in acronyms)])
+
+
+class MatcherGroup:
+    """Several lexicons matched in one automaton pass: the same hits, per lexicon, as each one's `find`.
+
+    Each raw hit's word boundaries are checked once for all the lexicons holding its key (the
+    stance cues are fifteen lexicons; fifteen passes per sentence range cost more than the rest of it)."""
+
+    def __init__(self, matchers: Sequence[PhraseMatcher]):
+        self.size = len(matchers)
+        owners: dict[str, list[tuple[int, object, bool]]] = {}  # key -> (lexicon, value, acronym)
+        for i, m in enumerate(matchers):
+            for k, value in m.phrases.items():
+                owners.setdefault(k, []).append((i, value, k in m._acronyms))
+        self._auto = ahocorasick.Automaton()
+        for k, own in owners.items():
+            self._auto.add_word(k, (k, tuple(own)))
+        self._empty = not owners
+        if not self._empty:
+            self._auto.make_automaton()
+
+    @classmethod
+    def one_pass(cls, matchers: Sequence[PhraseMatcher]) -> MatcherGroup:
+        """A group whose lexicons, asked for their hits in a whole text, all take them from one pass
+        of the group over it, made at the first ask and kept with the folded text (a lexicon already
+        in a group stays there)."""
+        group = cls(matchers)
+        for i, m in enumerate(matchers):
+            if m._pass is None:
+                m._pass = (group, i)
+        return group
+
+    def find_once(self, folded: Folded, code: str | None) -> list[list[PhraseHit]]:
+        """`find` over the whole text, computed once per folded text and language."""
+        key = (self, code)
+        got = folded.memo.get(key)
+        if got is None:
+            got = folded.memo[key] = self.find(folded, code)
+        return got
+
+    def find(self, folded: Folded, code: str | None,
+             ranges: Iterable[tuple[int, int | None]] = ((0, None),)) -> list[list[PhraseHit]]:
+        """Per lexicon, its hits in each of `ranges` (disjoint, in order) as `PhraseMatcher.find` gives them."""
+        out: list[list[PhraseHit]] = [[] for _ in range(self.size)]
+        if self._empty:
+            return out
         m = morph(code)
         ftext = folded.text
-        n = len(ftext)
-        hits = []
-        for last, (key, value) in self._auto.iter(ftext, lo, n if hi is None else hi):
-            ks, ke = last - len(key) + 1, last + 1
-            if inside_longer_word(ftext, ks, ke, m.max_prefix, m.max_suffix):
-                continue
-            if (ks == 0 or not ftext[ks - 1].isalnum()) and (ke == n or not (ftext[ke].isalnum() or ftext[ke] == "'")):
-                hits.append(PhraseHit(ks, ke, key, value))  # a whole word as it stands: the common case
-                continue
-            ws, we = word_span(ftext, ks, ke)
-            if key in self._acronyms and (ws != ks or (we != ke and ftext[ke] != "'")):
-                continue
-            if bounded(ftext[ws:ks], ftext[ke:we], m.proclitics, m.suffixes):
-                hits.append(PhraseHit(ws, we, key, value))
-        return longest_first(hits, lambda h: (h.fs, h.fe), lambda h: (-len(h.key), h.fs))
+        for lo, hi in ranges:
+            hits: dict[int, list[PhraseHit]] = {}  # lexicon -> its hits in this range
+            for fs, fe, key, owners, glued in _words(self._auto, ftext, lo, len(ftext) if hi is None else hi, m):
+                for i, value, acronym in owners:
+                    if not (acronym and glued):
+                        hits.setdefault(i, []).append(PhraseHit(fs, fe, key, value))
+            for i, found in hits.items():
+                out[i] += _longest_hits(found)
+        return out

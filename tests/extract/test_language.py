@@ -2,7 +2,7 @@
 
 import pytest
 
-from kzdash.extract.language import detect_language
+from kzdash.extract.language import _has_letters, detect_language
 
 TEXTS = {
     "ar": "أعلنت الحكومة أن المحادثات مع الجيران ستستمر الأسبوع المقبل في العاصمة رغم الخلافات.",
@@ -32,3 +32,12 @@ def test_decides_on_the_whole_text() -> None:
 @pytest.mark.parametrize("text", ["", "   ", "12345 67", "!!"])
 def test_no_text_no_language(text: str) -> None:
     assert detect_language(text) is None
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("", False), ("12 3 — 45", False), ("ab 12", False), ("a1b2c", True), ("ي ب ت", True), ("Ж", False),
+    ("  xyz" + "1" * 5000, True),
+])
+def test_three_letters_are_enough_to_judge(text: str, expected: bool) -> None:
+    assert _has_letters(text, 3) is expected
+    assert _has_letters(text, 3) is (sum(ch.isalpha() for ch in text) >= 3)  # the count it stands for

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kzdash.text.lexicon import PhraseMatcher, longest_first
+from kzdash.text.lexicon import MatcherGroup, PhraseHit, PhraseMatcher, _longest_hits, longest_first
 from kzdash.text.textnorm import fold
 
 MATCHER = PhraseMatcher({
@@ -65,3 +65,54 @@ def test_longest_first_equals_the_pairwise_check(spans: list[tuple[int, int]]) -
     got = longest_first(spans, lambda x: x, lambda x: (-(x[1] - x[0]), x[0]))
     assert got == _naive(spans)
     assert all(a[1] <= b[0] for a, b in zip(got, got[1:], strict=False))  # text order, no overlap
+
+
+# A second lexicon sharing keys with MATCHER: "Russia" with another value, "сво" written in lower case
+# (no acronym here, so it may take an ending), and a key of its own.
+OTHER = {"Russia": "other-RUS", "сво": "own", "Astana": "AST", "заявил": "other-said"}
+TEXTS = [
+    ("en", "Kazakhstan said Russia and Astana agreed; the Russian Federation did not. Kazakhstani officials"),
+    ("ru", "Казахстана и ОДКБ: про свою позицию после СВО Токаев заявила. Казахстанский"),
+    ("ar", "وقال الرئيس وكازاخستان مقال"),
+    ("tr", "EAEU'ya katıldı, EAEUya değil"),
+    ("sq", "Kazakistani dhe Kazakistanit"),
+    ("xx", "Kazakhstan Kazakhstans Russia"),
+]
+
+
+def _values(hits) -> list[tuple[int, int, object]]:
+    return [(h.fs, h.fe, h.value) for h in hits]
+
+
+@pytest.mark.parametrize(("code", "text"), TEXTS)
+def test_group_finds_what_each_lexicon_finds_alone(code: str, text: str) -> None:
+    alone = [MATCHER, PhraseMatcher(OTHER)]
+    folded = fold(text)
+    middle = len(folded.text) // 2
+    ranges = [(0, middle), (middle + 1, None)]
+    grouped = MatcherGroup(alone).find(folded, code, ranges)
+    for m, got in zip(alone, grouped, strict=True):
+        expected = m.find(folded, code, 0, middle) + m.find(folded, code, middle + 1)
+        assert _values(got) == _values(expected)
+
+
+@pytest.mark.parametrize(("code", "text"), TEXTS)
+def test_one_pass_gives_each_lexicon_its_own_hits_once_per_text(code: str, text: str) -> None:
+    fresh = [PhraseMatcher({"Kazakhstan": "KAZ", "ОДКБ": "CSTO", "СВО": "war", "قال": "said"}), PhraseMatcher(OTHER)]
+    folded = fold(text)
+    alone = [_values(m.find(folded, code)) for m in fresh]
+    group = MatcherGroup.one_pass(fresh)
+    again = fold(text)
+    assert [_values(m.find(again, code)) for m in fresh] == alone
+    assert list(again.memo) == [(group, code)]  # one pass served both lexicons
+    assert _values(fresh[0].find(again, code, 0, 5)) == _values(fresh[0].find(folded, code, 0, 5))  # a range: alone
+
+
+@given(st.lists(st.tuples(st.integers(0, 60), st.integers(1, 12), st.sampled_from(["ab", "abc", "b", "xyzw"])),
+                max_size=12))
+def test_phrase_hits_in_order_take_the_short_cut_to_the_same_answer(raw: list[tuple[int, int, str]]) -> None:
+    hits = [PhraseHit(s, s + n, key, key) for s, n, key in raw]
+    expected = longest_first(hits, lambda h: (h.fs, h.fe), lambda h: (-len(h.key), h.fs))
+    assert _longest_hits(list(hits)) == expected
+    ordered = sorted(expected)  # disjoint and in text order: the short cut's own case
+    assert _longest_hits(list(ordered)) == longest_first(ordered, lambda h: (h.fs, h.fe), lambda h: (-len(h.key), h.fs))

@@ -3,7 +3,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kzdash.text.textnorm import fold, fold_key
+from kzdash.text.textnorm import _TABLE, _translate, fold, fold_key
 
 
 @given(st.text())
@@ -33,3 +33,9 @@ def test_span_maps_back_over_dropped_characters() -> None:
 def test_latin_and_cyrillic() -> None:
     assert fold_key("Kazakistan’s") == "kazakistan's"
     assert fold_key("Сёмей") == "семей"
+
+
+@given(st.text())
+def test_list_table_translates_like_the_dict(text: str) -> None:
+    low = text.lower()
+    assert _translate(low) == low.translate(_TABLE)
