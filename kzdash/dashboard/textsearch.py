@@ -19,6 +19,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from kzdash.pipeline.serving import word_index_arrays
+
 
 @dataclass(frozen=True)
 class TextIndex:
@@ -30,18 +32,8 @@ class TextIndex:
 
     @classmethod
     def build(cls, texts: pa.Array | pa.ChunkedArray) -> TextIndex:
-        if isinstance(texts, pa.ChunkedArray):
-            texts = texts.combine_chunks()
-        encoded = pc.dictionary_encode(texts.cast(pa.large_string()))
-        values = encoded.dictionary
-        value_of_row = pc.fill_null(encoded.indices, -1).to_numpy().astype(np.int32)
-        words = pc.utf8_split_whitespace(pc.utf8_lower(values))
-        parents = pc.list_parent_indices(words).to_numpy().astype(np.int32)
-        vocab = pc.dictionary_encode(pc.list_flatten(words))
-        codes = vocab.indices.to_numpy()
-        order = np.argsort(codes, kind="stable")
-        starts = np.searchsorted(codes[order], np.arange(len(vocab.dictionary) + 1))
-        return cls(vocab.dictionary, parents[order], starts, value_of_row, len(values))
+        """The index of a column in memory (the build writes the same for every searched column)."""
+        return cls(*word_index_arrays(texts))
 
     @classmethod
     def open(cls, files: dict[str, Path]) -> TextIndex:

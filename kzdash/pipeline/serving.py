@@ -216,6 +216,7 @@ SEARCHED = {
     "places": ["surface", "name"],
     "articles": ["title", "text"],
 }
+IN_MEMORY_CHARS = 20_000_000  # a searched column up to this size is indexed in memory, larger ones by DuckDB
 WORD_DIR = "words"  # beside the DuckDB file: {table}.{column}.{vocab.arrow,postings,starts,rows,json}
 
 
@@ -245,6 +246,12 @@ def write_word_indexes(con, folder: Path, batch_rows: int = 20_000) -> None:
     for table, columns in SEARCHED.items():
         for column in columns:
             files = word_files(folder, table, column)
+            chars = con.execute(f'SELECT coalesce(sum(strlen(CAST("{column}" AS VARCHAR))), 0) FROM {table}'
+                                ).fetchall()[0][0]
+            if chars <= IN_MEMORY_CHARS:  # a small column: at once, in memory (DuckDB's steps cost 20 ms each)
+                texts = con.sql(f'SELECT CAST("{column}" AS VARCHAR) FROM {table} ORDER BY row').to_arrow_table()
+                _write_word_files(files, *word_index_arrays(texts.column(0)))
+                continue
             con.execute(f"""CREATE OR REPLACE TEMP TABLE word_values AS
                 SELECT v, (row_number() OVER (ORDER BY v) - 1)::INTEGER AS vid
                 FROM (SELECT DISTINCT CAST("{column}" AS VARCHAR) AS v FROM {table} WHERE "{column}" IS NOT NULL)""")
@@ -284,3 +291,41 @@ def write_word_indexes(con, folder: Path, batch_rows: int = 20_000) -> None:
             con.execute("DROP TABLE word_pairs")
             con.execute("DROP TABLE word_vocab")
             con.execute("DROP TABLE word_values")
+
+
+def word_index_arrays(texts) -> tuple:
+    """A column's word index in memory: (vocabulary, postings, starts, value of each row, number of values).
+
+    Distinct values are split into lower-cased words on Unicode whitespace; postings[starts[w]:starts[w + 1]]
+    are the values that hold word w (a value may be listed twice), value -1 is an empty row."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if isinstance(texts, pa.ChunkedArray):
+        texts = texts.combine_chunks() if texts.num_chunks else pa.array([], type=pa.large_string())
+    encoded = pc.dictionary_encode(texts.cast(pa.large_string()))
+    values = encoded.dictionary
+    value_of_row = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int32)
+    words = pc.utf8_split_whitespace(pc.utf8_lower(values))
+    parents = pc.list_parent_indices(words).to_numpy().astype(np.int32)
+    vocab = pc.dictionary_encode(pc.list_flatten(words))
+    codes = vocab.indices.to_numpy(zero_copy_only=False)
+    order = np.argsort(codes, kind="stable")
+    starts = np.searchsorted(codes[order], np.arange(len(vocab.dictionary) + 1)).astype(np.int64)
+    return vocab.dictionary, parents[order], starts, value_of_row, len(values)
+
+
+def _write_word_files(files: dict[str, Path], vocab, postings, starts, value_of_row, n_values: int) -> None:
+    import json
+
+    import numpy as np
+    import pyarrow as pa
+
+    with pa.OSFile(str(files["vocab"]), "wb") as sink, pa.ipc.new_file(
+            sink, pa.schema([("w", pa.large_string())])) as writer:
+        writer.write_table(pa.table({"w": vocab.cast(pa.large_string())}))
+    np.asarray(postings, dtype=np.int32).tofile(files["postings"])
+    np.asarray(starts, dtype=np.int64).tofile(files["starts"])
+    np.asarray(value_of_row, dtype=np.int32).tofile(files["rows"])
+    files["meta"].write_text(json.dumps({"values": int(n_values), "words": len(vocab)}), encoding="utf-8")

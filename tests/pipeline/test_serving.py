@@ -1,0 +1,88 @@
+"""The dashboard's copy of a build: index columns, row files and word indexes agree with the Parquet tables."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from kzdash.dashboard.dataset import Dataset
+from kzdash.dashboard.textsearch import TextIndex
+from kzdash.pipeline import serving
+
+
+@pytest.fixture(scope="module")
+def served(sample_dir: Path, tmp_path_factory) -> dict[str, Path]:
+    """The sample served twice: small columns indexed in memory (the default) and every column by DuckDB."""
+    out = {}
+    for label, limit in (("memory", serving.IN_MEMORY_CHARS), ("duckdb", -1)):
+        folder = tmp_path_factory.mktemp(label)
+        for name in serving.TABLES:
+            shutil.copy(sample_dir / f"{name}.parquet", folder)
+        old = serving.IN_MEMORY_CHARS
+        serving.IN_MEMORY_CHARS = limit
+        try:
+            serving.write_serving(folder)
+        finally:
+            serving.IN_MEMORY_CHARS = old
+        out[label] = folder
+    return out
+
+
+def test_row_files_hold_the_parquet_rows_in_order(served: dict[str, Path], sample_dir: Path) -> None:
+    ds = Dataset.open(served["memory"])
+    for name in ("articles", "events", "places", "stances"):
+        raw = pd.read_parquet(sample_dir / f"{name}.parquet")
+        rows = np.arange(len(raw))[::-1]  # any order, repeated rows too
+        rows = np.concatenate([rows, rows[:3]])
+        got = ds._rows[name].take(rows, list(raw.columns))
+        want = raw.iloc[rows].reset_index(drop=True)
+        for col in raw.columns:
+            assert got[col].astype(str).tolist() == want[col].astype(str).tolist(), (name, col)
+
+
+def test_index_columns_are_the_tables_codes(served: dict[str, Path], sample_dir: Path) -> None:
+    ds = Dataset.open(served["memory"])
+    stances = pd.read_parquet(sample_dir / "stances.parquet")
+    assert ds.stances["holder"].astype(str).tolist() == stances["holder"].tolist()
+    assert ds.stances["issue"].astype(str).tolist() == stances["issue"].tolist()
+    events = pd.read_parquet(sample_dir / "events.parquet")
+    articles = pd.read_parquet(sample_dir / "articles.parquet")
+    assert (ds.events["art"].to_numpy() == pd.Index(articles["article_id"]).get_indexer(events["article_id"])).all()
+    assert ds.events["date"].dt.strftime("%Y-%m-%d").fillna("").tolist() == \
+        pd.to_datetime(events["date"]).dt.strftime("%Y-%m-%d").fillna("").tolist()
+    same_happening = events["happening_id"].to_numpy()[:, None] == events["happening_id"].to_numpy()[None, :]
+    hap = ds.events["hap"].to_numpy()
+    assert (same_happening == (hap[:, None] == hap[None, :])).all()
+    # the place dictionary is shared: a code means one place in events and in mentions
+    assert list(ds.events["place_id"].cat.categories) == list(ds.places["place_id"].cat.categories)
+
+
+def test_both_ways_of_indexing_words_find_the_same_rows(served: dict[str, Path], sample_dir: Path) -> None:
+    texts = pd.read_parquet(sample_dir / "events.parquet")["evidence"].dropna()
+    words = sorted({w for t in texts for w in t.lower().split()})[::7] + ["kaz", "ق", "zzzq"]
+    for table, columns in serving.SEARCHED.items():
+        for col in columns:
+            a = TextIndex.open(serving.word_files(served["memory"], table, col))
+            b = TextIndex.open(serving.word_files(served["duckdb"], table, col))
+            for word in words:
+                assert (a.word_mask(word) == b.word_mask(word)).all(), (table, col, word)
+
+
+def test_a_build_without_the_dashboard_files_is_served_from_a_temporary_copy(sample_dir: Path, tmp_path) -> None:
+    """A build from an older version: its folder is never written to; the dataset answers the same."""
+    old = tmp_path / "old"
+    old.mkdir()
+    for name in serving.TABLES:
+        shutil.copy(sample_dir / f"{name}.parquet", old)
+    before = sorted(p.name for p in old.iterdir())
+    ds, current = Dataset.open(old, cache_dir=tmp_path), Dataset.open(sample_dir)
+    assert sorted(p.name for p in old.iterdir()) == before
+    assert ds.database.parent != old
+    for name in ("events", "stances", "places", "articles"):
+        cols = ds.stored_columns(name)
+        rows = np.arange(len(ds.table(name)))
+        pd.testing.assert_frame_equal(ds.fetch(name, rows, cols), current.fetch(name, rows, cols))
