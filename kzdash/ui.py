@@ -88,8 +88,31 @@ _proxy_warned = False
 
 
 def access_settings() -> access.Access:
-    """This server's access settings (environment and secrets.toml)."""
-    return access.settings(os.environ, access.read_secrets(lambda: st.secrets.to_dict()))
+    """This server's access settings (environment and secrets.toml).
+
+    The secrets are read again only when a secrets file changes: Streamlit parses them on every
+    access, which under 50 sessions took an eighth of the server's time (a settings check runs on
+    every rerun and every review control)."""
+    stamp = tuple(_file_stamp(Path(p)) for p in st.get_option("secrets.files") or ())
+    source = st.secrets  # replaced, not changed, by tests that inject secrets: kept below, compared by identity
+    with _SHARED_LOCK:
+        cached = _SECRETS_READ.get("secrets")
+    if cached is None or cached[0] is not source or cached[1] != stamp:
+        cached = (source, stamp, access.read_secrets(lambda: source.to_dict()))
+        with _SHARED_LOCK:
+            _SECRETS_READ["secrets"] = cached
+    return access.settings(os.environ, cached[2])
+
+
+_SECRETS_READ: dict[str, tuple] = {}
+
+
+def _file_stamp(path: Path) -> tuple[str, float, int] | None:
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return str(path), info.st_mtime, info.st_size
 
 
 def _shared(key: tuple, make: Callable[[], Any]) -> Any:
@@ -480,8 +503,9 @@ def review_permission() -> access.Decision:
     settings = access_settings()
     logged_in = settings.gate == "oidc" and bool(getattr(st.user, "is_logged_in", False))
     admitted = access.decide(settings, unlocked=bool(st.session_state.get(_UNLOCKED)), logged_in=logged_in).admitted
+    email = _email() if settings.gate == "oidc" or settings.reviewers else None  # st.user reads the auth settings
     return access.may_review(settings, admitted=admitted,
-                             reviewer_unlocked=st.session_state.get(_REVIEWER_UNLOCKED) is True, email=_email())
+                             reviewer_unlocked=st.session_state.get(_REVIEWER_UNLOCKED) is True, email=email)
 
 
 def reviewer_name() -> str:

@@ -31,7 +31,7 @@ with st.expander(f"{total} articles under these filters", expanded=False):
     if total > PICKABLE:
         st.caption(f"The picker offers the newest {PICKABLE}; narrow the filters to reach the others.")
 chosen = ui.bound_select("article", "Article", list(titles), f, fmt=lambda a: titles.get(a, a))
-art = reader.article(ds, chosen)
+art = ds.remember(("reader", chosen), lambda: reader.article(ds, chosen))  # shared, read-only: its marks cost a re-read
 if art is None:
     st.warning("That article is not in this build.")
     st.stop()
