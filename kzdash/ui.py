@@ -70,8 +70,14 @@ def frame() -> tuple[Dataset, Filters]:
     ds = dataset()
     ds.sync_reviews()  # another server process may have saved reviews since this one applied them
     _handle_review_request(ds)  # before anything is counted: the page shows the reviews just saved
+    _THIS_RUN.may_review = review_permission().admitted  # what the cards show; a save asks afresh
     sidebar(ds, f)
     return ds, f
+
+
+# One script run of a session runs in that session's own thread, start to end: what frame() found
+# out for this run is kept here so that fifty review controls do not ask fifty times.
+_THIS_RUN = threading.local()
 
 
 _UNLOCKED = "kzdash_unlocked"
@@ -93,7 +99,7 @@ def access_settings() -> access.Access:
     The secrets are read again only when a secrets file changes: Streamlit parses them on every
     access, which under 50 sessions took an eighth of the server's time (a settings check runs on
     every rerun and every review control)."""
-    stamp = tuple(_file_stamp(Path(p)) for p in st.get_option("secrets.files") or ())
+    stamp = tuple(_file_stamp(Path(p)) for p in _secrets_files())
     source = st.secrets  # replaced, not changed, by tests that inject secrets: kept below, compared by identity
     with _SHARED_LOCK:
         cached = _SECRETS_READ.get("secrets")
@@ -105,6 +111,12 @@ def access_settings() -> access.Access:
 
 
 _SECRETS_READ: dict[str, tuple] = {}
+
+
+@lru_cache(maxsize=1)
+def _secrets_files() -> tuple[str, ...]:
+    """Where Streamlit looks for secrets (its config is read once, at start; a lookup costs tens of µs)."""
+    return tuple(st.get_option("secrets.files") or ())
 
 
 def _file_stamp(path: Path) -> tuple[str, float, int] | None:
@@ -613,7 +625,8 @@ def review_control(ds: Dataset, kind: str, row: dict, *, card: str = "", rows: l
             html(card)
         badge = review_badge(row.get("review"), row.get("reviewed_by"), row.get("review_note"))
         number = _plain(row.get("row"))
-        allowed = number is not None and review_permission().admitted
+        known = getattr(_THIS_RUN, "may_review", None)  # set by frame() for this run
+        allowed = number is not None and (known if known is not None else review_permission().admitted)
         if not badge and not allowed:
             return
         with st.container(horizontal=True, gap="small", vertical_alignment="center"):
