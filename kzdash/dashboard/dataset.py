@@ -245,15 +245,19 @@ class Dataset:
     def has(self, name: str, col: str, values: tuple[str, ...]) -> np.ndarray:
         """Rows whose categorical `col` is one of `values`: a lookup table indexed by code (pandas' isin
         hashes every row's value; this costs one gather)."""
-        wanted = np.zeros(self.size(name, col) + 1, dtype=bool)  # the last slot is for missing values (-1)
-        found = self.table(name)[col].cat.categories.get_indexer(list(values))
-        wanted[found[found >= 0]] = True
-        return wanted[self.codes(name, col)]
+        def compute() -> np.ndarray:
+            wanted = np.zeros(self.size(name, col) + 1, dtype=bool)  # the last slot is for missing values (-1)
+            found = self.table(name)[col].cat.categories.get_indexer(list(values))
+            wanted[found[found >= 0]] = True
+            rows = wanted[self.codes(name, col)]
+            rows.flags.writeable = False  # shared: callers combine it into arrays of their own
+            return rows
+        return self.remember_part(("has", name, col, tuple(sorted(values))), compute)
 
     def days(self, name: str, col: str) -> np.ndarray:
         """A date column as int64 nanoseconds (NaT is the smallest int64), for sorting and bucketing."""
         return self.memo(f"days:{name}:{col}", lambda: self.table(name)[col].to_numpy(dtype="datetime64[ns]")
-                         .astype(np.int64))
+                         .view(np.int64))  # a view, not a copy: 80 MB per date column at ten million rows
 
     def text_mask(self, name: str, query: str) -> np.ndarray:
         indexes = [self.text_index(name, col) for col in SEARCHED[name]]
@@ -313,12 +317,18 @@ class Dataset:
     def per_filters(self, kind: str, f: Filters, compute):
         """A result that depends on the data filters only (a mask, the happenings), remembered for the
         last few filter states so that the queries of one page share it."""
-        key = (self.version, kind, _data_filters(f))
+        data_filters = _data_filters(f)
+        return self.remember_part((kind, data_filters), lambda: compute(data_filters))
+
+    def remember_part(self, key: tuple, compute):
+        """A piece of a mask (the rows with one of some values, the articles with such rows), kept with the
+        masks: the four tables' masks of one filter state ask for the same pieces."""
+        key = (self.version, *key)
         with self._lock:
             if key in self._masks:
                 self._masks.move_to_end(key)
                 return self._masks[key][0]
-        value = compute(key[2])
+        value = compute()
         size = approx_bytes(value)
         with self._lock:
             if key in self._masks:  # another session computed it meanwhile
@@ -615,23 +625,31 @@ def _article_mask(ds: Dataset, f: Filters, own: set[str]) -> np.ndarray | None:
     n = len(ds.articles)
     wanted: list[np.ndarray] = []
 
-    def articles_of(df: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
-        m = np.zeros(n, dtype=bool)
-        art = df["art"].to_numpy()[rows]
-        m[art[art >= 0]] = True
-        return m
+    def articles_of(field: str, values: tuple[str, ...], rows_of) -> np.ndarray:
+        """The articles with a row that `rows_of()` keeps (remembered per field and values)."""
+        def compute() -> np.ndarray:
+            m = np.zeros(n, dtype=bool)
+            for name, rows in rows_of():
+                art = ds.table(name)["art"].to_numpy()[rows]
+                m[art[art >= 0]] = True
+            m.flags.writeable = False
+            return m
+        return ds.remember_part(("articles with", field, tuple(sorted(values))), compute)
 
     if f.issues and "issues" not in own:
-        wanted.append(articles_of(ds.stances, ds.has("stances", "issue", f.issues)))
+        wanted.append(articles_of("issues", f.issues, lambda: [("stances", ds.has("stances", "issue", f.issues))]))
     if f.event_types and "event_types" not in own:
-        wanted.append(articles_of(ds.events, ds.has("events", "event_type", f.event_types)))
+        wanted.append(articles_of("event_types", f.event_types,
+                                  lambda: [("events", ds.has("events", "event_type", f.event_types))]))
     if f.places and "places" not in own:
-        wanted.append(articles_of(ds.places, ds.has("places", "place_id", f.places)))
+        wanted.append(articles_of("places", f.places, lambda: [("places", ds.has("places", "place_id", f.places))]))
     if f.countries and "countries" not in own:
-        wanted.append(articles_of(ds.places, ds.has("places", "country", f.countries)))
+        wanted.append(articles_of("countries", f.countries,
+                                  lambda: [("places", ds.has("places", "country", f.countries))]))
     if f.actors and "actors" not in own:
-        ev = ds.has("events", "actor", f.actors) | ds.has("events", "target", f.actors)
-        wanted.append(articles_of(ds.events, ev) | articles_of(ds.stances, ds.has("stances", "holder", f.actors)))
+        wanted.append(articles_of("actors", f.actors, lambda: [
+            ("events", ds.has("events", "actor", f.actors) | ds.has("events", "target", f.actors)),
+            ("stances", ds.has("stances", "holder", f.actors))]))
     if not wanted:
         return None
     out = wanted[0]
