@@ -213,7 +213,7 @@ def main() -> None:
     print(f"coverage's reports by happening and usual outlets (once per build): {time.perf_counter() - t0:.2f} s")
     t0 = time.perf_counter()
     ds.warm().join()
-    print(f"word indexes of every searched column (built in the background when the app loads): "
+    print(f"word indexes of every searched column (opened in the background when the app loads): "
           f"{time.perf_counter() - t0:.1f} s")
     funcs = pages(ds)
     print(f"\nmedian of {args.runs} runs, milliseconds per filter change (queries + chart specs)")

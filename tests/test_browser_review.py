@@ -5,12 +5,6 @@ is absent. The server gets a review store of its own; a screenshot goes to tests
 from __future__ import annotations
 
 import io
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pandas as pd
@@ -24,30 +18,10 @@ pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chro
 
 
 @pytest.fixture(scope="module")
-def server(sample_dir: Path, tmp_path_factory):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+def server(sample_dir: Path, tmp_path_factory, start_app):
     store = tmp_path_factory.mktemp("browser_reviews") / "reviews.sqlite"
-    env = {**os.environ, "KZDASH_BUILD": str(sample_dir), "KZDASH_REVIEWS": str(store)}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless=true",
-         f"--server.port={port}", "--server.address=127.0.0.1", "--browser.gatherUsageStats=false"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).status == 200:
-                break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        pytest.fail("streamlit did not start within 60 s")
-    yield url
-    proc.terminate()
-    proc.wait(timeout=10)
+    with start_app({"KZDASH_BUILD": str(sample_dir), "KZDASH_REVIEWS": str(store)}) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -151,14 +151,20 @@ def test_viewer_password_only_renders_no_control_and_a_forged_review_changes_not
     assert any("Not saved" in h.proto.body for h in at.sidebar.get("html"))
 
 
-def test_the_reviewer_password_opens_reviewing(target: dict, _env: Path, monkeypatch) -> None:
-    """The positive control of the test above: the same forged request is saved once reviewing is allowed."""
+def viewer_in_hosted_mode_with_a_reviewer_password(monkeypatch) -> AppTest:
+    """A hosted link with a viewer and a reviewer password, opened with the viewer's."""
     monkeypatch.setenv("KZDASH_MODE", "hosted")
     monkeypatch.setenv("KZDASH_READ_ONLY", "false")
     monkeypatch.setenv("KZDASH_PASSWORD", VIEWER)
     monkeypatch.setenv("KZDASH_REVIEWER_PASSWORD", REVIEWER)
     at = AppTest.from_file(APP, default_timeout=90).run()
     at.text_input[0].input(VIEWER).run()
+    return at
+
+
+def test_the_reviewer_password_opens_reviewing(target: dict, _env: Path, monkeypatch) -> None:
+    """The positive control of the test above: the same forged request is saved once reviewing is allowed."""
+    at = viewer_in_hosted_mode_with_a_reviewer_password(monkeypatch)
     count = stances_shown(at)
     assert not popovers(at)
     box = next(w for w in at.sidebar.text_input if w.label == "Reviewer password")
@@ -183,12 +189,7 @@ def test_read_only_renders_no_review_control(monkeypatch) -> None:
 def test_limits_count_reviewer_passwords_apart(target: dict, monkeypatch) -> None:
     from kzdash import ui
 
-    monkeypatch.setenv("KZDASH_MODE", "hosted")
-    monkeypatch.setenv("KZDASH_READ_ONLY", "false")
-    monkeypatch.setenv("KZDASH_PASSWORD", VIEWER)
-    monkeypatch.setenv("KZDASH_REVIEWER_PASSWORD", REVIEWER)
-    at = AppTest.from_file(APP, default_timeout=90).run()
-    at.text_input[0].input(VIEWER).run()
+    at = viewer_in_hosted_mode_with_a_reviewer_password(monkeypatch)
     for n in range(4):
         next(w for w in at.sidebar.text_input if w.label == "Reviewer password").input(f"guess {n}").run()
     limiter = next(v for k, v in ui._SHARED.items() if k[0] == "limiter")

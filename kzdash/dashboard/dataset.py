@@ -41,8 +41,7 @@ from kzdash.pipeline.serving import (
     INDEX_DIR,
     ROW_FILE,
     SEARCHED,
-    SERVING_VERSION,
-    serving_version,
+    is_served,
     word_files,
     write_serving,
 )
@@ -125,18 +124,11 @@ class Dataset:
         if info is None:
             meta = build_dir / "build.json"
             info = json.loads(meta.read_text(encoding="utf-8")) if meta.is_file() else {}
-        database = build_dir / "kzdash.duckdb"
-        keep = None
-        con = _attach(database) if database.is_file() else None
-        rows_there = (database.parent / INDEX_DIR / "index.json").is_file() and all(
-            (database.parent / ROW_FILE.format(name)).is_file() for name in INDEXED) and all(
-            word_files(database.parent, t, c)["meta"].is_file() for t, cols in SEARCHED.items() for c in cols)
-        if con is None or serving_version(con) != SERVING_VERSION or not rows_there:
-            if con is not None:
-                con.close()
+        database, keep = build_dir / "kzdash.duckdb", None
+        if not is_served(build_dir):
             keep = tempfile.TemporaryDirectory(prefix="kzdash-serving-", dir=cache_dir)
             database = write_serving(build_dir, Path(keep.name) / "kzdash.duckdb")
-            con = _attach(database)
+        con = _attach(database)
         frames = _index_frames(database.parent / INDEX_DIR)
         quarantine = con.execute("SELECT * EXCLUDE (row) FROM quarantine ORDER BY row").df()
         row_files = {name: RowFile(database.parent / ROW_FILE.format(name)) for name in INDEXED}
@@ -271,7 +263,8 @@ class Dataset:
             return self._indexes[(name, col)]
 
     def warm(self) -> threading.Thread:
-        """Build the word indexes in the background, so that the first text search is as fast as the next."""
+        """Open the word indexes (read their vocabularies) in the background, so that the first text search
+        is as fast as the next."""
         def work() -> None:
             for name, cols in SEARCHED.items():
                 for col in cols:
@@ -719,7 +712,7 @@ def _attach(database: Path):
 def _index_frames(folder: Path) -> dict[str, pd.DataFrame]:
     """The index columns of every table, from the files `kzdash.pipeline.serving.write_index_arrays` wrote
     (category codes become categoricals without touching a string; dates are int64 nanoseconds)."""
-    meta = json.loads((folder / "index.json").read_text(encoding="utf-8"))
+    meta = json.loads((folder / "index.json").read_text(encoding="utf-8"))["tables"]
     frames = {}
     for table in INDEXED:
         rows, data = meta[table]["rows"], {}

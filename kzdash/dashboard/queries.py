@@ -139,7 +139,7 @@ def top_places(ds: Dataset, f: Filters, n: int = 10, kinds: tuple[str, ...] = LO
 def _events_per_place(ds: Dataset, f: Filters, size: int) -> np.ndarray:
     """Events under the filters counted per place code of the places table."""
     to_places = ds.memo("events->places", lambda: ds.places["place_id"].cat.categories.get_indexer(
-        ds.events["place_id"].cat.categories))  # one dictionary today (kzdash.pipeline.serving); kept general
+        ds.events["place_id"].cat.categories))  # one dictionary as built; a correction may add to one
     ec = ds.codes("events", "place_id")[ds.mask("events", f)]
     mapped = to_places[ec[ec >= 0]]
     return np.bincount(mapped[mapped >= 0], minlength=size)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-SERVING_VERSION = 2  # bump when the index tables change: older builds are re-indexed when opened
+SERVING_VERSION = 3  # bump when the index tables change: older builds are re-indexed when opened
 UNTYPED = "OTHER"  # event_type of an event whose kind the engine could not tell
 UNKNOWN_OUTLET = "(unknown outlet)"
 UNKNOWN_LANGUAGE = "und"
@@ -150,7 +150,7 @@ def write_index_arrays(con, folder: Path, batch_rows: int = 1_000_000) -> None:
             columns.append({"name": name, "dtype": dtype, **spec})
         rows = con.execute(f"SELECT count(*) FROM idx_{table}").fetchall()[0][0]
         meta[table] = {"rows": rows, "columns": columns}
-    (folder / "index.json").write_text(json.dumps(meta), encoding="utf-8")
+    (folder / "index.json").write_text(json.dumps({"version": SERVING_VERSION, "tables": meta}), encoding="utf-8")
 
 
 def _enum_of(table: str, column: str) -> str:
@@ -198,15 +198,22 @@ def index_tables(con) -> None:
                    FROM (SELECT DISTINCT happening_id FROM events WHERE happening_id IS NOT NULL)""")
     for name, sql in INDEX_SQL.items():
         con.execute(f"CREATE OR REPLACE TABLE idx_{name} AS {sql}")
-    con.execute(f"CREATE OR REPLACE TABLE serving AS SELECT {SERVING_VERSION} AS version")
 
 
-def serving_version(con) -> int:
-    """The index version of an open DuckDB file (0: none)."""
+def is_served(folder: Path) -> bool:
+    """Whether `folder` holds this version's dashboard files (an older build has none, or older ones)."""
+    import json
+
+    folder = Path(folder)
+    index = folder / INDEX_DIR / "index.json"
     try:
-        return int(con.execute("SELECT max(version) FROM serving").fetchall()[0][0] or 0)
-    except Exception:  # noqa: BLE001 - an older build has no such table
-        return 0
+        version = json.loads(index.read_text(encoding="utf-8")).get("version")
+    except (OSError, ValueError, AttributeError):
+        return False
+    return version == SERVING_VERSION and (folder / "kzdash.duckdb").is_file() and all(
+        (folder / ROW_FILE.format(name)).is_file() for name in TABLES) and all(
+        word_files(folder, table, column)["meta"].is_file() for table, columns in SEARCHED.items()
+        for column in columns)
 
 
 # The columns a text search looks at, per table; each gets a word index written beside the DuckDB file.

@@ -6,23 +6,18 @@ folder) and marked "needs a look" when their article was edited. No Streamlit he
 from __future__ import annotations
 
 import io
-import shutil
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from sample_builds import EDITED, REMOVED
 
 from kzdash.dashboard import exports, queries
 from kzdash.dashboard.dataset import Dataset, filtered
 from kzdash.dashboard.filters import Filters
 from kzdash.dashboard.reviews import ReviewError, ReviewStore
-from kzdash.pipeline.build import build
 
-SAMPLE = Path(__file__).resolve().parents[2] / "data" / "articles"
-EDITED = "004_de54c4e2e6cf4704.txt"  # the sample article the edit test changes (one word, late in the text)
-REMOVED = "003_2f2ea773e45e3e65.txt"
-WORD, NEW_WORD = "الحديث", "المتطور"
 ALL = Filters()
 
 
@@ -174,24 +169,13 @@ def test_the_data_page_numbers(ds: Dataset) -> None:
 
 
 @pytest.fixture(scope="module")
-def rebuilt(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("rebuilt") / "build"
-    build(SAMPLE, out, progress=False)
-    return out
+def rebuilt(rebuilt_dir: Path) -> Path:
+    return rebuilt_dir
 
 
 @pytest.fixture(scope="module")
-def edited(tmp_path_factory) -> Path:
-    """The sample with one word of one article changed and another article removed, rebuilt."""
-    root = tmp_path_factory.mktemp("edited")
-    shutil.copytree(SAMPLE, root / "articles")
-    path = root / "articles" / EDITED
-    text = path.read_text(encoding="utf-8")
-    assert text.count(WORD) == 1
-    path.write_text(text.replace(WORD, NEW_WORD), encoding="utf-8")
-    (root / "articles" / REMOVED).unlink()
-    build(root / "articles", root / "build", progress=False)
-    return root / "build"
+def edited(edited_dir: Path) -> Path:
+    return edited_dir
 
 
 def test_reviews_survive_a_rebuild_opened_by_the_dashboard(ds: Dataset, rebuilt: Path) -> None:

@@ -5,7 +5,6 @@ precision, the log's CSV."""
 from __future__ import annotations
 
 import multiprocessing
-import shutil
 import sqlite3
 import tempfile
 import threading
@@ -18,6 +17,7 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sample_builds import EDITED, NEW_WORD, WORD
 
 from kzdash.dashboard.appdata import load_tables
 from kzdash.dashboard.dataset import Dataset
@@ -39,11 +39,6 @@ from kzdash.dashboard.reviews import (
     split_cues,
     validate_correction,
 )
-from kzdash.pipeline.build import build
-
-SAMPLE = Path(__file__).resolve().parents[2] / "data" / "articles"
-EDITED = "004_de54c4e2e6cf4704.txt"  # the sample article a test edits (one word, late in the text)
-WORD, NEW_WORD = "الحديث", "المتطور"
 
 
 @pytest.fixture(scope="module")
@@ -52,25 +47,15 @@ def tables(sample_dir: Path) -> dict[str, pd.DataFrame]:
 
 
 @pytest.fixture(scope="module")
-def rebuilt(tmp_path_factory) -> dict[str, pd.DataFrame]:
+def rebuilt(rebuilt_dir: Path) -> dict[str, pd.DataFrame]:
     """The same articles built again into another folder."""
-    out = tmp_path_factory.mktemp("rebuilt") / "build"
-    build(SAMPLE, out, progress=False)
-    return load_tables(str(out))
+    return load_tables(str(rebuilt_dir))
 
 
 @pytest.fixture(scope="module")
-def edited(tmp_path_factory) -> dict[str, pd.DataFrame]:
+def edited(edited_dir: Path) -> dict[str, pd.DataFrame]:
     """The sample with one word of one article changed, and another article removed, rebuilt."""
-    root = tmp_path_factory.mktemp("edited")
-    shutil.copytree(SAMPLE, root / "articles")
-    path = root / "articles" / EDITED
-    text = path.read_text(encoding="utf-8")
-    assert text.count(WORD) == 1
-    path.write_text(text.replace(WORD, NEW_WORD), encoding="utf-8")
-    (root / "articles" / "003_2f2ea773e45e3e65.txt").unlink()
-    build(root / "articles", root / "build", progress=False)
-    return load_tables(str(root / "build"))
+    return load_tables(str(edited_dir))
 
 
 @pytest.fixture
