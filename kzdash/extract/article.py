@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from kzdash.extract.actors import ActorMention, find_actors, mask_places, name_matcher, title_matcher
@@ -19,7 +19,7 @@ from kzdash.extract.gazetteer import Gazetteer
 from kzdash.extract.geoparse import PlaceMention, find_places, region_words
 from kzdash.extract.language import detect_language
 from kzdash.extract.normalize import normalize
-from kzdash.extract.published import Published, infer_published
+from kzdash.extract.published import Published, infer_published, reference_day
 from kzdash.extract.records import Article, ArticleResult, Quarantined, RawArticle
 from kzdash.extract.stances import Stance, find_stances, whole_text_lexicons
 from kzdash.extract.temporal import DateMention, find_dates
@@ -43,6 +43,7 @@ class Extraction:
     article: Article
     language: str | None
     published: Published
+    reference: Published | None  # the day relative dates count from when none is printed (never `published`)
     folded: Folded
     places: list[PlaceMention]
     actors: list[ActorMention]
@@ -94,10 +95,14 @@ def extract_article(raw: RawArticle, boilerplate: list[str], gaz: Gazetteer) -> 
     actors = find_actors(text, folded, code, places)
     places = mask_places(places, actors)
     dates = find_dates(text, code, pub.value, folded)
+    reference = reference_day(text, code, dates) if pub.value is None else None
+    if reference is not None:  # no printed date, but the text fixes a day: relative dates count from it
+        dates = [replace(d, rule=f"{d.rule}@{reference.basis}") if d.relative else d
+                 for d in find_dates(text, code, reference.value, folded)]
     sentences = sentence_spans(text)
     events = find_events(text, folded, code, sentences, dates, places, pub.value, actors)
     stances = find_stances(folded, code, sentences, actors)
-    return Extraction(art, code, pub, folded, places, actors, dates, sentences, events, stances, notes)
+    return Extraction(art, code, pub, reference, folded, places, actors, dates, sentences, events, stances, notes)
 
 
 def process_article(raw: RawArticle, boilerplate: list[str], gaz: Gazetteer) -> ArticleResult:

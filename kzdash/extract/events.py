@@ -98,9 +98,9 @@ def find_events(text: str, folded: Folded, code: str | None, sentences: list[tup
         if (d.start, d.end) in stamps:
             continue
         s, e = sentence_of(d.start, sentences)
-        if d.rule == "day-count":  # "on the 5th day of the strike, workers marched": the date is the
-            # strike's start, not the march's; the start gets no type of the sentence, and the
-            # sentence's own event stays undated
+        if d.rule.startswith(("day-count", "era-start")):  # "on the 5th day of the strike, workers
+            # marched": the date is the strike's start, not the march's; the start gets no type of
+            # the sentence, and the sentence's own event stays undated (or takes its other date)
             out.append(Event(None, None, None, d.date, d.precision, d.rule, place_in(s, e), s, e, None,
                              _background(d, pub), 0.5))
             continue

@@ -55,6 +55,7 @@ class ArticleTrail:
     published: str | None
     published_basis: str | None
     sentences: list[SentenceTrail]
+    reference: str | None = None  # the day relative dates count from when no date is printed, and why
 
 
 def explain(x: Extraction, near: str | None = None) -> ArticleTrail:
@@ -89,7 +90,8 @@ def explain(x: Extraction, near: str | None = None) -> ArticleTrail:
             _stance_trail(trail, hits, folded, text, fs, fe, in_sentence, speaker)
         out.append(trail)
     pub = x.published
-    return ArticleTrail(x.article.source, code, pub.value, pub.basis, out)
+    ref = f"{x.reference.value} ({x.reference.basis})" if x.reference else None
+    return ArticleTrail(x.article.source, code, pub.value, pub.basis, out, ref)
 
 
 def _surface(text: str, folded, hit: PhraseHit) -> str:
@@ -150,6 +152,8 @@ def render(trail: ArticleTrail) -> str:
     """Plain text, one block per sentence."""
     lines = [f"{trail.source}: language {trail.language or '?'}, published {trail.published or 'unknown'}"
              f" ({trail.published_basis or 'no basis'})"]
+    if trail.reference:
+        lines.append(f"  relative dates count from {trail.reference}: a day the text fixes, not a publication date")
     if not trail.sentences:
         lines.append("  no sentence matches")
     for s in trail.sentences:

@@ -18,6 +18,10 @@ Each rule that fires names itself in the basis (`published_basis`):
   text names puts the dateline on that weekday.
 
 The result is an ISO string at its own precision ("2022-11-19", "2022-07", or None).
+
+When nothing is printed, `reference_day` may still find a day the text fixes (a yearless dateline and
+its weekday in the one year of the coverage span that fits; a counted day of a known era called
+today): the article's relative dates count from it, and its published date stays null.
 """
 
 from __future__ import annotations
@@ -27,7 +31,15 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
 
-from kzdash.extract.temporal import DateMention, PartialDate, _valid, calendar_words, find_dates, named_before
+from kzdash.extract.temporal import (
+    DateMention,
+    PartialDate,
+    _valid,
+    calendar_words,
+    coverage_years,
+    find_dates,
+    named_before,
+)
 from kzdash.text.langdata import folded_list, languages, load
 from kzdash.text.textnorm import fold
 
@@ -294,6 +306,40 @@ def from_text(text: str, code: str | None, hint: PartialDate | None) -> tuple[Pa
     return None, "none"
 
 
+def reference_day(text: str, code: str | None, dates: list[DateMention]) -> Published | None:
+    """When the page prints no date: a day the text itself fixes, from which its relative dates
+    ("on Tuesday", "yesterday", "2 January") count. It is never the publication date (the page does
+    not say when it was published) and only dates events; each such date names its basis.
+
+    - `era+weekday`: "today, Wednesday, as the war entered its seventh day": a counted day of a
+      known era (data/coverage.yaml), with a today word or that day's weekday in its paragraph and
+      no other weekday there;
+    - `dateline+weekday`: "MOSCOW, 19 January … said on Wednesday": a yearless dateline and the first
+      date after it, a bare weekday, where exactly one year of data/coverage.yaml and of the years
+      the text names puts the dateline on that weekday (a wire story's weekday is its dateline's day).
+    """
+    for m in dates:
+        if not m.rule.startswith("era-day"):
+            continue
+        s, e = text.rfind("\n", 0, m.start) + 1, text.find("\n", m.end)
+        again = find_dates(text[s:e if e >= 0 else len(text)], code, m.date)
+        said = [x for x in again if x.rule.startswith(("weekday", "rel_day"))]
+        if said and all(x.date == m.date for x in said if x.rule.startswith("weekday")) \
+                and any(x.date == m.date for x in said):
+            return Published(m.date, "era+weekday")
+    top, lines = _top(text)
+    datelines = _datelines(top, code, lines, None)
+    if not datelines:
+        return None
+    m, d = datelines[0]
+    first = _first_weekday(text[m.end:m.end + LEDE_CHARS], code, date(2000, d.month, d.day))
+    if first is None:
+        return None
+    years = coverage_years() | {int(y) for y in YEAR_IN_TEXT.findall(text)}
+    fits = [y for y in years if _valid(y, d.month, d.day) and date(y, d.month, d.day).isoweekday() == first[0]]
+    return Published(date(fits[0], d.month, d.day).isoformat(), "dateline+weekday") if len(fits) == 1 else None
+
+
 def _stamp_confirmed(stamp: PartialDate, text: str, code: str | None, hint: PartialDate | None) -> str | None:
     """How a URL timestamp id is confirmed: by the header's month, or by a dateline's day and month."""
     if hint is not None and hint.month is not None:
@@ -356,7 +402,7 @@ def header_spans(text: str, code: str | None, dates: list[DateMention]) -> set[t
                 or (not words and len(re.findall(r"\d+", line)) >= 2):
             stamps.update((d.start, d.end) for d in inside)
     for d in dates:
-        if d.precision != "day" or d.start > len(top) or d.rule not in DATELINE_RULES:
+        if d.precision != "day" or d.start > len(top) or d.rule.partition("@")[0] not in DATELINE_RULES:
             continue
         s, _ = _line_of(d.start, lines)
         prefix = top[s:d.start]

@@ -112,6 +112,19 @@ class DateLexicon:
     today_words: tuple[str, ...] = ()  # relative days at offset 0 ("today", "اليوم")
     eve_blockers: frozenset[str] = frozenset()  # "the day before THE vote", "накануне ВИЗИТА": an eve
     week_units: frozenset[str] = frozenset()  # "two weeks later", "через две недели": a count of 7 days
+    eras: tuple[Era, ...] = ()  # periods counted by day: "the 7th day of the war"
+
+
+@dataclass(frozen=True)
+class Era:
+    """A period the press counts by day ("the 7th day of the war"): its first day (day 1, from
+    `data/coverage.yaml`), this language's names for it, and word stems one of which must stand in
+    the same sentence (the seventh day of another war is another day)."""
+
+    era_id: str
+    first_day: date
+    names: re.Pattern
+    with_stems: tuple[str, ...]
 
 
 _CATEGORIES = {  # dates.yaml key -> unit kind, and whether the YAML maps value -> forms
@@ -150,6 +163,7 @@ def lexicon(code: str) -> DateLexicon:
         month, day = (int(x) for x in str(month_day).split("-"))
         for form in folded_list(phrase):
             phrases.setdefault(form, ("holiday", month * 100 + day))
+    eras = tuple(_era(era_id, spec) for era_id, spec in (data.get("eras") or {}).items())
     suffixes = "|".join(re.escape(x) for x in folded_list(data.get("day_suffixes")))
     number = re.compile(r"(\d+)" + (rf"(?:-?(?:{suffixes})(?![^\W\d_]))?" if suffixes else ""))
     return DateLexicon(code, PhraseMatcher(phrases), number,
@@ -160,7 +174,21 @@ def lexicon(code: str) -> DateLexicon:
                        tuple(folded_list(data.get("count_ago"))), frozenset(folded_list(data.get("range_words"))),
                        tuple(f for f, (kind, value) in phrases.items() if kind == "rel_day" and value == 0),
                        frozenset(folded_list(data.get("eve_blockers"))),
-                       frozenset(folded_list(data.get("week_units"))))
+                       frozenset(folded_list(data.get("week_units"))), eras)
+
+
+@lru_cache(maxsize=1)
+def era_days() -> dict[str, date]:
+    """The first day of each era of `data/coverage.yaml` (`eras`: id -> ISO day)."""
+    data = read_yaml(DATA_DIR / "coverage.yaml") or {}
+    eras = data.get("eras") if isinstance(data, dict) else None
+    return {str(k): date.fromisoformat(str(v)) for k, v in (eras or {}).items()}
+
+
+def _era(era_id: str, spec: dict) -> Era:
+    names = folded_list(spec.get("names"))
+    return Era(era_id, era_days()[era_id], re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, names)) + r")(?!\w)"),
+               tuple(folded_list(spec.get("with"))))
 
 
 def _valid(y: int, m: int | None, d: int | None) -> bool:
@@ -637,7 +665,7 @@ def _day_before(found: list[DateMention], start: int, lo: int) -> date | None:
     """The latest day-precision date mentioned in [lo, start): what "the next day" counts from (a
     day itself counted from another, "накануне", is none: counts do not chain)."""
     before = [d for d in found if lo <= d.start and d.end <= start and d.precision == "day"
-              and not d.rule.startswith(("anchor_day", "count", "day-count"))]
+              and not d.rule.startswith(("anchor_day", "count", "day-count", "era-start"))]
     return date.fromisoformat(max(before, key=lambda d: d.end).date) if before else None
 
 
@@ -645,6 +673,36 @@ def _sentence_start(text: str, pos: int) -> int:
     """Where the sentence holding `pos` starts (a cheap look back to the last full stop or line break)."""
     return max(text.rfind(". ", 0, pos), text.rfind("\n", 0, pos), text.rfind("! ", 0, pos),
                text.rfind("? ", 0, pos)) + 1
+
+
+ERA_BEFORE, ERA_AFTER = 120, 40  # how far an era's name may stand before a day count, and after its day noun
+
+
+def _sentence_end(text: str, pos: int) -> int:
+    """Where the sentence holding `pos` ends (the next full stop or line break, else the text's end)."""
+    ends = [i for i in (text.find(". ", pos), text.find("\n", pos), text.find("! ", pos), text.find("? ", pos))
+            if i >= 0]
+    return min(ends, default=len(text))
+
+
+def _era_near(text: str, fs: int, fe: int, lex: DateLexicon) -> tuple[Era, tuple[int, int]] | None:
+    """The era a day count counts ("the 7th day of the war", "війна … сьомий день"): the nearest of
+    its names in reach, in a sentence that also holds one of its `with` words; else None."""
+    if not lex.eras:
+        return None
+    s0, e0 = _sentence_start(text, fs), _sentence_end(text, fe)
+    sentence = text[s0:e0]
+    best: tuple[int, Era, tuple[int, int]] | None = None
+    for era in lex.eras:
+        if not any(stem in sentence for stem in era.with_stems):
+            continue
+        for m in era.names.finditer(text, max(s0, fs - ERA_BEFORE), min(e0, fe + ERA_AFTER)):
+            if fs <= m.start() < fe:
+                continue
+            distance = fs - m.end() if m.end() <= fs else m.start() - fe
+            if best is None or distance < best[0]:
+                best = (distance, era, (m.start(), m.end()))
+    return (best[1], best[2]) if best else None
 
 
 def _reference(parts: dict, found: list[DateMention], text: str, start: int) -> date | None:
@@ -744,6 +802,7 @@ def find_dates(text: str, code: str | None, published: object = None,
     units = _units(folded, lex, consumed)
     mt = _Matcher(ftext, units, lex)
     pending: list[tuple[int, int, dict, str, int | None]] = []
+    era_names: set[tuple[int, int]] = set()
     i = 0
     while i < len(units):
         hit = _match_at(mt, i)
@@ -765,6 +824,14 @@ def find_dates(text: str, code: str | None, published: object = None,
                 continue
         start = folded.span(units[i].start, units[i].start)[0]
         fs, fe = parts.pop("fs", units[i].start), parts.pop("fe", units[last].end)
+        if parts["form"] == "day_count" and (near := _era_near(ftext, fs, fe, lex)) is not None:
+            era, (ns, ne) = near  # "the war entered its 7th day": that day, and the war's first
+            emit(fs, fe, (era.first_day - timedelta(days=parts["off"]), "day", True), f"era-day:{era.era_id}")
+            if (ns, ne) not in era_names:
+                era_names.add((ns, ne))
+                emit(ns, ne, (era.first_day, "day", True), f"era-start:{era.era_id}")
+            i = last + 1
+            continue
         second = _range_second(mt, last, parts) if rule == "month-day" else None
         if second:  # "March 5-7, 2022": the year after the second day is the first's too
             parts, second_parts, last = second

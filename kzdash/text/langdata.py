@@ -26,7 +26,7 @@ SCHEMAS: dict[str, set[str]] = {
         "relative_weeks", "relative_months", "relative_years", "this_month", "past_markers",
         "future_markers", "month_alone_markers", "month_abbreviations", "anchor_days", "day_units",
         "number_words", "count_in", "count_later", "count_ago", "range_words", "holidays", "archive_markers",
-        "eve_days", "eve_blockers", "caption_markers", "week_units", "same_month",
+        "eve_days", "eve_blockers", "caption_markers", "week_units", "same_month", "eras",
     },
     "places.yaml": {"aliases", "demonyms", "not_places", "region_words", "republic_words"},
     "actors.yaml": {"actors", "titles"},

@@ -1,8 +1,14 @@
 """The date engine's patterns and resolution rules (language data from data/lang/en)."""
 
-import pytest
+from datetime import timedelta
 
-from kzdash.extract.temporal import PartialDate, find_dates
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from kzdash.extract.published import infer_published, reference_day
+from kzdash.extract.temporal import PartialDate, era_days, find_dates
+from kzdash.text.langdata import languages, load
 
 
 def _found(text: str, published: str | None, code: str = "en") -> list[tuple[str, str, str]]:
@@ -100,3 +106,44 @@ def test_a_distant_start_does_not_carry() -> None:
     filler = " The officials met again and discussed many things at length." * 8
     text = "On 2 January 2022 protests began." + filler + " On 5 January the city hall burned."
     assert [m.date for m in find_dates(text, "en", "2023-01-05")] == ["2022-01-02", "2023-01-05"]
+
+
+@pytest.mark.parametrize("code", languages())
+def test_every_era_a_language_names_has_a_first_day(code: str) -> None:
+    """`eras` of data/lang/<code>/dates.yaml: ids of data/coverage.yaml, each with names and words."""
+    for era_id, spec in (load(code, "dates.yaml").get("eras") or {}).items():
+        assert era_id in era_days(), f"{code}: era {era_id} has no first day in data/coverage.yaml"
+        assert set(spec) == {"names", "with"} and spec["names"] and spec["with"], f"{code} {era_id}: {spec}"
+
+
+@given(st.integers(min_value=2, max_value=900))
+def test_an_era_count_dates_its_day_and_its_first(n: int) -> None:
+    """"the n-th day of the war": day n counts the first day as day 1, whatever the publication date."""
+    found = {m.rule.split(":")[0]: m.date for m in
+             find_dates(f"On the {n}th day of the Russian invasion, Ukraine held the line.", "en", "2026-01-10")}
+    first = era_days()["russia_ukraine_war"]
+    assert found == {"era-day": (first + timedelta(days=n - 1)).isoformat(), "era-start": first.isoformat()}
+
+
+@pytest.mark.parametrize("text,basis,day", [
+    ("Grain exports grow\n\nASTANA, March 14 - The ministry said on Tuesday that exports grew.", "dateline+weekday",
+     "2023-03-14"),
+    ("Troops stay home\n\nKazakhstan said today, Friday, as the Russian invasion of Ukraine entered its 100th day,"
+     " that it sends no troops.", "era+weekday", "2022-06-03"),
+])
+def test_a_reference_day_is_found_and_named(text: str, basis: str, day: str) -> None:
+    """With no printed date, the day the text fixes, and why; never a publication date."""
+    ref = reference_day(text, "en", find_dates(text, "en", None))
+    assert ref is not None and (ref.value, ref.basis) == (day, basis)
+    assert infer_published(text, "en", None, None, {}).value is None
+
+
+@pytest.mark.parametrize("text", [
+    "Grain exports grow\n\nASTANA, March 14 - The ministry said on Wednesday that exports grew.",  # no year fits
+    "Grain exports grow\n\nASTANA, March 14 - The ministry said exports grew.",  # no weekday
+    "Troops stay home\n\nKazakhstan said on Thursday, as the Russian invasion of Ukraine entered its 100th day,"
+    " that it sends no troops.",  # the weekday disagrees with the count
+    "Troops stay home\n\nOn the 100th day of the Russian invasion, Kazakhstan sent aid.",  # nothing says it is today
+])
+def test_no_reference_day_without_agreement(text: str) -> None:
+    assert reference_day(text, "en", find_dates(text, "en", None)) is None
