@@ -14,11 +14,13 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 NEARBY_KM = 60.0
 DAY_SLACK = 1  # days apart that two day-precise reports of one happening may be
@@ -127,16 +129,63 @@ def grouped_ids(table: pa.Table, country_ids: set[str]) -> np.ndarray:
     order = np.argsort(codes, kind="stable")
     bounds = np.flatnonzero(np.diff(codes[order])) + 1
     for block in np.split(order, bounds):
-        part = sub.take(pa.array(block)).to_pandas()
-        positions = rows[block].tolist()
-        eid = dict(zip(positions, _strings(part["event_id"]), strict=True))
-        days = pd.to_datetime(part["date"]).dt.strftime("%Y-%m-%d").tolist()
-        reports = _reports(part, positions, days, country_ids)
-        for group in _group_block(reports, eid):
-            hid = hashlib.sha1(min(eid[r.row] for r in group).encode()).hexdigest()[:16].encode()
-            for r in group:
-                out[r.row] = hid
+        _group_into(out, sub.take(pa.array(block)).to_pandas(), rows[block].tolist(), country_ids)
     return out
+
+
+BLOCK_KEY_SQL = ("event_type || '|' || CASE WHEN coalesce(date_precision, '') = 'year' "
+                 "THEN strftime(date, '%Y') ELSE strftime(date, '%Y-%m') END")
+FILE_BATCH_ROWS = 50_000
+
+
+def grouped_ids_of_file(path: Path, country_ids: set[str], spill: Path, memory: str = "128MB") -> np.ndarray:
+    """`grouped_ids` of an events Parquet file in memory that does not grow with it: DuckDB sorts
+    the typed, dated rows by block (spilling to `spill` past `memory`) and the blocks stream out,
+    one grouped at a time. Only the answer (16 bytes a row) is as long as the table. The groups
+    are the same as `grouped_ids`' (a block's grouping does not depend on its rows' order)."""
+    import duckdb
+
+    out = np.zeros(pq.ParquetFile(path).metadata.num_rows, dtype="S16")
+    con = duckdb.connect()
+    try:
+        con.execute(f"SET memory_limit = '{memory}'")
+        con.execute("SET threads = 1")
+        con.execute("SET temp_directory = ?", [str(spill)])
+        columns = ", ".join(GROUPING_COLUMNS)
+        relation = con.sql(  # a relation's reader streams; an executed result's would copy every row first
+            f"SELECT file_row_number AS row, {columns}, {BLOCK_KEY_SQL} AS block "
+            "FROM read_parquet($path, file_row_number = true) WHERE event_type IS NOT NULL AND date IS NOT NULL "
+            "ORDER BY block", params={"path": str(path)})
+        carry: pa.Table | None = None
+        for batch in relation.to_arrow_reader(batch_size=FILE_BATCH_ROWS):
+            table = pa.Table.from_batches([batch])
+            table = pa.concat_tables([carry, table]) if carry is not None else table
+            keys = table.column("block").to_numpy(zero_copy_only=False)
+            starts = np.concatenate([[0], np.flatnonzero(keys[1:] != keys[:-1]) + 1])
+            for a, b in zip(starts[:-1], starts[1:], strict=True):  # the last block may go on in the next batch
+                _group_table(out, table.slice(a, b - a), country_ids)
+            carry = table.slice(starts[-1])
+        if carry is not None and carry.num_rows:
+            _group_table(out, carry, country_ids)
+    finally:
+        con.close()
+    return out
+
+
+def _group_table(out: np.ndarray, block: pa.Table, country_ids: set[str]) -> None:
+    part = block.to_pandas()
+    _group_into(out, part, part["row"].astype("int64").tolist(), country_ids)
+
+
+def _group_into(out: np.ndarray, part: pd.DataFrame, positions: list[int], country_ids: set[str]) -> None:
+    """Group one block's rows (`part`, at `positions` of the table) and write their happening ids into `out`."""
+    eid = dict(zip(positions, _strings(part["event_id"]), strict=True))
+    days = pd.to_datetime(part["date"]).dt.strftime("%Y-%m-%d").tolist()
+    reports = _reports(part, positions, days, country_ids)
+    for group in _group_block(reports, eid):
+        hid = hashlib.sha1(min(eid[r.row] for r in group).encode()).hexdigest()[:16].encode()
+        for r in group:
+            out[r.row] = hid
 
 
 def _group_block(reports: list[_Report], eid: Mapping[int, str]) -> list[list[_Report]]:

@@ -25,7 +25,7 @@ import pyarrow.parquet as pq
 
 from kzdash.extract.article import CAPPED
 from kzdash.extract.records import ArticleResult
-from kzdash.pipeline.happenings import GROUPING_COLUMNS, grouped_ids, ids_of
+from kzdash.pipeline.happenings import grouped_ids_of_file, ids_of
 from kzdash.text.langdata import DATA_DIR
 
 if TYPE_CHECKING:
@@ -240,7 +240,9 @@ class BuildWriter:
         if self.files["events"].writer is None:  # no events: pass 1 wrote the empty table
             pass1.replace(final)
             return
-        grouped = grouped_ids(pq.read_table(pass1, columns=GROUPING_COLUMNS), self.country_place_ids)
+        spill = self.tmp / "grouping.tmp"
+        grouped = grouped_ids_of_file(pass1, self.country_place_ids, spill=spill)
+        shutil.rmtree(spill, ignore_errors=True)
         source = pq.ParquetFile(pass1)
         column = source.schema_arrow.get_field_index("happening_id")
         with pq.ParquetWriter(final, source.schema_arrow) as out:

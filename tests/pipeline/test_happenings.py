@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from unittest.mock import patch
+
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kzdash.pipeline.happenings import happening_ids
+from kzdash.pipeline import happenings
+from kzdash.pipeline.happenings import grouped_ids, grouped_ids_of_file, happening_ids
 
 ALMATY = ("1526384", "KAZ", 43.25, 76.92)
 ALMATY_AIRPORT = ("site-ala", "KAZ", 43.35, 77.04)  # ~15 km away
@@ -71,3 +76,20 @@ def test_ids_do_not_depend_on_row_order(rows: list) -> None:
     # and every member of a group has the same type
     for h in ids.unique():
         assert events.event_type[ids == h].nunique() == 1
+
+
+@settings(deadline=None, max_examples=40)
+@given(st.lists(st.tuples(st.sampled_from(["PROTEST", "ASSAULT", None]), st.one_of(st.none(), DAYS),
+                          st.sampled_from(["day", "month", "year"]), st.sampled_from(["KAZ", "RUS", None]),
+                          st.sampled_from([ALMATY, AKTAU, KAZAKHSTAN, None])), max_size=40),
+       st.integers(min_value=1, max_value=7))
+def test_grouping_a_file_in_bounded_memory_gives_the_same_ids(tmp_path_factory, rows: list, batch: int) -> None:
+    """The build groups its events file through DuckDB, block by block as they stream out sorted
+    (a block may straddle two streamed batches): the same ids as grouping the table in memory."""
+    events = _events([(t, str(d) if d else None, p if d else None, a, pl) for t, d, p, a, pl in rows])
+    folder = tmp_path_factory.mktemp("grouping")
+    pq.write_table(pa.Table.from_pandas(events, preserve_index=False), folder / "events.parquet")
+    in_memory = grouped_ids(pa.Table.from_pandas(events, preserve_index=False), {"KAZ"})
+    with patch.object(happenings, "FILE_BATCH_ROWS", batch):
+        from_file = grouped_ids_of_file(folder / "events.parquet", {"KAZ"}, spill=folder / "spill")
+    assert from_file.tolist() == in_memory.tolist()
