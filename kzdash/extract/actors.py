@@ -7,6 +7,7 @@ or the country itself ("Kazakhstan refused…", from the geoparser's country men
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
@@ -50,16 +51,17 @@ def find_actors(text: str, folded: Folded, code: str | None, places: list[PlaceM
     for h in name_matcher(code).find(folded, code) if code else ():
         s, e = folded.span(h.fs, h.fe)
         out.append(ActorMention(s, e, str(h.value), text[s:e], f"name:{h.key}", place=(s, e) in cities))
+    titles = [folded.span(h.fs, h.fe) + (h.key,) for h in title_matcher(code).find(folded, code)] if code else []
+    out += _surnames(text, folded, out, places, [e for _, e, _ in titles])
     countries = [p for p in places if p.kind == "country"]
-    for h in title_matcher(code).find(folded, code) if code else ():
-        s, e = folded.span(h.fs, h.fe)
+    for s, e, key in titles:
         # the gap's length first: most countries are far from the title, and slicing each gap costs
         near = [p for p in countries if (p.start - e if p.start >= e else s - p.end) <= TITLE_GAP_CHARS
                 and _close(text[e:p.start] if p.start >= e else text[p.end:s])]
         if near:
             p = min(near, key=lambda p: min(abs(p.start - e), abs(s - p.end)))
             lo, hi = min(s, p.start), max(e, p.end)
-            out.append(ActorMention(lo, hi, p.country, text[lo:hi], f"title:{h.key}+{p.country}"))
+            out.append(ActorMention(lo, hi, p.country, text[lo:hi], f"title:{key}+{p.country}"))
     # a country inside a name or a title mention is no mention of its own: with the mentions sorted by
     # start, the furthest end among those starting at or before it says (country mentions are disjoint)
     spans = sorted((a.start, a.end) for a in out)
@@ -75,6 +77,42 @@ def find_actors(text: str, folded: Folded, code: str | None, places: list[PlaceM
             continue
         merged.append(a)
     return merged
+
+
+TITLE_BEFORE_NAME = 30  # characters from a title to the full name it introduces ("spokesman of the MFA Ivan Petrov")
+SURNAME_ENDING = 3  # letters a surname may take after it in a later mention ("Тихого", "Tikhiyning")
+
+
+def _surnames(text: str, folded: Folded, names: list[ActorMention], places: list[PlaceMention],
+              title_ends: list[int]) -> list[ActorMention]:
+    """Later mentions of a person by surname alone, once the article has introduced them by title and
+    full name ("the ministry's spokesman Georgiy Tikhiy ... Tikhiy also called on"): the press's habit,
+    in every language with capital letters. The title tells a person from an institution ("the White
+    House ... the House"); only a capitalised last word that is no place counts, after the full name."""
+    placed = {(p.start, p.end) for p in places}
+    out: list[ActorMention] = []
+    seen: set[str] = set()
+    for a in names:
+        words = a.surface.split()
+        if len(words) < 2 or not all(w[:1].isupper() for w in words):
+            continue  # a person's name is capitalised word by word; an uncased script gives no such sign
+        if not any(0 <= a.start - end <= TITLE_BEFORE_NAME and not any(c in text[end:a.start] for c in ".;\n")
+                   for end in title_ends):
+            continue
+        last = words[-1]
+        start = a.end - len(last)
+        if (start, a.end) in placed or any(p[0] <= start < p[1] for p in placed):
+            continue  # "МИД Украины": the last word is a country, not a surname
+        key = fold_key(last)
+        if len(key) < 3 or key in seen:
+            continue
+        seen.add(key)
+        rx = re.compile(rf"(?<!\w){re.escape(key)}\w{{0,{SURNAME_ENDING}}}(?!\w)")
+        for m in rx.finditer(folded.text, folded.index(a.end)):
+            s, e = folded.span(m.start(), m.end())
+            if text[s:s + 1].isupper():
+                out.append(ActorMention(s, e, a.actor, text[s:e], f"surname:{a.rule.removeprefix('name:')}"))
+    return out
 
 
 # A country's surfaces repeat across articles ("Kazakhstan", "لأوكرانيا"): folded once each (bounded)
@@ -100,7 +138,7 @@ def _close(gap: str) -> bool:
 def mask_places(places: list[PlaceMention], actors: list[ActorMention]) -> list[PlaceMention]:
     """A place inside a longer actor name is part of a person's name ("Vladimir Putin"); a site named
     exactly like an actor is an institution speaking ("the Kremlin said"), not a place."""
-    names = [a for a in actors if a.rule.startswith("name:")]
+    names = [a for a in actors if a.rule.startswith(("name:", "surname:"))]
     return [p for p in places if p.kind == "country" or not any(
         a.start <= p.start and p.end <= a.end and (
             (a.end - a.start) > (p.end - p.start) or p.kind == "site") for a in names)]
