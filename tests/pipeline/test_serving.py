@@ -86,3 +86,26 @@ def test_a_build_without_the_dashboard_files_is_served_from_a_temporary_copy(sam
         cols = ds.stored_columns(name)
         rows = np.arange(len(ds.table(name)))
         pd.testing.assert_frame_equal(ds.fetch(name, rows, cols), current.fetch(name, rows, cols))
+
+
+def test_a_long_table_keeps_its_file_order_without_a_sort(tmp_path: Path) -> None:
+    """Many row groups read by two threads under a small memory limit: `row` is each row's place in
+    the Parquet file and the row file lists the rows in that order (a sort of long texts would not fit)."""
+    import duckdb
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    n = 120_000
+    ids = pa.array([f"a{i:06d}" for i in range(n)], pa.large_string())
+    texts = pa.array([f"text {i} " * 20 for i in range(n)], pa.large_string())
+    pq.write_table(pa.table({"article_id": ids, "text": texts}), tmp_path / "articles.parquet", row_group_size=4_000)
+    con = duckdb.connect()
+    con.execute("SET memory_limit = '64MB'")
+    con.execute("SET threads = 2")
+    con.execute(f"SET temp_directory = '{tmp_path / 'spill'}'")
+    serving.copy_table(con, "articles", tmp_path / "articles.parquet")
+    rows = con.sql("SELECT row, article_id FROM articles").fetchall()
+    assert [r for r, _ in rows] == list(range(n)) and [a for _, a in rows] == ids.to_pylist()
+    serving.write_row_file(con, "articles", tmp_path / "articles.rows.arrow")
+    with pa.memory_map(str(tmp_path / "articles.rows.arrow")) as source:
+        assert pa.ipc.open_file(source).read_all().column("article_id").to_pylist() == ids.to_pylist()
