@@ -166,7 +166,8 @@ def _enum_of(table: str, column: str) -> str:
 
 
 ROW_FILE = "{}.rows.arrow"  # beside the DuckDB file: each table's rows for fetching by row number
-ROW_BATCH = 16_384  # rows per record batch: bounded memory while writing (article texts too), small chunks to take from
+ROW_BATCH = 16_384  # rows per record batch: small chunks to take from ...
+ROW_BATCH_BYTES = 8 * 2**20  # ... and at most about this many bytes, so article texts keep memory flat too
 
 
 def write_row_files(con, folder: Path) -> None:
@@ -184,7 +185,11 @@ def write_row_file(con, name: str, path: Path) -> None:
     not fit the memory limit (see there)."""
     import pyarrow as pa
 
-    reader = con.sql(f"SELECT * EXCLUDE (row) FROM {name}").to_arrow_reader(ROW_BATCH)
+    size = con.execute(f"SELECT count(*), coalesce(sum(strlen(CAST(COLUMNS(* EXCLUDE (row)) AS VARCHAR))), 0) "
+                       f"FROM {name}").fetchall()[0]  # a row's length in characters: about its bytes
+    per_row = max(1, sum(size[1:]) // max(1, size[0]))
+    rows = max(64, min(ROW_BATCH, ROW_BATCH_BYTES // per_row))
+    reader = con.sql(f"SELECT * EXCLUDE (row) FROM {name}").to_arrow_reader(rows)
     with reader, pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, reader.schema) as writer:
         for batch in reader:
             writer.write_batch(batch)
@@ -235,7 +240,8 @@ SEARCHED = {
     "places": ["surface", "name"],
     "articles": ["title", "text"],
 }
-IN_MEMORY_CHARS = 20_000_000  # a searched column up to this size is indexed in memory, larger ones by DuckDB
+IN_MEMORY_CHARS = 4_000_000  # a searched column up to this size is indexed in memory, larger ones by DuckDB
+PAIR_CHARS = 4_000_000  # characters of values split into words at a time (DuckDB path): flat memory for long texts
 WORD_DIR = "words"  # beside the DuckDB file: {table}.{column}.{vocab.arrow,postings,starts,rows,json}
 
 
@@ -271,21 +277,29 @@ def write_word_indexes(con, folder: Path, batch_rows: int = 20_000) -> None:
                 texts = con.sql(f'SELECT CAST("{column}" AS VARCHAR) FROM {table} ORDER BY row').to_arrow_table()
                 _write_word_files(files, *word_index_arrays(texts.column(0)))
                 continue
+            # Distinct values by a 128-bit hash of the text, numbered in order of their first row: grouping,
+            # joining or sorting the texts themselves does not fit the memory limit (a hundred thousand
+            # articles: DuckDB fails to pin a block), their hashes and row numbers do
+            text = f'CAST("{column}" AS VARCHAR)'
             con.execute(f"""CREATE OR REPLACE TEMP TABLE word_values AS
-                SELECT v, (row_number() OVER (ORDER BY v) - 1)::INTEGER AS vid
-                FROM (SELECT DISTINCT CAST("{column}" AS VARCHAR) AS v FROM {table} WHERE "{column}" IS NOT NULL)""")
+                SELECT h, first_row, (row_number() OVER (ORDER BY first_row) - 1)::INTEGER AS vid
+                FROM (SELECT md5_number({text}) AS h, min(row) AS first_row FROM {table}
+                      WHERE "{column}" IS NOT NULL GROUP BY h)""")
             n_values = con.execute("SELECT count(*) FROM word_values").fetchall()[0][0]
             reader = con.sql(f"""SELECT coalesce(w.vid, -1)::INTEGER AS vid FROM {table} t
-                LEFT JOIN word_values w ON CAST(t."{column}" AS VARCHAR) = w.v ORDER BY t.row""").to_arrow_reader(
-                batch_rows)
+                LEFT JOIN word_values w ON md5_number(CAST(t."{column}" AS VARCHAR)) = w.h ORDER BY t.row"""
+                             ).to_arrow_reader(batch_rows)
             with reader, open(files["rows"], "wb") as out:
                 for batch in reader:
                     batch.column(0).to_numpy().astype(np.int32).tofile(out)
+            firsts = con.sql("SELECT first_row FROM word_values ORDER BY vid").to_arrow_table().column(0).to_numpy()
+            step = max(1, min(batch_rows, PAIR_CHARS * n_values // max(1, chars)))  # values of ~PAIR_CHARS
             con.execute("CREATE OR REPLACE TEMP TABLE word_pairs (w VARCHAR, vid INTEGER)")
-            for lo in range(0, n_values, batch_rows):  # whole chunks: the connection is free for the inserts
-                hi = int(lo + batch_rows)  # numbers of our own, not user input
-                batch = con.sql(f"SELECT vid, v FROM word_values WHERE vid >= {int(lo)} AND vid < {hi} ORDER BY vid"
-                                ).to_arrow_table()
+            for lo in range(0, n_values, step):  # whole chunks: the connection is free for the inserts
+                hi = int(min(lo + step, n_values))  # numbers of our own, not user input
+                # the values of a range of numbers first stand in one range of rows: read only that slice
+                batch = con.sql(f"""SELECT w.vid, {text} AS v FROM {table} t JOIN word_values w ON t.row = w.first_row
+                    WHERE t.row BETWEEN {int(firsts[lo])} AND {int(firsts[hi - 1])} ORDER BY w.vid""").to_arrow_table()
                 words = pc.utf8_split_whitespace(pc.utf8_lower(batch.column(1)))
                 pairs = pa.table({"w": pc.list_flatten(words),
                                   "vid": pc.take(batch.column(0), pc.list_parent_indices(words))})
