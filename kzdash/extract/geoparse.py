@@ -415,7 +415,7 @@ def _regions_in_lists(text: str, folded: Folded, code: str | None, places: list[
     words = region_words(code).find(folded, code)
     if not words:
         return places
-    seat_of = {r: c for c, r in gaz.region_of_seat.items()}
+    seat_of = _seats(gaz)
     out = list(places)
     for w in words:
         ws, we = folded.span(w.fs, w.fe)
@@ -436,6 +436,19 @@ def _regions_in_lists(text: str, folded: Folded, code: str | None, places: list[
                 a, b = (out[nxt].end, p.start) if direction < 0 else (p.end, out[nxt].start)
                 idx = nxt if a <= b and LIST_GAP.match(text[a:b]) else None
     return out
+
+
+_SEATS: dict[int, tuple[Gazetteer, dict[str, str]]] = {}
+
+
+def _seats(gaz: Gazetteer) -> dict[str, str]:
+    """Region id -> the city it is named after: the inverse of `region_of_seat`, made once per gazetteer."""
+    got = _SEATS.get(id(gaz))
+    if got is None or got[0] is not gaz:
+        if len(_SEATS) >= 4:
+            _SEATS.clear()
+        got = _SEATS[id(gaz)] = (gaz, {r: c for c, r in gaz.region_of_seat.items()})
+    return got[1]
 
 
 WORD_GAP = re.compile(r"^\s*(?:[^\W\d_]{1,4}\s+)?$")  # "Kherson region", "régions de Kherson": no comma
