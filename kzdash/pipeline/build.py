@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 
 from kzdash.extract.normalize import load_boilerplate
 from kzdash.extract.records import ArticleResult, Quarantined, RawArticle
@@ -171,13 +172,13 @@ def _batches(items: Iterator, size: int) -> Iterator[list]:
 
 
 def _batch_tables(kept: list[tuple[str, ArticleResult | None]], new: list[ArticleResult],
-                  previous: store.PreviousBuild) -> dict[str, pd.DataFrame]:
+                  previous: store.PreviousBuild) -> dict[str, pd.DataFrame | pa.Table]:
     """One batch's rows, article by article in input order: new ones as extracted, unchanged ones
-    as the previous build has them."""
-    fresh = store.tables_from(new)
+    as the previous build has them (a batch of new articles only goes to Arrow directly)."""
     reused_ids = [aid for aid, result in kept if result is None]
     if not reused_ids:
-        return fresh
+        return store.arrow_tables_from(new)
+    fresh = store.tables_from(new)
     position = {aid: i for i, (aid, _) in enumerate(kept)}
     out = {}
     for name in ("articles", "places", "events", "stances"):

@@ -219,3 +219,36 @@ def test_long_texts_make_smaller_batches_and_row_groups(tmp_path: Path, monkeypa
     meta = pq.ParquetFile(tmp_path / "small" / "articles.parquet").metadata
     assert meta.num_row_groups > 3
     assert meta.num_row_groups >= pq.ParquetFile(whole / "articles.parquet").metadata.num_row_groups + 3
+
+
+def test_arrow_tables_equal_the_typed_frames() -> None:
+    """A batch of new articles goes to Parquet without pandas: the same values, types and schema
+    metadata as the typed frames give, odd values (missing keys, None, NaN, numbers as text) included."""
+    import math
+
+    import pyarrow as pa
+
+    from kzdash.extract.article import process_article
+    from kzdash.extract.gazetteer import load_gazetteer
+    from kzdash.extract.normalize import load_boilerplate
+    from kzdash.extract.records import ArticleResult
+    from kzdash.pipeline.ingest import read_folder
+    from kzdash.text.langdata import LANG_DIR
+
+    raws, _ = read_folder(SAMPLE)
+    results = [process_article(raw, load_boilerplate(LANG_DIR), load_gazetteer()) for raw in raws[:6]]
+    odd = ArticleResult(article={"article_id": "odd", "source": "odd.txt", "outlet": None, "language": None,
+                                 "published": "2024", "title": 5})
+    odd.places.append({"article_id": "odd", "place_id": "KAZ", "lat": math.nan, "lon": 3, "start": 1, "end": None})
+    odd.events.append({"article_id": "odd", "event_id": "odd-e0", "date": "2024-03", "background": None,
+                       "confidence": None, "outlet": "own"})
+    odd.stances.append({"article_id": "odd", "stance_id": "odd-s0", "date": None, "holder": math.nan})
+    undated = ArticleResult(article={"article_id": "undated"})
+    undated.events.append({"article_id": "undated", "event_id": "undated-e0", "date": None})
+    for batch in (results, [*results, odd], [odd], [undated], [*results, undated], []):
+        frames = store.tables_from(batch)
+        tables = store.arrow_tables_from(batch)
+        for name, df in frames.items():
+            want = pa.Table.from_pandas(df[store.COLUMNS[name]], schema=store.arrow_schema(name), preserve_index=False)
+            assert tables[name].equals(want), name
+            assert tables[name].schema.metadata == want.schema.metadata, name
