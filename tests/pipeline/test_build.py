@@ -252,3 +252,26 @@ def test_arrow_tables_equal_the_typed_frames() -> None:
             want = pa.Table.from_pandas(df[store.COLUMNS[name]], schema=store.arrow_schema(name), preserve_index=False)
             assert tables[name].equals(want), name
             assert tables[name].schema.metadata == want.schema.metadata, name
+
+
+def test_the_pool_pipes_have_room_for_several_chunks() -> None:
+    """Workers hand over results without waiting for the build to read them (Linux pipes: 64 KB by
+    default); a Python whose pool hides its pipes elsewhere fails here, not silently."""
+    import multiprocessing as mp
+
+    fcntl = pytest.importorskip("fcntl")
+    if not hasattr(fcntl, "F_GETPIPE_SZ") or "fork" not in mp.get_all_start_methods():
+        pytest.skip("no pipe sizes on this platform")
+    from kzdash.pipeline.engines import PIPE_BYTES, _roomy_pipes
+
+    with mp.get_context("fork").Pool(1) as pool:
+        _roomy_pipes(pool)
+        for queue in (pool._outqueue, pool._inqueue):
+            assert fcntl.fcntl(queue._reader.fileno(), fcntl.F_GETPIPE_SZ) >= min(PIPE_BYTES, _pipe_max())
+
+
+def _pipe_max() -> int:
+    try:
+        return int(Path("/proc/sys/fs/pipe-max-size").read_text())
+    except OSError:
+        return 1 << 20
