@@ -27,6 +27,7 @@ from kzdash.pipeline.ingest import count_articles, iter_folder
 from kzdash.text.langdata import LANG_DIR
 
 BATCH_ARTICLES = 500  # articles read, extracted and written together: what a build holds in memory (~0.1 MB each)
+FIRST_BATCH = 128  # the first batch is small, so the workers start soon (not under PARALLEL_FROM)
 BATCH_CHARS = 20_000_000  # ... or fewer, when their texts add up to this many characters
 
 
@@ -158,15 +159,18 @@ def _build(input_dir: Path, out_dir: Path, engine: Engine, *, workers: int | Non
 
 def _batches(items: Iterator, size: int) -> Iterator[list]:
     """Batches of `size` inputs, or fewer when their texts reach BATCH_BYTES (a folder of long
-    texts must not fill memory in one batch)."""
+    texts must not fill memory in one batch). The first is at most FIRST_BATCH: the workers start
+    on it while the rest of the next batch is read."""
     batch: list = []
     chars = 0
+    limit = min(max(1, size), FIRST_BATCH)
     for item in items:
         batch.append(item)
         chars += len(getattr(item, "raw_text", ""))
-        if len(batch) >= max(1, size) or chars >= BATCH_CHARS:
+        if len(batch) >= limit or chars >= BATCH_CHARS:
             yield batch
             batch, chars = [], 0
+            limit = max(1, size)
     if batch:
         yield batch
 
