@@ -18,7 +18,7 @@ from functools import lru_cache
 
 from kzdash.extract.gazetteer import ALIAS, BLOCK, CITY_MIN_POPULATION, DEMONYM, NEAR, Entry, Gazetteer, Place
 from kzdash.text.langdata import load
-from kzdash.text.lexicon import PhraseMatcher, bounded, longest_first, morph, word_around
+from kzdash.text.lexicon import PhraseMatcher, bounded, longest_first, morph, word_span
 from kzdash.text.textnorm import Folded, fold, fold_key
 
 UNSUPPORTED_CITY_MIN_POPULATION = 1_000_000  # a city whose country the article never names
@@ -70,62 +70,106 @@ def _has_case(key: str) -> bool:
     return any(ch.lower() != ch.upper() for ch in key)
 
 
+# What `_decide` answered, per gazetteer and language: a name's spelling decides its hit wherever it
+# stands ("Kazakhstan" is checked once per worker, not once per mention). Bounded: cleared when full.
+_DECIDED: dict[int, tuple[Gazetteer, dict[tuple, tuple[list[Entry] | None, bool]]]] = {}
+DECIDED_MAX = 200_000
+
+
+def _decided(gaz: Gazetteer) -> dict[tuple, tuple[list[Entry] | None, bool]]:
+    got = _DECIDED.get(id(gaz))
+    if got is None or got[0] is not gaz:
+        if len(_DECIDED) >= 4:  # gazetteers of tests come and go: keep the last few only
+            _DECIDED.clear()
+        got = _DECIDED[id(gaz)] = (gaz, {})
+    elif len(got[1]) >= DECIDED_MAX:
+        got[1].clear()
+    return got[1]
+
+
 def _raw_hits(text: str, ftext: str, offsets, gaz: Gazetteer, code: str | None,
               lower: set[str] | None = None) -> list[_Hit]:
-    """Every bounded, capitalised name hit; `lower` collects the keys this text writes in lower case."""
+    """Every bounded, capitalised name hit; `lower` collects the keys this text writes in lower case.
+
+    `word_around` is written out in the loop (it runs for every raw hit of the automaton, hundreds per
+    article); what follows depends only on the spellings (`_decide`), so it is remembered."""
     m = morph(code)
-    procl, sufx, ends = m.proclitics, m.suffixes, m.endings
-    stop = gaz.not_places.get(code or "", frozenset())
-    exact = gaz.exact_case
+    max_prefix, max_rest = m.max_prefix, m.max_rest
+    decided = _decided(gaz)
+    n = len(ftext)
     hits: list[_Hit] = []
-    for last, (n, entries) in gaz.automaton.iter(ftext):
-        ks, ke = last - n + 1, last + 1
-        word = word_around(ftext, ks, ke, m.max_prefix, m.max_rest)
-        if word is None:
-            continue
-        ws, we = word
-        prefix, rest = ftext[ws:ks], ftext[ke:we]
-        if prefix and prefix not in procl:
-            continue
-        key = ftext[ks:ke]
-        if (key in stop or ftext[ws:we] in stop) and entries[0][1] != BLOCK:
-            continue
-        surface = text[offsets[ks]:offsets[ke - 1] + 1]
-        if key in exact and surface != exact[key]:
-            continue  # "us" is not "US"
-        cased = _has_case(key)
-        # the same for every entry of the key: worked out once, when an entry first asks
-        whole: bool | None = None  # bounded(prefix, rest)
-        capital: bool | None = None  # _capitalised(surface)
-        keep = []
-        for e in entries:
-            e = Entry(*e)
-            if e.how == BLOCK:
-                if bounded(prefix, rest, procl, sufx):
-                    keep = [e]
-                break
-            if e.lam and not (prefix.endswith("ل")):
+    for last, (size, entries) in gaz.automaton.iter(ftext):
+        ke = last + 1
+        ks = ke - size
+        before = ks > 0 and ftext[ks - 1].isalnum()
+        after = ke < n and ftext[ke].isalnum()
+        if before or after or ke < n - 1 and ftext[ke] == "'" and ftext[ke + 1].isalnum():
+            if after and (max_rest == 0 or (ke + max_rest < n and ftext[ke:ke + max_rest + 1].isalnum())):
                 continue
-            if e.stem:
-                ok = bool(rest) and (rest in sufx or rest in ends)
-            elif rest and not cased and e.how != DEMONYM:
-                ok = False  # uncased script: an ending turns a name into a common word (الرياض-ية)
-            else:
-                if whole is None:
-                    whole = bounded(prefix, rest, procl, sufx)
-                ok = whole
-            if ok and e.how != DEMONYM:
-                if capital is None:
-                    capital = _capitalised(surface)
-                if not capital:
-                    ok = False
-                    if lower is not None and cased:
-                        lower.add(key)
-            if ok:
-                keep.append(e)
+            if before and (max_prefix == 0 or (ks > max_prefix and ftext[ks - max_prefix - 1:ks].isalnum())):
+                continue
+            ws, we = word_span(ftext, ks, ke)
+        else:
+            ws, we = ks, ke
+        surface = text[offsets[ks]:offsets[ke - 1] + 1]
+        spelled = (code, ftext[ws:we], ks - ws, we - ke, surface)
+        got = decided.get(spelled)
+        if got is None:
+            got = decided[spelled] = _decide(ftext[ws:ks], ftext[ks:ke], ftext[ke:we], surface, entries, gaz, code, m)
+        keep, written_lower = got
+        if written_lower and lower is not None:
+            lower.add(ftext[ks:ke])
         if keep:
-            hits.append(_Hit(ws, we, ks, ke, key, keep))
+            hits.append(_Hit(ws, we, ks, ke, ftext[ks:ke], list(keep)))
     return hits
+
+
+def _decide(prefix: str, key: str, rest: str, surface: str, entries: tuple, gaz: Gazetteer, code: str | None,
+            m) -> tuple[list[Entry] | None, bool]:
+    """The entries a name hit keeps (None: not a name here), and whether it is a cased key written in
+    lower case; from its spelling alone: the proclitic before it, the key, the ending after it and
+    the key as the text writes it."""
+    procl, sufx, ends = m.proclitics, m.suffixes, m.endings
+    if prefix and prefix not in procl:
+        return None, False
+    stop = gaz.not_places.get(code or "", frozenset())
+    if (key in stop or prefix + key + rest in stop) and entries[0][1] != BLOCK:
+        return None, False
+    exact = gaz.exact_case
+    if key in exact and surface != exact[key]:
+        return None, False  # "us" is not "US"
+    cased = _has_case(key)
+    written_lower = False
+    # the same for every entry of the key: worked out once, when an entry first asks
+    whole: bool | None = None  # bounded(prefix, rest)
+    capital: bool | None = None  # _capitalised(surface)
+    keep = []
+    for e in entries:
+        e = Entry(*e)
+        if e.how == BLOCK:
+            if bounded(prefix, rest, procl, sufx):
+                keep = [e]
+            break
+        if e.lam and not (prefix.endswith("ل")):
+            continue
+        if e.stem:
+            ok = bool(rest) and (rest in sufx or rest in ends)
+        elif rest and not cased and e.how != DEMONYM:
+            ok = False  # uncased script: an ending turns a name into a common word (الرياض-ية)
+        else:
+            if whole is None:
+                whole = bounded(prefix, rest, procl, sufx)
+            ok = whole
+        if ok and e.how != DEMONYM:
+            if capital is None:
+                capital = _capitalised(surface)
+            if not capital:
+                ok = False
+                if cased:
+                    written_lower = True
+        if ok:
+            keep.append(e)
+    return keep or None, written_lower
 
 
 def _longest(hits: list[_Hit]) -> list[_Hit]:
@@ -371,7 +415,7 @@ def _regions_in_lists(text: str, folded: Folded, code: str | None, places: list[
     words = region_words(code).find(folded, code)
     if not words:
         return places
-    seat_of = {r: c for c, r in gaz.region_of_seat.items()}
+    seat_of = _seats(gaz)
     out = list(places)
     for w in words:
         ws, we = folded.span(w.fs, w.fe)
@@ -392,6 +436,19 @@ def _regions_in_lists(text: str, folded: Folded, code: str | None, places: list[
                 a, b = (out[nxt].end, p.start) if direction < 0 else (p.end, out[nxt].start)
                 idx = nxt if a <= b and LIST_GAP.match(text[a:b]) else None
     return out
+
+
+_SEATS: dict[int, tuple[Gazetteer, dict[str, str]]] = {}
+
+
+def _seats(gaz: Gazetteer) -> dict[str, str]:
+    """Region id -> the city it is named after: the inverse of `region_of_seat`, made once per gazetteer."""
+    got = _SEATS.get(id(gaz))
+    if got is None or got[0] is not gaz:
+        if len(_SEATS) >= 4:
+            _SEATS.clear()
+        got = _SEATS[id(gaz)] = (gaz, {r: c for c, r in gaz.region_of_seat.items()})
+    return got[1]
 
 
 WORD_GAP = re.compile(r"^\s*(?:[^\W\d_]{1,4}\s+)?$")  # "Kherson region", "régions de Kherson": no comma

@@ -497,8 +497,11 @@ def find_stances(folded: Folded, code: str | None, sentences: list[tuple[int, in
     carry = carry or SentenceSpeaker()
     out: list[Stance] = []
     located = [(folded.index(a.start), folded.index(a.end), a) for a in actors]  # once, not once per sentence
+    starts = [a.start for a in actors]
+    ordered = all(a <= b for a, b in zip(starts, starts[1:], strict=False))  # as find_actors gives them
     for (s, e), (fs, fe) in zip(sentences, fsentences, strict=True):
-        in_sentence = [x for x in located if s <= x[2].start < e]
+        in_sentence = (located[bisect.bisect_left(starts, s):bisect.bisect_left(starts, e)] if ordered
+                       else [x for x in located if s <= x[2].start < e])
         reporting = h.within("reporting", fs, fe)
         speaker_id = sentence_speaker(h, fs, fe, in_sentence, carry)
         if not h.has_trigger(fs, fe):

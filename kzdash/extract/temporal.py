@@ -28,8 +28,10 @@ from kzdash.text.textnorm import Folded, fold
 
 NUMERIC_DATE_RES = (  # (regex on folded text, order of the groups)
     # 2022-07-06, and the header stamps 2022.07.06 and 2022/07/06 (one separator throughout)
-    (re.compile(r"(?<![\d./])(\d{4})([-./])(\d{1,2})\2(\d{1,2})(?!\d)"), "ymd"),
-    (re.compile(r"(?<![\d.])(\d{1,2})\s?[./]\s?(\d{1,2})\s?[./]\s?(\d{4})(?!\d)"), "dmy"),
+    # (each opens with a digit and looks behind it afterwards, "(\d{4})(?<![\d./]\d{4})" for
+    # "(?<![\d./])(\d{4})": the same matches, but the regex engine skips ahead to the digits)
+    (re.compile(r"(\d{4})(?<![\d./]\d{4})([-./])(\d{1,2})\2(\d{1,2})(?!\d)"), "ymd"),
+    (re.compile(r"(\d(?<![\d.]\d)\d?)\s?[./]\s?(\d{1,2})\s?[./]\s?(\d{4})(?!\d)"), "dmy"),
 )
 GAP_OK = re.compile(r"^[\s,،()\-/]*$")
 GAP_AFTER_DAY = re.compile(r"^\.?[\s,،()\-/]*$")  # German "5. März"

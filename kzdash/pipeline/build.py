@@ -17,15 +17,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 
 from kzdash.extract.normalize import load_boilerplate
-from kzdash.extract.records import ArticleResult, Quarantined
+from kzdash.extract.records import ArticleResult, Quarantined, RawArticle
 from kzdash.pipeline import fsurl, store
-from kzdash.pipeline.engines import ENGINES, Engine, Progress, Ticker, local_engine
+from kzdash.pipeline.engines import ENGINES, Engine, Outcome, Progress, Ticker, local_engine
 from kzdash.pipeline.ingest import count_articles, iter_folder
 from kzdash.text.langdata import LANG_DIR
 
 BATCH_ARTICLES = 500  # articles read, extracted and written together: what a build holds in memory (~0.1 MB each)
+FIRST_BATCH = 128  # the first batch is small, so the workers start soon (not under PARALLEL_FROM)
 BATCH_CHARS = 20_000_000  # ... or fewer, when their texts add up to this many characters
 
 
@@ -86,8 +88,45 @@ def _build(input_dir: Path, out_dir: Path, engine: Engine, *, workers: int | Non
     articles = reused = 0
     ticker = Ticker(progress, count_articles(input_dir) if progress else 0)
     writer = store.BuildWriter(out_dir)
+
+    def finish_batch(raws: list[RawArticle], keys: list[str], hits: list[str | None],
+                     outcomes: Iterator[Outcome]) -> None:
+        """A batch's outcomes (waited for here) checked for failures and duplicates, and its rows written."""
+        nonlocal articles, reused
+        new: list[ArticleResult] = []
+        order: list[tuple[str, str, ArticleResult | None]] = []  # (article id, source, new result)
+        for raw, key, hit in zip(raws, keys, hits, strict=True):
+            if hit is not None:
+                order.append((hit, raw.source, None))
+                continue
+            outcome = next(outcomes)
+            if isinstance(outcome, Quarantined):
+                print(f"kzdash: skipped {outcome.source}: {outcome.reason}", file=sys.stderr)
+                failed.append(outcome)
+                continue
+            outcome.article["input_key"] = key
+            order.append((outcome.article["article_id"], outcome.article["source"], outcome))
+        kept = []
+        for aid, source, result in order:
+            if aid in seen:  # the same content twice is one article; the later copy is set aside
+                dupes.append(Quarantined(source, None, f"duplicate of {seen[aid]}"))
+                continue
+            seen[aid] = source
+            kept.append((aid, result))
+            notes = previous.notes(source) if result is None else result.notes
+            capped.extend(Quarantined(source, None, note) for note in notes)
+            if result is None:
+                reused += 1
+            else:
+                new.append(result)
+        articles += len(kept)
+        writer.write(_batch_tables(kept, new, previous))
+
     try:
         with engine(boilerplate, workers) as extract:
+            # pipelined: batch k+1 is read and handed to the engine before batch k's rows are made and
+            # written, so the workers extract while this process reads, builds tables and writes
+            pending: tuple | None = None
             for batch in _batches(iter_folder(input_dir), batch_size):
                 raws = []
                 for item in batch:
@@ -102,35 +141,12 @@ def _build(input_dir: Path, out_dir: Path, engine: Engine, *, workers: int | Non
                 hits = [previous.article_id(key) for key in keys]
                 todo = [raw for raw, hit in zip(raws, hits, strict=True) if hit is None]
                 ticker(len(raws) - len(todo))
-                outcomes = iter(extract(todo, ticker) if todo else [])
-                new: list[ArticleResult] = []
-                order: list[tuple[str, str, ArticleResult | None]] = []  # (article id, source, new result)
-                for raw, key, hit in zip(raws, keys, hits, strict=True):
-                    if hit is not None:
-                        order.append((hit, raw.source, None))
-                        continue
-                    outcome = next(outcomes)
-                    if isinstance(outcome, Quarantined):
-                        print(f"kzdash: skipped {outcome.source}: {outcome.reason}", file=sys.stderr)
-                        failed.append(outcome)
-                        continue
-                    outcome.article["input_key"] = key
-                    order.append((outcome.article["article_id"], outcome.article["source"], outcome))
-                kept = []
-                for aid, source, result in order:
-                    if aid in seen:  # the same content twice is one article; the later copy is set aside
-                        dupes.append(Quarantined(source, None, f"duplicate of {seen[aid]}"))
-                        continue
-                    seen[aid] = source
-                    kept.append((aid, result))
-                    notes = previous.notes(source) if result is None else result.notes
-                    capped += [Quarantined(source, None, note) for note in notes]
-                    if result is None:
-                        reused += 1
-                    else:
-                        new.append(result)
-                articles += len(kept)
-                writer.write(_batch_tables(kept, new, previous))
+                started = iter(extract(todo, ticker) if todo else [])
+                if pending is not None:
+                    finish_batch(*pending)
+                pending = (raws, keys, hits, started)
+            if pending is not None:
+                finish_batch(*pending)
     except BaseException:
         writer.abandon()
         ticker.close()
@@ -143,27 +159,30 @@ def _build(input_dir: Path, out_dir: Path, engine: Engine, *, workers: int | Non
 
 def _batches(items: Iterator, size: int) -> Iterator[list]:
     """Batches of `size` inputs, or fewer when their texts reach BATCH_BYTES (a folder of long
-    texts must not fill memory in one batch)."""
+    texts must not fill memory in one batch). The first is at most FIRST_BATCH: the workers start
+    on it while the rest of the next batch is read."""
     batch: list = []
     chars = 0
+    limit = min(max(1, size), FIRST_BATCH)
     for item in items:
         batch.append(item)
         chars += len(getattr(item, "raw_text", ""))
-        if len(batch) >= max(1, size) or chars >= BATCH_CHARS:
+        if len(batch) >= limit or chars >= BATCH_CHARS:
             yield batch
             batch, chars = [], 0
+            limit = max(1, size)
     if batch:
         yield batch
 
 
 def _batch_tables(kept: list[tuple[str, ArticleResult | None]], new: list[ArticleResult],
-                  previous: store.PreviousBuild) -> dict[str, pd.DataFrame]:
+                  previous: store.PreviousBuild) -> dict[str, pd.DataFrame | pa.Table]:
     """One batch's rows, article by article in input order: new ones as extracted, unchanged ones
-    as the previous build has them."""
-    fresh = store.tables_from(new)
+    as the previous build has them (a batch of new articles only goes to Arrow directly)."""
     reused_ids = [aid for aid, result in kept if result is None]
     if not reused_ids:
-        return fresh
+        return store.arrow_tables_from(new)
+    fresh = store.tables_from(new)
     position = {aid: i for i, (aid, _) in enumerate(kept)}
     out = {}
     for name in ("articles", "places", "events", "stances"):

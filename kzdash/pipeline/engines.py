@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 
 from kzdash.extract.article import process_or_quarantine
@@ -23,8 +23,9 @@ ENGINES = ("local", "dask")
 # True: a progress bar on stderr; a callable is told (articles done, articles in all)
 Progress = bool | Callable[[int, int], None]
 Outcome = ArticleResult | Quarantined
-# (one batch of articles, a tick per article done) -> one outcome per article, in order
-ExtractBatch = Callable[[list[RawArticle], Callable[[int], None]], list[Outcome]]
+# (one batch of articles, a tick per article done) -> one outcome per article, in order: a list, or an
+# iterator over work already under way (the build reads and writes other batches before it takes them)
+ExtractBatch = Callable[[list[RawArticle], Callable[[int], None]], Iterable[Outcome]]
 # (boilerplate, workers) -> an open engine for one build
 Engine = Callable[[list[str], int], AbstractContextManager[ExtractBatch]]
 
@@ -69,6 +70,28 @@ def _work(raw: RawArticle) -> Outcome:
     return process_or_quarantine(raw, _WORKER["boilerplate"], _WORKER["gaz"])
 
 
+PIPE_BYTES = 1 << 20  # room in the pipes tasks go out and results come back through
+
+
+def _roomy_pipes(pool: object) -> None:
+    """Room in the pool's pipes for several chunks (Linux gives 64 KB, about one chunk of articles or
+    a third of one of results): a worker hands its results over and takes its next articles without
+    waiting for this process, busy making and writing a batch's tables, to read or feed the pipes."""
+    try:
+        import fcntl
+
+        for queue in (pool._outqueue, pool._inqueue):  # type: ignore[attr-defined]
+            fcntl.fcntl(queue._reader.fileno(), getattr(fcntl, "F_SETPIPE_SZ", 1031), PIPE_BYTES)
+    except (ImportError, AttributeError, OSError, ValueError):
+        pass  # not Linux, or pipes capped smaller: the workers wait a little more, nothing else changes
+
+
+def _ticking(outcomes: Iterator[Outcome], tick: Callable[[int], None]) -> Iterator[Outcome]:
+    for outcome in outcomes:
+        tick(1)
+        yield outcome
+
+
 @contextmanager
 def local_engine(boilerplate: list[str], workers: int) -> Iterator[ExtractBatch]:
     """The in-process engine: a fork pool (which inherits the loaded gazetteer), started at the
@@ -76,7 +99,8 @@ def local_engine(boilerplate: list[str], workers: int) -> Iterator[ExtractBatch]
     gaz = load_gazetteer()
     pool = None
 
-    def extract(batch: list[RawArticle], tick: Callable[[int], None]) -> list[Outcome]:
+    def extract(batch: list[RawArticle], tick: Callable[[int], None]) -> Iterator[Outcome]:
+        """Starts the batch on the pool (when it is worth one) at once; its outcomes come as they are taken."""
         nonlocal pool
         if workers > 1 and len(batch) >= PARALLEL_FROM:
             if pool is None:
@@ -85,14 +109,11 @@ def local_engine(boilerplate: list[str], workers: int) -> Iterator[ExtractBatch]
                 _WORKER.update(boilerplate=boilerplate, gaz=gaz)  # inherited by forked workers
                 pool = ctx.Pool(workers, initializer=None if fork else _init_worker,
                                 initargs=() if fork else (boilerplate,))
+                _roomy_pipes(pool)
             done = pool.imap(_work, batch, chunksize=16)
         else:
             done = (process_or_quarantine(raw, boilerplate, gaz) for raw in batch)
-        out = []
-        for outcome in done:
-            out.append(outcome)
-            tick(1)
-        return out
+        return _ticking(done, tick)
 
     try:
         yield extract

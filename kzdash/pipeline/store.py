@@ -16,11 +16,13 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from kzdash.extract.article import CAPPED
@@ -99,6 +101,64 @@ def tables_from(results: list[ArticleResult]) -> dict[str, pd.DataFrame]:
     return {name: _typed(name, pd.DataFrame(rows[name], columns=COLUMNS[name])) for name in names}
 
 
+def arrow_tables_from(results: list[ArticleResult]) -> dict[str, pa.Table]:
+    """`tables_from` as the Arrow tables the Parquet writer takes, made from the rows' columns without
+    pandas: the same values, types and schema metadata (what `_typed` and `Table.from_pandas` make),
+    in a third of the time. A build's batches of new articles go this way."""
+    columns: dict[str, dict[str, list]] = {"articles": {c: [r.article.get(c) for r in results]
+                                                        for c in COLUMNS["articles"]}}
+    for name in ("places", "events", "stances"):
+        cols: dict[str, list] = {c: [] for c in COLUMNS[name]}
+        for r in results:
+            rows = getattr(r, name)
+            if not rows:
+                continue
+            extra = {"outlet": r.article.get("outlet"), "language": r.article.get("language")}  # a row's own wins
+            for c, values in cols.items():
+                if c in extra:
+                    default = extra[c]
+                    values.extend([row.get(c, default) for row in rows])
+                else:
+                    values.extend([row.get(c) for row in rows])
+        columns[name] = cols
+    out = {}
+    for name, cols in columns.items():
+        schema = arrow_schema(name)
+        arrays = [_arrow_column(name, f.name, cols[f.name], f.type) for f in schema]
+        # pandas types a date column with no date at all as datetime64, not as dates: the metadata says so
+        no_dates = tuple(f.name for f, a in zip(schema, arrays, strict=True)
+                         if (name, f.name) in DATES and len(a) and a.null_count == len(a))
+        out[name] = pa.Table.from_arrays(arrays, schema=schema.with_metadata(_pandas_metadata(name, no_dates)))
+    return out
+
+
+def _arrow_column(name: str, col: str, values: list, kind: pa.DataType) -> pa.Array:
+    """One column as `_typed` then `Table.from_pandas` make it; values of an unexpected type take that path."""
+    try:
+        if col in FLOATS:
+            return pa.array(values, kind, from_pandas=True)  # NaN is missing, as in pandas
+        if (name, col) in DATES:
+            return pa.Array.from_pandas(pd.to_datetime(pd.Series(values, dtype=object), errors="coerce").dt.date,
+                                        type=kind)
+        return pa.array(values, kind)  # strings, integers, booleans: None is missing
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        typed = _typed(name, pd.DataFrame({col: pd.Series(values, dtype=object)}))
+        return pa.Array.from_pandas(typed[col], type=kind)
+
+
+@lru_cache(maxsize=32)
+def _pandas_metadata(name: str, no_dates: tuple[str, ...] = ()) -> dict:
+    """The schema metadata `Table.from_pandas` gives a table's typed frame: readers of the Parquet files
+    restore the pandas types from it. It depends on the columns' types only, which `_typed` fixes but
+    for a date column holding no date in a batch (`no_dates`)."""
+    if no_dates:
+        row = {c: ("2000-01-01" if (name, c) in DATES and c not in no_dates else None) for c in COLUMNS[name]}
+        frame = _typed(name, pd.DataFrame([row], columns=COLUMNS[name]))
+    else:
+        frame = _typed(name, pd.DataFrame(columns=COLUMNS[name]))
+    return pa.Table.from_pandas(frame, schema=arrow_schema(name), preserve_index=False).schema.metadata
+
+
 _THREAD_LOCKS: dict[str, threading.Lock] = {}
 
 
@@ -173,10 +233,11 @@ class _TableFile:
         self.writer: pq.ParquetWriter | None = None
         self.rows = 0
 
-    def write(self, df: pd.DataFrame) -> None:
-        if df.empty:
+    def write(self, df: pd.DataFrame | pa.Table) -> None:
+        if not len(df):
             return
-        table = pa.Table.from_pandas(df[COLUMNS[self.name]], schema=arrow_schema(self.name), preserve_index=False)
+        table = df if isinstance(df, pa.Table) else pa.Table.from_pandas(
+            df[COLUMNS[self.name]], schema=arrow_schema(self.name), preserve_index=False)
         if self.writer is None:
             self.writer = pq.ParquetWriter(self.path, table.schema)
         rows = max(1, min(ROW_GROUP_ROWS, ROW_GROUP_BYTES * table.num_rows // max(1, table.nbytes)))
@@ -203,10 +264,14 @@ class BuildWriter:
         self.files["events"].path = self.tmp / "events.pass1.parquet"
         self.country_place_ids: set[str] = set()
 
-    def write(self, tables: dict[str, pd.DataFrame]) -> None:
-        """One batch's rows (the contract's columns, typed; happening ids are set at the end)."""
+    def write(self, tables: dict[str, pd.DataFrame | pa.Table]) -> None:
+        """One batch's rows (the contract's columns, typed, as frames or as `arrow_tables_from` makes them;
+        happening ids are set at the end)."""
         places = tables["places"]
-        if len(places):
+        if isinstance(places, pa.Table):
+            ids = places.filter(pc.equal(places["kind"], "country"))["place_id"].drop_null().to_pylist()
+            self.country_place_ids |= set(ids)
+        elif len(places):
             self.country_place_ids |= set(places.loc[places["kind"] == "country", "place_id"].dropna().astype(str))
         for name, f in self.files.items():
             f.write(tables[name])

@@ -219,3 +219,59 @@ def test_long_texts_make_smaller_batches_and_row_groups(tmp_path: Path, monkeypa
     meta = pq.ParquetFile(tmp_path / "small" / "articles.parquet").metadata
     assert meta.num_row_groups > 3
     assert meta.num_row_groups >= pq.ParquetFile(whole / "articles.parquet").metadata.num_row_groups + 3
+
+
+def test_arrow_tables_equal_the_typed_frames() -> None:
+    """A batch of new articles goes to Parquet without pandas: the same values, types and schema
+    metadata as the typed frames give, odd values (missing keys, None, NaN, numbers as text) included."""
+    import math
+
+    import pyarrow as pa
+
+    from kzdash.extract.article import process_article
+    from kzdash.extract.gazetteer import load_gazetteer
+    from kzdash.extract.normalize import load_boilerplate
+    from kzdash.extract.records import ArticleResult
+    from kzdash.pipeline.ingest import read_folder
+    from kzdash.text.langdata import LANG_DIR
+
+    raws, _ = read_folder(SAMPLE)
+    results = [process_article(raw, load_boilerplate(LANG_DIR), load_gazetteer()) for raw in raws[:6]]
+    odd = ArticleResult(article={"article_id": "odd", "source": "odd.txt", "outlet": None, "language": None,
+                                 "published": "2024", "title": 5})
+    odd.places.append({"article_id": "odd", "place_id": "KAZ", "lat": math.nan, "lon": 3, "start": 1, "end": None})
+    odd.events.append({"article_id": "odd", "event_id": "odd-e0", "date": "2024-03", "background": None,
+                       "confidence": None, "outlet": "own"})
+    odd.stances.append({"article_id": "odd", "stance_id": "odd-s0", "date": None, "holder": math.nan})
+    undated = ArticleResult(article={"article_id": "undated"})
+    undated.events.append({"article_id": "undated", "event_id": "undated-e0", "date": None})
+    for batch in (results, [*results, odd], [odd], [undated], [*results, undated], []):
+        frames = store.tables_from(batch)
+        tables = store.arrow_tables_from(batch)
+        for name, df in frames.items():
+            want = pa.Table.from_pandas(df[store.COLUMNS[name]], schema=store.arrow_schema(name), preserve_index=False)
+            assert tables[name].equals(want), name
+            assert tables[name].schema.metadata == want.schema.metadata, name
+
+
+def test_the_pool_pipes_have_room_for_several_chunks() -> None:
+    """Workers hand over results without waiting for the build to read them (Linux pipes: 64 KB by
+    default); a Python whose pool hides its pipes elsewhere fails here, not silently."""
+    import multiprocessing as mp
+
+    fcntl = pytest.importorskip("fcntl")
+    if not hasattr(fcntl, "F_GETPIPE_SZ") or "fork" not in mp.get_all_start_methods():
+        pytest.skip("no pipe sizes on this platform")
+    from kzdash.pipeline.engines import PIPE_BYTES, _roomy_pipes
+
+    with mp.get_context("fork").Pool(1) as pool:
+        _roomy_pipes(pool)
+        for queue in (pool._outqueue, pool._inqueue):
+            assert fcntl.fcntl(queue._reader.fileno(), fcntl.F_GETPIPE_SZ) >= min(PIPE_BYTES, _pipe_max())
+
+
+def _pipe_max() -> int:
+    try:
+        return int(Path("/proc/sys/fs/pipe-max-size").read_text())
+    except OSError:
+        return 1 << 20
