@@ -16,8 +16,12 @@ codes takes a few milliseconds; the happening and outlet counts behind every pag
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-SERVING_VERSION = 3  # bump when the index tables change: older builds are re-indexed when opened
+if TYPE_CHECKING:
+    import numpy as np
+
+SERVING_VERSION = 4  # bump when the index tables change: older builds are re-indexed when opened
 UNTYPED = "OTHER"  # event_type of an event whose kind the engine could not tell
 UNKNOWN_OUTLET = "(unknown outlet)"
 UNKNOWN_LANGUAGE = "und"
@@ -224,14 +228,41 @@ SEARCHED = {
     "articles": ["title", "text"],
 }
 IN_MEMORY_CHARS = 20_000_000  # a searched column up to this size is indexed in memory, larger ones by DuckDB
-WORD_DIR = "words"  # beside the DuckDB file: {table}.{column}.{vocab.arrow,postings,starts,rows,json}
+WORD_DIR = "words"  # beside the DuckDB file: {table}.{column}.{vocab,offsets,postings,starts,rows,meta}.*
 
 
 def word_files(folder: Path, table: str, column: str) -> dict[str, Path]:
     """Where the word index of one column lives."""
     folder = Path(folder) / WORD_DIR
     return {part: folder / f"{table}.{column}.{part}.{ext}" for part, ext in
-            (("vocab", "arrow"), ("postings", "i32"), ("starts", "i64"), ("rows", "i32"), ("meta", "json"))}
+            (("vocab", "txt"), ("offsets", "i64"), ("postings", "i32"), ("starts", "i64"), ("rows", "i32"),
+             ("meta", "json"))}
+
+
+VOCAB_SEPARATOR = "\n"  # after every word of a vocabulary file: a search word (no whitespace) cannot span two
+
+
+def vocab_bytes(vocab) -> tuple[bytes, np.ndarray]:
+    """A vocabulary (an Arrow string array of words) as one run of bytes, each word followed by a newline,
+    and the start offset of every word (and the end): what `TextIndex` memory-maps and scans with find."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    vocab = vocab.combine_chunks() if isinstance(vocab, pa.ChunkedArray) else vocab
+    if not len(vocab):
+        return b"", np.zeros(1, dtype=np.int64)
+    empty, sep = pa.scalar("", pa.large_string()), pa.scalar(VOCAB_SEPARATOR, pa.large_string())
+    joined = pc.binary_join_element_wise(vocab.cast(pa.large_string()), empty, sep)
+    offsets = np.frombuffer(joined.buffers()[1], dtype=np.int64)[joined.offset:joined.offset + len(joined) + 1]
+    data = joined.buffers()[2].to_pybytes()[int(offsets[0]):int(offsets[-1])]
+    return data, (offsets - offsets[0]).astype(np.int64)
+
+
+def _write_vocab(files: dict[str, Path], vocab) -> None:
+    data, offsets = vocab_bytes(vocab)
+    files["vocab"].write_bytes(data)
+    offsets.tofile(files["offsets"])
 
 
 def write_word_indexes(con, folder: Path, batch_rows: int = 20_000) -> None:
@@ -283,9 +314,7 @@ def write_word_indexes(con, folder: Path, batch_rows: int = 20_000) -> None:
             con.execute("""CREATE OR REPLACE TEMP TABLE word_vocab AS SELECT w,
                 (row_number() OVER (ORDER BY w) - 1)::INTEGER AS wid FROM (SELECT DISTINCT w FROM word_pairs)""")
             vocab = con.sql("SELECT w FROM word_vocab ORDER BY wid").to_arrow_table().column(0)
-            with pa.OSFile(str(files["vocab"]), "wb") as sink, pa.ipc.new_file(
-                    sink, pa.schema([("w", pa.large_string())])) as writer:
-                writer.write_table(pa.table({"w": vocab.cast(pa.large_string())}))
+            _write_vocab(files, vocab)
             counts = np.zeros(len(vocab) + 1, dtype=np.int64)
             reader = con.sql("""SELECT DISTINCT p.vid, v.wid FROM word_pairs p JOIN word_vocab v USING (w)
                                 ORDER BY v.wid, p.vid""").to_arrow_reader(batch_rows)
@@ -327,11 +356,8 @@ def _write_word_files(files: dict[str, Path], vocab, postings, starts, value_of_
     import json
 
     import numpy as np
-    import pyarrow as pa
 
-    with pa.OSFile(str(files["vocab"]), "wb") as sink, pa.ipc.new_file(
-            sink, pa.schema([("w", pa.large_string())])) as writer:
-        writer.write_table(pa.table({"w": vocab.cast(pa.large_string())}))
+    _write_vocab(files, vocab)
     np.asarray(postings, dtype=np.int32).tofile(files["postings"])
     np.asarray(starts, dtype=np.int64).tofile(files["starts"])
     np.asarray(value_of_row, dtype=np.int32).tofile(files["rows"])

@@ -7,8 +7,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
+from kzdash.dashboard import textsearch
 from kzdash.dashboard.dataset import Dataset
 from kzdash.dashboard.textsearch import TextIndex
 from kzdash.pipeline import serving
@@ -69,7 +71,24 @@ def test_both_ways_of_indexing_words_find_the_same_rows(served: dict[str, Path],
             a = TextIndex.open(serving.word_files(served["memory"], table, col))
             b = TextIndex.open(serving.word_files(served["duckdb"], table, col))
             for word in words:
-                assert (a.word_mask(word) == b.word_mask(word)).all(), (table, col, word)
+                got_a, got_b = a.word_mask(word), b.word_mask(word)
+                assert (got_a is None) == (got_b is None), (table, col, word)
+                assert got_a is None or (got_a == got_b).all(), (table, col, word)
+
+
+@pytest.mark.parametrize("most_found", [textsearch.MOST_FOUND, 1])  # 1: every word tested as a string instead
+def test_a_word_is_found_inside_vocabulary_words_never_across_two(monkeypatch, most_found: int) -> None:
+    monkeypatch.setattr(textsearch, "MOST_FOUND", most_found)
+    texts = pa.array(["Sanctions against Россия", "border talks", "санкции и граница", None, "", "ab cd"])
+    index = TextIndex.build(texts)
+    words = [index.words[s:e - 1].decode() for s, e in zip(index.word_starts[:-1], index.word_starts[1:],
+                                                             strict=True)]
+    for query, want in [("sanction", [0]), ("ssia", []), ("росс", [0]), ("сия", [0]), ("о", [0]), ("а", [2]),
+                        ("bc", []), ("b c", []), ("ab", [5]), ("talks", [1]), ("граница", [2]), ("zz", [])]:
+        found = index.word_mask(query)
+        rows = [] if found is None else np.flatnonzero(found).tolist()
+        assert rows == want, query
+        assert sorted(words[w] for w in index.matching_words(query)) == sorted(w for w in words if query in w)
 
 
 def test_a_build_without_the_dashboard_files_is_served_from_a_temporary_copy(sample_dir: Path, tmp_path) -> None:
