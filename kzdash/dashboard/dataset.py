@@ -38,9 +38,11 @@ from kzdash.dashboard.filters import Filters
 from kzdash.dashboard.textsearch import TextIndex, search
 from kzdash.dashboard.vocab import confidence_floor
 from kzdash.pipeline.serving import (
+    EVENT_ORDERS,
     INDEX_DIR,
     ROW_FILE,
     SEARCHED,
+    event_order_file,
     is_served,
     word_files,
     write_serving,
@@ -250,6 +252,16 @@ class Dataset:
         """A date column as int64 nanoseconds (NaT is the smallest int64), for sorting and bucketing."""
         return self.memo(f"days:{name}:{col}", lambda: self.table(name)[col].to_numpy(dtype="datetime64[ns]")
                          .view(np.int64))  # a view, not a copy: 80 MB per date column at ten million rows
+
+    def event_order(self, name: str) -> np.ndarray:
+        """One of the event orders the build stored (`kzdash.pipeline.serving.EVENT_ORDERS`), memory-mapped."""
+        def compute() -> np.ndarray:
+            path = event_order_file(self.database.parent, name)
+            dtype = np.dtype(EVENT_ORDERS[name])
+            if path.stat().st_size == 0:
+                return np.zeros(0, dtype=dtype)
+            return np.memmap(path, dtype=dtype, mode="r")
+        return self.memo(f"event order:{name}", compute)
 
     def text_mask(self, name: str, query: str) -> np.ndarray:
         indexes = [self.text_index(name, col) for col in SEARCHED[name]]
