@@ -368,19 +368,29 @@ def _usual(ds: Dataset, usual: int) -> tuple[np.ndarray, np.ndarray]:
     """(actor × outlet, place × outlet) booleans: the outlet reported at least `usual` happenings in the build
     with that actor (as actor or target) or at that place. The unknown outlet usually covers nothing."""
     def compute() -> tuple[np.ndarray, np.ndarray]:
-        hap = ds.codes("events", "happening_id").astype(np.int64)
-        out = ds.codes("events", "outlet").astype(np.int64)
+        # Distinct (happening, outlet, actor or place) triples, counted per (outlet, actor or place). In the
+        # build's (happening, outlet) order a pair's rows are one run, so (pair, value) keys come nearly
+        # sorted and a stable sort (timsort: merging runs) sorts them fast; hashing them (pandas' unique)
+        # took 20 s at ten million events.
+        p = _pair_order(ds)
+        pair = np.cumsum(p.new_pair, dtype=np.int64) - 1
+        pair_outlet = p.outlet[p.new_pair].astype(np.int64)
         n_o = ds.size("events", "outlet")
         result = []
         for cols, size_col in ((("actor", "target"), "actor"), (("place_id",), "place_id")):
             n_x = ds.size("events", size_col)
+            if not n_x:
+                result.append(np.zeros((0, n_o), dtype=bool))
+                continue
             keys = []
             for col in cols:
-                code = ds.codes("events", col)
+                code = ds.codes("events", col)[p.order]
                 ok = code >= 0
-                keys.append((hap[ok] * n_o + out[ok]) * n_x + code[ok])
-            distinct = pd.unique(np.concatenate(keys))
-            counts = np.bincount(distinct % (n_o * n_x), minlength=n_o * n_x).reshape(n_o, n_x).T
+                keys.append(pair[ok] * n_x + code[ok])
+            key = np.sort(np.concatenate(keys), kind="stable")
+            distinct = key[np.append(True, key[1:] != key[:-1])] if len(key) else key
+            counts = np.bincount(pair_outlet[distinct // n_x] * n_x + distinct % n_x,
+                                 minlength=n_o * n_x).reshape(n_o, n_x).T
             result.append(counts >= usual)
         unknown = ds.code_of("events", "outlet", UNKNOWN_OUTLET)
         for r in result:

@@ -60,6 +60,8 @@ MASKS_KEPT = 64  # (table, filters) masks remembered: a page's queries, a few re
 MASKS_BYTES = 192 * 2**20  # ... within this much memory (a mask of ten million events is 10 MB)
 VIEWS_KEPT = 512  # page answers and chart specs remembered across sessions (a few dozen states × pages)
 VIEWS_BYTES = 256 * 2**20  # ... within this much memory; one answer bigger than a tenth of it is not kept
+WHOLE_KEPT = 64  # answers for the unfiltered build (page × view state), kept until the reviews change ...
+WHOLE_BYTES = 128 * 2**20  # ... within this much memory
 DUCKDB_MEMORY = "512MB"  # what DuckDB may cache of the tables' text; the index columns live in numpy
 INDEXED = ("articles", "events", "places", "stances")
 # Index columns that differ from the stored ones (a missing outlet named, dates as datetime64): fetch
@@ -94,7 +96,8 @@ class Dataset:
     _masks: OrderedDict = field(default_factory=OrderedDict, repr=False)
     _masks_bytes: int = field(default=0, repr=False)
     _views: OrderedDict = field(default_factory=OrderedDict, repr=False)
-    _views_bytes: int = field(default=0, repr=False)
+    _whole: OrderedDict = field(default_factory=OrderedDict, repr=False)  # answers for the unfiltered build
+    _stored_bytes: dict[bool, int] = field(default_factory=lambda: {False: 0, True: 0}, repr=False)  # whole?
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
     review_path: Path | None = None  # the review store (None: no reviews)
     _store: rv.ReviewStore | None = field(default=None, repr=False)
@@ -264,8 +267,13 @@ class Dataset:
         return self.memo(f"event order:{name}", compute)
 
     def text_mask(self, name: str, query: str) -> np.ndarray:
-        indexes = [self.text_index(name, col) for col in SEARCHED[name]]
-        return search(indexes, query, len(self.table(name)))
+        """Rows of `name` whose searched columns hold every word of `query`, remembered with the masks: the
+        articles' mask asks for the other tables' (an article matches through its rows) as their own masks do."""
+        def compute() -> np.ndarray:
+            found = search([self.text_index(name, col) for col in SEARCHED[name]], query, len(self.table(name)))
+            found.flags.writeable = False
+            return found
+        return self.remember_part(("text", name, query), compute)
 
     def text_index(self, name: str, col: str) -> TextIndex:
         """The word index of a column, as the build wrote it beside the DuckDB file (memory-mapped)."""
@@ -291,32 +299,38 @@ class Dataset:
             self._masks.clear()
             self._masks_bytes = 0
             self._views.clear()
-            self._views_bytes = 0
+            self._stored_bytes[False] = 0
 
-    def remember(self, key: tuple, compute):
+    def remember(self, key: tuple, compute, *, whole_build: bool = False):
         """A page's finished product for one state (a chart's spec, a map), shared by every session.
 
         In a briefing the audience opens the views the presenter just showed, and the presenter goes
         back and forth between a few: converting an altair chart (schema validation) or a map to JSON
         costs tens of milliseconds each time, which a hosted link pays for every viewer. Values must
-        be treated as read-only by the caller."""
+        be treated as read-only by the caller.
+
+        `whole_build`: the answer for the unfiltered build (the state every session opens first), kept
+        until the reviews change (WHOLE_KEPT of them), not dropped with the masks of recent states: at ten
+        million events such an answer is a pass over every row, computed once per build."""
+        store = self._whole if whole_build else self._views
+        kept, most = (WHOLE_KEPT, WHOLE_BYTES) if whole_build else (VIEWS_KEPT, VIEWS_BYTES)
         key = (self.version, key)
         with self._lock:
-            if key in self._views:
-                self._views.move_to_end(key)
-                return self._views[key][0]
+            if key in store:
+                store.move_to_end(key)
+                return store[key][0]
         value = compute()
         size = approx_bytes(value)
-        if size > VIEWS_BYTES // 10:
+        if size > most // 10:
             return value
         with self._lock:
-            if key in self._views:  # another session computed it meanwhile: replace, count once
-                self._views_bytes -= self._views.pop(key)[1]
-            self._views[key] = (value, size)
-            self._views_bytes += size
-            while len(self._views) > VIEWS_KEPT or self._views_bytes > VIEWS_BYTES:
-                _, (_, dropped) = self._views.popitem(last=False)
-                self._views_bytes -= dropped
+            if key in store:  # another session computed it meanwhile: replace, count once
+                self._stored_bytes[whole_build] -= store.pop(key)[1]
+            store[key] = (value, size)
+            self._stored_bytes[whole_build] += size
+            while len(store) > kept or self._stored_bytes[whole_build] > most:
+                _, (_, dropped) = store.popitem(last=False)
+                self._stored_bytes[whole_build] -= dropped
         return value
 
     def per_filters(self, kind: str, f: Filters, compute):
@@ -393,6 +407,8 @@ class Dataset:
             self._review_mark = mark
             self.version += 1
             self._memo.clear()
+            self._whole.clear()
+            self._stored_bytes[True] = 0
             self.forget_masks()
 
     def _reviewed_frames(self, current: pd.DataFrame) -> tuple[dict, dict, dict, pd.DataFrame]:
@@ -562,6 +578,14 @@ def _data_filters(f: Filters) -> Filters:
                    f.text, f.background, f.confident, rejected=f.rejected, reviewed=f.reviewed)
 
 
+def unfiltered(f: Filters) -> bool:
+    """Whether `f` keeps the whole build (its view state aside): the state every session opens first."""
+    return _data_filters(f) == _UNFILTERED
+
+
+_UNFILTERED = _data_filters(Filters())
+
+
 def row_mask(ds: Dataset, name: str, f: Filters) -> np.ndarray:
     """Which rows of table `name` the filters keep (uncached; use `Dataset.mask`)."""
     df = ds.table(name)
@@ -599,7 +623,8 @@ def row_mask(ds: Dataset, name: str, f: Filters) -> np.ndarray:
         keep &= df["confidence"].fillna(0.0).to_numpy(dtype=float) >= floor
     if f.text:
         found = ds.text_mask(name, f.text)
-        if name == "articles":  # an article also matches through what was extracted from it ("Aktau" in Arabic)
+        if name == "articles":
+            found = found.copy()  # an article also matches through what was extracted from it ("Aktau" in Arabic)
             for other in ("events", "places", "stances"):
                 rows = ds.table(other)["art"].to_numpy()[ds.text_mask(other, f.text)]
                 found[rows[rows >= 0]] = True
@@ -723,14 +748,17 @@ def _attach(database: Path):
 
 def _index_frames(folder: Path) -> dict[str, pd.DataFrame]:
     """The index columns of every table, from the files `kzdash.pipeline.serving.write_index_arrays` wrote
-    (category codes become categoricals without touching a string; dates are int64 nanoseconds)."""
+    (category codes become categoricals without touching a string; dates are int64 nanoseconds).
+
+    Numbers, dates and flags stay memory-mapped (read-only): opening a build of ten million events reads
+    only its small category codes, not 770 MB, and pages the server does not touch are never read."""
     meta = json.loads((folder / "index.json").read_text(encoding="utf-8"))["tables"]
     frames = {}
     for table in INDEXED:
         rows, data = meta[table]["rows"], {}
         for col in meta[table]["columns"]:
             path = folder / f"{table}.{col['name']}.{col['dtype']}"
-            values = np.fromfile(path, dtype=col["dtype"]) if rows else np.zeros(0, dtype=col["dtype"])
+            values = np.memmap(path, dtype=col["dtype"], mode="r") if rows else np.zeros(0, dtype=col["dtype"])
             if len(values) != rows:
                 raise ValueError(f"{path.name}: {len(values)} values for {rows} rows")
             if "categories" in col:
@@ -740,5 +768,5 @@ def _index_frames(folder: Path) -> dict[str, pd.DataFrame]:
                 data[col["name"]] = values.view("datetime64[ns]")
             else:
                 data[col["name"]] = values
-        frames[table] = pd.DataFrame(data, index=pd.RangeIndex(rows))
+        frames[table] = pd.DataFrame(data, index=pd.RangeIndex(rows), copy=False)  # mapped, not read
     return frames

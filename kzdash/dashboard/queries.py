@@ -21,7 +21,7 @@ from typing import TypeVar
 import numpy as np
 import pandas as pd
 
-from kzdash.dashboard.dataset import Dataset
+from kzdash.dashboard.dataset import Dataset, unfiltered
 from kzdash.dashboard.filters import Filters
 from kzdash.dashboard.vocab import POLARITIES, vocab
 from kzdash.text.sentences import sentence_of, sentence_spans
@@ -45,7 +45,7 @@ def remembered(query: Q) -> Q:
     @functools.wraps(query)
     def wrapper(ds: Dataset, f: Filters, *args, **kwargs):
         key = (query.__name__, f, args, tuple(sorted(kwargs.items())))
-        return ds.remember(key, lambda: query(ds, f, *args, **kwargs))
+        return ds.remember(key, lambda: query(ds, f, *args, **kwargs), whole_build=unfiltered(f))
     return wrapper  # type: ignore[return-value]
 
 

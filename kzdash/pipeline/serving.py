@@ -335,9 +335,13 @@ def write_word_indexes(con, folder: Path, batch_rows: int = 20_000) -> None:
                 texts = con.sql(f'SELECT CAST("{column}" AS VARCHAR) FROM {table} ORDER BY row').to_arrow_table()
                 _write_word_files(files, *word_index_arrays(texts.column(0)))
                 continue
+            # values numbered in order of their first row (as dictionary_encode numbers them in memory): a
+            # column of unique sentences then maps rows to values in ascending order, so a search's pass
+            # from values to rows reads memory in order instead of jumping
             con.execute(f"""CREATE OR REPLACE TEMP TABLE word_values AS
-                SELECT v, (row_number() OVER (ORDER BY v) - 1)::INTEGER AS vid
-                FROM (SELECT DISTINCT CAST("{column}" AS VARCHAR) AS v FROM {table} WHERE "{column}" IS NOT NULL)""")
+                SELECT v, (row_number() OVER (ORDER BY first_row) - 1)::INTEGER AS vid
+                FROM (SELECT CAST("{column}" AS VARCHAR) AS v, min(row) AS first_row FROM {table}
+                      WHERE "{column}" IS NOT NULL GROUP BY v)""")
             n_values = con.execute("SELECT count(*) FROM word_values").fetchall()[0][0]
             reader = con.sql(f"""SELECT coalesce(w.vid, -1)::INTEGER AS vid FROM {table} t
                 LEFT JOIN word_values w ON CAST(t."{column}" AS VARCHAR) = w.v ORDER BY t.row""").to_arrow_reader(
