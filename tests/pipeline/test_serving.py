@@ -132,3 +132,36 @@ def test_rows_fetched_after_the_mapped_pages_are_let_go_are_the_same(served: dic
     assert ds._rows["events"]._fetched == 0  # more than ROWS_MAPPED: let go
     for _ in range(3):
         pd.testing.assert_frame_equal(ds.fetch("events", rows, cols), first)
+
+
+def test_rows_gathered_from_the_map_equal_arrows_own_take(tmp_path: Path) -> None:
+    """Every kind of column a row file holds (strings, large strings, numbers, dates, flags, decimals, a
+    list that Arrow takes itself), with nulls in some batches and not others, any rows in any order."""
+    import decimal
+
+    from kzdash.dashboard.dataset import RowFile
+
+    n = 1000
+    rng = np.random.default_rng(7)
+    holes = rng.random(n) < 0.2
+    holes[:300] = False  # the first batches have no nulls at all (no validity buffer)
+    table = pa.table({
+        "s": pa.array([None if h else f"текст {i} " * (i % 4) for i, h in enumerate(holes)]),
+        "ls": pa.array([f"w{i}" for i in range(n)], type=pa.large_string()),
+        "i": pa.array([None if h else i * 3 for i, h in enumerate(holes)], type=pa.int64()),
+        "f": pa.array(rng.random(n)),
+        "d": pa.array([None if h else i for i, h in enumerate(holes)], type=pa.int32()).cast(pa.date32()),
+        "b": pa.array([None if h else i % 3 == 0 for i, h in enumerate(holes)]),
+        "c": pa.array([decimal.Decimal(i % 10) / 10 for i in range(n)], type=pa.decimal128(2, 1)),
+        "l": pa.array([[i, i + 1] for i in range(n)]),
+    })
+    path = tmp_path / "t.rows.arrow"
+    with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+        for batch in table.to_batches(max_chunksize=128):
+            writer.write_batch(batch)
+    rf = RowFile(path)
+    assert rf._layout("l") is None and rf._layout("s") is not None  # the list goes through Arrow
+    for rows in (rng.integers(0, n, 300), np.arange(n)[::-1], np.array([5, 5, 999, 0])):
+        got = rf.take(rows, list(table.column_names))
+        want = table.take(pa.array(rows)).to_pandas()
+        pd.testing.assert_frame_equal(got, want)
