@@ -359,7 +359,7 @@ def _reports(ds: Dataset) -> _Reports:
         lag = np.where((pub != NAT) & (day != NAT), np.clip((pub - day) // DAY_NS, lo, hi), NO_LAG).astype(np.int16)
         del pub, day
         language = ds.codes("events", "language")[p.order]
-        new_language = np.asarray(ds.event_order("language_first"))[p.order]
+        new_language = np.asarray(ds.stored_order("language_first"))[p.order]
         return _Reports(p.order, starts, date, p.hap, p.outlet, language, p.new_pair, new_language, lag)
     return ds.memo("reports by happening", compute)
 

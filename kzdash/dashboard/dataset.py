@@ -38,12 +38,12 @@ from kzdash.dashboard.filters import Filters
 from kzdash.dashboard.textsearch import TextIndex, search
 from kzdash.dashboard.vocab import confidence_floor
 from kzdash.pipeline.serving import (
-    EVENT_ORDERS,
     INDEX_DIR,
     ROW_FILE,
     SEARCHED,
-    event_order_file,
+    STORED_ORDERS,
     is_served,
+    stored_order_file,
     word_files,
     write_serving,
 )
@@ -256,15 +256,20 @@ class Dataset:
         return self.memo(f"days:{name}:{col}", lambda: self.table(name)[col].to_numpy(dtype="datetime64[ns]")
                          .view(np.int64))  # a view, not a copy: 80 MB per date column at ten million rows
 
-    def event_order(self, name: str) -> np.ndarray:
-        """One of the event orders the build stored (`kzdash.pipeline.serving.EVENT_ORDERS`), memory-mapped."""
+    def stored_order(self, name: str) -> np.ndarray:
+        """One of the orders the build stored (`kzdash.pipeline.serving.STORED_ORDERS`), memory-mapped."""
         def compute() -> np.ndarray:
-            path = event_order_file(self.database.parent, name)
-            dtype = np.dtype(EVENT_ORDERS[name])
+            path = stored_order_file(self.database.parent, name)
+            dtype = np.dtype(STORED_ORDERS[name][1])
             if path.stat().st_size == 0:
                 return np.zeros(0, dtype=dtype)
             return np.memmap(path, dtype=dtype, mode="r")
-        return self.memo(f"event order:{name}", compute)
+        return self.memo(f"stored order:{name}", compute)
+
+    def as_built(self, name: str, col: str) -> bool:
+        """Whether no review changed categorical `col` of table `name` (its codes are those the build wrote)."""
+        return self.memo(f"as built:{name}:{col}", lambda: np.array_equal(
+            self.codes(name, col), self._originals[name][col].cat.codes.to_numpy()))
 
     def text_mask(self, name: str, query: str) -> np.ndarray:
         """Rows of `name` whose searched columns hold every word of `query`, remembered with the masks: the

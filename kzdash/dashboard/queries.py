@@ -264,7 +264,7 @@ class _PairOrder:
 
 def _pair_order(ds: Dataset) -> _PairOrder:
     def compute() -> _PairOrder:
-        order = np.asarray(ds.event_order("by_pair"))
+        order = np.asarray(ds.stored_order("by_pair"))
         hap, outlet = ds.events["hap"].to_numpy()[order], ds.codes("events", "outlet")[order]
         new = np.ones(len(order), dtype=bool)
         new[1:] = (hap[1:] != hap[:-1]) | (outlet[1:] != outlet[:-1])
@@ -506,8 +506,11 @@ def _articles_per_place(ds: Dataset, f: Filters, pc: np.ndarray, sel: np.ndarray
     search can keep a later mention without the first, so it takes the general path."""
     if f.text:
         return _pairs_per(pc[sel], ds.places["art"].to_numpy()[sel], size)
-    first = ds.memo("first mention of a place in an article", lambda: ~pd.DataFrame(
-        {"p": pc, "a": ds.places["art"].to_numpy()}).duplicated().to_numpy())
+    def first_mentions() -> np.ndarray:  # stored by the build, unless a review moved a mention elsewhere
+        if ds.as_built("places", "place_id"):
+            return np.asarray(ds.stored_order("place_article_first"))
+        return ~pd.DataFrame({"p": pc, "a": ds.places["art"].to_numpy()}).duplicated().to_numpy()
+    first = ds.memo("first mention of a place in an article", first_mentions)
     return np.bincount(pc[sel & first], minlength=size)
 
 

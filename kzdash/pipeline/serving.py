@@ -187,24 +187,28 @@ def serve(con, folder: Path) -> None:
     index tables and arrays, row files and word indexes, written into `folder` beside the file."""
     index_tables(con)
     write_index_arrays(con, folder)
-    write_event_orders(folder)
+    write_stored_orders(folder)
     write_row_files(con, folder)
     write_word_indexes(con, folder)
 
 
-# Beside the index columns: the event rows in (happening, outlet, row) order, and which row is the first of
-# its (happening, language) pair. Happenings, outlets and languages are never corrected by a review, so
-# these hold for every version of the reviews.
-EVENT_ORDERS = {"by_pair": "int32", "language_first": "bool"}
+# Beside the index columns: the event rows in (happening, outlet, row) order, which event row is the first of
+# its (happening, language) pair, and which place mention is the first of its (place, article) pair.
+# Happenings, outlets and languages are never corrected by a review, so the first two hold for every
+# version of the reviews; the dashboard uses the third only while no review moved a mention to another place.
+STORED_ORDERS = {"by_pair": ("events", "int32"), "language_first": ("events", "bool"),
+                 "place_article_first": ("places", "bool")}
 
 
-def event_order_file(folder: Path, name: str) -> Path:
-    """Where one of EVENT_ORDERS lives (`folder` is the one beside the DuckDB file)."""
-    return Path(folder) / INDEX_DIR / f"events.{name}.{EVENT_ORDERS[name]}"
+def stored_order_file(folder: Path, name: str) -> Path:
+    """Where one of STORED_ORDERS lives (`folder` is the one beside the DuckDB file)."""
+    table, dtype = STORED_ORDERS[name]
+    return Path(folder) / INDEX_DIR / f"{table}.{name}.{dtype}"
 
 
-def write_event_orders(folder: Path) -> None:
-    """Sort the events once per build, so that no filter change (and no first view) sorts ten million rows.
+def write_stored_orders(folder: Path) -> None:
+    """Sort the events and place mentions once per build, so that no filter change (and no first view) sorts or
+    hashes ten million rows.
 
     Why: counting happenings and their outlets under a filter needs the rows grouped by happening; a
     sort of ten million rows takes seconds, while picking a filter's rows out of a stored order takes
@@ -214,25 +218,34 @@ def write_event_orders(folder: Path) -> None:
     import numpy as np
 
     index = Path(folder) / INDEX_DIR
-    meta = json.loads((index / "index.json").read_text(encoding="utf-8"))["tables"]["events"]
-    dtypes = {c["name"]: c["dtype"] for c in meta["columns"]}
+    tables = json.loads((index / "index.json").read_text(encoding="utf-8"))["tables"]
 
-    def column(name: str) -> np.ndarray:
-        return np.fromfile(index / f"events.{name}.{dtypes[name]}", dtype=dtypes[name]) if meta["rows"] else \
-            np.zeros(0, dtype=dtypes[name])
+    def column(table: str, name: str) -> np.ndarray:
+        meta = tables[table]
+        dtype = next(c["dtype"] for c in meta["columns"] if c["name"] == name)
+        return np.fromfile(index / f"{table}.{name}.{dtype}", dtype=dtype) if meta["rows"] else \
+            np.zeros(0, dtype=dtype)
 
-    hap, outlet = column("hap"), column("outlet")
+    place, art = column("places", "place_id").astype(np.int64), column("places", "art").astype(np.int64)
+    by_place = np.lexsort((art, place))  # stable: rows ascending within a pair
+    first = np.ones(len(place), dtype=bool)
+    first[1:] = (place[by_place][1:] != place[by_place][:-1]) | (art[by_place][1:] != art[by_place][:-1])
+    place_first = np.zeros(len(place), dtype=bool)
+    place_first[by_place[first]] = True
+    place_first.tofile(stored_order_file(folder, "place_article_first"))
+    del place, art, by_place, first, place_first
+    hap, outlet = column("events", "hap"), column("events", "outlet")
     order = np.lexsort((outlet, hap)).astype(np.int32)  # stable: rows ascending within a pair
-    order.tofile(event_order_file(folder, "by_pair"))
+    order.tofile(stored_order_file(folder, "by_pair"))
     del outlet
-    language = column("language")
+    language = column("events", "language")
     by_language = np.lexsort((language, hap))
     first = np.ones(len(hap), dtype=bool)
     sorted_hap, sorted_language = hap[by_language], language[by_language]
     first[1:] = (sorted_hap[1:] != sorted_hap[:-1]) | (sorted_language[1:] != sorted_language[:-1])
     language_first = np.zeros(len(hap), dtype=bool)
     language_first[by_language[first]] = True
-    language_first.tofile(event_order_file(folder, "language_first"))
+    language_first.tofile(stored_order_file(folder, "language_first"))
 
 
 def index_tables(con) -> None:
@@ -259,7 +272,7 @@ def is_served(folder: Path) -> bool:
     except (OSError, ValueError, AttributeError):
         return False
     return version == SERVING_VERSION and (folder / "kzdash.duckdb").is_file() and all(
-        event_order_file(folder, name).is_file() for name in EVENT_ORDERS) and all(
+        stored_order_file(folder, name).is_file() for name in STORED_ORDERS) and all(
         (folder / ROW_FILE.format(name)).is_file() for name in TABLES) and all(
         word_files(folder, table, column)["meta"].is_file() for table, columns in SEARCHED.items()
         for column in columns)

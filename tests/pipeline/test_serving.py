@@ -114,11 +114,15 @@ def test_stored_event_orders_are_the_sorts_they_stand_for(served: dict[str, Path
                        "language": ds.events["language"].astype(str).to_numpy()})
     ev["row"] = np.arange(len(ev))
     want = ev.sort_values(["hap", "outlet", "row"])["row"].to_numpy()
-    assert np.asarray(ds.event_order("by_pair")).tolist() == want.tolist()
+    assert np.asarray(ds.stored_order("by_pair")).tolist() == want.tolist()
     firsts = set(ev.groupby(["hap", "language"])["row"].min())
-    got = np.asarray(ds.event_order("language_first"))
+    got = np.asarray(ds.stored_order("language_first"))
     assert got.tolist() == [row in firsts for row in range(len(ev))]
     assert len(firsts) < len(ev)  # the sample has happenings reported twice in one language: a real test
+    pl = pd.DataFrame({"place": ds.places["place_id"].astype(str).to_numpy(), "art": ds.places["art"].to_numpy()})
+    want = ~pl.duplicated().to_numpy()
+    assert np.asarray(ds.stored_order("place_article_first")).tolist() == want.tolist()
+    assert not want.all()  # places mentioned twice in one article
 
 
 def test_rows_fetched_after_the_mapped_pages_are_let_go_are_the_same(served: dict[str, Path], monkeypatch) -> None:
