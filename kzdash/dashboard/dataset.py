@@ -4,8 +4,9 @@ A build's DuckDB file (`kzdash.pipeline.serving`) holds every table and, beside 
 table of the columns filters and counts need: categorical codes (missing outlets and languages
 already given a visible name), dates, flags, and the row of each row's article, so that a filter on
 one table can restrict another through the articles ("stances in articles that mention Aktau").
-The dataset holds only those index columns in memory (about 45 bytes per event) and asks DuckDB
-for the text of the rows a page shows (`fetch`), with parameters, never with user text in SQL.
+The dataset maps only those index columns (category codes are read; numbers, dates and flags stay
+memory-mapped) and reads the text of the rows a page shows from the row files (`fetch`); DuckDB is
+asked with parameters, never with user text in SQL.
 A filter on a field a table has applies to its rows; a filter on a field it lacks applies to its
 articles. Masks are kept for the last few filter states, so the queries of one page share them.
 
