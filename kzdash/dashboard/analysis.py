@@ -24,7 +24,7 @@ import pandas as pd
 
 from kzdash.dashboard.dataset import Dataset
 from kzdash.dashboard.filters import Filters
-from kzdash.dashboard.queries import DAY_NS, NAT, _newest, _plain, remembered
+from kzdash.dashboard.queries import DAY_NS, NAT, _happenings, _newest, _pair_order, _plain, remembered
 from kzdash.dashboard.vocab import POLARITIES, UNKNOWN_OUTLET, language_name, vocab
 
 MARKS = 3000  # statements drawn on the positions chart (the newest, when there are more)
@@ -321,27 +321,46 @@ class Coverage:
 @dataclass(frozen=True)
 class _Reports:
     """The events grouped by happening, for the whole build: happening h's reports are
-    order[starts[h]:starts[h + 1]]; `date` is the earliest event date any report gives."""
+    order[starts[h]:starts[h + 1]] (the build's stored (happening, outlet, row) order); `date` is the earliest
+    event date any report gives. In the same order, per row: its outlet and language, whether it is the first
+    row of its (happening, outlet) and of its (happening, language) pair, and its lag in days (LAG_RANGE,
+    clipped; NO_LAG when a date is missing), so that a filter's totals are sums over picked rows."""
 
     order: np.ndarray
     starts: np.ndarray
     date: np.ndarray  # int64 ns per happening (NAT: none dated)
+    hap: np.ndarray  # per row, in order
+    outlet: np.ndarray
+    language: np.ndarray
+    new_outlet: np.ndarray
+    new_language: np.ndarray
+    lag: np.ndarray
+
+
+NO_LAG = np.iinfo(np.int16).min
 
 
 def _reports(ds: Dataset) -> _Reports:
     def compute() -> _Reports:
-        hap = ds.codes("events", "happening_id")
+        p = _pair_order(ds)
         size = ds.size("events", "happening_id")
-        order = np.argsort(hap, kind="stable")
-        starts = np.searchsorted(hap[order], np.arange(size + 1))
-        when = ds.days("events", "date")[order]
+        starts = np.zeros(size + 1, dtype=np.int64)
+        np.cumsum(np.bincount(p.hap, minlength=size), out=starts[1:])
+        when = ds.days("events", "date")[p.order]
         top = np.iinfo(np.int64).max
         date = np.full(size, NAT, dtype=np.int64)
-        if len(order):
+        if len(p.order):
             present = starts[:-1] < starts[1:]
             low = np.minimum.reduceat(np.where(when == NAT, top, when), starts[:-1][present])
             date[present] = np.where(low == top, NAT, low)
-        return _Reports(order, starts, date)
+        del when
+        pub, day = ds.days("events", "published")[p.order], date[p.hap]
+        lo, hi = LAG_RANGE
+        lag = np.where((pub != NAT) & (day != NAT), np.clip((pub - day) // DAY_NS, lo, hi), NO_LAG).astype(np.int16)
+        del pub, day
+        language = ds.codes("events", "language")[p.order]
+        new_language = np.asarray(ds.stored_order("language_first"))[p.order]
+        return _Reports(p.order, starts, date, p.hap, p.outlet, language, p.new_pair, new_language, lag)
     return ds.memo("reports by happening", compute)
 
 
@@ -349,19 +368,29 @@ def _usual(ds: Dataset, usual: int) -> tuple[np.ndarray, np.ndarray]:
     """(actor × outlet, place × outlet) booleans: the outlet reported at least `usual` happenings in the build
     with that actor (as actor or target) or at that place. The unknown outlet usually covers nothing."""
     def compute() -> tuple[np.ndarray, np.ndarray]:
-        hap = ds.codes("events", "happening_id").astype(np.int64)
-        out = ds.codes("events", "outlet").astype(np.int64)
+        # Distinct (happening, outlet, actor or place) triples, counted per (outlet, actor or place). In the
+        # build's (happening, outlet) order a pair's rows are one run, so (pair, value) keys come nearly
+        # sorted and a stable sort (timsort: merging runs) sorts them fast; hashing them (pandas' unique)
+        # took 20 s at ten million events.
+        p = _pair_order(ds)
+        pair = np.cumsum(p.new_pair, dtype=np.int64) - 1
+        pair_outlet = p.outlet[p.new_pair].astype(np.int64)
         n_o = ds.size("events", "outlet")
         result = []
         for cols, size_col in ((("actor", "target"), "actor"), (("place_id",), "place_id")):
             n_x = ds.size("events", size_col)
+            if not n_x:
+                result.append(np.zeros((0, n_o), dtype=bool))
+                continue
             keys = []
             for col in cols:
-                code = ds.codes("events", col)
+                code = ds.codes("events", col)[p.order]
                 ok = code >= 0
-                keys.append((hap[ok] * n_o + out[ok]) * n_x + code[ok])
-            distinct = pd.unique(np.concatenate(keys))
-            counts = np.bincount(distinct % (n_o * n_x), minlength=n_o * n_x).reshape(n_o, n_x).T
+                keys.append(pair[ok] * n_x + code[ok])
+            key = np.sort(np.concatenate(keys), kind="stable")
+            distinct = key[np.append(True, key[1:] != key[:-1])] if len(key) else key
+            counts = np.bincount(pair_outlet[distinct // n_x] * n_x + distinct % n_x,
+                                 minlength=n_o * n_x).reshape(n_o, n_x).T
             result.append(counts >= usual)
         unknown = ds.code_of("events", "outlet", UNKNOWN_OUTLET)
         for r in result:
@@ -402,12 +431,10 @@ def coverage(ds: Dataset, f: Filters, limit: int = LISTED, usual: int = USUAL,
     usual outlet in which nothing reported it.
     """
     r = _reports(ds)
-    hap = ds.codes("events", "happening_id")
     size = ds.size("events", "happening_id")
-    em = ds.mask("events", f)
+    present = _happenings(ds, f).hap  # ascending
     chosen = np.zeros(size, dtype=bool)
-    chosen[hap[em]] = True
-    present = np.flatnonzero(chosen)
+    chosen[present] = True
     outlet_names = np.asarray(ds.events["outlet"].cat.categories, dtype=object)
     lang_names = np.asarray(ds.events["language"].cat.categories, dtype=object)
     if not len(present):
@@ -468,7 +495,7 @@ def _coverage_rows(ds: Dataset, r: _Reports, shown: np.ndarray, usual: int, outl
     silent = usually & ~reported
     main = _main_language(ds)
     several = ds.memo("several languages", lambda: len(np.unique(ds.codes("events", "language"))) > 1)
-    first = r.order[r.starts[shown]]  # the first report (lowest row) of each happening
+    first = np.minimum.reduceat(rows, np.searchsorted(pos, np.arange(n))) if n else rows  # its lowest row
     head = _plain(ds.fetch("events", first, ["happening_id", "event_type", "actor", "target", "place_name", "summary",
                                              "evidence", "outlet", "language", "published", "article_id"]))
     firsts = first_pub.min(axis=1)
@@ -535,20 +562,17 @@ def _coverage_totals(ds: Dataset, r: _Reports, chosen: np.ndarray, n_chosen: int
                      outlet_names, lang_names) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per outlet and per language: how many of the chosen happenings it reported (all their reports in
     the build) and the median lag of its reports; per outlet, how many of the listed happenings it
-    usually would have reported and did not (`missed`)."""
-    hap = ds.codes("events", "happening_id")
-    rows = np.flatnonzero(chosen[hap])
+    usually would have reported and did not (`missed`). Counted over the build's (happening, outlet)
+    order: the chosen happenings' rows are runs of it, and a pair is counted at its first row."""
+    picked = chosen[r.hap]
     n_o, n_l = ds.size("events", "outlet"), ds.size("events", "language")
-    h = hap[rows]
-    out_c, lang_c = ds.codes("events", "outlet")[rows], ds.codes("events", "language")[rows]
-    per_outlet = _distinct_per(h, out_c, len(chosen), n_o)
-    per_lang = _distinct_per(h, lang_c, len(chosen), n_l)
-    pub, when = ds.days("events", "published")[rows], r.date[h]
-    ok = (pub != NAT) & (when != NAT)
+    per_outlet = np.bincount(r.outlet[picked & r.new_outlet], minlength=n_o)
+    per_lang = np.bincount(r.language[picked & r.new_language], minlength=n_l)
+    out_c, lang_c, lag = r.outlet[picked], r.language[picked], r.lag[picked]
+    ok = lag != NO_LAG
     lo, hi = LAG_RANGE
     width = hi - lo + 1
-    lag = np.clip((pub[ok] - when[ok]) // DAY_NS, lo, hi) - lo
-    hist = np.bincount(out_c[ok].astype(np.int64) * width + lag, minlength=n_o * width).reshape(n_o, width)
+    hist = np.bincount(out_c[ok].astype(np.int64) * width + (lag[ok] - lo), minlength=n_o * width).reshape(n_o, width)
     cum = hist.cumsum(axis=1)
     median = (cum < ((cum[:, -1] + 1) // 2)[:, None]).sum(axis=1) + lo
     missed = silent.sum(axis=0)
@@ -562,25 +586,12 @@ def _coverage_totals(ds: Dataset, r: _Reports, chosen: np.ndarray, n_chosen: int
                             "missed": missed[present]})
     outlets = outlets.sort_values(["happenings", "outlet"], ascending=[False, True], kind="stable")
     spoken = np.flatnonzero(per_lang)
-    n_outlets = _distinct_per(out_c, lang_c, n_o, n_l)  # outlets that reported one of them in that language
+    # outlets that reported one of them in that language
+    n_outlets = (np.bincount(out_c.astype(np.int64) * n_l + lang_c, minlength=n_o * n_l).reshape(n_o, n_l) > 0
+                 ).sum(axis=0)
     languages = pd.DataFrame({"language": lang_names[spoken],
                               "language_name": [language_name(str(c)) for c in lang_names[spoken]],
                               "happenings": per_lang[spoken], "share": per_lang[spoken] / max(n_chosen, 1),
                               "outlets": n_outlets[spoken]})
     languages = languages.sort_values(["happenings", "language"], ascending=[False, True], kind="stable")
     return outlets.reset_index(drop=True), languages.reset_index(drop=True)
-
-
-DENSE_PAIRS = 64_000_000  # up to this many possible pairs, a bitmap beats hashing them
-
-
-def _distinct_per(a: np.ndarray, b: np.ndarray, size_a: int, size_b: int) -> np.ndarray:
-    """For each value of `b`, how many distinct `a` values it occurs with (happenings per outlet)."""
-    if not len(a):
-        return np.zeros(size_b, dtype=np.int64)
-    pairs = a.astype(np.int64) * size_b + b
-    if size_a * size_b <= DENSE_PAIRS:
-        seen = np.zeros(size_a * size_b, dtype=bool)
-        seen[pairs] = True
-        return seen.reshape(size_a, size_b).sum(axis=0)
-    return np.bincount(pd.unique(pairs) % size_b, minlength=size_b)

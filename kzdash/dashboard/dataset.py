@@ -4,8 +4,9 @@ A build's DuckDB file (`kzdash.pipeline.serving`) holds every table and, beside 
 table of the columns filters and counts need: categorical codes (missing outlets and languages
 already given a visible name), dates, flags, and the row of each row's article, so that a filter on
 one table can restrict another through the articles ("stances in articles that mention Aktau").
-The dataset holds only those index columns in memory (about 45 bytes per event) and asks DuckDB
-for the text of the rows a page shows (`fetch`), with parameters, never with user text in SQL.
+The dataset maps only those index columns (category codes are read; numbers, dates and flags stay
+memory-mapped) and reads the text of the rows a page shows from the row files (`fetch`); DuckDB is
+asked with parameters, never with user text in SQL.
 A filter on a field a table has applies to its rows; a filter on a field it lacks applies to its
 articles. Masks are kept for the last few filter states, so the queries of one page share them.
 
@@ -41,7 +42,9 @@ from kzdash.pipeline.serving import (
     INDEX_DIR,
     ROW_FILE,
     SEARCHED,
+    STORED_ORDERS,
     is_served,
+    stored_order_file,
     word_files,
     write_serving,
 )
@@ -58,6 +61,8 @@ MASKS_KEPT = 64  # (table, filters) masks remembered: a page's queries, a few re
 MASKS_BYTES = 192 * 2**20  # ... within this much memory (a mask of ten million events is 10 MB)
 VIEWS_KEPT = 512  # page answers and chart specs remembered across sessions (a few dozen states × pages)
 VIEWS_BYTES = 256 * 2**20  # ... within this much memory; one answer bigger than a tenth of it is not kept
+WHOLE_KEPT = 64  # answers for the unfiltered build (page × view state), kept until the reviews change ...
+WHOLE_BYTES = 128 * 2**20  # ... within this much memory
 DUCKDB_MEMORY = "512MB"  # what DuckDB may cache of the tables' text; the index columns live in numpy
 INDEXED = ("articles", "events", "places", "stances")
 # Index columns that differ from the stored ones (a missing outlet named, dates as datetime64): fetch
@@ -92,7 +97,8 @@ class Dataset:
     _masks: OrderedDict = field(default_factory=OrderedDict, repr=False)
     _masks_bytes: int = field(default=0, repr=False)
     _views: OrderedDict = field(default_factory=OrderedDict, repr=False)
-    _views_bytes: int = field(default=0, repr=False)
+    _whole: OrderedDict = field(default_factory=OrderedDict, repr=False)  # answers for the unfiltered build
+    _stored_bytes: dict[bool, int] = field(default_factory=lambda: {False: 0, True: 0}, repr=False)  # whole?
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
     review_path: Path | None = None  # the review store (None: no reviews)
     _store: rv.ReviewStore | None = field(default=None, repr=False)
@@ -219,7 +225,7 @@ class Dataset:
     def codes(self, name: str, col: str) -> np.ndarray:
         """Category codes of a categorical column (-1 for missing), as a plain array; a happening's is its number."""
         if col == "happening_id":
-            return self.memo(f"codes:{name}:hap", lambda: self.table(name)["hap"].to_numpy(dtype=np.int64))
+            return self.memo(f"codes:{name}:hap", lambda: self.table(name)["hap"].to_numpy())  # int32, mapped
         return self.memo(f"codes:{name}:{col}", lambda: self.table(name)[col].cat.codes.to_numpy())
 
     def size(self, name: str, col: str) -> int:
@@ -251,9 +257,29 @@ class Dataset:
         return self.memo(f"days:{name}:{col}", lambda: self.table(name)[col].to_numpy(dtype="datetime64[ns]")
                          .view(np.int64))  # a view, not a copy: 80 MB per date column at ten million rows
 
+    def stored_order(self, name: str) -> np.ndarray:
+        """One of the orders the build stored (`kzdash.pipeline.serving.STORED_ORDERS`), memory-mapped."""
+        def compute() -> np.ndarray:
+            path = stored_order_file(self.database.parent, name)
+            dtype = np.dtype(STORED_ORDERS[name][1])
+            if path.stat().st_size == 0:
+                return np.zeros(0, dtype=dtype)
+            return np.memmap(path, dtype=dtype, mode="r")
+        return self.memo(f"stored order:{name}", compute)
+
+    def as_built(self, name: str, col: str) -> bool:
+        """Whether no review changed categorical `col` of table `name` (its codes are those the build wrote)."""
+        return self.memo(f"as built:{name}:{col}", lambda: np.array_equal(
+            self.codes(name, col), self._originals[name][col].cat.codes.to_numpy()))
+
     def text_mask(self, name: str, query: str) -> np.ndarray:
-        indexes = [self.text_index(name, col) for col in SEARCHED[name]]
-        return search(indexes, query, len(self.table(name)))
+        """Rows of `name` whose searched columns hold every word of `query`, remembered with the masks: the
+        articles' mask asks for the other tables' (an article matches through its rows) as their own masks do."""
+        def compute() -> np.ndarray:
+            found = search([self.text_index(name, col) for col in SEARCHED[name]], query, len(self.table(name)))
+            found.flags.writeable = False
+            return found
+        return self.remember_part(("text", name, query), compute)
 
     def text_index(self, name: str, col: str) -> TextIndex:
         """The word index of a column, as the build wrote it beside the DuckDB file (memory-mapped)."""
@@ -279,32 +305,38 @@ class Dataset:
             self._masks.clear()
             self._masks_bytes = 0
             self._views.clear()
-            self._views_bytes = 0
+            self._stored_bytes[False] = 0
 
-    def remember(self, key: tuple, compute):
+    def remember(self, key: tuple, compute, *, whole_build: bool = False):
         """A page's finished product for one state (a chart's spec, a map), shared by every session.
 
         In a briefing the audience opens the views the presenter just showed, and the presenter goes
         back and forth between a few: converting an altair chart (schema validation) or a map to JSON
         costs tens of milliseconds each time, which a hosted link pays for every viewer. Values must
-        be treated as read-only by the caller."""
+        be treated as read-only by the caller.
+
+        `whole_build`: the answer for the unfiltered build (the state every session opens first), kept
+        until the reviews change (WHOLE_KEPT of them), not dropped with the masks of recent states: at ten
+        million events such an answer is a pass over every row, computed once per build."""
+        store = self._whole if whole_build else self._views
+        kept, most = (WHOLE_KEPT, WHOLE_BYTES) if whole_build else (VIEWS_KEPT, VIEWS_BYTES)
         key = (self.version, key)
         with self._lock:
-            if key in self._views:
-                self._views.move_to_end(key)
-                return self._views[key][0]
+            if key in store:
+                store.move_to_end(key)
+                return store[key][0]
         value = compute()
         size = approx_bytes(value)
-        if size > VIEWS_BYTES // 10:
+        if size > most // 10:
             return value
         with self._lock:
-            if key in self._views:  # another session computed it meanwhile: replace, count once
-                self._views_bytes -= self._views.pop(key)[1]
-            self._views[key] = (value, size)
-            self._views_bytes += size
-            while len(self._views) > VIEWS_KEPT or self._views_bytes > VIEWS_BYTES:
-                _, (_, dropped) = self._views.popitem(last=False)
-                self._views_bytes -= dropped
+            if key in store:  # another session computed it meanwhile: replace, count once
+                self._stored_bytes[whole_build] -= store.pop(key)[1]
+            store[key] = (value, size)
+            self._stored_bytes[whole_build] += size
+            while len(store) > kept or self._stored_bytes[whole_build] > most:
+                _, (_, dropped) = store.popitem(last=False)
+                self._stored_bytes[whole_build] -= dropped
         return value
 
     def per_filters(self, kind: str, f: Filters, compute):
@@ -381,6 +413,8 @@ class Dataset:
             self._review_mark = mark
             self.version += 1
             self._memo.clear()
+            self._whole.clear()
+            self._stored_bytes[True] = 0
             self.forget_masks()
 
     def _reviewed_frames(self, current: pd.DataFrame) -> tuple[dict, dict, dict, pd.DataFrame]:
@@ -550,6 +584,14 @@ def _data_filters(f: Filters) -> Filters:
                    f.text, f.background, f.confident, rejected=f.rejected, reviewed=f.reviewed)
 
 
+def unfiltered(f: Filters) -> bool:
+    """Whether `f` keeps the whole build (its view state aside): the state every session opens first."""
+    return _data_filters(f) == _UNFILTERED
+
+
+_UNFILTERED = _data_filters(Filters())
+
+
 def row_mask(ds: Dataset, name: str, f: Filters) -> np.ndarray:
     """Which rows of table `name` the filters keep (uncached; use `Dataset.mask`)."""
     df = ds.table(name)
@@ -587,7 +629,8 @@ def row_mask(ds: Dataset, name: str, f: Filters) -> np.ndarray:
         keep &= df["confidence"].fillna(0.0).to_numpy(dtype=float) >= floor
     if f.text:
         found = ds.text_mask(name, f.text)
-        if name == "articles":  # an article also matches through what was extracted from it ("Aktau" in Arabic)
+        if name == "articles":
+            found = found.copy()  # an article also matches through what was extracted from it ("Aktau" in Arabic)
             for other in ("events", "places", "stances"):
                 rows = ds.table(other)["art"].to_numpy()[ds.text_mask(other, f.text)]
                 found[rows[rows >= 0]] = True
@@ -662,21 +705,41 @@ def count(ds: Dataset, name: str, f: Filters) -> int:
     return int(np.count_nonzero(ds.mask(name, f)))
 
 
+ROWS_MAPPED = 2000  # rows fetched from a row file before its touched pages are let go (a page view fetches up to 2,000)
+
+
 class RowFile:
     """A table's rows in a memory-mapped Arrow file: any rows, any columns, without reading the rest."""
 
     def __init__(self, path: Path) -> None:
+        import mmap
+
         import pyarrow.ipc
 
         self.path = Path(path)
-        self._file = pyarrow.ipc.open_file(pa.memory_map(str(path)))
+        with open(self.path, "rb") as source:
+            self._map = mmap.mmap(source.fileno(), 0, access=mmap.ACCESS_READ)
+        # A page shows a few thousand rows scattered over gigabytes: without this, every row fetched reads
+        # ahead (and keeps mapped) the next 128 kB or so, and the server held 2 GB of a ten-million-event
+        # file after a few pages. The file's pages stay in the system's cache either way.
+        self._map.madvise(mmap.MADV_RANDOM)
+        self._file = pyarrow.ipc.open_file(pa.BufferReader(pa.py_buffer(self._map)))
+        self._fetched = 0  # rows taken since the mapped pages were last let go
         self.columns = list(self._file.schema.names)
         self._batches = [self._file.get_batch(i) for i in range(self._file.num_record_batches)]
         self._starts = np.cumsum([0] + [len(b) for b in self._batches])
         self.rows = int(self._starts[-1])
+        self._layouts: dict[str, dict | None] = {}
+        self._bytes = np.frombuffer(self._map, dtype=np.uint8)  # the whole file, for gathering values
+        self._int32 = np.frombuffer(self._map, dtype=np.int32, count=len(self._map) // 4)
+        self._int64 = np.frombuffer(self._map, dtype=np.int64, count=len(self._map) // 8)
 
     def take(self, rows: np.ndarray, columns: list[str]) -> pd.DataFrame:
-        """`columns` of `rows`, in the order given (a row may repeat)."""
+        """`columns` of `rows`, in the order given (a row may repeat).
+
+        Strings and fixed-width values are gathered straight out of the mapped buffers with numpy, for
+        all rows at once: asking Arrow to take from each record batch cost about a millisecond per batch,
+        and 2,000 rows of ten million fall in 600 batches. Other types are taken batch by batch."""
         rows = np.asarray(rows, dtype=np.int64)
         if not len(rows):
             return self._batches[0].select(columns).slice(0, 0).to_pandas() if self._batches else \
@@ -684,16 +747,110 @@ class RowFile:
         if rows.min() < 0 or rows.max() >= self.rows:
             raise IndexError(f"{self.path.name}: row out of range")
         batch = np.searchsorted(self._starts, rows, side="right") - 1
+        local = rows - self._starts[batch]
+        arrays = [self._gather(c, batch, local) if self._layout(c) is not None else self._take_by_batch(c, rows, batch)
+                  for c in columns]
+        out = pa.Table.from_arrays(arrays, names=list(columns)).to_pandas()  # one conversion for all columns
+        self._fetched += len(rows)
+        if self._fetched > ROWS_MAPPED:
+            self._let_go()
+        return out
+
+    def _layout(self, column: str) -> dict | None:
+        """Where each batch's buffers of `column` lie in the map (byte positions), or None for a type that
+        is taken by Arrow (lists, dictionaries, ...). Remembered per column."""
+        if column in self._layouts:
+            return self._layouts[column]
+        kind = self._file.schema.field(column).type
+        strings = pa.types.is_string(kind) or pa.types.is_binary(kind)
+        large = pa.types.is_large_string(kind) or pa.types.is_large_binary(kind)
+        fixed = not pa.types.is_null(kind) and (pa.types.is_primitive(kind) or pa.types.is_decimal(kind)
+                                                 or pa.types.is_fixed_size_binary(kind))
+        offset_width = 8 if large else 4 if strings else 0
+        layout = None
+        if offset_width or fixed:
+            base, end = pa.py_buffer(self._map).address, pa.py_buffer(self._map).address + len(self._map)
+            parts = [b.column(column) for b in self._batches]
+
+            def at(buf, align: int = 1) -> int:
+                """A buffer's byte position in the map (-1: none); ValueError when it is not in the map
+                (a compressed file's buffers are decoded into memory) or not aligned for a numpy view."""
+                if buf is None:
+                    return -1
+                if not base <= buf.address <= end or (buf.address - base) % align:
+                    raise ValueError(column)
+                return buf.address - base
+
+            try:
+                if all(part.offset == 0 for part in parts):
+                    layout = {"type": kind, "width": 0 if offset_width else kind.bit_width, "offsets": offset_width,
+                              "valid": np.array([at(q.buffers()[0]) if q.null_count else -1 for q in parts], np.int64),
+                              "data": np.array([at(q.buffers()[-1]) for q in parts], dtype=np.int64),
+                              "offs": np.array([at(q.buffers()[1], offset_width) if offset_width else -1
+                                                for q in parts], dtype=np.int64)}
+            except ValueError:
+                layout = None
+        self._layouts[column] = layout
+        return layout
+
+    def _gather(self, column: str, batch: np.ndarray, local: np.ndarray) -> pa.Array:
+        """`column` of the rows (batch, position in it), read from the map with numpy."""
+        lay = self._layout(column)
+        mem = self._bytes
+        n = len(batch)
+        valid_at = lay["valid"][batch]
+        has_nulls = bool((valid_at >= 0).any())
+        validity, nulls = None, 0
+        if has_nulls:
+            bits = np.ones(n, dtype=bool)
+            m = valid_at >= 0
+            bits[m] = ((mem[valid_at[m] + (local[m] >> 3)] >> (local[m] & 7)) & 1).astype(bool)
+            nulls = int(n - bits.sum())
+            validity = pa.py_buffer(np.packbits(bits, bitorder="little"))
+        if lay["offsets"]:
+            width = lay["offsets"]
+            view = self._int64 if width == 8 else self._int32
+            index = (lay["offs"][batch] // width) + local
+            start = view[index].astype(np.int64) + lay["data"][batch]
+            length = view[index + 1].astype(np.int64) - view[index]
+            ends = np.cumsum(length)
+            total = int(ends[-1]) if n else 0
+            data = mem[np.repeat(start - (ends - length), length) + np.arange(total)] if total else \
+                np.zeros(0, dtype=np.uint8)
+            offsets = np.concatenate([[0], ends]).astype(np.int64 if width == 8 else np.int32)
+            return pa.Array.from_buffers(lay["type"], n, [validity, pa.py_buffer(offsets), pa.py_buffer(data)],
+                                         null_count=nulls)
+        width = lay["width"]
+        if width == 1:  # booleans: one bit each
+            data_at = lay["data"][batch]
+            bits = ((mem[data_at + (local >> 3)] >> (local & 7)) & 1).astype(bool)
+            data = np.packbits(bits, bitorder="little")
+        else:
+            size = width // 8
+            start = lay["data"][batch] + local * size
+            data = mem[start[:, None] + np.arange(size)].reshape(-1)
+        return pa.Array.from_buffers(lay["type"], n, [validity, pa.py_buffer(data)], null_count=nulls)
+
+    def _take_by_batch(self, column: str, rows: np.ndarray, batch: np.ndarray) -> pa.Array:
         order = np.argsort(batch, kind="stable")
         present, first = np.unique(batch[order], return_index=True)
         parts = []
         for b, lo, hi in zip(present, first, [*first[1:], len(rows)], strict=True):
             picked = order[lo:hi]
-            parts.append(self._batches[b].select(columns).take(pa.array(rows[picked] - self._starts[b])))
+            parts.append(self._batches[b].column(column).take(pa.array(rows[picked] - self._starts[b])))
         back = np.empty(len(rows), dtype=np.int64)
         back[order] = np.arange(len(rows))
-        got = pa.Table.from_batches(parts)
-        return got.take(pa.array(back)).to_pandas()  # one conversion: per batch it costs 1-2 ms each
+        return pa.chunked_array(parts, type=self._file.schema.field(column).type).combine_chunks().take(
+            pa.array(back))
+
+    def _let_go(self) -> None:
+        """Unmap the file's pages this process touched (they stay in the system's file cache, and are mapped
+        again when read): a fetched row touches a page per column, about 40 kB of the process's resident
+        memory for 100 bytes of values, so that a server's memory would otherwise grow with every view."""
+        import mmap
+
+        self._fetched = 0
+        self._map.madvise(mmap.MADV_DONTNEED)
 
 
 def _attach(database: Path):
@@ -711,14 +868,17 @@ def _attach(database: Path):
 
 def _index_frames(folder: Path) -> dict[str, pd.DataFrame]:
     """The index columns of every table, from the files `kzdash.pipeline.serving.write_index_arrays` wrote
-    (category codes become categoricals without touching a string; dates are int64 nanoseconds)."""
+    (category codes become categoricals without touching a string; dates are int64 nanoseconds).
+
+    Numbers, dates and flags stay memory-mapped (read-only): opening a build of ten million events reads
+    only its small category codes, not 770 MB, and pages the server does not touch are never read."""
     meta = json.loads((folder / "index.json").read_text(encoding="utf-8"))["tables"]
     frames = {}
     for table in INDEXED:
         rows, data = meta[table]["rows"], {}
         for col in meta[table]["columns"]:
             path = folder / f"{table}.{col['name']}.{col['dtype']}"
-            values = np.fromfile(path, dtype=col["dtype"]) if rows else np.zeros(0, dtype=col["dtype"])
+            values = np.memmap(path, dtype=col["dtype"], mode="r") if rows else np.zeros(0, dtype=col["dtype"])
             if len(values) != rows:
                 raise ValueError(f"{path.name}: {len(values)} values for {rows} rows")
             if "categories" in col:
@@ -728,5 +888,5 @@ def _index_frames(folder: Path) -> dict[str, pd.DataFrame]:
                 data[col["name"]] = values.view("datetime64[ns]")
             else:
                 data[col["name"]] = values
-        frames[table] = pd.DataFrame(data, index=pd.RangeIndex(rows))
+        frames[table] = pd.DataFrame(data, index=pd.RangeIndex(rows), copy=False)  # mapped, not read
     return frames

@@ -21,7 +21,7 @@ from typing import TypeVar
 import numpy as np
 import pandas as pd
 
-from kzdash.dashboard.dataset import Dataset
+from kzdash.dashboard.dataset import Dataset, unfiltered
 from kzdash.dashboard.filters import Filters
 from kzdash.dashboard.vocab import POLARITIES, vocab
 from kzdash.text.sentences import sentence_of, sentence_spans
@@ -45,7 +45,7 @@ def remembered(query: Q) -> Q:
     @functools.wraps(query)
     def wrapper(ds: Dataset, f: Filters, *args, **kwargs):
         key = (query.__name__, f, args, tuple(sorted(kwargs.items())))
-        return ds.remember(key, lambda: query(ds, f, *args, **kwargs))
+        return ds.remember(key, lambda: query(ds, f, *args, **kwargs), whole_build=unfiltered(f))
     return wrapper  # type: ignore[return-value]
 
 
@@ -68,8 +68,8 @@ def headline(ds: Dataset, f: Filters) -> dict[str, int]:
 @remembered
 def happening_count(ds: Dataset, f: Filters) -> tuple[int, int]:
     """(happenings, reports) under the filters."""
-    em = ds.mask("events", f)
-    return _distinct(ds.codes("events", "happening_id")[em]), int(em.sum())
+    h = _happenings(ds, f)
+    return len(h.first), int(h.reports.sum())
 
 
 def _distinct(codes: np.ndarray) -> int:
@@ -165,11 +165,21 @@ def stance_rows(ds: Dataset, f: Filters, holder: str, columns: list[str] | None 
 @remembered
 def stance_matrix(ds: Dataset, f: Filters, holder: str, rows: str = "outlet") -> pd.DataFrame:
     """Per row (outlet or language) and issue: support, oppose and neutral counts, and net lean in [-1, 1]."""
-    st = stance_rows(ds, f, holder, [rows, "issue", "polarity"])
-    counts = (st.groupby([rows, "issue", "polarity"], observed=True).size()
-              .unstack("polarity", fill_value=0).reindex(columns=list(POLARITIES), fill_value=0))
-    counts = _plain(counts.reset_index().rename(columns={rows: "row"}))
-    counts.columns.name = None
+    m = ds.mask("stances", f.replace(actors=())) & (ds.codes("stances", "holder") == ds.code_of("stances", "holder",
+                                                                                                 holder))
+    r_c, i_c, p_c = (ds.codes("stances", c)[m].astype(np.int64) for c in (rows, "issue", "polarity"))
+    n_r, n_i, n_p = (ds.size("stances", c) for c in (rows, "issue", "polarity"))
+    ok = (r_c >= 0) & (i_c >= 0) & (p_c >= 0)  # as a groupby would, rows missing a key are left out
+    # one bincount over (row, issue, polarity) codes: a pandas groupby of three million stances costs 10x
+    cells = np.bincount(((r_c * n_i + i_c) * n_p + p_c)[ok], minlength=n_r * n_i * n_p).reshape(n_r * n_i, n_p)
+    present = np.flatnonzero(cells.sum(axis=1))
+    names = {c: np.asarray(ds.stances[c].cat.categories, dtype=object) for c in (rows, "issue", "polarity")}
+    counts = pd.DataFrame({"row": pd.array(names[rows][present // n_i], dtype="string"),
+                           "issue": pd.array(names["issue"][present % n_i], dtype="string")})
+    polarity_code = {str(v): i for i, v in enumerate(names["polarity"])}
+    for pol in POLARITIES:
+        code = polarity_code.get(pol)
+        counts[pol] = cells[present, code] if code is not None else np.zeros(len(present), dtype=np.int64)
     counts["total"] = counts[list(POLARITIES)].sum(axis=1)
     counts["net"] = (counts["support"] - counts["oppose"]) / counts["total"].where(counts["total"] > 0, 1)
     counts["issue_label"] = counts["issue"].map(lambda i: vocab().issue(str(i)))
@@ -228,8 +238,9 @@ def disagreements(ds: Dataset, f: Filters, holder: str, rows: str = "outlet") ->
 
 @dataclass(frozen=True)
 class _Happenings:
-    """One entry per happening under the filters (arrays aligned with each other)."""
+    """One entry per happening under the filters, by happening number (arrays aligned with each other)."""
 
+    hap: np.ndarray  # its number
     first: np.ndarray  # row of its first report
     reports: np.ndarray
     outlets: np.ndarray
@@ -240,36 +251,59 @@ def _happenings(ds: Dataset, f: Filters) -> _Happenings:
     return ds.per_filters("happenings", f, lambda data_filters: _compute_happenings(ds, data_filters))
 
 
+@dataclass(frozen=True)
+class _PairOrder:
+    """The event rows in (happening, outlet, row) order, as the build stored it, with their columns in that order."""
+
+    order: np.ndarray  # rows
+    hap: np.ndarray
+    outlet: np.ndarray
+    background: np.ndarray
+    new_pair: np.ndarray  # the first row of its (happening, outlet) pair
+
+
+def _pair_order(ds: Dataset) -> _PairOrder:
+    def compute() -> _PairOrder:
+        order = np.asarray(ds.stored_order("by_pair"))
+        hap, outlet = ds.events["hap"].to_numpy()[order], ds.codes("events", "outlet")[order]
+        new = np.ones(len(order), dtype=bool)
+        new[1:] = (hap[1:] != hap[:-1]) | (outlet[1:] != outlet[:-1])
+        return _PairOrder(order, hap, outlet, ds.events["background"].to_numpy(dtype=bool)[order], new)
+    return ds.memo("events by happening and outlet", compute)
+
+
 def _compute_happenings(ds: Dataset, f: Filters) -> _Happenings:
-    em = ds.mask("events", f)
-    rows = np.flatnonzero(em)
-    hc = ds.codes("events", "happening_id")[rows]
-    size = ds.size("events", "happening_id")
-    reports = np.bincount(hc, minlength=size)
-    fresh = np.bincount(hc, weights=~ds.events["background"].to_numpy(dtype=bool)[rows], minlength=size) > 0
-    outlets = np.bincount(_happening_outlet_pairs(ds, em)[1], minlength=size)
-    present = np.flatnonzero(reports)
-    first = _first_rows(hc, rows, size)[present]
-    return _Happenings(first, reports[present], outlets[present], ~fresh[present])
+    """The kept rows picked out of the stored (happening, outlet, row) order: each happening is then one run of
+    rows, and its counts are sums over runs (no sort, no scatter over ten million rows)."""
+    p = _pair_order(ds)
+    picked = ds.mask("events", f)[p.order]
+    rows, hap, outlet, background = p.order[picked], p.hap[picked], p.outlet[picked], p.background[picked]
+    if not len(rows):
+        empty = np.zeros(0, dtype=np.int64)
+        return _Happenings(empty, empty, empty, empty, np.zeros(0, dtype=bool))
+    new_hap = np.ones(len(rows), dtype=bool)
+    new_hap[1:] = hap[1:] != hap[:-1]
+    new_pair = new_hap.copy()
+    new_pair[1:] |= outlet[1:] != outlet[:-1]
+    runs = np.flatnonzero(new_hap)
+    return _Happenings(hap[runs].astype(np.int64), np.minimum.reduceat(rows, runs).astype(np.int64),
+                       np.diff(np.append(runs, len(rows))), np.add.reduceat(new_pair, runs, dtype=np.int64),
+                       np.logical_and.reduceat(background, runs))
 
 
 def _happening_outlet_pairs(ds: Dataset, keep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The distinct (happening, outlet) pairs among the event rows `keep` selects: each pair's first row
     and its happening code.
 
-    The rows are put in (happening, outlet, row) order once per build; a filter state then only picks
+    The build stored the rows in (happening, outlet, row) order; a filter state then only picks
     its rows in that order and marks where a pair changes. Hashing ten million pairs instead (pandas'
     unique) costs 1.6 s on this machine; this costs about a tenth of that."""
-    def order_rows() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        hap, outlet = ds.codes("events", "happening_id"), ds.codes("events", "outlet")
-        order = np.lexsort((outlet, hap))  # stable: rows ascending within a pair
-        return order, hap[order], outlet[order]
-    order, hap, outlet = ds.memo("events by happening and outlet", order_rows)
-    picked = keep[order]
-    rows, hap, outlet = order[picked], hap[picked], outlet[picked]
+    p = _pair_order(ds)
+    picked = keep[p.order]
+    rows, hap, outlet = p.order[picked], p.hap[picked], p.outlet[picked]
     new = np.ones(len(rows), dtype=bool)
     new[1:] = (hap[1:] != hap[:-1]) | (outlet[1:] != outlet[:-1])
-    return rows[new], hap[new]
+    return rows[new].astype(np.int64), hap[new]
 
 
 @remembered
@@ -472,8 +506,11 @@ def _articles_per_place(ds: Dataset, f: Filters, pc: np.ndarray, sel: np.ndarray
     search can keep a later mention without the first, so it takes the general path."""
     if f.text:
         return _pairs_per(pc[sel], ds.places["art"].to_numpy()[sel], size)
-    first = ds.memo("first mention of a place in an article", lambda: ~pd.DataFrame(
-        {"p": pc, "a": ds.places["art"].to_numpy()}).duplicated().to_numpy())
+    def first_mentions() -> np.ndarray:  # stored by the build, unless a review moved a mention elsewhere
+        if ds.as_built("places", "place_id"):
+            return np.asarray(ds.stored_order("place_article_first"))
+        return ~pd.DataFrame({"p": pc, "a": ds.places["art"].to_numpy()}).duplicated().to_numpy()
+    first = ds.memo("first mention of a place in an article", first_mentions)
     return np.bincount(pc[sel & first], minlength=size)
 
 

@@ -4,9 +4,10 @@ The contract's Parquet tables are for people and the scorer; the dashboard asks 
 `kzdash.duckdb` keeps its Parquet row number (`row`), and beside it an index table (`idx_<name>`)
 holds only what filters and counts need: ENUM codes (one dictionary per kind of value, shared by
 the tables, so a place code means the same place in events and in mentions), dates, flags, and the
-row number of the article (`art`) and of the happening (`hap`). The dashboard holds those columns in
-memory (about 45 bytes per event; 10 million events take under 0.5 GB) and fetches text (evidence,
-summaries, article texts) from DuckDB by row number, only for the rows a page shows.
+row number of the article (`art`) and of the happening (`hap`). The dashboard maps those columns'
+files (about 45 bytes per event) and fetches text (evidence, summaries, article texts) from the row
+files by row number, only for the rows a page shows; orders sorted once here (STORED_ORDERS) spare it
+sorting ten million rows.
 
 Why not SQL for the counts too: on this 2-core machine a DuckDB `GROUP BY` over a million events'
 happenings takes 100-180 ms (about 1.5 s at ten million), while `numpy.bincount` over the same
@@ -16,8 +17,12 @@ codes takes a few milliseconds; the happening and outlet counts behind every pag
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-SERVING_VERSION = 3  # bump when the index tables change: older builds are re-indexed when opened
+if TYPE_CHECKING:
+    import numpy as np
+
+SERVING_VERSION = 4  # bump when the index tables change: older builds are re-indexed when opened
 UNTYPED = "OTHER"  # event_type of an event whose kind the engine could not tell
 UNKNOWN_OUTLET = "(unknown outlet)"
 UNKNOWN_LANGUAGE = "und"
@@ -200,8 +205,65 @@ def serve(con, folder: Path) -> None:
     index tables and arrays, row files and word indexes, written into `folder` beside the file."""
     index_tables(con)
     write_index_arrays(con, folder)
+    write_stored_orders(folder)
     write_row_files(con, folder)
     write_word_indexes(con, folder)
+
+
+# Beside the index columns: the event rows in (happening, outlet, row) order, which event row is the first of
+# its (happening, language) pair, and which place mention is the first of its (place, article) pair.
+# Happenings, outlets and languages are never corrected by a review, so the first two hold for every
+# version of the reviews; the dashboard uses the third only while no review moved a mention to another place.
+STORED_ORDERS = {"by_pair": ("events", "int32"), "language_first": ("events", "bool"),
+                 "place_article_first": ("places", "bool")}
+
+
+def stored_order_file(folder: Path, name: str) -> Path:
+    """Where one of STORED_ORDERS lives (`folder` is the one beside the DuckDB file)."""
+    table, dtype = STORED_ORDERS[name]
+    return Path(folder) / INDEX_DIR / f"{table}.{name}.{dtype}"
+
+
+def write_stored_orders(folder: Path) -> None:
+    """Sort the events and place mentions once per build, so that no filter change (and no first view) sorts or
+    hashes ten million rows.
+
+    Why: counting happenings and their outlets under a filter needs the rows grouped by happening; a
+    sort of ten million rows takes seconds, while picking a filter's rows out of a stored order takes
+    tens of milliseconds. Read from the index columns `write_index_arrays` wrote."""
+    import json
+
+    import numpy as np
+
+    index = Path(folder) / INDEX_DIR
+    tables = json.loads((index / "index.json").read_text(encoding="utf-8"))["tables"]
+
+    def column(table: str, name: str) -> np.ndarray:
+        meta = tables[table]
+        dtype = next(c["dtype"] for c in meta["columns"] if c["name"] == name)
+        return np.fromfile(index / f"{table}.{name}.{dtype}", dtype=dtype) if meta["rows"] else \
+            np.zeros(0, dtype=dtype)
+
+    place, art = column("places", "place_id").astype(np.int64), column("places", "art").astype(np.int64)
+    by_place = np.lexsort((art, place))  # stable: rows ascending within a pair
+    first = np.ones(len(place), dtype=bool)
+    first[1:] = (place[by_place][1:] != place[by_place][:-1]) | (art[by_place][1:] != art[by_place][:-1])
+    place_first = np.zeros(len(place), dtype=bool)
+    place_first[by_place[first]] = True
+    place_first.tofile(stored_order_file(folder, "place_article_first"))
+    del place, art, by_place, first, place_first
+    hap, outlet = column("events", "hap"), column("events", "outlet")
+    order = np.lexsort((outlet, hap)).astype(np.int32)  # stable: rows ascending within a pair
+    order.tofile(stored_order_file(folder, "by_pair"))
+    del outlet
+    language = column("events", "language")
+    by_language = np.lexsort((language, hap))
+    first = np.ones(len(hap), dtype=bool)
+    sorted_hap, sorted_language = hap[by_language], language[by_language]
+    first[1:] = (sorted_hap[1:] != sorted_hap[:-1]) | (sorted_language[1:] != sorted_language[:-1])
+    language_first = np.zeros(len(hap), dtype=bool)
+    language_first[by_language[first]] = True
+    language_first.tofile(stored_order_file(folder, "language_first"))
 
 
 def index_tables(con) -> None:
@@ -228,6 +290,7 @@ def is_served(folder: Path) -> bool:
     except (OSError, ValueError, AttributeError):
         return False
     return version == SERVING_VERSION and (folder / "kzdash.duckdb").is_file() and all(
+        stored_order_file(folder, name).is_file() for name in STORED_ORDERS) and all(
         (folder / ROW_FILE.format(name)).is_file() for name in TABLES) and all(
         word_files(folder, table, column)["meta"].is_file() for table, columns in SEARCHED.items()
         for column in columns)
@@ -242,14 +305,41 @@ SEARCHED = {
 }
 IN_MEMORY_CHARS = 4_000_000  # a searched column up to this size is indexed in memory, larger ones by DuckDB
 PAIR_CHARS = 4_000_000  # characters of values split into words at a time (DuckDB path): flat memory for long texts
-WORD_DIR = "words"  # beside the DuckDB file: {table}.{column}.{vocab.arrow,postings,starts,rows,json}
+WORD_DIR = "words"  # beside the DuckDB file: {table}.{column}.{vocab,offsets,postings,starts,rows,meta}.*
 
 
 def word_files(folder: Path, table: str, column: str) -> dict[str, Path]:
     """Where the word index of one column lives."""
     folder = Path(folder) / WORD_DIR
     return {part: folder / f"{table}.{column}.{part}.{ext}" for part, ext in
-            (("vocab", "arrow"), ("postings", "i32"), ("starts", "i64"), ("rows", "i32"), ("meta", "json"))}
+            (("vocab", "txt"), ("offsets", "i64"), ("postings", "i32"), ("starts", "i64"), ("rows", "i32"),
+             ("meta", "json"))}
+
+
+VOCAB_SEPARATOR = "\n"  # after every word of a vocabulary file: a search word (no whitespace) cannot span two
+
+
+def vocab_bytes(vocab) -> tuple[bytes, np.ndarray]:
+    """A vocabulary (an Arrow string array of words) as one run of bytes, each word followed by a newline,
+    and the start offset of every word (and the end): what `TextIndex` memory-maps and scans with find."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    vocab = vocab.combine_chunks() if isinstance(vocab, pa.ChunkedArray) else vocab
+    if not len(vocab):
+        return b"", np.zeros(1, dtype=np.int64)
+    empty, sep = pa.scalar("", pa.large_string()), pa.scalar(VOCAB_SEPARATOR, pa.large_string())
+    joined = pc.binary_join_element_wise(vocab.cast(pa.large_string()), empty, sep)
+    offsets = np.frombuffer(joined.buffers()[1], dtype=np.int64)[joined.offset:joined.offset + len(joined) + 1]
+    data = joined.buffers()[2].to_pybytes()[int(offsets[0]):int(offsets[-1])]
+    return data, (offsets - offsets[0]).astype(np.int64)
+
+
+def _write_vocab(files: dict[str, Path], vocab) -> None:
+    data, offsets = vocab_bytes(vocab)
+    files["vocab"].write_bytes(data)
+    offsets.tofile(files["offsets"])
 
 
 def write_word_indexes(con, folder: Path, batch_rows: int = 20_000) -> None:
@@ -277,9 +367,11 @@ def write_word_indexes(con, folder: Path, batch_rows: int = 20_000) -> None:
                 texts = con.sql(f'SELECT CAST("{column}" AS VARCHAR) FROM {table} ORDER BY row').to_arrow_table()
                 _write_word_files(files, *word_index_arrays(texts.column(0)))
                 continue
-            # Distinct values by a 128-bit hash of the text, numbered in order of their first row: grouping,
+            # Distinct values by a 128-bit hash of the text, numbered in order of their first row (as
+            # dictionary_encode numbers them in memory: a column of unique sentences then maps rows to values
+            # in ascending order, so a search's pass from values to rows reads memory in order). Grouping,
             # joining or sorting the texts themselves does not fit the memory limit (a hundred thousand
-            # articles: DuckDB fails to pin a block), their hashes and row numbers do
+            # articles: DuckDB fails to pin a block); their hashes and row numbers do
             text = f'CAST("{column}" AS VARCHAR)'
             con.execute(f"""CREATE OR REPLACE TEMP TABLE word_values AS
                 SELECT h, first_row, (row_number() OVER (ORDER BY first_row) - 1)::INTEGER AS vid
@@ -309,9 +401,7 @@ def write_word_indexes(con, folder: Path, batch_rows: int = 20_000) -> None:
             con.execute("""CREATE OR REPLACE TEMP TABLE word_vocab AS SELECT w,
                 (row_number() OVER (ORDER BY w) - 1)::INTEGER AS wid FROM (SELECT DISTINCT w FROM word_pairs)""")
             vocab = con.sql("SELECT w FROM word_vocab ORDER BY wid").to_arrow_table().column(0)
-            with pa.OSFile(str(files["vocab"]), "wb") as sink, pa.ipc.new_file(
-                    sink, pa.schema([("w", pa.large_string())])) as writer:
-                writer.write_table(pa.table({"w": vocab.cast(pa.large_string())}))
+            _write_vocab(files, vocab)
             counts = np.zeros(len(vocab) + 1, dtype=np.int64)
             reader = con.sql("""SELECT DISTINCT p.vid, v.wid FROM word_pairs p JOIN word_vocab v USING (w)
                                 ORDER BY v.wid, p.vid""").to_arrow_reader(batch_rows)
@@ -353,11 +443,8 @@ def _write_word_files(files: dict[str, Path], vocab, postings, starts, value_of_
     import json
 
     import numpy as np
-    import pyarrow as pa
 
-    with pa.OSFile(str(files["vocab"]), "wb") as sink, pa.ipc.new_file(
-            sink, pa.schema([("w", pa.large_string())])) as writer:
-        writer.write_table(pa.table({"w": vocab.cast(pa.large_string())}))
+    _write_vocab(files, vocab)
     np.asarray(postings, dtype=np.int32).tofile(files["postings"])
     np.asarray(starts, dtype=np.int64).tofile(files["starts"])
     np.asarray(value_of_row, dtype=np.int32).tofile(files["rows"])

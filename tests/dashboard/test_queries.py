@@ -304,12 +304,29 @@ def test_remembered_answers_stay_within_their_bounds(sample: Dataset, monkeypatc
         q.headline(sample, Filters(languages=(lang,)))
     assert len(sample._views) == 3
     monkeypatch.setattr(dataset_module, "VIEWS_BYTES", 10_000)
-    big = q.articles_list(sample, Filters())  # the sample's texts: more than a tenth of the budget
+    every = Filters(rejected=True)  # every row (not the unfiltered state, which is kept apart)
+    big = q.articles_list(sample, every)  # the sample's texts: more than a tenth of the budget
     assert dataset_module.approx_bytes(big) > 1_000
-    assert q.articles_list(sample, Filters()) is not big  # too big to keep: computed again
-    assert sample._views_bytes <= 10_000
+    assert q.articles_list(sample, every) is not big  # too big to keep: computed again
+    assert sample._stored_bytes[False] <= 10_000
     sample.forget_masks()
-    assert sample._views_bytes == 0 and not sample._views
+    assert sample._stored_bytes[False] == 0 and not sample._views
+
+
+def test_unfiltered_answers_are_kept_for_the_build_until_the_reviews_change(sample: Dataset) -> None:
+    """The state every session opens first is computed once per build: forgetting the recent states'
+    masks keeps it; another version of the reviews drops it; it equals an answer computed afresh."""
+    sample.forget_masks()
+    first = q.timeline(sample, Filters(), "type")
+    sample.forget_masks()
+    assert q.timeline(sample, Filters(), "type") is first
+    assert q.timeline(sample, Filters(holder="RUS"), "type") is not first  # view state: its own entry
+    assert q.headline(sample, Filters(languages=("ar",))) is not q.headline(sample, Filters(languages=("sq",)))
+    sample.apply_reviews()
+    again = q.timeline(sample, Filters(), "type")
+    assert again is not first
+    pd.testing.assert_frame_equal(again.bins, first.bins)
+    pd.testing.assert_frame_equal(again.pubs, first.pubs)
 
 
 def test_answers_computed_by_two_sessions_at_once_are_counted_once(sample: Dataset) -> None:
@@ -329,7 +346,7 @@ def test_answers_computed_by_two_sessions_at_once_are_counted_once(sample: Datas
     for t in threads:
         t.join()
     assert len(sample._views) == 1
-    assert sample._views_bytes == 1000
+    assert sample._stored_bytes[False] == 1000
     sample.forget_masks()
 
 

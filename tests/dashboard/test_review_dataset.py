@@ -119,10 +119,18 @@ def test_event_and_place_corrections_reach_the_pages(ds: Dataset) -> None:
 
     places = filtered(ds, "places", ALL, ["row", "place_id", "name"])
     pl = places[places["place_id"].astype(str) != "1522867"].iloc[0]
+    assert ds.as_built("places", "place_id")
     ds.save_review("place", pl["row"], "correct", reviewer="ann", correction={"place_id": "1522867"})
     assert ds.fetch("places", [pl["row"]], ["place_id", "name", "kind"]).iloc[0].tolist() == [
         "1522867", "Kazakhstan", "country"]
     assert ds.places["place_id"].iloc[pl["row"]] == "1522867"
+    # the build's stored first mention of each (place, article) no longer holds: articles are counted afresh
+    assert not ds.as_built("places", "place_id")
+    got = queries.map_places(ds, ALL).set_index("place_id")["articles"]
+    mentions = filtered(ds, "places", ALL, ["place_id", "art", "lat", "lon"]).dropna(subset=["lat", "lon"])
+    want = mentions.groupby(mentions["place_id"].astype(str))["art"].nunique()
+    assert got.sort_index().to_dict() == want[want.index.isin(got.index)].sort_index().to_dict()
+    assert got["1522867"] == want["1522867"]
 
 
 def test_a_save_is_refused_for_a_row_that_is_not_there(ds: Dataset) -> None:

@@ -7,8 +7,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
+from kzdash.dashboard import textsearch
 from kzdash.dashboard.dataset import Dataset
 from kzdash.dashboard.textsearch import TextIndex
 from kzdash.pipeline import serving
@@ -69,7 +71,24 @@ def test_both_ways_of_indexing_words_find_the_same_rows(served: dict[str, Path],
             a = TextIndex.open(serving.word_files(served["memory"], table, col))
             b = TextIndex.open(serving.word_files(served["duckdb"], table, col))
             for word in words:
-                assert (a.word_mask(word) == b.word_mask(word)).all(), (table, col, word)
+                got_a, got_b = a.word_mask(word), b.word_mask(word)
+                assert (got_a is None) == (got_b is None), (table, col, word)
+                assert got_a is None or (got_a == got_b).all(), (table, col, word)
+
+
+@pytest.mark.parametrize("most_found", [textsearch.MOST_FOUND, 1])  # 1: every word tested as a string instead
+def test_a_word_is_found_inside_vocabulary_words_never_across_two(monkeypatch, most_found: int) -> None:
+    monkeypatch.setattr(textsearch, "MOST_FOUND", most_found)
+    texts = pa.array(["Sanctions against Россия", "border talks", "санкции и граница", None, "", "ab cd"])
+    index = TextIndex.build(texts)
+    words = [index.words[s:e - 1].decode() for s, e in zip(index.word_starts[:-1], index.word_starts[1:],
+                                                             strict=True)]
+    for query, want in [("sanction", [0]), ("ssia", []), ("росс", [0]), ("сия", [0]), ("о", [0]), ("а", [2]),
+                        ("bc", []), ("b c", []), ("ab", [5]), ("talks", [1]), ("граница", [2]), ("zz", [])]:
+        found = index.word_mask(query)
+        rows = [] if found is None else np.flatnonzero(found).tolist()
+        assert rows == want, query
+        assert sorted(words[w] for w in index.matching_words(query)) == sorted(w for w in words if query in w)
 
 
 def test_a_build_without_the_dashboard_files_is_served_from_a_temporary_copy(sample_dir: Path, tmp_path) -> None:
@@ -86,6 +105,70 @@ def test_a_build_without_the_dashboard_files_is_served_from_a_temporary_copy(sam
         cols = ds.stored_columns(name)
         rows = np.arange(len(ds.table(name)))
         pd.testing.assert_frame_equal(ds.fetch(name, rows, cols), current.fetch(name, rows, cols))
+
+
+def test_stored_event_orders_are_the_sorts_they_stand_for(served: dict[str, Path], sample_dir: Path) -> None:
+    """The build's (happening, outlet, row) order, and the first row of every (happening, language) pair."""
+    ds = Dataset.open(served["memory"])
+    ev = pd.DataFrame({"hap": ds.events["hap"].to_numpy(), "outlet": ds.events["outlet"].cat.codes.to_numpy(),
+                       "language": ds.events["language"].astype(str).to_numpy()})
+    ev["row"] = np.arange(len(ev))
+    want = ev.sort_values(["hap", "outlet", "row"])["row"].to_numpy()
+    assert np.asarray(ds.stored_order("by_pair")).tolist() == want.tolist()
+    firsts = set(ev.groupby(["hap", "language"])["row"].min())
+    got = np.asarray(ds.stored_order("language_first"))
+    assert got.tolist() == [row in firsts for row in range(len(ev))]
+    assert len(firsts) < len(ev)  # the sample has happenings reported twice in one language: a real test
+    pl = pd.DataFrame({"place": ds.places["place_id"].astype(str).to_numpy(), "art": ds.places["art"].to_numpy()})
+    want = ~pl.duplicated().to_numpy()
+    assert np.asarray(ds.stored_order("place_article_first")).tolist() == want.tolist()
+    assert not want.all()  # places mentioned twice in one article
+
+
+def test_rows_fetched_after_the_mapped_pages_are_let_go_are_the_same(served: dict[str, Path], monkeypatch) -> None:
+    from kzdash.dashboard import dataset
+
+    monkeypatch.setattr(dataset, "ROWS_MAPPED", 5)
+    ds = Dataset.open(served["memory"])
+    rows = np.arange(len(ds.events))[::-1]
+    cols = ds.stored_columns("events")
+    first = ds.fetch("events", rows, cols)
+    assert ds._rows["events"]._fetched == 0  # more than ROWS_MAPPED: let go
+    for _ in range(3):
+        pd.testing.assert_frame_equal(ds.fetch("events", rows, cols), first)
+
+
+def test_rows_gathered_from_the_map_equal_arrows_own_take(tmp_path: Path) -> None:
+    """Every kind of column a row file holds (strings, large strings, numbers, dates, flags, decimals, a
+    list that Arrow takes itself), with nulls in some batches and not others, any rows in any order."""
+    import decimal
+
+    from kzdash.dashboard.dataset import RowFile
+
+    n = 1000
+    rng = np.random.default_rng(7)
+    holes = rng.random(n) < 0.2
+    holes[:300] = False  # the first batches have no nulls at all (no validity buffer)
+    table = pa.table({
+        "s": pa.array([None if h else f"текст {i} " * (i % 4) for i, h in enumerate(holes)]),
+        "ls": pa.array([f"w{i}" for i in range(n)], type=pa.large_string()),
+        "i": pa.array([None if h else i * 3 for i, h in enumerate(holes)], type=pa.int64()),
+        "f": pa.array(rng.random(n)),
+        "d": pa.array([None if h else i for i, h in enumerate(holes)], type=pa.int32()).cast(pa.date32()),
+        "b": pa.array([None if h else i % 3 == 0 for i, h in enumerate(holes)]),
+        "c": pa.array([decimal.Decimal(i % 10) / 10 for i in range(n)], type=pa.decimal128(2, 1)),
+        "l": pa.array([[i, i + 1] for i in range(n)]),
+    })
+    path = tmp_path / "t.rows.arrow"
+    with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+        for batch in table.to_batches(max_chunksize=128):
+            writer.write_batch(batch)
+    rf = RowFile(path)
+    assert rf._layout("l") is None and rf._layout("s") is not None  # the list goes through Arrow
+    for rows in (rng.integers(0, n, 300), np.arange(n)[::-1], np.array([5, 5, 999, 0])):
+        got = rf.take(rows, list(table.column_names))
+        want = table.take(pa.array(rows)).to_pandas()
+        pd.testing.assert_frame_equal(got, want)
 
 
 def test_a_long_table_keeps_its_file_order_without_a_sort(tmp_path: Path) -> None:
