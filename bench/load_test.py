@@ -6,6 +6,7 @@ Streamlit sessions: websocket clients of /_stcore/stream speaking the app's own 
 (BackMsg/ForwardMsg protobufs from streamlit.proto), as the browser does. Each session reruns the
 script with the next filter change, waits for `script_finished`, thinks, and repeats until
 --duration is over. Server time per rerun = from sending the rerun to receiving script_finished.
+Like the browser, a session sends back the query string the page last wrote (page_info_changed).
 
 What a session changes is a parameter, so the test follows the pages as they change:
   --change 'LABEL=FIELD:V1|V2|...'  set the widget labelled LABEL (found in the page's elements) to
@@ -15,6 +16,9 @@ What a session changes is a parameter, so the test follows the pages as they cha
   --query 'a=1&b=2'                 query strings to cycle through (widgets bound to query params)
   --page URL_PATHNAME               pages to cycle through (multipage apps)
   --list-widgets                    print the widgets the first page shows and exit
+  --per-page RUNS                   one session, no think time: for each --page (default: every page),
+                                   RUNS plain reruns after a warm one; prints the elements a rerun
+                                   sends (by type) and the server's CPU ms per rerun (psutil)
 With none of these, every rerun is a plain rerun of the first page.
 
 Counts: reruns, errors (an exception element, a script that did not finish successfully, a rerun
@@ -102,6 +106,7 @@ class Session:
         self.pages: dict[str, str] = {}  # url pathname -> page script hash
         self.values: dict[str, tuple[str, object]] = {}  # widget id -> (field, value) set so far
         self.query, self.page_hash = "", ""
+        self.kinds: dict[str, int] = {}  # element type -> count in the last rerun
 
     async def rerun(self, ws) -> float | None:
         """Send a rerun with the current state; the server time until script_finished, or None on error."""
@@ -113,15 +118,27 @@ class Session:
         t0 = time.perf_counter()
         await ws.send(msg.SerializeToString())
         failed, elements = None, 0
+        self.kinds = {}
         while True:
             fwd = ForwardMsg()
             fwd.ParseFromString(await asyncio.wait_for(ws.recv(), self.timeout))
             kind = fwd.WhichOneof("type")
             if kind == "delta" and fwd.delta.WhichOneof("type") == "new_element":
                 elements += 1
+                kind_name = fwd.delta.new_element.WhichOneof("type") or "?"
+                self.kinds[kind_name] = self.kinds.get(kind_name, 0) + 1
                 self._note_element(fwd.delta.new_element)
                 if fwd.delta.new_element.WhichOneof("type") == "exception":
                     failed = f"exception: {fwd.delta.new_element.exception.type}"
+            elif kind == "delta" and fwd.delta.WhichOneof("type") == "add_block":  # a container, tab, popover
+                elements += 1
+                block = "block:" + (fwd.delta.add_block.WhichOneof("type") or "?")
+                self.kinds[block] = self.kinds.get(block, 0) + 1
+            elif kind == "page_info_changed":  # the page rewrote its URL: the browser sends it with the next rerun
+                self.query = fwd.page_info_changed.query_string
+            elif kind == "ref_hash":  # an element sent before, by its hash (a cached large message)
+                elements += 1
+                self.kinds["ref_hash"] = self.kinds.get("ref_hash", 0) + 1
             elif kind in ("new_session", "navigation"):
                 for page in getattr(fwd, kind).app_pages:
                     self.pages[page.url_pathname] = page.page_script_hash
@@ -225,6 +242,29 @@ async def list_widgets(url: str, timeout: float) -> None:
     print("pages:", sorted(session.pages))
 
 
+async def per_page(url: str, runs: int, pages: list[str], server: psutil.Process, timeout: float) -> None:
+    """Single-session cost of each page: elements sent and server CPU per plain rerun (less noisy than load)."""
+    session = Session(url, Stats(), timeout)
+    async with websockets.connect(url, subprotocols=["streamlit"], max_size=2**28) as ws:
+        await session.rerun(ws)
+        print(f"{'page':<10} {'elements':>8} {'cpu ms':>7} {'wall ms':>7}  element types")
+        for page in pages or sorted(session.pages):
+            if not session.apply(Change(page=page)):
+                print(f"{page!r}: not a page of this app")
+                continue
+            for _ in range(2):  # warm: the page's answers remembered, its modules imported
+                await session.rerun(ws)
+            cpu0, t0 = sum(server.cpu_times()[:2]), time.perf_counter()
+            for _ in range(runs):
+                await session.rerun(ws)
+            cpu = (sum(server.cpu_times()[:2]) - cpu0) / runs * 1000
+            wall = (time.perf_counter() - t0) / runs * 1000
+            kinds = " ".join(f"{k}:{n}" for k, n in sorted(session.kinds.items(), key=lambda x: -x[1]))
+            print(f"{page or '(home)':<10} {sum(session.kinds.values()):>8} {cpu:>7.1f} {wall:>7.1f}  {kinds}")
+    if session.stats.errors:
+        print("errors:", session.stats.errors)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sessions", type=int, default=50)
@@ -239,6 +279,7 @@ def main() -> int:
     ap.add_argument("--build", type=Path, help="tables to serve (default: the sample, built into a temp folder)")
     ap.add_argument("--url", help="an app already running (ws://host:port/_stcore/stream); no server is started")
     ap.add_argument("--list-widgets", action="store_true")
+    ap.add_argument("--per-page", type=int, metavar="RUNS", help="single-session cost per page (see above)")
     args = ap.parse_args()
     changes = parse_changes(args.change, args.query, args.page)
     with tempfile.TemporaryDirectory(prefix="kzdash-load-") as tmp:
@@ -259,6 +300,11 @@ def main() -> int:
         try:
             if args.list_widgets:
                 asyncio.run(list_widgets(url, args.timeout))
+                return 0
+            if args.per_page:
+                if proc is None:
+                    raise SystemExit("--per-page measures the server it starts: leave out --url")
+                asyncio.run(per_page(url, args.per_page, args.page, psutil.Process(proc.pid), args.timeout))
                 return 0
             server = psutil.Process(proc.pid) if proc else None
             cpu0 = sum(server.cpu_times()[:2]) if server else 0.0

@@ -348,13 +348,11 @@ def sidebar(ds: Dataset, f: Filters) -> None:
     opts = options(ds)
     names = place_names(ds)
     with st.sidebar:
-        st.markdown("### kzdash")
-        st.caption("Kazakhstan between Russia, Ukraine and the West, as the news reports it.")
+        st.markdown("### kzdash\n:small[Kazakhstan between Russia, Ukraine and the West, as the news reports it.]")
         link_params = f.to_query_params()
         for stem, title, icon in PAGES:
             st.page_link(str(ROOT / "pages" / f"{stem}.py"), label=title, icon=icon, query_params=link_params)
-        st.divider()
-        st.markdown("**Filters** · shared by every page")
+        st.markdown("---\n**Filters** · shared by every page")  # rule and heading as one element
         for field, label in (("start", "Event date from"), ("end", "Event date to")):
             _sync(_widget_key(field), getattr(f, field))
             st.date_input(label, value=None, key=_widget_key(field), format="YYYY-MM-DD",
@@ -392,10 +390,9 @@ def sidebar(ds: Dataset, f: Filters) -> None:
         st.button("Reset filters", on_click=lambda: show(filters().reset()), icon=":material/restart_alt:",
                   disabled=not f.active())
         review_sidebar()
-        st.caption("The address bar is the share link: it reopens this view with these filters.")
         info = ds.info
-        if info:
-            st.caption(f"Build {str(info.get('built_at', ''))[:16]} · {len(ds.articles)} articles")
+        build = f"\n\nBuild {str(info.get('built_at', ''))[:16]} · {len(ds.articles)} articles" if info else ""
+        st.caption("The address bar is the share link: it reopens this view with these filters." + build)
 
 
 # --- page widgets bound to the URL -------------------------------------------------------------
@@ -472,8 +469,36 @@ def vega_chart(ds: Dataset, key: tuple, make_chart, **kwargs):
     the chart is built once per state and shared by every session (see Dataset.remember)."""
     from kzdash.dashboard.charts import vega_spec  # altair is loaded by the pages that draw charts, not by every page
 
-    spec = ds.remember(("vega", *key), lambda: vega_spec(make_chart()))
+    spec = ds.remember(("vega", *key), lambda: _arrow_datasets(vega_spec(make_chart())))
     return st.vega_lite_chart(spec=dict(spec), **kwargs)  # Streamlit edits the top level only
+
+
+def _arrow_datasets(spec: dict) -> dict:
+    """The spec with its named datasets as Arrow IPC bytes, the form Streamlit sends them in.
+
+    Streamlit converts each dataset (a list of records) to Arrow on every call, and takes bytes as
+    they are: converted once here, a remembered chart costs every later rerun only its JSON."""
+    from streamlit.dataframe_util import convert_anything_to_arrow_bytes
+
+    datasets = spec.get("datasets")
+    if not isinstance(datasets, dict):
+        return spec
+    return {**spec, "datasets": {name: convert_anything_to_arrow_bytes(values) if isinstance(values, list) else values
+                                 for name, values in datasets.items()}}
+
+
+def arrow(frame):
+    """A table as Arrow, the form Streamlit sends: converted once when remembered (see `table`)."""
+    from streamlit.dataframe_util import convert_pandas_df_to_arrow_table
+
+    return convert_pandas_df_to_arrow_table(frame.reset_index(drop=True))
+
+
+def table(ds: Dataset, key: tuple, make_frame, **kwargs):
+    """`st.dataframe` for a table remembered by `key` (the filters and settings it was made from): the
+    pandas work that shapes it and the conversion to Arrow Streamlit would do on every rerun happen once
+    per state, shared by every session. `make_frame` returns the pandas DataFrame to show."""
+    return st.dataframe(ds.remember(("table", *key), lambda: arrow(make_frame())), **kwargs)
 
 
 def deck_chart(ds: Dataset, key: tuple, make_deck, **kwargs):
@@ -614,54 +639,116 @@ def _isna(value: object) -> bool:
         return False
 
 
-def review_control(ds: Dataset, kind: str, row: dict, *, card: str = "", rows: list[int] | None = None,
-                   key: str = "") -> None:
-    """An event, stance or place card (`card`: our escaped markup) with, right under it, its current
-    review for everyone and for a reviewer a Review button (confirm, reject, correct, undo, with a
-    note). `row` holds the fetched columns (`row`, `review`, `reviewed_by`, `review_note` and the
-    correctable fields); `rows`: every row the card stands for (default: its own)."""
-    with st.container(gap=None):
-        if card:
-            html(card)
-        badge = review_badge(row.get("review"), row.get("reviewed_by"), row.get("review_note"))
+def _may_review_now() -> bool:
+    """What frame() found for this run (a save asks afresh), else asked now."""
+    known = getattr(_THIS_RUN, "may_review", None)
+    return known if known is not None else review_permission().admitted
+
+
+def review_list(ds: Dataset, kind: str, items: list[tuple[dict, str, str]], *, key: str) -> None:
+    """A list of event, stance or place cards drawn as one block of our escaped markup, each card with
+    its current review label, and for a reviewer one "Review a row" button above the list that picks a
+    row and offers confirm, reject, correct and undo (with a note).
+
+    One element per list instead of a few per card: a rerun's cost grows with the elements it sends.
+    `items`: (row, card markup, picker label) per card; `row` holds the fetched columns (`row`,
+    `review`, `reviewed_by`, `review_note`, the correctable fields) and, when a card stands for several
+    rows (one sentence giving one stance twice), `rows`: all of them."""
+    if not items:
+        return
+    if _may_review_now():  # above the list: the panel opens over the cards, not below the page's end
+        _review_picker(ds, kind, items, key)
+    html("".join(card + review_badge(row.get("review"), row.get("reviewed_by"), row.get("review_note"))
+                 for row, card, _ in items))
+
+
+def _review_picker(ds: Dataset, kind: str, items: list[tuple[dict, str, str]], key: str) -> None:
+    """The list's "Review a row" button; its panel (drawn only while open) picks a row and reviews it."""
+    rows = {}
+    for row, _, label in items:
         number = _plain(row.get("row"))
-        known = getattr(_THIS_RUN, "may_review", None)  # set by frame() for this run
-        allowed = number is not None and (known if known is not None else review_permission().admitted)
-        if not badge and not allowed:
+        if number is not None:
+            rows[int(number)] = (row, label)
+    if not rows:
+        return
+    pop = st.popover("Review a row", key=f"kzr_{key}", on_change="rerun", type="tertiary",
+                     icon=":material/rate_review:")
+    if not pop.open:
+        return
+    pick = f"kzr_{key}_row"
+    if st.session_state.get(pick) not in rows:  # its row left the list (rejected and hidden, filters changed)
+        st.session_state.pop(pick, None)
+    with pop:
+        chosen = st.selectbox("Row", list(rows), key=pick, index=None, placeholder="choose the row to review",
+                              format_func=lambda n: rows[n][1])
+        if chosen is None:
             return
-        with st.container(horizontal=True, gap="small", vertical_alignment="center"):
-            if badge:
-                st.html(badge, width="content")  # our escaped markup (kzdash.dashboard.markup.review_badge)
-            if allowed:
-                _review_popover(ds, kind, row, [int(r) for r in (rows or [number])], f"kzr_{key}{kind}_{int(number)}")
+        row, _ = rows[chosen]
+        badge = review_badge(row.get("review"), row.get("reviewed_by"), row.get("review_note"))
+        if badge:
+            st.html(badge)  # our escaped markup
+        stands_for = row.get("rows")
+        _review_form(ds, kind, row, [int(r) for r in (stands_for if stands_for is not None else [chosen])],
+                     f"kzr_{kind}_{chosen}")
 
 
-def _review_popover(ds: Dataset, kind: str, row: dict, rows: list[int], key: str) -> None:
+def snippet(text: object, n: int = 60) -> str:
+    """The first words of a text for a picker's label (plain text there, never markup)."""
+    words = " ".join(str(text).split()) if isinstance(text, str) else ""
+    return words if len(words) <= n else words[:n].rsplit(" ", 1)[0] + "…"
+
+
+def event_label(row: dict) -> str:
+    """How the row picker names an event card: date, type, outlet, the start of its summary."""
+    from kzdash.dashboard.markup import day
+
+    return f"{day(row.get('date')) or 'undated'} · {row.get('event_type')} · {row.get('outlet')} · " \
+           f"{snippet(row.get('summary') or row.get('evidence'))}"
+
+
+def review_control(ds: Dataset, kind: str, row: dict, *, key: str = "") -> None:
+    """One row's current review for everyone and, for a reviewer, a Review button (confirm, reject,
+    correct, undo, with a note): for a row the reader picked (the Articles page's tables)."""
+    badge = review_badge(row.get("review"), row.get("reviewed_by"), row.get("review_note"))
+    number = _plain(row.get("row"))
+    allowed = number is not None and _may_review_now()
+    if not badge and not allowed:
+        return
+    with st.container(horizontal=True, gap="small", vertical_alignment="center"):
+        if badge:
+            st.html(badge, width="content")  # our escaped markup (kzdash.dashboard.markup.review_badge)
+        if allowed:
+            status = _plain(row.get("review"))
+            name = f"kzr_{key}{kind}_{int(number)}"
+            pop = st.popover("Review" + (f" · {status}".replace("needs_look", "needs a look") if status else ""),
+                             key=name, on_change="rerun", type="tertiary", icon=":material/rate_review:")
+            if pop.open:
+                with pop:
+                    _review_form(ds, kind, row, [int(number)], name)
+
+
+def _review_form(ds: Dataset, kind: str, row: dict, rows: list[int], key: str) -> None:
+    """Note, confirm / reject / undo, and the correction form for one row (inside an open popover)."""
     from kzdash.dashboard.markup import day
 
     status = _plain(row.get("review"))
-    pop = st.popover("Review" + (f" · {status}".replace("needs_look", "needs a look") if status else ""),
-                     key=key, on_change="rerun", type="tertiary", icon=":material/rate_review:")
-    if not pop.open:
-        return
     current = {f: _plain(row.get(f)) for f in reviews.CORRECTABLE[kind]}
     if "date" in current:
         current["date"] = day(current["date"]) or None
-    with pop:
-        st.text_input("Note (optional)", key=f"{key}_note", max_chars=reviews.MAX_NOTE,
-                      placeholder="why: it is text, shown as typed")
-        with st.container(horizontal=True, gap="small"):
-            st.button("Confirm", key=f"{key}_confirm", icon=":material/check:", on_click=_request,
-                      args=(kind, rows, "confirm", key))
-            st.button("Reject", key=f"{key}_reject", icon=":material/close:", on_click=_request,
-                      args=(kind, rows, "reject", key))
-            st.button("Undo", key=f"{key}_undo", icon=":material/undo:", disabled=status in (None, "needs_look"),
-                      on_click=_request, args=(kind, rows, "undo", key))
-        with st.form(f"{key}_form", border=False):
-            st.caption("Correct")
-            _correction_fields(ds, kind, key, current)
-            st.form_submit_button("Save correction", icon=":material/edit:", on_click=_request,
-                                  args=(kind, rows, "correct", key, current))
+    st.text_input("Note (optional)", key=f"{key}_note", max_chars=reviews.MAX_NOTE,
+                  placeholder="why: it is text, shown as typed")
+    with st.container(horizontal=True, gap="small"):
+        st.button("Confirm", key=f"{key}_confirm", icon=":material/check:", on_click=_request,
+                  args=(kind, rows, "confirm", key))
+        st.button("Reject", key=f"{key}_reject", icon=":material/close:", on_click=_request,
+                  args=(kind, rows, "reject", key))
+        st.button("Undo", key=f"{key}_undo", icon=":material/undo:", disabled=status in (None, "needs_look"),
+                  on_click=_request, args=(kind, rows, "undo", key))
+    with st.form(f"{key}_form", border=False):
+        st.caption("Correct")
+        _correction_fields(ds, kind, key, current)
+        st.form_submit_button("Save correction", icon=":material/edit:", on_click=_request,
+                              args=(kind, rows, "correct", key, current))
 
 
 def _select(label: str, choices: list, key: str, value: object, fmt=str) -> None:
@@ -711,8 +798,7 @@ def _check_reviewer_password() -> None:
 def review_sidebar() -> None:
     """The sidebar's review section: who reviews, the reviewer password when needed, the last action."""
     settings = access_settings()
-    st.divider()
-    st.markdown("**Review**")
+    st.markdown("---\n**Review**")
     decision = review_permission()
     if decision.admitted:
         if _email():
@@ -720,7 +806,8 @@ def review_sidebar() -> None:
         else:
             st.text_input("Reviewer name", key=_REVIEWER_NAME, max_chars=reviews.MAX_REVIEWER,
                           placeholder=reviewer_name(), help="Kept with each review in the review log.")
-        st.caption("Each event, stance and place card has a Review button: confirm, reject, correct, undo.")
+        st.caption("Above each list of events, stances and places: “Review a row” to confirm, reject, correct "
+                   "or undo.")
     elif (settings.mode == "hosted" and not settings.read_only and settings.reviewer_password
           and not settings.review_problem and not settings.problem):
         st.text_input("Reviewer password", type="password", key=_REVIEWER_PASSWORD,
