@@ -56,11 +56,27 @@ def navigation() -> StreamlitPage:
     # Streamlit's bundled font).
     pages = [st.Page(ROOT / "pages" / f"{stem}.py", title=title, url_path=stem, default=stem == "overview")
              for stem, title, _ in PAGES]
-    return st.navigation(pages, position="hidden")
+    page = st.navigation(pages, position="hidden")
+    _LINKS.pages = dict(zip([stem for stem, _, _ in PAGES], pages, strict=True))  # for page_link, this run
+    return page
+
+
+# The pages app.py registered in this run (a thread runs one script run at a time): a link made from
+# the Page object skips resolving the file's real path on disk, which st.page_link does for a path.
+_LINKS = threading.local()
+
+
+def page_ref(stem: str):
+    """What st.page_link should point at for a page: its Page object from this run's navigation, else
+    (a page opened by its own URL on a fresh server, without app.py) its file."""
+    pages = getattr(_LINKS, "pages", None) or {}
+    return pages.get(stem) or str(ROOT / "pages" / f"{stem}.py")
 
 
 def frame() -> tuple[Dataset, Filters]:
     """Page config, data, sidebar; returns what every page needs."""
+    _THIS_RUN.__dict__.clear()  # a new run: nothing found out yet (a thread may serve a rerun after a rerun)
+    _THIS_RUN.settings = None  # access_settings() keeps its answer for the rest of the run
     f = filters()
     _canonical_url(f)
     st.set_page_config(page_title="kzdash", page_icon=_favicon(), layout="wide",
@@ -72,11 +88,13 @@ def frame() -> tuple[Dataset, Filters]:
     _handle_review_request(ds)  # before anything is counted: the page shows the reviews just saved
     _THIS_RUN.may_review = review_permission().admitted  # what the cards show; a save asks afresh
     sidebar(ds, f)
+    _THIS_RUN.frame = (ds, f)  # the page asks for them again: page()
     return ds, f
 
 
 # One script run of a session runs in that session's own thread, start to end: what frame() found
-# out for this run is kept here so that fifty review controls do not ask fifty times.
+# out for this run (the settings, whether it may review, its dataset and filters) is kept here, so
+# that the page and its lists do not ask again.
 _THIS_RUN = threading.local()
 
 
@@ -98,7 +116,11 @@ def access_settings() -> access.Access:
 
     The secrets are read again only when a secrets file changes: Streamlit parses them on every
     access, which under 50 sessions took an eighth of the server's time (a settings check runs on
-    every rerun and every review control)."""
+    every rerun and every review control). Within a script run the answer of its first call is kept
+    (frame() starts each run afresh)."""
+    known = getattr(_THIS_RUN, "settings", None)
+    if known is not None:
+        return known
     stamp = tuple(_file_stamp(Path(p)) for p in _secrets_files())
     source = st.secrets  # replaced, not changed, by tests that inject secrets: kept below, compared by identity
     with _SHARED_LOCK:
@@ -107,7 +129,10 @@ def access_settings() -> access.Access:
         cached = (source, stamp, access.read_secrets(lambda: source.to_dict()))
         with _SHARED_LOCK:
             _SECRETS_READ["secrets"] = cached
-    return access.settings(os.environ, cached[2])
+    settings = access.settings(os.environ, cached[2])
+    if hasattr(_THIS_RUN, "settings"):  # inside a run frame() started
+        _THIS_RUN.settings = settings
+    return settings
 
 
 _SECRETS_READ: dict[str, tuple] = {}
@@ -268,8 +293,10 @@ def mark_frame_drawn() -> None:
 def page() -> tuple[Dataset, Filters]:
     """Called first by every page: the frame app.py drew, or the frame drawn here when app.py did not run."""
     if not st.session_state.pop(_FRAME_DRAWN, False):
+        _LINKS.pages = None  # no navigation in this run: links by file
         return frame()
-    return dataset(), filters()  # app.py drew the frame (and tidied the URL) in this run
+    drawn = getattr(_THIS_RUN, "frame", None)  # app.py drew the frame (and tidied the URL) in this run
+    return drawn if drawn is not None else (dataset(), filters())
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)  # a rebuild's dataset replaces the previous one
@@ -351,7 +378,7 @@ def sidebar(ds: Dataset, f: Filters) -> None:
         st.markdown("### kzdash\n:small[Kazakhstan between Russia, Ukraine and the West, as the news reports it.]")
         link_params = f.to_query_params()
         for stem, title, icon in PAGES:
-            st.page_link(str(ROOT / "pages" / f"{stem}.py"), label=title, icon=icon, query_params=link_params)
+            st.page_link(page_ref(stem), label=title, icon=icon, query_params=link_params)
         st.markdown("---\n**Filters** · shared by every page")  # rule and heading as one element
         for field, label in (("start", "Event date from"), ("end", "Event date to")):
             _sync(_widget_key(field), getattr(f, field))
@@ -645,32 +672,41 @@ def _may_review_now() -> bool:
     return known if known is not None else review_permission().admitted
 
 
-def review_list(ds: Dataset, kind: str, items: list[tuple[dict, str, str]], *, key: str) -> None:
+def review_list(ds: Dataset, kind: str, key: str, state: tuple, make_items) -> None:
     """A list of event, stance or place cards drawn as one block of our escaped markup, each card with
     its current review label, and for a reviewer one "Review a row" button above the list that picks a
     row and offers confirm, reject, correct and undo (with a note).
 
     One element per list instead of a few per card: a rerun's cost grows with the elements it sends.
-    `items`: (row, card markup, picker label) per card; `row` holds the fetched columns (`row`,
-    `review`, `reviewed_by`, `review_note`, the correctable fields) and, when a card stands for several
-    rows (one sentence giving one stance twice), `rows`: all of them."""
-    if not items:
+    `make_items()` returns (row, card markup, picker label) per card; `row` holds the fetched columns
+    (`row`, `review`, `reviewed_by`, `review_note`, the correctable fields) and, when a card stands for
+    several rows (one sentence giving one stance twice), `rows`: all of them. The cards are made once
+    per `state` (what the list was made from: filters, settings) and shared by every session; a saved
+    review starts a new dataset version, so they are made again."""
+    made = ds.remember(("review-list", key, *state), lambda: _made_list(make_items()))
+    if made is None:
         return
-    if _may_review_now():  # above the list: the panel opens over the cards, not below the page's end
-        _review_picker(ds, kind, items, key)
-    html("".join(card + review_badge(row.get("review"), row.get("reviewed_by"), row.get("review_note"))
-                 for row, card, _ in items))
+    rows, markup = made
+    if rows and _may_review_now():  # above the list: the panel opens over the cards, not below the page's end
+        _review_picker(ds, kind, rows, key)
+    html(markup)
 
 
-def _review_picker(ds: Dataset, kind: str, items: list[tuple[dict, str, str]], key: str) -> None:
-    """The list's "Review a row" button; its panel (drawn only while open) picks a row and reviews it."""
+def _made_list(items: list[tuple[dict, str, str]]) -> tuple[dict[int, tuple[dict, str]], str] | None:
+    """The picker's rows (row number -> row, label) and the list's markup; None for an empty list."""
+    if not items:
+        return None
     rows = {}
     for row, _, label in items:
         number = _plain(row.get("row"))
         if number is not None:
             rows[int(number)] = (row, label)
-    if not rows:
-        return
+    return rows, "".join(card + review_badge(row.get("review"), row.get("reviewed_by"), row.get("review_note"))
+                         for row, card, _ in items)
+
+
+def _review_picker(ds: Dataset, kind: str, rows: dict[int, tuple[dict, str]], key: str) -> None:
+    """The list's "Review a row" button; its panel (drawn only while open) picks a row and reviews it."""
     pop = st.popover("Review a row", key=f"kzr_{key}", on_change="rerun", type="tertiary",
                      icon=":material/rate_review:")
     if not pop.open:

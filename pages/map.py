@@ -63,13 +63,17 @@ if choice:
     ev, mentions = queries.place_evidence(ds, f, choice)
     st.subheader(f"Evidence: {names.get(choice, choice)}")
     st.caption(f"{len(ev)} events at this place · {len(mentions)} mentions")
-    ui.review_list(ds, "event", [(row, markup.event_card(row), ui.event_label(row))
-                                 for row in ev.to_dict("records")], key="place_events")
-    cards = []
-    for row in mentions.to_dict("records"):
-        meta = f"mention “{row['surface']}” · {row['outlet']} · {row['language']} · article {row['article_id']}"
-        at = None if pd.isna(row["sentence_start"]) else (row["start"] - row["sentence_start"],
-                                                           row["end"] - row["sentence_start"])
-        cards.append((row, markup.quote(row["sentence"], row["language"], meta=meta, mark=at),
-                      f"“{row['surface']}” · {row['outlet']} · {ui.snippet(row['sentence'])}"))
-    ui.review_list(ds, "place", cards, key="mentions")
+    ui.review_list(ds, "event", "place_events", (f, choice), lambda: [(row, markup.event_card(row), ui.event_label(row))
+                                                                      for row in ev.to_dict("records")])
+
+    def mention_cards() -> list[tuple[dict, str, str]]:
+        cards = []
+        for row in mentions.to_dict("records"):
+            meta = f"mention “{row['surface']}” · {row['outlet']} · {row['language']} · article {row['article_id']}"
+            at = None if pd.isna(row["sentence_start"]) else (row["start"] - row["sentence_start"],
+                                                               row["end"] - row["sentence_start"])
+            cards.append((row, markup.quote(row["sentence"], row["language"], meta=meta, mark=at),
+                          f"“{row['surface']}” · {row['outlet']} · {ui.snippet(row['sentence'])}"))
+        return cards
+
+    ui.review_list(ds, "place", "mentions", (f, choice), mention_cards)

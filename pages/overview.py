@@ -32,9 +32,9 @@ with left:
     latest = queries.latest_events(ds, f, n=8)
     if latest.empty:
         st.info("No events under these filters.")
-    ui.review_list(ds, "event", [(row, markup.event_card(row), ui.event_label(row))
-                                 for row in latest.to_dict("records")], key="latest")
-    st.page_link("pages/timeline.py", label="All happenings on the timeline", icon=":material/timeline:",
+    ui.review_list(ds, "event", "latest", (f,), lambda: [(row, markup.event_card(row), ui.event_label(row))
+                                                         for row in latest.to_dict("records")])
+    st.page_link(ui.page_ref("timeline"), label="All happenings on the timeline", icon=":material/timeline:",
                  query_params=f.to_query_params())
 
 with right:
@@ -42,7 +42,7 @@ with right:
     ui.table(ds, ("top-places", f), lambda: queries.top_places(ds, f, n=8)[["name", "kind", "country", "mentions",
                                                                              "events"]],
              hide_index=True, width="stretch", column_config=small)
-    st.page_link("pages/map.py", label="On the map, with evidence", icon=":material/map:",
+    st.page_link(ui.page_ref("map"), label="On the map, with evidence", icon=":material/map:",
                  query_params=f.to_query_params())
 
     holders = queries.options(ds)["holders"]
@@ -55,5 +55,5 @@ with right:
                  lambda: m.groupby(["issue_label"])[list(POLARITIES)].sum().reset_index()
                  .sort_values("support", ascending=False).rename(columns={"issue_label": "issue"}),
                  hide_index=True, width="stretch", column_config=small)
-    st.page_link("pages/stances.py", label="Stance matrix by outlet, with quotes", icon=":material/balance:",
+    st.page_link(ui.page_ref("stances"), label="Stance matrix by outlet, with quotes", icon=":material/balance:",
                  query_params=f.to_query_params())

@@ -60,8 +60,8 @@ def over_time() -> None:
              column_config={"date": st.column_config.DateColumn("event date"),
                             "published": st.column_config.DateColumn("first published")})
     with st.expander("Evidence of the latest happenings", expanded=False):
-        ui.review_list(ds, "event", [(row, markup.event_card(row), ui.event_label(row))
-                                     for row in h.head(15).to_dict("records")], key="happenings")
+        ui.review_list(ds, "event", "happenings", (f,), lambda: [(row, markup.event_card(row), ui.event_label(row))
+                                                                 for row in h.head(15).to_dict("records")])
 
 
 def coverage() -> None:
