@@ -69,6 +69,7 @@ class Change:
 @dataclass
 class Stats:
     rerun_seconds: list[float] = field(default_factory=list)
+    by_page: dict[str, list[float]] = field(default_factory=dict)  # page the rerun showed -> its times
     errors: list[str] = field(default_factory=list)
     lost_sessions: int = 0
     finished_sessions: int = 0
@@ -106,6 +107,7 @@ class Session:
         self.pages: dict[str, str] = {}  # url pathname -> page script hash
         self.values: dict[str, tuple[str, object]] = {}  # widget id -> (field, value) set so far
         self.query, self.page_hash = "", ""
+        self.page_name = "(home)"  # the url pathname of the page the session shows
         self.kinds: dict[str, int] = {}  # element type -> count in the last rerun
 
     async def rerun(self, ws) -> float | None:
@@ -163,6 +165,10 @@ class Session:
             if body.id:
                 self.widgets[body.label] = body.id
 
+    def _record(self, seconds: float) -> None:
+        self.stats.rerun_seconds.append(seconds)
+        self.stats.by_page.setdefault(self.page_name, []).append(seconds)
+
     def apply(self, change: Change) -> bool:
         """Set the session's state for the next rerun; False when the widget or page is not on the page."""
         if change.label is not None:
@@ -176,6 +182,7 @@ class Session:
             if change.page not in self.pages:
                 return False
             self.page_hash = self.pages[change.page]
+            self.page_name = change.page or "(home)"
         return True
 
     async def run(self, changes: list[Change], deadline: float, think: tuple[float, float], start_delay: float):
@@ -185,7 +192,7 @@ class Session:
                                           open_timeout=self.timeout) as ws:
                 first = await self.rerun(ws)
                 if first is not None:
-                    self.stats.rerun_seconds.append(first)
+                    self._record(first)
                 cycle = itertools.cycle(random.sample(changes, len(changes)))
                 while time.monotonic() < deadline:
                     await asyncio.sleep(random.uniform(*think))
@@ -195,7 +202,7 @@ class Session:
                         continue
                     seconds = await self.rerun(ws)
                     if seconds is not None:
-                        self.stats.rerun_seconds.append(seconds)
+                        self._record(seconds)
             self.stats.finished_sessions += 1
         except (OSError, TimeoutError, websockets.WebSocketException) as exc:
             self.stats.lost_sessions += 1
@@ -332,6 +339,11 @@ def report(stats: Stats, args: argparse.Namespace, wall: float, server_cpu: floa
           f"this client's CPU {own_cpu:.1f} s")
     for reason, count in sorted({e: stats.errors.count(e) for e in stats.errors}.items(), key=lambda x: -x[1])[:10]:
         print(f"  {count} × {reason}")
+    if len(stats.by_page) > 1:
+        print("per page: " + "; ".join(
+            f"{page} {len(t)} reruns p50 {statistics.median(t) * 1000:.0f} ms p95 "
+            f"{(statistics.quantiles(t, n=20)[18] if len(t) >= 2 else t[0]) * 1000:.0f} ms"
+            for page, t in sorted(stats.by_page.items())))
 
 
 if __name__ == "__main__":

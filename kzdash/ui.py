@@ -11,6 +11,7 @@ hides Streamlit's automatic page list in both modes; our own links replace it).
 
 from __future__ import annotations
 
+import atexit
 import io
 import json
 import logging
@@ -305,7 +306,40 @@ def _load(build_dir: str, stamp: float, review_store: str) -> Dataset:
     info = json.loads(info_path.read_text(encoding="utf-8")) if info_path.is_file() else {}
     ds = Dataset.open(build_dir, info, reviews=review_store)
     ds.warm()  # word indexes for the text search, built in the background (seconds at a million rows)
+    _settle_heap()
     return ds
+
+
+_HEAP_SETTLED = False
+
+
+def _settle_heap() -> None:
+    """Keep Python's cyclic garbage collector off what lives as long as the server (once per process).
+
+    Every script run makes short-lived objects, so the collector runs all the time, and each of its
+    full passes walks everything loaded (pandas, altair, pyarrow, the tables: ~0.3 s holding the GIL,
+    which every session waits for). Measured under bench/load_test.py (50 sessions, 30 s): about a
+    quarter of the server's time went to collections, ten full ones of 0.2-0.5 s. Here the modules the
+    pages use are loaded, what exists is frozen out of collection (gc.freeze), and young objects are
+    collected in larger batches: most die by reference counting before a pass looks at them.
+    Reference counting still frees everything at once; cycles are still collected, less often."""
+    global _HEAP_SETTLED
+    if _HEAP_SETTLED:
+        return
+    _HEAP_SETTLED = True
+    import gc
+
+    import kzdash.dashboard.analysis
+    import kzdash.dashboard.briefing
+    import kzdash.dashboard.charts
+    import kzdash.dashboard.exports
+    import kzdash.dashboard.reader
+    import kzdash.dashboard.upload  # noqa: F401 - loaded before the freeze, not after it
+
+    gc.collect()
+    gc.freeze()
+    atexit.register(gc.unfreeze)  # at exit everything is collectable again (extension modules check)
+    gc.set_threshold(50_000, 20, 100)
 
 
 def dataset() -> Dataset:
