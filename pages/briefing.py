@@ -108,12 +108,13 @@ else:
     evidence = queries.latest_events(ds, f, 12)
 
 st.subheader("Evidence")
-cards = [markup.coverage_card(row) if "reported_by" in row
-         else markup.quote(row["evidence"], row["language"], english=row["english"], meta=row["outlet"])
-         if "english" in row else markup.event_card(row)
-         for row in evidence.head(4).to_dict("records")]
+cards = ds.remember(("briefing-evidence", n, f), lambda: "".join(  # one block for the four cards, made once
+    markup.coverage_card(row) if "reported_by" in row
+    else markup.quote(row["evidence"], row["language"], english=row["english"], meta=row["outlet"])
+    if "english" in row else markup.event_card(row)
+    for row in evidence.head(4).to_dict("records")))
 if cards:
-    ui.html("".join(cards))  # one block for the four cards
+    ui.html(cards)
 
 link = view.page + "?" + urlencode(f.to_query_params(), doseq=True)
 with st.expander("Export this view", expanded=not f.present):
