@@ -16,6 +16,9 @@ What a session changes is a parameter, so the test follows the pages as they cha
   --query 'a=1&b=2'                 query strings to cycle through (widgets bound to query params)
   --page URL_PATHNAME               pages to cycle through (multipage apps)
   --list-widgets                    print the widgets the first page shows and exit
+  --warm                            before the load, one session opens each --page once (as the first
+                                   visitor of a fresh server does: modules imported, default answers
+                                   made); not counted in the figures
   --per-page RUNS                   one session, no think time: for each --page (default: every page),
                                    RUNS plain reruns after a warm one; prints the elements a rerun
                                    sends (by type) and the server's CPU ms per rerun (psutil)
@@ -70,6 +73,7 @@ class Change:
 class Stats:
     rerun_seconds: list[float] = field(default_factory=list)
     by_page: dict[str, list[float]] = field(default_factory=dict)  # page the rerun showed -> its times
+    by_second: list[tuple[float, float]] = field(default_factory=list)  # (when it was sent, its time)
     errors: list[str] = field(default_factory=list)
     lost_sessions: int = 0
     finished_sessions: int = 0
@@ -167,6 +171,7 @@ class Session:
 
     def _record(self, seconds: float) -> None:
         self.stats.rerun_seconds.append(seconds)
+        self.stats.by_second.append((time.monotonic() - seconds, seconds))
         self.stats.by_page.setdefault(self.page_name, []).append(seconds)
 
     def apply(self, change: Change) -> bool:
@@ -240,6 +245,19 @@ async def load(url: str, args: argparse.Namespace, changes: list[Change]) -> Sta
     return stats
 
 
+async def warm(url: str, changes: list[Change], timeout: float) -> float:
+    """One session opens every page of the change list once; the seconds it took."""
+    session, t0 = Session(url, Stats(), timeout), time.perf_counter()
+    async with websockets.connect(url, subprotocols=["streamlit"], max_size=2**28) as ws:
+        await session.rerun(ws)
+        for change in changes:
+            if change.page is not None and session.apply(change):
+                await session.rerun(ws)
+    if session.stats.errors:
+        raise RuntimeError(f"warm-up failed: {session.stats.errors}")
+    return time.perf_counter() - t0
+
+
 async def list_widgets(url: str, timeout: float) -> None:
     session = Session(url, Stats(), timeout)
     async with websockets.connect(url, subprotocols=["streamlit"], max_size=2**28) as ws:
@@ -286,6 +304,7 @@ def main() -> int:
     ap.add_argument("--build", type=Path, help="tables to serve (default: the sample, built into a temp folder)")
     ap.add_argument("--url", help="an app already running (ws://host:port/_stcore/stream); no server is started")
     ap.add_argument("--list-widgets", action="store_true")
+    ap.add_argument("--warm", action="store_true", help="open each page once before the load (see above)")
     ap.add_argument("--per-page", type=int, metavar="RUNS", help="single-session cost per page (see above)")
     args = ap.parse_args()
     changes = parse_changes(args.change, args.query, args.page)
@@ -313,6 +332,8 @@ def main() -> int:
                     raise SystemExit("--per-page measures the server it starts: leave out --url")
                 asyncio.run(per_page(url, args.per_page, args.page, psutil.Process(proc.pid), args.timeout))
                 return 0
+            if args.warm:
+                print(f"warm-up: every page opened once in {asyncio.run(warm(url, changes, args.timeout)):.1f} s")
             server = psutil.Process(proc.pid) if proc else None
             cpu0 = sum(server.cpu_times()[:2]) if server else 0.0
             t0, own0 = time.perf_counter(), time.process_time()
@@ -339,6 +360,15 @@ def report(stats: Stats, args: argparse.Namespace, wall: float, server_cpu: floa
           f"this client's CPU {own_cpu:.1f} s")
     for reason, count in sorted({e: stats.errors.count(e) for e in stats.errors}.items(), key=lambda x: -x[1])[:10]:
         print(f"  {count} × {reason}")
+    if stats.by_second:
+        t0 = min(t for t, _ in stats.by_second)
+        windows = {}
+        for t, sec in stats.by_second:
+            windows.setdefault(int((t - t0) // 10) * 10, []).append(sec)
+        print("per 10 s from the first rerun (p50/p95 ms): " + "; ".join(
+            f"{w}s {statistics.median(v) * 1000:.0f}/"
+            f"{(statistics.quantiles(v, n=20)[18] if len(v) >= 2 else v[0]) * 1000:.0f}"
+            for w, v in sorted(windows.items())))
     if len(stats.by_page) > 1:
         print("per page: " + "; ".join(
             f"{page} {len(t)} reruns p50 {statistics.median(t) * 1000:.0f} ms p95 "
