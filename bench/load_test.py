@@ -6,6 +6,7 @@ Streamlit sessions: websocket clients of /_stcore/stream speaking the app's own 
 (BackMsg/ForwardMsg protobufs from streamlit.proto), as the browser does. Each session reruns the
 script with the next filter change, waits for `script_finished`, thinks, and repeats until
 --duration is over. Server time per rerun = from sending the rerun to receiving script_finished.
+Like the browser, a session sends back the query string the page last wrote (page_info_changed).
 
 What a session changes is a parameter, so the test follows the pages as they change:
   --change 'LABEL=FIELD:V1|V2|...'  set the widget labelled LABEL (found in the page's elements) to
@@ -15,6 +16,12 @@ What a session changes is a parameter, so the test follows the pages as they cha
   --query 'a=1&b=2'                 query strings to cycle through (widgets bound to query params)
   --page URL_PATHNAME               pages to cycle through (multipage apps)
   --list-widgets                    print the widgets the first page shows and exit
+  --warm                            before the load, one session opens each --page once (as the first
+                                   visitor of a fresh server does: modules imported, default answers
+                                   made); not counted in the figures
+  --per-page RUNS                   one session, no think time: for each --page (default: every page),
+                                   RUNS plain reruns after a warm one; prints the elements a rerun
+                                   sends (by type) and the server's CPU ms per rerun (psutil)
 With none of these, every rerun is a plain rerun of the first page.
 
 Counts: reruns, errors (an exception element, a script that did not finish successfully, a rerun
@@ -65,6 +72,8 @@ class Change:
 @dataclass
 class Stats:
     rerun_seconds: list[float] = field(default_factory=list)
+    by_page: dict[str, list[float]] = field(default_factory=dict)  # page the rerun showed -> its times
+    by_second: list[tuple[float, float]] = field(default_factory=list)  # (when it was sent, its time)
     errors: list[str] = field(default_factory=list)
     lost_sessions: int = 0
     finished_sessions: int = 0
@@ -102,6 +111,8 @@ class Session:
         self.pages: dict[str, str] = {}  # url pathname -> page script hash
         self.values: dict[str, tuple[str, object]] = {}  # widget id -> (field, value) set so far
         self.query, self.page_hash = "", ""
+        self.page_name = "(home)"  # the url pathname of the page the session shows
+        self.kinds: dict[str, int] = {}  # element type -> count in the last rerun
 
     async def rerun(self, ws) -> float | None:
         """Send a rerun with the current state; the server time until script_finished, or None on error."""
@@ -113,15 +124,27 @@ class Session:
         t0 = time.perf_counter()
         await ws.send(msg.SerializeToString())
         failed, elements = None, 0
+        self.kinds = {}
         while True:
             fwd = ForwardMsg()
             fwd.ParseFromString(await asyncio.wait_for(ws.recv(), self.timeout))
             kind = fwd.WhichOneof("type")
             if kind == "delta" and fwd.delta.WhichOneof("type") == "new_element":
                 elements += 1
+                kind_name = fwd.delta.new_element.WhichOneof("type") or "?"
+                self.kinds[kind_name] = self.kinds.get(kind_name, 0) + 1
                 self._note_element(fwd.delta.new_element)
                 if fwd.delta.new_element.WhichOneof("type") == "exception":
                     failed = f"exception: {fwd.delta.new_element.exception.type}"
+            elif kind == "delta" and fwd.delta.WhichOneof("type") == "add_block":  # a container, tab, popover
+                elements += 1
+                block = "block:" + (fwd.delta.add_block.WhichOneof("type") or "?")
+                self.kinds[block] = self.kinds.get(block, 0) + 1
+            elif kind == "page_info_changed":  # the page rewrote its URL: the browser sends it with the next rerun
+                self.query = fwd.page_info_changed.query_string
+            elif kind == "ref_hash":  # an element sent before, by its hash (a cached large message)
+                elements += 1
+                self.kinds["ref_hash"] = self.kinds.get("ref_hash", 0) + 1
             elif kind in ("new_session", "navigation"):
                 for page in getattr(fwd, kind).app_pages:
                     self.pages[page.url_pathname] = page.page_script_hash
@@ -146,6 +169,11 @@ class Session:
             if body.id:
                 self.widgets[body.label] = body.id
 
+    def _record(self, seconds: float) -> None:
+        self.stats.rerun_seconds.append(seconds)
+        self.stats.by_second.append((time.monotonic() - seconds, seconds))
+        self.stats.by_page.setdefault(self.page_name, []).append(seconds)
+
     def apply(self, change: Change) -> bool:
         """Set the session's state for the next rerun; False when the widget or page is not on the page."""
         if change.label is not None:
@@ -159,6 +187,7 @@ class Session:
             if change.page not in self.pages:
                 return False
             self.page_hash = self.pages[change.page]
+            self.page_name = change.page or "(home)"
         return True
 
     async def run(self, changes: list[Change], deadline: float, think: tuple[float, float], start_delay: float):
@@ -168,7 +197,7 @@ class Session:
                                           open_timeout=self.timeout) as ws:
                 first = await self.rerun(ws)
                 if first is not None:
-                    self.stats.rerun_seconds.append(first)
+                    self._record(first)
                 cycle = itertools.cycle(random.sample(changes, len(changes)))
                 while time.monotonic() < deadline:
                     await asyncio.sleep(random.uniform(*think))
@@ -178,7 +207,7 @@ class Session:
                         continue
                     seconds = await self.rerun(ws)
                     if seconds is not None:
-                        self.stats.rerun_seconds.append(seconds)
+                        self._record(seconds)
             self.stats.finished_sessions += 1
         except (OSError, TimeoutError, websockets.WebSocketException) as exc:
             self.stats.lost_sessions += 1
@@ -216,6 +245,19 @@ async def load(url: str, args: argparse.Namespace, changes: list[Change]) -> Sta
     return stats
 
 
+async def warm(url: str, changes: list[Change], timeout: float) -> float:
+    """One session opens every page of the change list once; the seconds it took."""
+    session, t0 = Session(url, Stats(), timeout), time.perf_counter()
+    async with websockets.connect(url, subprotocols=["streamlit"], max_size=2**28) as ws:
+        await session.rerun(ws)
+        for change in changes:
+            if change.page is not None and session.apply(change):
+                await session.rerun(ws)
+    if session.stats.errors:
+        raise RuntimeError(f"warm-up failed: {session.stats.errors}")
+    return time.perf_counter() - t0
+
+
 async def list_widgets(url: str, timeout: float) -> None:
     session = Session(url, Stats(), timeout)
     async with websockets.connect(url, subprotocols=["streamlit"], max_size=2**28) as ws:
@@ -223,6 +265,29 @@ async def list_widgets(url: str, timeout: float) -> None:
     for label, widget_id in session.widgets.items():
         print(f"{label!r}: {widget_id}")
     print("pages:", sorted(session.pages))
+
+
+async def per_page(url: str, runs: int, pages: list[str], server: psutil.Process, timeout: float) -> None:
+    """Single-session cost of each page: elements sent and server CPU per plain rerun (less noisy than load)."""
+    session = Session(url, Stats(), timeout)
+    async with websockets.connect(url, subprotocols=["streamlit"], max_size=2**28) as ws:
+        await session.rerun(ws)
+        print(f"{'page':<10} {'elements':>8} {'cpu ms':>7} {'wall ms':>7}  element types")
+        for page in pages or sorted(session.pages):
+            if not session.apply(Change(page=page)):
+                print(f"{page!r}: not a page of this app")
+                continue
+            for _ in range(2):  # warm: the page's answers remembered, its modules imported
+                await session.rerun(ws)
+            cpu0, t0 = sum(server.cpu_times()[:2]), time.perf_counter()
+            for _ in range(runs):
+                await session.rerun(ws)
+            cpu = (sum(server.cpu_times()[:2]) - cpu0) / runs * 1000
+            wall = (time.perf_counter() - t0) / runs * 1000
+            kinds = " ".join(f"{k}:{n}" for k, n in sorted(session.kinds.items(), key=lambda x: -x[1]))
+            print(f"{page or '(home)':<10} {sum(session.kinds.values()):>8} {cpu:>7.1f} {wall:>7.1f}  {kinds}")
+    if session.stats.errors:
+        print("errors:", session.stats.errors)
 
 
 def main() -> int:
@@ -239,6 +304,8 @@ def main() -> int:
     ap.add_argument("--build", type=Path, help="tables to serve (default: the sample, built into a temp folder)")
     ap.add_argument("--url", help="an app already running (ws://host:port/_stcore/stream); no server is started")
     ap.add_argument("--list-widgets", action="store_true")
+    ap.add_argument("--warm", action="store_true", help="open each page once before the load (see above)")
+    ap.add_argument("--per-page", type=int, metavar="RUNS", help="single-session cost per page (see above)")
     args = ap.parse_args()
     changes = parse_changes(args.change, args.query, args.page)
     with tempfile.TemporaryDirectory(prefix="kzdash-load-") as tmp:
@@ -260,6 +327,13 @@ def main() -> int:
             if args.list_widgets:
                 asyncio.run(list_widgets(url, args.timeout))
                 return 0
+            if args.per_page:
+                if proc is None:
+                    raise SystemExit("--per-page measures the server it starts: leave out --url")
+                asyncio.run(per_page(url, args.per_page, args.page, psutil.Process(proc.pid), args.timeout))
+                return 0
+            if args.warm:
+                print(f"warm-up: every page opened once in {asyncio.run(warm(url, changes, args.timeout)):.1f} s")
             server = psutil.Process(proc.pid) if proc else None
             cpu0 = sum(server.cpu_times()[:2]) if server else 0.0
             t0, own0 = time.perf_counter(), time.process_time()
@@ -286,6 +360,20 @@ def report(stats: Stats, args: argparse.Namespace, wall: float, server_cpu: floa
           f"this client's CPU {own_cpu:.1f} s")
     for reason, count in sorted({e: stats.errors.count(e) for e in stats.errors}.items(), key=lambda x: -x[1])[:10]:
         print(f"  {count} × {reason}")
+    if stats.by_second:
+        t0 = min(t for t, _ in stats.by_second)
+        windows = {}
+        for t, sec in stats.by_second:
+            windows.setdefault(int((t - t0) // 10) * 10, []).append(sec)
+        print("per 10 s from the first rerun (p50/p95 ms): " + "; ".join(
+            f"{w}s {statistics.median(v) * 1000:.0f}/"
+            f"{(statistics.quantiles(v, n=20)[18] if len(v) >= 2 else v[0]) * 1000:.0f}"
+            for w, v in sorted(windows.items())))
+    if len(stats.by_page) > 1:
+        print("per page: " + "; ".join(
+            f"{page} {len(t)} reruns p50 {statistics.median(t) * 1000:.0f} ms p95 "
+            f"{(statistics.quantiles(t, n=20)[18] if len(t) >= 2 else t[0]) * 1000:.0f} ms"
+            for page, t in sorted(stats.by_page.items())))
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ hides Streamlit's automatic page list in both modes; our own links replace it).
 
 from __future__ import annotations
 
+import atexit
 import io
 import json
 import logging
@@ -56,11 +57,27 @@ def navigation() -> StreamlitPage:
     # Streamlit's bundled font).
     pages = [st.Page(ROOT / "pages" / f"{stem}.py", title=title, url_path=stem, default=stem == "overview")
              for stem, title, _ in PAGES]
-    return st.navigation(pages, position="hidden")
+    page = st.navigation(pages, position="hidden")
+    _LINKS.pages = dict(zip([stem for stem, _, _ in PAGES], pages, strict=True))  # for page_link, this run
+    return page
+
+
+# The pages app.py registered in this run (a thread runs one script run at a time): a link made from
+# the Page object skips resolving the file's real path on disk, which st.page_link does for a path.
+_LINKS = threading.local()
+
+
+def page_ref(stem: str):
+    """What st.page_link should point at for a page: its Page object from this run's navigation, else
+    (a page opened by its own URL on a fresh server, without app.py) its file."""
+    pages = getattr(_LINKS, "pages", None) or {}
+    return pages.get(stem) or str(ROOT / "pages" / f"{stem}.py")
 
 
 def frame() -> tuple[Dataset, Filters]:
     """Page config, data, sidebar; returns what every page needs."""
+    _THIS_RUN.__dict__.clear()  # a new run: nothing found out yet (a thread may serve a rerun after a rerun)
+    _THIS_RUN.settings = None  # access_settings() keeps its answer for the rest of the run
     f = filters()
     _canonical_url(f)
     st.set_page_config(page_title="kzdash", page_icon=_favicon(), layout="wide",
@@ -72,11 +89,13 @@ def frame() -> tuple[Dataset, Filters]:
     _handle_review_request(ds)  # before anything is counted: the page shows the reviews just saved
     _THIS_RUN.may_review = review_permission().admitted  # what the cards show; a save asks afresh
     sidebar(ds, f)
+    _THIS_RUN.frame = (ds, f)  # the page asks for them again: page()
     return ds, f
 
 
 # One script run of a session runs in that session's own thread, start to end: what frame() found
-# out for this run is kept here so that fifty review controls do not ask fifty times.
+# out for this run (the settings, whether it may review, its dataset and filters) is kept here, so
+# that the page and its lists do not ask again.
 _THIS_RUN = threading.local()
 
 
@@ -98,7 +117,11 @@ def access_settings() -> access.Access:
 
     The secrets are read again only when a secrets file changes: Streamlit parses them on every
     access, which under 50 sessions took an eighth of the server's time (a settings check runs on
-    every rerun and every review control)."""
+    every rerun and every review control). Within a script run the answer of its first call is kept
+    (frame() starts each run afresh)."""
+    known = getattr(_THIS_RUN, "settings", None)
+    if known is not None:
+        return known
     stamp = tuple(_file_stamp(Path(p)) for p in _secrets_files())
     source = st.secrets  # replaced, not changed, by tests that inject secrets: kept below, compared by identity
     with _SHARED_LOCK:
@@ -107,7 +130,10 @@ def access_settings() -> access.Access:
         cached = (source, stamp, access.read_secrets(lambda: source.to_dict()))
         with _SHARED_LOCK:
             _SECRETS_READ["secrets"] = cached
-    return access.settings(os.environ, cached[2])
+    settings = access.settings(os.environ, cached[2])
+    if hasattr(_THIS_RUN, "settings"):  # inside a run frame() started
+        _THIS_RUN.settings = settings
+    return settings
 
 
 _SECRETS_READ: dict[str, tuple] = {}
@@ -268,8 +294,10 @@ def mark_frame_drawn() -> None:
 def page() -> tuple[Dataset, Filters]:
     """Called first by every page: the frame app.py drew, or the frame drawn here when app.py did not run."""
     if not st.session_state.pop(_FRAME_DRAWN, False):
+        _LINKS.pages = None  # no navigation in this run: links by file
         return frame()
-    return dataset(), filters()  # app.py drew the frame (and tidied the URL) in this run
+    drawn = getattr(_THIS_RUN, "frame", None)  # app.py drew the frame (and tidied the URL) in this run
+    return drawn if drawn is not None else (dataset(), filters())
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)  # a rebuild's dataset replaces the previous one
@@ -278,7 +306,40 @@ def _load(build_dir: str, stamp: float, review_store: str) -> Dataset:
     info = json.loads(info_path.read_text(encoding="utf-8")) if info_path.is_file() else {}
     ds = Dataset.open(build_dir, info, reviews=review_store)
     ds.warm()  # word indexes for the text search, built in the background (seconds at a million rows)
+    _settle_heap()
     return ds
+
+
+_HEAP_SETTLED = False
+
+
+def _settle_heap() -> None:
+    """Keep Python's cyclic garbage collector off what lives as long as the server (once per process).
+
+    Every script run makes short-lived objects, so the collector runs all the time, and each of its
+    full passes walks everything loaded (pandas, altair, pyarrow, the tables: ~0.3 s holding the GIL,
+    which every session waits for). Measured under bench/load_test.py (50 sessions, 30 s): about a
+    quarter of the server's time went to collections, ten full ones of 0.2-0.5 s. Here the modules the
+    pages use are loaded, what exists is frozen out of collection (gc.freeze), and young objects are
+    collected in larger batches: most die by reference counting before a pass looks at them.
+    Reference counting still frees everything at once; cycles are still collected, less often."""
+    global _HEAP_SETTLED
+    if _HEAP_SETTLED:
+        return
+    _HEAP_SETTLED = True
+    import gc
+
+    import kzdash.dashboard.analysis
+    import kzdash.dashboard.briefing
+    import kzdash.dashboard.charts
+    import kzdash.dashboard.exports
+    import kzdash.dashboard.reader
+    import kzdash.dashboard.upload  # noqa: F401 - loaded before the freeze, not after it
+
+    gc.collect()
+    gc.freeze()
+    atexit.register(gc.unfreeze)  # at exit everything is collectable again (extension modules check)
+    gc.set_threshold(50_000, 20, 100)
 
 
 def dataset() -> Dataset:
@@ -348,13 +409,11 @@ def sidebar(ds: Dataset, f: Filters) -> None:
     opts = options(ds)
     names = place_names(ds)
     with st.sidebar:
-        st.markdown("### kzdash")
-        st.caption("Kazakhstan between Russia, Ukraine and the West, as the news reports it.")
+        st.markdown("### kzdash\n:small[Kazakhstan between Russia, Ukraine and the West, as the news reports it.]")
         link_params = f.to_query_params()
         for stem, title, icon in PAGES:
-            st.page_link(str(ROOT / "pages" / f"{stem}.py"), label=title, icon=icon, query_params=link_params)
-        st.divider()
-        st.markdown("**Filters** · shared by every page")
+            st.page_link(page_ref(stem), label=title, icon=icon, query_params=link_params)
+        st.markdown("---\n**Filters** · shared by every page")  # rule and heading as one element
         for field, label in (("start", "Event date from"), ("end", "Event date to")):
             _sync(_widget_key(field), getattr(f, field))
             st.date_input(label, value=None, key=_widget_key(field), format="YYYY-MM-DD",
@@ -392,10 +451,9 @@ def sidebar(ds: Dataset, f: Filters) -> None:
         st.button("Reset filters", on_click=lambda: show(filters().reset()), icon=":material/restart_alt:",
                   disabled=not f.active())
         review_sidebar()
-        st.caption("The address bar is the share link: it reopens this view with these filters.")
         info = ds.info
-        if info:
-            st.caption(f"Build {str(info.get('built_at', ''))[:16]} · {len(ds.articles)} articles")
+        build = f"\n\nBuild {str(info.get('built_at', ''))[:16]} · {len(ds.articles)} articles" if info else ""
+        st.caption("The address bar is the share link: it reopens this view with these filters." + build)
 
 
 # --- page widgets bound to the URL -------------------------------------------------------------
@@ -472,8 +530,36 @@ def vega_chart(ds: Dataset, key: tuple, make_chart, **kwargs):
     the chart is built once per state and shared by every session (see Dataset.remember)."""
     from kzdash.dashboard.charts import vega_spec  # altair is loaded by the pages that draw charts, not by every page
 
-    spec = ds.remember(("vega", *key), lambda: vega_spec(make_chart()))
+    spec = ds.remember(("vega", *key), lambda: _arrow_datasets(vega_spec(make_chart())))
     return st.vega_lite_chart(spec=dict(spec), **kwargs)  # Streamlit edits the top level only
+
+
+def _arrow_datasets(spec: dict) -> dict:
+    """The spec with its named datasets as Arrow IPC bytes, the form Streamlit sends them in.
+
+    Streamlit converts each dataset (a list of records) to Arrow on every call, and takes bytes as
+    they are: converted once here, a remembered chart costs every later rerun only its JSON."""
+    from streamlit.dataframe_util import convert_anything_to_arrow_bytes
+
+    datasets = spec.get("datasets")
+    if not isinstance(datasets, dict):
+        return spec
+    return {**spec, "datasets": {name: convert_anything_to_arrow_bytes(values) if isinstance(values, list) else values
+                                 for name, values in datasets.items()}}
+
+
+def arrow(frame):
+    """A table as Arrow, the form Streamlit sends: converted once when remembered (see `table`)."""
+    from streamlit.dataframe_util import convert_pandas_df_to_arrow_table
+
+    return convert_pandas_df_to_arrow_table(frame.reset_index(drop=True))
+
+
+def table(ds: Dataset, key: tuple, make_frame, **kwargs):
+    """`st.dataframe` for a table remembered by `key` (the filters and settings it was made from): the
+    pandas work that shapes it and the conversion to Arrow Streamlit would do on every rerun happen once
+    per state, shared by every session. `make_frame` returns the pandas DataFrame to show."""
+    return st.dataframe(ds.remember(("table", *key), lambda: arrow(make_frame())), **kwargs)
 
 
 def deck_chart(ds: Dataset, key: tuple, make_deck, **kwargs):
@@ -614,54 +700,125 @@ def _isna(value: object) -> bool:
         return False
 
 
-def review_control(ds: Dataset, kind: str, row: dict, *, card: str = "", rows: list[int] | None = None,
-                   key: str = "") -> None:
-    """An event, stance or place card (`card`: our escaped markup) with, right under it, its current
-    review for everyone and for a reviewer a Review button (confirm, reject, correct, undo, with a
-    note). `row` holds the fetched columns (`row`, `review`, `reviewed_by`, `review_note` and the
-    correctable fields); `rows`: every row the card stands for (default: its own)."""
-    with st.container(gap=None):
-        if card:
-            html(card)
-        badge = review_badge(row.get("review"), row.get("reviewed_by"), row.get("review_note"))
+def _may_review_now() -> bool:
+    """What frame() found for this run (a save asks afresh), else asked now."""
+    known = getattr(_THIS_RUN, "may_review", None)
+    return known if known is not None else review_permission().admitted
+
+
+def review_list(ds: Dataset, kind: str, key: str, state: tuple, make_items) -> None:
+    """A list of event, stance or place cards drawn as one block of our escaped markup, each card with
+    its current review label, and for a reviewer one "Review a row" button above the list that picks a
+    row and offers confirm, reject, correct and undo (with a note).
+
+    One element per list instead of a few per card: a rerun's cost grows with the elements it sends.
+    `make_items()` returns (row, card markup, picker label) per card; `row` holds the fetched columns
+    (`row`, `review`, `reviewed_by`, `review_note`, the correctable fields) and, when a card stands for
+    several rows (one sentence giving one stance twice), `rows`: all of them. The cards are made once
+    per `state` (what the list was made from: filters, settings) and shared by every session; a saved
+    review starts a new dataset version, so they are made again."""
+    made = ds.remember(("review-list", key, *state), lambda: _made_list(make_items()))
+    if made is None:
+        return
+    rows, markup = made
+    if rows and _may_review_now():  # above the list: the panel opens over the cards, not below the page's end
+        _review_picker(ds, kind, rows, key)
+    html(markup)
+
+
+def _made_list(items: list[tuple[dict, str, str]]) -> tuple[dict[int, tuple[dict, str]], str] | None:
+    """The picker's rows (row number -> row, label) and the list's markup; None for an empty list."""
+    if not items:
+        return None
+    rows = {}
+    for row, _, label in items:
         number = _plain(row.get("row"))
-        known = getattr(_THIS_RUN, "may_review", None)  # set by frame() for this run
-        allowed = number is not None and (known if known is not None else review_permission().admitted)
-        if not badge and not allowed:
+        if number is not None:
+            rows[int(number)] = (row, label)
+    return rows, "".join(card + review_badge(row.get("review"), row.get("reviewed_by"), row.get("review_note"))
+                         for row, card, _ in items)
+
+
+def _review_picker(ds: Dataset, kind: str, rows: dict[int, tuple[dict, str]], key: str) -> None:
+    """The list's "Review a row" button; its panel (drawn only while open) picks a row and reviews it."""
+    pop = st.popover("Review a row", key=f"kzr_{key}", on_change="rerun", type="tertiary",
+                     icon=":material/rate_review:")
+    if not pop.open:
+        return
+    pick = f"kzr_{key}_row"
+    if st.session_state.get(pick) not in rows:  # its row left the list (rejected and hidden, filters changed)
+        st.session_state.pop(pick, None)
+    with pop:
+        chosen = st.selectbox("Row", list(rows), key=pick, index=None, placeholder="choose the row to review",
+                              format_func=lambda n: rows[n][1])
+        if chosen is None:
             return
-        with st.container(horizontal=True, gap="small", vertical_alignment="center"):
-            if badge:
-                st.html(badge, width="content")  # our escaped markup (kzdash.dashboard.markup.review_badge)
-            if allowed:
-                _review_popover(ds, kind, row, [int(r) for r in (rows or [number])], f"kzr_{key}{kind}_{int(number)}")
+        row, _ = rows[chosen]
+        badge = review_badge(row.get("review"), row.get("reviewed_by"), row.get("review_note"))
+        if badge:
+            st.html(badge)  # our escaped markup
+        stands_for = row.get("rows")
+        _review_form(ds, kind, row, [int(r) for r in (stands_for if stands_for is not None else [chosen])],
+                     f"kzr_{kind}_{chosen}")
 
 
-def _review_popover(ds: Dataset, kind: str, row: dict, rows: list[int], key: str) -> None:
+def snippet(text: object, n: int = 60) -> str:
+    """The first words of a text for a picker's label (plain text there, never markup)."""
+    words = " ".join(str(text).split()) if isinstance(text, str) else ""
+    return words if len(words) <= n else words[:n].rsplit(" ", 1)[0] + "…"
+
+
+def event_label(row: dict) -> str:
+    """How the row picker names an event card: date, type, outlet, the start of its summary."""
+    from kzdash.dashboard.markup import day
+
+    return f"{day(row.get('date')) or 'undated'} · {row.get('event_type')} · {row.get('outlet')} · " \
+           f"{snippet(row.get('summary') or row.get('evidence'))}"
+
+
+def review_control(ds: Dataset, kind: str, row: dict, *, key: str = "") -> None:
+    """One row's current review for everyone and, for a reviewer, a Review button (confirm, reject,
+    correct, undo, with a note): for a row the reader picked (the Articles page's tables)."""
+    badge = review_badge(row.get("review"), row.get("reviewed_by"), row.get("review_note"))
+    number = _plain(row.get("row"))
+    allowed = number is not None and _may_review_now()
+    if not badge and not allowed:
+        return
+    with st.container(horizontal=True, gap="small", vertical_alignment="center"):
+        if badge:
+            st.html(badge, width="content")  # our escaped markup (kzdash.dashboard.markup.review_badge)
+        if allowed:
+            status = _plain(row.get("review"))
+            name = f"kzr_{key}{kind}_{int(number)}"
+            pop = st.popover("Review" + (f" · {status}".replace("needs_look", "needs a look") if status else ""),
+                             key=name, on_change="rerun", type="tertiary", icon=":material/rate_review:")
+            if pop.open:
+                with pop:
+                    _review_form(ds, kind, row, [int(number)], name)
+
+
+def _review_form(ds: Dataset, kind: str, row: dict, rows: list[int], key: str) -> None:
+    """Note, confirm / reject / undo, and the correction form for one row (inside an open popover)."""
     from kzdash.dashboard.markup import day
 
     status = _plain(row.get("review"))
-    pop = st.popover("Review" + (f" · {status}".replace("needs_look", "needs a look") if status else ""),
-                     key=key, on_change="rerun", type="tertiary", icon=":material/rate_review:")
-    if not pop.open:
-        return
     current = {f: _plain(row.get(f)) for f in reviews.CORRECTABLE[kind]}
     if "date" in current:
         current["date"] = day(current["date"]) or None
-    with pop:
-        st.text_input("Note (optional)", key=f"{key}_note", max_chars=reviews.MAX_NOTE,
-                      placeholder="why: it is text, shown as typed")
-        with st.container(horizontal=True, gap="small"):
-            st.button("Confirm", key=f"{key}_confirm", icon=":material/check:", on_click=_request,
-                      args=(kind, rows, "confirm", key))
-            st.button("Reject", key=f"{key}_reject", icon=":material/close:", on_click=_request,
-                      args=(kind, rows, "reject", key))
-            st.button("Undo", key=f"{key}_undo", icon=":material/undo:", disabled=status in (None, "needs_look"),
-                      on_click=_request, args=(kind, rows, "undo", key))
-        with st.form(f"{key}_form", border=False):
-            st.caption("Correct")
-            _correction_fields(ds, kind, key, current)
-            st.form_submit_button("Save correction", icon=":material/edit:", on_click=_request,
-                                  args=(kind, rows, "correct", key, current))
+    st.text_input("Note (optional)", key=f"{key}_note", max_chars=reviews.MAX_NOTE,
+                  placeholder="why: it is text, shown as typed")
+    with st.container(horizontal=True, gap="small"):
+        st.button("Confirm", key=f"{key}_confirm", icon=":material/check:", on_click=_request,
+                  args=(kind, rows, "confirm", key))
+        st.button("Reject", key=f"{key}_reject", icon=":material/close:", on_click=_request,
+                  args=(kind, rows, "reject", key))
+        st.button("Undo", key=f"{key}_undo", icon=":material/undo:", disabled=status in (None, "needs_look"),
+                  on_click=_request, args=(kind, rows, "undo", key))
+    with st.form(f"{key}_form", border=False):
+        st.caption("Correct")
+        _correction_fields(ds, kind, key, current)
+        st.form_submit_button("Save correction", icon=":material/edit:", on_click=_request,
+                              args=(kind, rows, "correct", key, current))
 
 
 def _select(label: str, choices: list, key: str, value: object, fmt=str) -> None:
@@ -711,8 +868,7 @@ def _check_reviewer_password() -> None:
 def review_sidebar() -> None:
     """The sidebar's review section: who reviews, the reviewer password when needed, the last action."""
     settings = access_settings()
-    st.divider()
-    st.markdown("**Review**")
+    st.markdown("---\n**Review**")
     decision = review_permission()
     if decision.admitted:
         if _email():
@@ -720,7 +876,8 @@ def review_sidebar() -> None:
         else:
             st.text_input("Reviewer name", key=_REVIEWER_NAME, max_chars=reviews.MAX_REVIEWER,
                           placeholder=reviewer_name(), help="Kept with each review in the review log.")
-        st.caption("Each event, stance and place card has a Review button: confirm, reject, correct, undo.")
+        st.caption("Above each list of events, stances and places: “Review a row” to confirm, reject, correct "
+                   "or undo.")
     elif (settings.mode == "hosted" and not settings.read_only and settings.reviewer_password
           and not settings.review_problem and not settings.problem):
         st.text_input("Reviewer password", type="password", key=_REVIEWER_PASSWORD,

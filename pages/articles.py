@@ -16,18 +16,25 @@ ds, f = ui.page()
 st.title("Articles")
 ui.filter_caption(f)
 
-listing = queries.articles_list(ds, f)
+PICKABLE = 500  # the newest articles offered in the picker; filters narrow the rest
+
+
+def _listing() -> tuple:
+    """The articles table and the picker's titles for one filter state (remembered: shared by sessions)."""
+    listing = queries.articles_list(ds, f)
+    titles = {r["article_id"]: f"{markup.day(r['published']) or 'undated'} · {r['outlet']} · "
+                              f"{r['title'] if isinstance(r['title'], str) else r['source']}"
+              for r in listing.head(PICKABLE).to_dict("records")}
+    return ui.arrow(listing[["published", "outlet", "language", "title", "events", "stances", "places"]]), titles
+
+
+table, titles = ds.remember(("articles-listing", f), _listing)
 total = count(ds, "articles", f)
-if listing.empty and not f.article:
+if not table.num_rows and not f.article:
     st.info("No articles under these filters.")
     st.stop()
-PICKABLE = 500  # the newest articles offered in the picker; filters narrow the rest
-titles = {r["article_id"]: f"{markup.day(r['published']) or 'undated'} · {r['outlet']} · "
-                          f"{r['title'] if isinstance(r['title'], str) else r['source']}"
-          for r in listing.head(PICKABLE).to_dict("records")}
 with st.expander(f"{total} articles under these filters", expanded=False):
-    st.dataframe(listing[["published", "outlet", "language", "title", "events", "stances", "places"]],
-                 hide_index=True, width="stretch")
+    st.dataframe(table, hide_index=True, width="stretch")
     if total > PICKABLE:
         st.caption(f"The picker offers the newest {PICKABLE}; narrow the filters to reach the others.")
 chosen = ui.bound_select("article", "Article", list(titles), f, fmt=lambda a: titles.get(a, a))
@@ -53,7 +60,9 @@ tabs = st.tabs(["Events", "Stances", "Places"])
 drop = ["art", "article_id", "outlet", "language", "row"]
 days = {c: st.column_config.DateColumn(c) for c in ("date", "published")}
 for tab, kind, rows in zip(tabs, ("events", "stances", "places"), (art.events, art.stances, art.places), strict=True):
-    shown = reader.with_why(kind, rows).drop(columns=drop, errors="ignore")  # "why": the rule that made each row
+    shown = ds.remember(("reader-rows", chosen, kind),  # "why": the rule that made each row
+                        lambda kind=kind, rows=rows: ui.arrow(reader.with_why(kind, rows).drop(columns=drop,
+                                                                                                errors="ignore")))
     picked = tab.dataframe(shown, hide_index=True, width="stretch", column_config=days, key=f"rows_{kind}",
                            on_select="rerun", selection_mode="single-row")
     chosen_rows = picked.selection.rows if picked else []

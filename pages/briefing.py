@@ -101,20 +101,20 @@ elif view.page == "map":
         evidence = queries.latest_events(ds, f, 12)
 else:
     h = queries.headline(ds, f)
-    cols = st.columns(4)
-    for col, (label, key) in zip(cols, [("Happenings", "happenings"), ("Outlets", "outlets"),
-                                         ("Places", "places"), ("Stances", "stances")], strict=True):
-        col.metric(label, h[key])
+    with st.container(horizontal=True):  # one block for the row of counts
+        for label, key in [("Happenings", "happenings"), ("Outlets", "outlets"), ("Places", "places"),
+                           ("Stances", "stances")]:
+            st.metric(label, h[key])
     evidence = queries.latest_events(ds, f, 12)
 
 st.subheader("Evidence")
-for row in evidence.head(4).to_dict("records"):
-    if "reported_by" in row:
-        ui.html(markup.coverage_card(row))
-    elif "english" in row:
-        ui.html(markup.quote(row["evidence"], row["language"], english=row["english"], meta=row["outlet"]))
-    else:
-        ui.html(markup.event_card(row))
+cards = ds.remember(("briefing-evidence", n, f), lambda: "".join(  # one block for the four cards, made once
+    markup.coverage_card(row) if "reported_by" in row
+    else markup.quote(row["evidence"], row["language"], english=row["english"], meta=row["outlet"])
+    if "english" in row else markup.event_card(row)
+    for row in evidence.head(4).to_dict("records")))
+if cards:
+    ui.html(cards)
 
 link = view.page + "?" + urlencode(f.to_query_params(), doseq=True)
 with st.expander("Export this view", expanded=not f.present):

@@ -24,9 +24,9 @@ ui.filter_caption(f)
 
 st.subheader("Build")
 info = ds.info
-cols = st.columns(5)
-for col, name in zip(cols, ("articles", "places", "events", "stances", "quarantine"), strict=True):
-    col.metric(name.capitalize(), len(ds.table(name)))
+with st.container(horizontal=True):  # one block for the row of counts, not a column each
+    for name in ("articles", "places", "events", "stances", "quarantine"):
+        st.metric(name.capitalize(), len(ds.table(name)))
 st.caption(f"Built {info.get('built_at', 'at an unknown time')} from {info.get('input', 'an unknown folder')}"
            f" · code and data fingerprint {info.get('fingerprint', '—')}")
 
@@ -74,23 +74,24 @@ else:
 st.subheader("Download the filtered tables")
 st.caption("Rows under the current filters; article bodies are left out of the per-row files.")
 for name in ("events", "places", "stances", "articles"):
-    c = st.columns([2, 1, 1, 1])
-    c[0].markdown(f"**{name.capitalize()}** · {count(ds, name, f)} rows")
+    c = st.container(horizontal=True, vertical_alignment="center")  # one block a row, not four columns
+    c.markdown(f"**{name.capitalize()}** · {count(ds, name, f)} rows", width=220)
     # The files are made when a button is pressed (deferred), not on every filter change.
-    c[1].download_button("CSV", lambda name=name: exports.csv_bytes(filtered(ds, name, f)),
-                         file_name=f"kzdash-{name}.csv", mime="text/csv", key=f"csv_{name}", on_click="ignore")
-    c[2].download_button("Parquet", lambda name=name: exports.parquet_bytes(filtered(ds, name, f)),
-                         file_name=f"kzdash-{name}.parquet", mime="application/octet-stream",
-                         key=f"parquet_{name}", on_click="ignore")
+    c.download_button("CSV", lambda name=name: exports.csv_bytes(filtered(ds, name, f)),
+                      file_name=f"kzdash-{name}.csv", mime="text/csv", key=f"csv_{name}", on_click="ignore")
+    c.download_button("Parquet", lambda name=name: exports.parquet_bytes(filtered(ds, name, f)),
+                      file_name=f"kzdash-{name}.parquet", mime="application/octet-stream",
+                      key=f"parquet_{name}", on_click="ignore")
     if name in ("events", "places"):
-        c[3].download_button("GeoJSON", lambda name=name: exports.geojson_bytes(filtered(ds, name, f)),
-                             file_name=f"kzdash-{name}.geojson", mime="application/geo+json",
-                             key=f"geojson_{name}", on_click="ignore")
+        c.download_button("GeoJSON", lambda name=name: exports.geojson_bytes(filtered(ds, name, f)),
+                          file_name=f"kzdash-{name}.geojson", mime="application/geo+json",
+                          key=f"geojson_{name}", on_click="ignore")
 
 st.subheader("Reviews")
 current = ds.current_reviews()
 if current.empty:
-    st.caption("No reviews yet: every event, stance and place card has a Review button for reviewers.")
+    st.caption("No reviews yet: reviewers review a row with “Review a row” above each list of events, stances "
+               "and places.")
 else:
     st.caption(f"{len(current)} reviewed rows · " + " · ".join(
         f"{n} {s.replace('needs_look', 'need a look')}" for s, n in current["review"].value_counts().items()))

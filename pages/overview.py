@@ -17,13 +17,13 @@ st.title("Overview")
 ui.filter_caption(f)
 
 h = queries.headline(ds, f)
-cols = st.columns(6)
-cols[0].metric("Articles", h["articles"])
-cols[1].metric("Outlets", h["outlets"])
-cols[2].metric("Happenings", h["happenings"], help="Reports of one happening count once.")
-cols[3].metric("Event reports", h["events"])
-cols[4].metric("Places", h["places"], help=f"{h['mentions']} mentions")
-cols[5].metric("Stances", h["stances"])
+with st.container(horizontal=True):  # one block for the row of counts, not a column each
+    st.metric("Articles", h["articles"])
+    st.metric("Outlets", h["outlets"])
+    st.metric("Happenings", h["happenings"], help="Reports of one happening count once.")
+    st.metric("Event reports", h["events"])
+    st.metric("Places", h["places"], help=f"{h['mentions']} mentions")
+    st.metric("Stances", h["stances"])
 
 left, right = st.columns([5, 4], gap="large")
 small = {c: st.column_config.NumberColumn(c, width="small") for c in ("mentions", "events", *POLARITIES)}
@@ -32,17 +32,17 @@ with left:
     latest = queries.latest_events(ds, f, n=8)
     if latest.empty:
         st.info("No events under these filters.")
-    for row in latest.to_dict("records"):
-        ui.review_control(ds, "event", row, card=markup.event_card(row))
-    st.page_link("pages/timeline.py", label="All happenings on the timeline", icon=":material/timeline:",
+    ui.review_list(ds, "event", "latest", (f,), lambda: [(row, markup.event_card(row), ui.event_label(row))
+                                                         for row in latest.to_dict("records")])
+    st.page_link(ui.page_ref("timeline"), label="All happenings on the timeline", icon=":material/timeline:",
                  query_params=f.to_query_params())
 
 with right:
     st.subheader("Top places")
-    top = queries.top_places(ds, f, n=8)
-    st.dataframe(top[["name", "kind", "country", "mentions", "events"]], hide_index=True, width="stretch",
-                 column_config=small)
-    st.page_link("pages/map.py", label="On the map, with evidence", icon=":material/map:",
+    ui.table(ds, ("top-places", f), lambda: queries.top_places(ds, f, n=8)[["name", "kind", "country", "mentions",
+                                                                             "events"]],
+             hide_index=True, width="stretch", column_config=small)
+    st.page_link(ui.page_ref("map"), label="On the map, with evidence", icon=":material/map:",
                  query_params=f.to_query_params())
 
     holders = queries.options(ds)["holders"]
@@ -51,8 +51,9 @@ with right:
     if m.empty:
         st.info("No stances of this holder under these filters.")
     else:
-        summary = m.groupby(["issue_label"])[list(POLARITIES)].sum().reset_index()
-        summary = summary.sort_values("support", ascending=False).rename(columns={"issue_label": "issue"})
-        st.dataframe(summary, hide_index=True, width="stretch", column_config=small)
-    st.page_link("pages/stances.py", label="Stance matrix by outlet, with quotes", icon=":material/balance:",
+        ui.table(ds, ("stance-summary", f, holder),
+                 lambda: m.groupby(["issue_label"])[list(POLARITIES)].sum().reset_index()
+                 .sort_values("support", ascending=False).rename(columns={"issue_label": "issue"}),
+                 hide_index=True, width="stretch", column_config=small)
+    st.page_link(ui.page_ref("stances"), label="Stance matrix by outlet, with quotes", icon=":material/balance:",
                  query_params=f.to_query_params())

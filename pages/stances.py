@@ -50,18 +50,26 @@ def matrix() -> None:
     if d.empty:
         st.caption(f"Every {rows} that reports an issue reports the same main polarity.")
     else:
-        st.dataframe(d[["issue_label", "row", "polarity", "count", "total"]].rename(
-            columns={"issue_label": "issue", "row": rows, "polarity": "main polarity"}), hide_index=True,
-            width="stretch")
+        ui.table(ds, ("disagreements", f, holder, rows), lambda: d[["issue_label", "row", "polarity", "count", "total"]]
+                 .rename(columns={"issue_label": "issue", "row": rows, "polarity": "main polarity"}),
+                 hide_index=True, width="stretch")
 
     st.subheader("Quotes" + (f": {labels[cell]}" if cell else ""))
-    quotes = queries.stance_evidence(ds, f, holder, cell[1] if cell else None, cell[0] if cell else None, rows)
-    for row in quotes.to_dict("records"):
-        when = markup.day(row["date"]) or "undated"
-        times = f" · ×{row['times']}" if row["times"] > 1 else ""
-        meta = f"{row['polarity']}{times} · {row['outlet']} · {row['language']} · {when} · article {row['article_id']}"
-        ui.review_control(ds, "stance", row, rows=row["rows"],
-                          card=markup.quote(row["evidence"], row["language"], english=row["english"], meta=meta))
+
+    def quote_cards() -> list[tuple[dict, str, str]]:
+        quotes = queries.stance_evidence(ds, f, holder, cell[1] if cell else None, cell[0] if cell else None, rows)
+        cards = []
+        for row in quotes.to_dict("records"):
+            when = markup.day(row["date"]) or "undated"
+            times = f" · ×{row['times']}" if row["times"] > 1 else ""
+            meta = (f"{row['polarity']}{times} · {row['outlet']} · {row['language']} · {when} · "
+                    f"article {row['article_id']}")
+            cards.append((row, markup.quote(row["evidence"], row["language"], english=row["english"], meta=meta),
+                          f"{row['polarity']} · {vocab().issue(row['issue'])} · "
+                          f"{row['outlet']} · {ui.snippet(row['evidence'])}"))
+        return cards
+
+    ui.review_list(ds, "stance", "quotes", (f, holder, cell, rows), quote_cards)
 
 
 def over_time() -> None:

@@ -54,14 +54,14 @@ def over_time() -> None:
     n_happenings, n_reports = queries.happening_count(ds, f)
     st.caption(f"{n_happenings} happenings from {n_reports} reports"
                + (f" · the newest {LISTED} are listed" if n_happenings > LISTED else ""))
-    table = h[["date", "event_type", "summary", "place_name", "reports", "outlets", "background", "published",
-               "review"]]
-    st.dataframe(table, hide_index=True, width="stretch", height=260,
-                 column_config={"date": st.column_config.DateColumn("event date"),
-                                "published": st.column_config.DateColumn("first published")})
+    ui.table(ds, ("happenings", f), lambda: h[["date", "event_type", "summary", "place_name", "reports", "outlets",
+                                               "background", "published", "review"]],
+             hide_index=True, width="stretch", height=260,
+             column_config={"date": st.column_config.DateColumn("event date"),
+                            "published": st.column_config.DateColumn("first published")})
     with st.expander("Evidence of the latest happenings", expanded=False):
-        for row in h.head(15).to_dict("records"):
-            ui.review_control(ds, "event", row, card=markup.event_card(row))
+        ui.review_list(ds, "event", "happenings", (f,), lambda: [(row, markup.event_card(row), ui.event_label(row))
+                                                                 for row in h.head(15).to_dict("records")])
 
 
 def coverage() -> None:

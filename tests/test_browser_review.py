@@ -1,6 +1,7 @@
-"""Reviewing in a real browser (Debian's Chromium): reject a stance from its card and see the matrix and the
-CSV export change, undo it, then correct it and see both change again. Skipped where /usr/bin/chromium
-is absent. The server gets a review store of its own; a screenshot goes to tests/screenshots/."""
+"""Reviewing in a real browser (Debian's Chromium): reject a stance with the quote list's "Review a row"
+control and see the matrix and the CSV export change, undo it, then correct it and see both change again.
+Skipped where /usr/bin/chromium is absent. The server gets a review store of its own; a screenshot goes to
+tests/screenshots/."""
 
 from __future__ import annotations
 
@@ -77,11 +78,28 @@ def export(pg, server: str) -> pd.DataFrame:
     return pd.read_csv(io.BytesIO(Path(got.value.path()).read_bytes()), dtype=str, keep_default_na=False)
 
 
-def open_review(pg, key: str) -> None:
-    button = pg.locator(f".st-key-{key} button").first
-    button.scroll_into_view_if_needed()
-    button.click()
+def label(target: dict) -> str:
+    """How the row picker names the target's quote (pages/stances.py)."""
+    from kzdash import ui
+    from kzdash.dashboard.vocab import vocab
+
+    return f"{target['polarity']} · {vocab().issue(target['issue'])} · {target['outlet']} · " \
+           f"{ui.snippet(target['evidence'])}"
+
+
+def open_review(pg, key: str, target: dict) -> None:
+    """Open the quote list's "Review a row" control and choose the target's quote."""
+    picker = pg.locator(".st-key-kzr_quotes_row")
+    if not picker.is_visible():  # still open after the last action: a click would close it
+        button = pg.locator(".st-key-kzr_quotes button").first
+        button.scroll_into_view_if_needed()
+        button.click()
+    picker.wait_for(timeout=30_000)
+    picker.locator("input").click()
+    picker.locator("input").fill(label(target)[:80])  # the list narrows to the rows whose name starts so
+    pg.get_by_role("option").filter(has_text=label(target)).first.click()
     pg.locator(f".st-key-{key}_reject button").wait_for(timeout=30_000)
+    settle(pg, "Stances")
 
 
 def test_reject_then_correct_a_stance(server: str, page, target: dict) -> None:
@@ -90,14 +108,14 @@ def test_reject_then_correct_a_stance(server: str, page, target: dict) -> None:
     assert target["stance_id"] in set(before_csv["stance_id"])
 
     matrix(page, server)
-    open_review(page, key)
+    open_review(page, key, target)
     page.locator(f".st-key-{key}_note input").fill("the sentence is about another country")
     page.locator(f".st-key-{key}_note input").press("Enter")
     settle(page, "Stances")
     page.locator(f".st-key-{key}_reject button").click()
     page.get_by_text("Rejected the stance.").wait_for(timeout=30_000)
     settle(page, "Stances")
-    assert page.locator(f".st-key-{key}").count() == 0  # the card went with its row
+    assert page.locator(f".st-key-{key}_reject").count() == 0  # the row left the list and its picker
     rejected_matrix, rejected_csv = matrix(page, server), export(page, server)
     assert rejected_matrix != before_matrix
     assert len(rejected_csv) == len(before_csv) - 1 and target["stance_id"] not in set(rejected_csv["stance_id"])
@@ -105,16 +123,17 @@ def test_reject_then_correct_a_stance(server: str, page, target: dict) -> None:
     page.goto(f"{server}/stances?rejected=1", wait_until="domcontentloaded")  # "hide rejected" off
     settle(page, "Stances")
     assert page.locator(".kz-review-rejected", has_text="another country").count() == 1
-    open_review(page, key)  # a rejected row can be corrected instead
-    page.locator(f".st-key-{key}_polarity").click()
+    open_review(page, key, target)  # a rejected row can be corrected instead
+    page.locator(f".st-key-{key}_polarity input").click()
+    page.locator(f".st-key-{key}_polarity input").fill("oppose")  # typing opens the list, narrowed
     page.get_by_role("option", name="oppose", exact=True).click()
     page.get_by_role("button", name="Save correction").click()
     page.get_by_text("Corrected the stance.").wait_for(timeout=30_000)
     settle(page, "Stances")
     SHOTS.mkdir(parents=True, exist_ok=True)
-    open_review(page, key)  # the corrected card with its label and its open Review panel
-    page.locator(f".st-key-{key}").scroll_into_view_if_needed()
-    page.mouse.wheel(0, 250)
+    corrected = {**target, "polarity": "oppose"}  # the picker names the row as it now reads
+    open_review(page, key, corrected)  # the corrected card with its label and the open review panel
+    page.locator(".st-key-kzr_quotes").scroll_into_view_if_needed()
     page.wait_for_timeout(500)
     page.screenshot(path=str(SHOTS / "review.png"))
     page.keyboard.press("Escape")
@@ -126,7 +145,7 @@ def test_reject_then_correct_a_stance(server: str, page, target: dict) -> None:
     assert (mine["polarity"], mine["review"]) == ("oppose", "corrected")
 
     matrix(page, server)  # the card again (a fresh session: the sidebar's "Undo" belongs to the last one)
-    open_review(page, key)
+    open_review(page, key, corrected)
     page.locator(f".st-key-{key}_undo button").click()  # undo the correction
     page.get_by_text("Undid the last review of the stance.").wait_for(timeout=30_000)
     assert matrix(page, server) == rejected_matrix  # back to the rejection before it

@@ -1,7 +1,7 @@
-"""Reviewing under AppTest: a stance rejected from its card leaves the matrix, the counts and the export
-rows and comes back on "Undo"; a correction moves it; and in hosted mode with a viewer password only no
-review control is rendered and a forged review request (session state set by hand) changes nothing,
-while the same request from a session that gave the reviewer password is saved."""
+"""Reviewing under AppTest: a stance rejected with its list's "Review a row" control leaves the matrix, the
+counts and the export rows and comes back on "Undo"; a correction moves it; and in hosted mode with a viewer
+password only no review control is rendered and a forged review request (session state set by hand) changes
+nothing, while the same request from a session that gave the reviewer password is saved."""
 
 from __future__ import annotations
 
@@ -51,8 +51,28 @@ def opened(page: str, at: AppTest | None = None) -> AppTest:
     return at.run()
 
 
+QUOTES = "kzr_quotes"  # the Stances page's review control for its list of quotes
+
+
 def popovers(at: AppTest) -> list[str]:
     return [p.proto.id.rsplit("-", 1)[-1] for p in at.get("popover")]
+
+
+def pick_row(at: AppTest, row: int) -> AppTest:
+    """Open the quote list's review control and choose the row, as a reviewer does."""
+    at.session_state[QUOTES] = True
+    at.run()
+    return at.selectbox(key=f"{QUOTES}_row").set_value(int(row)).run()
+
+
+def offered(at: AppTest) -> int:
+    """How many rows the open review control offers."""
+    return len(at.selectbox(key=f"{QUOTES}_row").options)
+
+
+def quote_cards(at: AppTest) -> int:
+    """The quotes drawn (one block of markup for the whole list)."""
+    return sum(h.proto.body.count('<blockquote class="kz-quote"') for h in at.main.get("html"))
 
 
 def stances_shown(at: AppTest) -> int:
@@ -65,9 +85,9 @@ def matrix_data(at: AppTest) -> str:
 
 
 def badges_of(at: AppTest, review: str) -> list[str]:
-    """The review labels under the cards (not the style sheet that names their classes)."""
-    head = f'<div class="kz-review kz-review-{review}'
-    return [h.proto.body for h in at.main.get("html") if h.proto.body.startswith(head)]
+    """The review labels under the cards of the quote list (not the style sheet that names their classes)."""
+    found = re.compile(rf'<div class="kz-review kz-review-{review}">.*?</div>')
+    return [b for h in at.main.get("html") if "kz-quote" in h.proto.body for b in found.findall(h.proto.body)]
 
 
 def export_rows(at: AppTest) -> int:
@@ -76,21 +96,24 @@ def export_rows(at: AppTest) -> int:
     return int(re.search(r"(\d+) rows", line).group(1))
 
 
-def test_reject_from_a_card_then_undo_from_the_sidebar(target: dict) -> None:
+def test_reject_from_a_list_then_undo_from_the_sidebar(target: dict) -> None:
     at = opened("stances")
     assert not at.exception, at.exception
     key = f"kzr_stance_{target['row']}"
-    assert key in popovers(at)
+    assert popovers(at) == [QUOTES]  # one review control for the list, not one per card
+    assert f"{QUOTES}_row" not in [s.key for s in at.selectbox]  # the row picker is drawn when it is opened
     heatmap = matrix_data(at)
-    quotes = len([h for h in at.html if "kz-quote" in h.proto.body])
+    quotes = quote_cards(at)
+    assert quotes > 1
 
-    at.session_state[key] = True  # the reviewer opens the card's Review button
-    at.run()
+    pick_row(at, target["row"])  # the reviewer opens "Review a row" and chooses the quote
+    rows = offered(at)
     at.text_input(key=f"{key}_note").input("the sentence is <b>about</b> Russia").run()
     at.button(key=f"{key}_reject").click().run()
     assert not at.exception, at.exception
-    assert key not in popovers(at)  # hidden with its row
-    assert len([h for h in at.html if "kz-quote" in h.proto.body]) == quotes - 1
+    assert offered(at) == rows - 1 and at.selectbox(key=f"{QUOTES}_row").value is None  # its row left the list
+    assert not [b for b in at.button if b.key == f"{key}_reject"]
+    assert quote_cards(at) == quotes - 1
     assert matrix_data(at) != heatmap
     assert any("Rejected the stance." in h.proto.body for h in at.sidebar.get("html"))
 
@@ -108,7 +131,7 @@ def test_reject_from_a_card_then_undo_from_the_sidebar(target: dict) -> None:
 
     at.sidebar.button(key="kzr_undo_last").click().run()
     assert not at.exception, at.exception
-    assert key in popovers(at) and matrix_data(at) == heatmap
+    assert offered(at) == rows and quote_cards(at) == quotes and matrix_data(at) == heatmap
     assert stances_shown(opened("overview")) == reviewed_count + 1
     assert export_rows(opened("data")) == reviewed_export + 1
 
@@ -116,14 +139,14 @@ def test_reject_from_a_card_then_undo_from_the_sidebar(target: dict) -> None:
 def test_a_correction_from_the_form(target: dict, sample_dir: Path, _env: Path) -> None:
     at = opened("stances")
     key = f"kzr_stance_{target['row']}"
-    at.session_state[key] = True
-    at.run()
+    pick_row(at, target["row"])
     at.selectbox(key=f"{key}_polarity").set_value("oppose")
     next(b for b in at.button if b.label == "Save correction").click().run()
     assert not at.exception, at.exception
-    assert "Review · corrected" in [p.proto.popover.label for p in at.get("popover")]
     badge = badges_of(at, "corrected")
-    assert len(badge) == 1
+    assert len(badge) == 1  # under its card, for everyone
+    assert any(h.proto.body.startswith('<div class="kz-review kz-review-corrected') for h in at.main.get("html")), \
+        "the open control shows the row's review too"
     seen = Dataset.open(sample_dir, reviews=_env)  # what every other session (and the export) now reads
     assert seen.fetch("stances", [target["row"]], ["polarity", "review"]).iloc[0].tolist() == ["oppose", "corrected"]
 
