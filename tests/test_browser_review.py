@@ -111,6 +111,7 @@ def test_reject_then_correct_a_stance(server: str, page, target: dict) -> None:
     open_review(page, key, target)
     page.locator(f".st-key-{key}_note input").fill("the sentence is about another country")
     page.locator(f".st-key-{key}_note input").press("Enter")
+    page.wait_for_timeout(1_000)  # on a loaded machine the note's rerun may start after a first look finds none
     settle(page, "Stances")
     page.locator(f".st-key-{key}_reject button").click()
     page.get_by_text("Rejected the stance.").wait_for(timeout=30_000)
