@@ -79,6 +79,18 @@ CORRECTED_INDEX = {"stances": ("holder", "issue", "polarity"),
                    "places": ("place_id", "kind", "country")}
 
 
+FLIGHT_WAIT = 60.0  # seconds a session waits for another's computation of the same answer before its own
+
+
+class _Flight:
+    """One answer being computed: its value once done, for the sessions that asked meanwhile."""
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.ok = False
+        self.value = None
+
+
 @dataclass
 class Dataset:
     articles: pd.DataFrame  # the index columns of each table (kzdash.pipeline.serving.INDEX_SQL), row order
@@ -100,6 +112,7 @@ class Dataset:
     _whole: OrderedDict = field(default_factory=OrderedDict, repr=False)  # answers for the unfiltered build
     _stored_bytes: dict[bool, int] = field(default_factory=lambda: {False: 0, True: 0}, repr=False)  # whole?
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+    _computing: dict = field(default_factory=dict, repr=False)  # key -> _Flight: answers being computed now
     review_path: Path | None = None  # the review store (None: no reviews)
     _store: rv.ReviewStore | None = field(default=None, repr=False)
     _originals: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)  # index frames as built
@@ -325,7 +338,7 @@ class Dataset:
             if key in store:
                 store.move_to_end(key)
                 return store[key][0]
-        value = compute()
+        value = self._once(("view", whole_build, key), compute)
         size = approx_bytes(value)
         if size > most // 10:
             return value
@@ -338,6 +351,30 @@ class Dataset:
                 _, (_, dropped) = store.popitem(last=False)
                 self._stored_bytes[whole_build] -= dropped
         return value
+
+    def _once(self, flight_key: tuple, compute):
+        """`compute()`, once for all the sessions that ask for the same answer at the same moment: the
+        first computes it, the others wait for its value. When fifty viewers change to a new state
+        together (a briefing, or a link shared in a chat), computing it fifty times over would hold
+        every one of them up for the time of fifty."""
+        with self._lock:
+            flight = self._computing.get(flight_key)
+            mine = flight is None
+            if mine:
+                flight = self._computing[flight_key] = _Flight()
+        if not mine:
+            flight.done.wait(FLIGHT_WAIT)
+            if flight.ok:
+                return flight.value
+            return compute()  # it failed or took too long there: try here (an error then shows here)
+        try:
+            flight.value = compute()
+            flight.ok = True
+            return flight.value
+        finally:
+            with self._lock:
+                self._computing.pop(flight_key, None)
+            flight.done.set()
 
     def per_filters(self, kind: str, f: Filters, compute):
         """A result that depends on the data filters only (a mask, the happenings), remembered for the
@@ -353,7 +390,7 @@ class Dataset:
             if key in self._masks:
                 self._masks.move_to_end(key)
                 return self._masks[key][0]
-        value = compute()
+        value = self._once(("part", key), compute)
         size = approx_bytes(value)
         with self._lock:
             if key in self._masks:  # another session computed it meanwhile

@@ -374,3 +374,52 @@ def test_the_switch_quotes_what_was_measured() -> None:
         if s.get("precision") is not None:
             floor, right = float(s["min_confidence"]), float(s["precision"])
             assert f"{table} with confidence ≥ {floor:.1f}, right {right:.0%}" in text
+
+
+def test_sessions_asking_for_one_new_answer_together_compute_it_once(sample: Dataset) -> None:
+    """Fifty viewers changing to the same state at once: the first computes, the others wait for its
+    value (not fifty computations, each holding all of them up); a failure there is tried again here."""
+    import threading
+    import time
+
+    sample.forget_masks()
+    calls, started = [], threading.Event()
+
+    def slow() -> str:
+        calls.append(1)
+        started.set()
+        time.sleep(0.3)
+        return "answer"
+
+    got: list[str] = []
+    first = threading.Thread(target=lambda: got.append(sample.remember(("together",), slow)))
+    first.start()
+    started.wait(5)
+    others = [threading.Thread(target=lambda: got.append(sample.remember(("together",), slow))) for _ in range(8)]
+    for t in others:
+        t.start()
+    for t in [first, *others]:
+        t.join(10)
+    assert got == ["answer"] * 9 and len(calls) == 1
+
+    def broken() -> str:
+        started.set()
+        time.sleep(0.2)
+        raise RuntimeError("the first attempt failed")
+
+    started.clear()
+    errors: list[Exception] = []
+    failing = threading.Thread(target=lambda: errors.append(_raised(lambda: sample.remember(("flaky",), broken))))
+    failing.start()
+    started.wait(5)
+    assert sample.remember(("flaky",), lambda: "second try") == "second try"  # waited, then computed here
+    failing.join(10)
+    assert isinstance(errors[0], RuntimeError)
+
+
+def _raised(call) -> Exception | None:
+    try:
+        call()
+    except Exception as exc:  # noqa: BLE001 - the test looks at what was raised
+        return exc
+    return None
