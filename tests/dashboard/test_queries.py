@@ -329,10 +329,14 @@ def test_unfiltered_answers_are_kept_for_the_build_until_the_reviews_change(samp
     pd.testing.assert_frame_equal(again.pubs, first.pubs)
 
 
-def test_answers_computed_by_two_sessions_at_once_are_counted_once(sample: Dataset) -> None:
-    """Two sessions asking for the same new state at the same moment: one entry, its size counted once."""
+def test_answers_computed_by_two_sessions_at_once_are_counted_once(sample: Dataset, monkeypatch) -> None:
+    """Two sessions computing the same new state at the same moment (the second stopped waiting for the
+    first): one entry, its size counted once."""
     import threading
 
+    from kzdash.dashboard import dataset as dataset_module
+
+    monkeypatch.setattr(dataset_module, "FLIGHT_WAIT", 0.05)
     sample.forget_masks()
     both_inside = threading.Barrier(2)
 
