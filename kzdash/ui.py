@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import atexit
 import io
-import json
 import logging
 import os
 import secrets
@@ -302,9 +301,7 @@ def page() -> tuple[Dataset, Filters]:
 
 @st.cache_resource(show_spinner=False, max_entries=2)  # a rebuild's dataset replaces the previous one
 def _load(build_dir: str, stamp: float, review_store: str) -> Dataset:
-    info_path = Path(build_dir) / "build.json"
-    info = json.loads(info_path.read_text(encoding="utf-8")) if info_path.is_file() else {}
-    ds = Dataset.open(build_dir, info, reviews=review_store)
+    ds = Dataset.open(build_dir, reviews=review_store)
     ds.warm()  # word indexes for the text search, built in the background (seconds at a million rows)
     _settle_heap()
     return ds
@@ -686,18 +683,7 @@ def _correction(kind: str, key: str, current: dict) -> dict:
 
 
 def _plain(value: object) -> object:
-    if value is None or (not isinstance(value, str) and not isinstance(value, list) and bool(_isna(value))):
-        return None
-    return value
-
-
-def _isna(value: object) -> bool:
-    import pandas as pd
-
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
+    return None if not isinstance(value, str | list) and reviews._missing(value) else value
 
 
 def _may_review_now() -> bool:

@@ -36,7 +36,7 @@ import pyarrow as pa
 
 from kzdash.dashboard import reviews as rv
 from kzdash.dashboard.filters import Filters
-from kzdash.dashboard.textsearch import TextIndex, search
+from kzdash.dashboard.textsearch import TextIndex, mapped, search
 from kzdash.dashboard.vocab import confidence_floor
 from kzdash.pipeline.serving import (
     INDEX_DIR,
@@ -69,7 +69,7 @@ INDEXED = ("articles", "events", "places", "stances")
 # returns these as filters see them; every other column as the build stored it (reviews applied).
 PREPARED = {"outlet", "language", "event_type", "background", "date", "published"}
 REVIEWED = ("events", "places", "stances")  # the tables a reviewer can confirm, reject or correct rows of
-KIND_OF = {"events": "event", "places": "place", "stances": "stance"}
+KIND_OF = {table: kind for kind, table in rv.TABLE_OF.items()}  # a reviewed table's review kind
 REVIEW_STATES = ("confirmed", "rejected", "corrected", "needs_look")  # the `review` column; missing: none
 REVIEW_EXTRA = ("reviewed_by", "review_note")  # fetchable columns that come from the reviews, not the build
 REVIEW_COLUMNS = ("review", *REVIEW_EXTRA)  # what exports add to the build's columns
@@ -272,13 +272,8 @@ class Dataset:
 
     def stored_order(self, name: str) -> np.ndarray:
         """One of the orders the build stored (`kzdash.pipeline.serving.STORED_ORDERS`), memory-mapped."""
-        def compute() -> np.ndarray:
-            path = stored_order_file(self.database.parent, name)
-            dtype = np.dtype(STORED_ORDERS[name][1])
-            if path.stat().st_size == 0:
-                return np.zeros(0, dtype=dtype)
-            return np.memmap(path, dtype=dtype, mode="r")
-        return self.memo(f"stored order:{name}", compute)
+        return self.memo(f"stored order:{name}", lambda: mapped(stored_order_file(self.database.parent, name),
+                                                                  np.dtype(STORED_ORDERS[name][1])))
 
     def as_built(self, name: str, col: str) -> bool:
         """Whether no review changed categorical `col` of table `name` (its codes are those the build wrote)."""

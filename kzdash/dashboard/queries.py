@@ -153,10 +153,15 @@ def _place_rows(ds: Dataset, codes: np.ndarray) -> pd.DataFrame:
     return _plain(ds.fetch("places", first[codes], ["place_id", "name", "kind", "country", "lat", "lon"]))
 
 
+def _holder_rows(ds: Dataset, f: Filters, holder: str) -> np.ndarray:
+    """The stances of `holder` under the filters (the holder picker, not the actors filter, picks whose)."""
+    return ds.mask("stances", f.replace(actors=())) & (ds.codes("stances", "holder") ==
+                                                      ds.code_of("stances", "holder", holder))
+
+
 def stance_rows(ds: Dataset, f: Filters, holder: str, columns: list[str] | None = None) -> pd.DataFrame:
     """The holder's stances under the filters (the holder picker, not the actors filter, picks whose)."""
-    m = ds.mask("stances", f.replace(actors=())) & (ds.codes("stances", "holder") == ds.code_of("stances", "holder",
-                                                                                                 holder))
+    m = _holder_rows(ds, f, holder)
     cols = columns or ["date", "holder", "issue", "polarity", "outlet", "language", "evidence", "article_id",
                        "stance_id", "start"]
     return ds.fetch("stances", np.flatnonzero(m), cols)
@@ -165,8 +170,7 @@ def stance_rows(ds: Dataset, f: Filters, holder: str, columns: list[str] | None 
 @remembered
 def stance_matrix(ds: Dataset, f: Filters, holder: str, rows: str = "outlet") -> pd.DataFrame:
     """Per row (outlet or language) and issue: support, oppose and neutral counts, and net lean in [-1, 1]."""
-    m = ds.mask("stances", f.replace(actors=())) & (ds.codes("stances", "holder") == ds.code_of("stances", "holder",
-                                                                                                 holder))
+    m = _holder_rows(ds, f, holder)
     r_c, i_c, p_c = (ds.codes("stances", c)[m].astype(np.int64) for c in (rows, "issue", "polarity"))
     n_r, n_i, n_p = (ds.size("stances", c) for c in (rows, "issue", "polarity"))
     ok = (r_c >= 0) & (i_c >= 0) & (p_c >= 0)  # as a groupby would, rows missing a key are left out
@@ -194,8 +198,7 @@ def stance_evidence(ds: Dataset, f: Filters, holder: str, issue: str | None = No
     One sentence that gives the same stance twice (the engine reads "CSTO, EAEU and SCO" as three
     mentions of one issue) is listed once, with `times` saying how many stances it stands for.
     """
-    m = ds.mask("stances", f.replace(actors=())) & (ds.codes("stances", "holder") == ds.code_of("stances", "holder",
-                                                                                                 holder))
+    m = _holder_rows(ds, f, holder)
     if issue:
         m &= ds.codes("stances", "issue") == ds.code_of("stances", "issue", issue)
     if row:
@@ -291,9 +294,8 @@ def _compute_happenings(ds: Dataset, f: Filters) -> _Happenings:
                        np.logical_and.reduceat(background, runs))
 
 
-def _happening_outlet_pairs(ds: Dataset, keep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The distinct (happening, outlet) pairs among the event rows `keep` selects: each pair's first row
-    and its happening code.
+def _happening_outlet_pairs(ds: Dataset, keep: np.ndarray) -> np.ndarray:
+    """The distinct (happening, outlet) pairs among the event rows `keep` selects: each pair's first row.
 
     The build stored the rows in (happening, outlet, row) order; a filter state then only picks
     its rows in that order and marks where a pair changes. Hashing ten million pairs instead (pandas'
@@ -303,7 +305,7 @@ def _happening_outlet_pairs(ds: Dataset, keep: np.ndarray) -> tuple[np.ndarray, 
     rows, hap, outlet = p.order[picked], p.hap[picked], p.outlet[picked]
     new = np.ones(len(rows), dtype=bool)
     new[1:] = (hap[1:] != hap[:-1]) | (outlet[1:] != outlet[:-1])
-    return rows[new].astype(np.int64), hap[new]
+    return rows[new].astype(np.int64)
 
 
 @remembered
@@ -403,7 +405,7 @@ def _timeline_units(ds: Dataset, f: Filters, group: str) -> tuple[np.ndarray, ..
     if group == "type":
         h = _happenings(ds, f)
         return days[h.first], ds.codes("events", "event_type")[h.first], h.background, h.outlets
-    first = _happening_outlet_pairs(ds, ds.mask("events", f))[0]
+    first = _happening_outlet_pairs(ds, ds.mask("events", f))
     bg = ds.events["background"].to_numpy(dtype=bool)[first]
     return days[first], ds.codes("events", "outlet")[first], bg, np.ones(len(first), dtype=np.int64)
 

@@ -52,9 +52,9 @@ class TextIndex:
         """An index the build wrote (`kzdash.pipeline.serving.write_word_indexes`), memory-mapped: nothing is
         read until a search needs it, and then only the pages it touches."""
         meta = json.loads(files["meta"].read_text(encoding="utf-8"))
-        return cls(_mapped_bytes(files["vocab"]), _mapped(files["offsets"], np.int64),
-                   _mapped(files["postings"], np.int32), _mapped(files["starts"], np.int64),
-                   _mapped(files["rows"], np.int32), int(meta["values"]))
+        return cls(_mapped_bytes(files["vocab"]), mapped(files["offsets"], np.int64),
+                   mapped(files["postings"], np.int32), mapped(files["starts"], np.int64),
+                   mapped(files["rows"], np.int32), int(meta["values"]))
 
     def matching_words(self, word: str) -> np.ndarray:
         """The numbers of the vocabulary's words that hold `word` (lower case, no whitespace), ascending."""
@@ -83,7 +83,7 @@ class TextIndex:
         return found[self.value_of_row]
 
 
-def _mapped(path: Path, dtype: type) -> np.ndarray:
+def mapped(path: Path, dtype: type) -> np.ndarray:
     """A file of one number after another, memory-mapped read-only (an empty file is an empty array)."""
     if path.stat().st_size == 0:
         return np.zeros(0, dtype=dtype)

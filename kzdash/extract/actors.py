@@ -89,7 +89,7 @@ def _surnames(text: str, folded: Folded, names: list[ActorMention], places: list
     full name ("the ministry's spokesman Georgiy Tikhiy ... Tikhiy also called on"): the press's habit,
     in every language with capital letters. The title tells a person from an institution ("the White
     House ... the House"); only a capitalised last word that is no place counts, after the full name."""
-    placed = {(p.start, p.end) for p in places}
+    placed = [(p.start, p.end) for p in places]
     out: list[ActorMention] = []
     seen: set[str] = set()
     for a in names:
@@ -101,7 +101,7 @@ def _surnames(text: str, folded: Folded, names: list[ActorMention], places: list
             continue
         last = words[-1]
         start = a.end - len(last)
-        if (start, a.end) in placed or any(p[0] <= start < p[1] for p in placed):
+        if any(lo <= start < hi for lo, hi in placed):
             continue  # "МИД Украины": the last word is a country, not a surname
         key = fold_key(last)
         if len(key) < 3 or key in seen:

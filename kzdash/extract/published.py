@@ -35,6 +35,7 @@ from kzdash.extract.temporal import (
     DateMention,
     PartialDate,
     _valid,
+    _weekday_year,
     calendar_words,
     coverage_years,
     find_dates,
@@ -255,23 +256,17 @@ def _datelines(top: str, code: str | None, lines: list[tuple[int, int]],
     return out
 
 
-def _dateline_weekday(text: str, code: str | None, dateline: tuple[DateMention, PartialDate]) -> PartialDate | None:
-    """ "ALMATY, 13 March – … on Sunday": the one year among those the text names in which the
-    dateline falls on that weekday (a wire story's weekday is its dateline's day). None when no
-    year or more than one fits: a year the text does not name is never taken, and a weekday that
-    may be the day before the dateline (13 March 2023 followed a Sunday) cannot tell 2022 from 2023."""
-    m, d = dateline
-    para_end = text.find("\n", m.end)
-    para = text[m.end:para_end if para_end > 0 else len(text)]
-    first = _first_weekday(para, code, date(2000, d.month, d.day))
-    if first is None:
-        return None
-    fits = {date(y, d.month, d.day) for y in {int(y) for y in YEAR_IN_TEXT.findall(text)}
-            if _valid(y, d.month, d.day) and date(y, d.month, d.day).isoweekday() == first[0]}
-    if len(fits) != 1:
-        return None
-    (day,) = fits
-    return PartialDate(day.year, day.month, day.day)
+def _dateline_weekday(d: PartialDate, after: str, code: str | None, years: frozenset[int]) -> PartialDate | None:
+    """ "ALMATY, 13 March – … on Sunday": the one year of `years` in which the dateline falls on the
+    weekday that opens `after` (the text after it; a wire story's weekday is its dateline's day). None
+    when no year or more than one fits, or when the first date there is no bare weekday."""
+    first = _first_weekday(after, code, date(2000, d.month, d.day))
+    year = _weekday_year(d.month, d.day, first[0], years) if first else None
+    return PartialDate(year, d.month, d.day) if year else None
+
+
+def _years_named(text: str) -> frozenset[int]:
+    return frozenset(int(y) for y in YEAR_IN_TEXT.findall(text))
 
 
 def from_text(text: str, code: str | None, hint: PartialDate | None) -> tuple[PartialDate | None, str]:
@@ -300,7 +295,11 @@ def from_text(text: str, code: str | None, hint: PartialDate | None) -> tuple[Pa
             if month == hint.month and _valid(hint.year, month, day) and len(top[s:m.start()].split()) <= 8:
                 return PartialDate(hint.year, month, day), "dateline"
     if hint is None and datelines:
-        found = _dateline_weekday(text, code, datelines[0])
+        # a year the text does not name is never taken for a publication date, and a weekday that may
+        # be the day before the dateline (13 March 2023 followed a Sunday) cannot tell 2022 from 2023
+        m, d = datelines[0]
+        para_end = text.find("\n", m.end)
+        found = _dateline_weekday(d, text[m.end:para_end if para_end > 0 else len(text)], code, _years_named(text))
         if found:
             return found, "dateline+weekday"
     return None, "none"
@@ -332,12 +331,8 @@ def reference_day(text: str, code: str | None, dates: list[DateMention]) -> Publ
     if not datelines:
         return None
     m, d = datelines[0]
-    first = _first_weekday(text[m.end:m.end + LEDE_CHARS], code, date(2000, d.month, d.day))
-    if first is None:
-        return None
-    years = coverage_years() | {int(y) for y in YEAR_IN_TEXT.findall(text)}
-    fits = [y for y in years if _valid(y, d.month, d.day) and date(y, d.month, d.day).isoweekday() == first[0]]
-    return Published(date(fits[0], d.month, d.day).isoformat(), "dateline+weekday") if len(fits) == 1 else None
+    day = _dateline_weekday(d, text[m.end:m.end + LEDE_CHARS], code, coverage_years() | _years_named(text))
+    return Published(day.iso(), "dateline+weekday") if day else None
 
 
 def _stamp_confirmed(stamp: PartialDate, text: str, code: str | None, hint: PartialDate | None) -> str | None:

@@ -180,11 +180,16 @@ def lexicon(code: str) -> DateLexicon:
 
 
 @lru_cache(maxsize=1)
+def _coverage() -> dict:
+    """`data/coverage.yaml`, read once: the dashboard's event years and its eras."""
+    data = read_yaml(DATA_DIR / "coverage.yaml")
+    return data if isinstance(data, dict) else {}
+
+
+@lru_cache(maxsize=1)
 def era_days() -> dict[str, date]:
     """The first day of each era of `data/coverage.yaml` (`eras`: id -> ISO day)."""
-    data = read_yaml(DATA_DIR / "coverage.yaml") or {}
-    eras = data.get("eras") if isinstance(data, dict) else None
-    return {str(k): date.fromisoformat(str(v)) for k, v in (eras or {}).items()}
+    return {str(k): date.fromisoformat(str(v)) for k, v in (_coverage().get("eras") or {}).items()}
 
 
 def _era(era_id: str, spec: dict) -> Era:
@@ -723,8 +728,7 @@ def _reference(parts: dict, found: list[DateMention], text: str, start: int) -> 
 def coverage_years() -> frozenset[int]:
     """The years of `data/coverage.yaml` (`event_years`, first and last): the candidates, beside the
     years a text names, for a day and month an undated article fixes by its weekday only."""
-    data = read_yaml(DATA_DIR / "coverage.yaml") or {}
-    span = data.get("event_years") if isinstance(data, dict) else None
+    span = _coverage().get("event_years")
     return frozenset(range(int(span[0]), int(span[1]) + 1)) if span else frozenset()
 
 

@@ -244,26 +244,26 @@ def write_stored_orders(folder: Path) -> None:
         return np.fromfile(index / f"{table}.{name}.{dtype}", dtype=dtype) if meta["rows"] else \
             np.zeros(0, dtype=dtype)
 
-    place, art = column("places", "place_id").astype(np.int64), column("places", "art").astype(np.int64)
-    by_place = np.lexsort((art, place))  # stable: rows ascending within a pair
-    first = np.ones(len(place), dtype=bool)
-    first[1:] = (place[by_place][1:] != place[by_place][:-1]) | (art[by_place][1:] != art[by_place][:-1])
-    place_first = np.zeros(len(place), dtype=bool)
-    place_first[by_place[first]] = True
-    place_first.tofile(stored_order_file(folder, "place_article_first"))
-    del place, art, by_place, first, place_first
+    _first_of_pairs(column("places", "place_id").astype(np.int64), column("places", "art").astype(np.int64)
+                    ).tofile(stored_order_file(folder, "place_article_first"))
     hap, outlet = column("events", "hap"), column("events", "outlet")
     order = np.lexsort((outlet, hap)).astype(np.int32)  # stable: rows ascending within a pair
     order.tofile(stored_order_file(folder, "by_pair"))
     del outlet
-    language = column("events", "language")
-    by_language = np.lexsort((language, hap))
-    first = np.ones(len(hap), dtype=bool)
-    sorted_hap, sorted_language = hap[by_language], language[by_language]
-    first[1:] = (sorted_hap[1:] != sorted_hap[:-1]) | (sorted_language[1:] != sorted_language[:-1])
-    language_first = np.zeros(len(hap), dtype=bool)
-    language_first[by_language[first]] = True
-    language_first.tofile(stored_order_file(folder, "language_first"))
+    _first_of_pairs(hap, column("events", "language")).tofile(stored_order_file(folder, "language_first"))
+
+
+def _first_of_pairs(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Which rows are the first (lowest row) of their (a, b) pair."""
+    import numpy as np
+
+    order = np.lexsort((b, a))  # stable: rows ascending within a pair
+    sa, sb = a[order], b[order]
+    first = np.ones(len(a), dtype=bool)
+    first[1:] = (sa[1:] != sa[:-1]) | (sb[1:] != sb[:-1])
+    out = np.zeros(len(a), dtype=bool)
+    out[order[first]] = True
+    return out
 
 
 def index_tables(con) -> None:
@@ -336,10 +336,14 @@ def vocab_bytes(vocab) -> tuple[bytes, np.ndarray]:
     return data, (offsets - offsets[0]).astype(np.int64)
 
 
-def _write_vocab(files: dict[str, Path], vocab) -> None:
+def _write_vocab(files: dict[str, Path], vocab, n_values: int) -> None:
+    """The vocabulary and its offsets, and the meta file (how many values and words)."""
+    import json
+
     data, offsets = vocab_bytes(vocab)
     files["vocab"].write_bytes(data)
     offsets.tofile(files["offsets"])
+    files["meta"].write_text(json.dumps({"values": int(n_values), "words": len(vocab)}), encoding="utf-8")
 
 
 def write_word_indexes(con, folder: Path, batch_rows: int = 20_000) -> None:
@@ -351,7 +355,6 @@ def write_word_indexes(con, folder: Path, batch_rows: int = 20_000) -> None:
     search costs milliseconds and the server holds no text. Words are split by pyarrow (Unicode
     whitespace), the same rule as the index the dashboard builds itself for tables in memory; DuckDB
     sorts and groups the (word, value) pairs, spilling to disk past its memory limit."""
-    import json
 
     import numpy as np
     import pyarrow as pa
@@ -359,10 +362,10 @@ def write_word_indexes(con, folder: Path, batch_rows: int = 20_000) -> None:
 
     (Path(folder) / WORD_DIR).mkdir(parents=True, exist_ok=True)
     for table, columns in SEARCHED.items():
-        for column in columns:
+        sizes = con.execute("SELECT " + ", ".join(f'coalesce(sum(strlen(CAST("{c}" AS VARCHAR))), 0)' for c in columns)
+                            + f" FROM {table}").fetchall()[0]  # one scan of the table for all its columns
+        for column, chars in zip(columns, sizes, strict=True):
             files = word_files(folder, table, column)
-            chars = con.execute(f'SELECT coalesce(sum(strlen(CAST("{column}" AS VARCHAR))), 0) FROM {table}'
-                                ).fetchall()[0][0]
             if chars <= IN_MEMORY_CHARS:  # a small column: at once, in memory (DuckDB's steps cost 20 ms each)
                 texts = con.sql(f'SELECT CAST("{column}" AS VARCHAR) FROM {table} ORDER BY row').to_arrow_table()
                 _write_word_files(files, *word_index_arrays(texts.column(0)))
@@ -401,7 +404,7 @@ def write_word_indexes(con, folder: Path, batch_rows: int = 20_000) -> None:
             con.execute("""CREATE OR REPLACE TEMP TABLE word_vocab AS SELECT w,
                 (row_number() OVER (ORDER BY w) - 1)::INTEGER AS wid FROM (SELECT DISTINCT w FROM word_pairs)""")
             vocab = con.sql("SELECT w FROM word_vocab ORDER BY wid").to_arrow_table().column(0)
-            _write_vocab(files, vocab)
+            _write_vocab(files, vocab, n_values)
             counts = np.zeros(len(vocab) + 1, dtype=np.int64)
             reader = con.sql("""SELECT DISTINCT p.vid, v.wid FROM word_pairs p JOIN word_vocab v USING (w)
                                 ORDER BY v.wid, p.vid""").to_arrow_reader(batch_rows)
@@ -410,7 +413,6 @@ def write_word_indexes(con, folder: Path, batch_rows: int = 20_000) -> None:
                     batch.column(0).to_numpy().astype(np.int32).tofile(out)
                     counts += np.bincount(batch.column(1).to_numpy() + 1, minlength=len(counts))
             np.cumsum(counts).astype(np.int64).tofile(files["starts"])
-            files["meta"].write_text(json.dumps({"values": int(n_values), "words": len(vocab)}), encoding="utf-8")
             con.execute("DROP TABLE word_pairs")
             con.execute("DROP TABLE word_vocab")
             con.execute("DROP TABLE word_values")
@@ -440,12 +442,10 @@ def word_index_arrays(texts) -> tuple:
 
 
 def _write_word_files(files: dict[str, Path], vocab, postings, starts, value_of_row, n_values: int) -> None:
-    import json
 
     import numpy as np
 
-    _write_vocab(files, vocab)
+    _write_vocab(files, vocab, n_values)
     np.asarray(postings, dtype=np.int32).tofile(files["postings"])
     np.asarray(starts, dtype=np.int64).tofile(files["starts"])
     np.asarray(value_of_row, dtype=np.int32).tofile(files["rows"])
-    files["meta"].write_text(json.dumps({"values": int(n_values), "words": len(vocab)}), encoding="utf-8")
