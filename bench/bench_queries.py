@@ -151,7 +151,7 @@ def pages(ds: Dataset) -> dict[str, Callable[[Filters], object]]:
 
     def stances(f: Filters) -> object:
         m = queries.stance_matrix(ds, f, f.holder, f.rows)
-        spec = charts.vega_spec(charts.stance_heatmap(m)) if len(m) else None
+        spec = charts.stance_heatmap_spec(m) if len(m) else None
         return spec, queries.disagreements(ds, f, f.holder, f.rows), queries.stance_evidence(ds, f, f.holder)
 
     def articles(f: Filters) -> object:
@@ -162,11 +162,11 @@ def pages(ds: Dataset) -> dict[str, Callable[[Filters], object]]:
 
     def positions(f: Filters) -> object:  # the Stances page's second tab (tabs run only when open)
         p = analysis.positions(ds, f, "KAZ")
-        return charts.vega_spec(charts.positions_chart(p)) if len(p.marks) else None, p
+        return charts.positions_spec(p) if len(p.marks) else None, p
 
     def coverage(f: Filters) -> object:  # the Timeline page's second tab
         cov = analysis.coverage(ds, f)
-        return charts.vega_spec(charts.coverage_chart(cov)) if cov.happenings else None, cov
+        return charts.coverage_spec(cov) if cov.happenings else None, cov
 
     return {"overview": overview, "map": map_page, "timeline": timeline, "stances": stances, "articles": articles,
             "data": data, "positions": positions, "coverage": coverage}

@@ -64,14 +64,14 @@ export_chart = None  # made only when a download asks for it
 if view.page == "stances" and view.tab == "positions":
     p = analysis.positions(ds, f, f.holder)
     if not p.marks.empty:
-        ui.vega_chart(ds, ("briefing-positions", f), lambda: charts.positions_chart(p, pal), width="stretch")
+        ui.vega_chart(ds, ("briefing-positions", f), lambda: charts.positions_spec(p, pal), width="stretch")
         export_chart = partial(charts.positions_chart, p, pal, width=900)
         ui.html(markup.position_spans(p.spans))
     evidence = analysis.positions_evidence(p)
 elif view.page == "timeline" and view.tab == "coverage":
     cov = analysis.coverage(ds, f)
     if cov.happenings:
-        ui.vega_chart(ds, ("briefing-coverage", f), lambda: charts.coverage_chart(cov, pal))
+        ui.vega_chart(ds, ("briefing-coverage", f), lambda: charts.coverage_spec(cov, pal))
         export_chart = partial(charts.coverage_chart, cov, pal)
         st.dataframe(cov.languages, hide_index=True)
     evidence = cov.table.head(12)
@@ -87,7 +87,7 @@ elif view.page == "timeline":
 elif view.page == "stances":
     m = queries.stance_matrix(ds, f, f.holder, f.rows)
     if not m.empty:
-        ui.vega_chart(ds, ("briefing-stances", f), lambda: charts.stance_heatmap(m, pal, select=False))
+        ui.vega_chart(ds, ("briefing-stances", f), lambda: charts.stance_heatmap_spec(m, pal, select=False))
         export_chart = partial(charts.stance_heatmap, m, pal, select=False)
     evidence = queries.stance_evidence(ds, f, f.holder, rows=f.rows)
 elif view.page == "map":

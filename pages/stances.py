@@ -34,7 +34,7 @@ def matrix() -> None:
         st.info(f"No stances of {vocab().actor(holder)} under these filters.")
         return
     event = ui.vega_chart(ds, ("stance-heatmap", f, holder, rows),
-                          lambda: charts.stance_heatmap(m, charts.palette("screen")),
+                          lambda: charts.stance_heatmap_spec(m, charts.palette("screen")),
                           on_select="rerun", selection_mode=[charts.CELL])
     cells = [(r, i) for r, i in zip(m["row"], m["issue"], strict=True)]
     clicked = charts.cell_choice(event.selection if event else None)
@@ -81,7 +81,7 @@ def over_time() -> None:
     drawn = f"the newest {len(p.marks)} of {p.statements}" if p.statements > len(p.marks) else str(p.statements)
     st.caption(f"{drawn} statements (one per article, issue and position), dated by the article's publication "
                "date, else by the stance's own date" + (f" · {p.undated} undated left out" if p.undated else ""))
-    ui.vega_chart(ds, ("positions", f, holder), lambda: charts.positions_chart(p, charts.palette("screen")),
+    ui.vega_chart(ds, ("positions", f, holder), lambda: charts.positions_spec(p, charts.palette("screen")),
                   width="stretch")
     st.subheader("First and last statement of each position")
     ui.html(markup.position_spans(p.spans))

@@ -74,7 +74,7 @@ def coverage() -> None:
                "all its reports in the build. Days to report: first publication minus the happening's date (the "
                "earliest its reports give). An outlet *usually covers* a happening when it reported at least "
                f"{cov.usual} happenings in the build with one of its actors or targets, or at one of its places.")
-    ui.vega_chart(ds, ("coverage", f), lambda: charts.coverage_chart(cov, charts.palette("screen")))
+    ui.vega_chart(ds, ("coverage", f), lambda: charts.coverage_spec(cov, charts.palette("screen")))
     cols = st.columns(2)
     cols[0].markdown("**By language**")
     cols[0].dataframe(cov.languages, hide_index=True, width="stretch",

@@ -558,17 +558,30 @@ def _pairs(table: pd.DataFrame, reported: np.ndarray, silent: np.ndarray, lags: 
     return out[PAIR_COLUMNS]
 
 
+def _chosen_rows(r: _Reports, chosen: np.ndarray) -> np.ndarray:
+    """The positions in `r`'s order of the chosen happenings' reports: a flag per position when they are many,
+    else the positions themselves (their runs laid end to end), so a few happenings do not cost a pass over
+    every row of the build."""
+    haps = np.flatnonzero(chosen)
+    lo, hi = r.starts[haps], r.starts[haps + 1]
+    length = hi - lo
+    total = int(length.sum())
+    if total * 2 >= len(r.hap):
+        return chosen[r.hap]
+    return np.repeat(lo - (np.cumsum(length) - length), length) + np.arange(total)
+
+
 def _coverage_totals(ds: Dataset, r: _Reports, chosen: np.ndarray, n_chosen: int, silent: np.ndarray,
                      outlet_names, lang_names) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per outlet and per language: how many of the chosen happenings it reported (all their reports in
     the build) and the median lag of its reports; per outlet, how many of the listed happenings it
     usually would have reported and did not (`missed`). Counted over the build's (happening, outlet)
     order: the chosen happenings' rows are runs of it, and a pair is counted at its first row."""
-    picked = chosen[r.hap]
+    picked = _chosen_rows(r, chosen)
     n_o, n_l = ds.size("events", "outlet"), ds.size("events", "language")
-    per_outlet = np.bincount(r.outlet[picked & r.new_outlet], minlength=n_o)
-    per_lang = np.bincount(r.language[picked & r.new_language], minlength=n_l)
     out_c, lang_c, lag = r.outlet[picked], r.language[picked], r.lag[picked]
+    per_outlet = np.bincount(out_c[r.new_outlet[picked]], minlength=n_o)
+    per_lang = np.bincount(lang_c[r.new_language[picked]], minlength=n_l)
     ok = lag != NO_LAG
     lo, hi = LAG_RANGE
     width = hi - lo + 1

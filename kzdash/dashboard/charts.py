@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -99,46 +100,58 @@ def timeline_chart(t: Timeline, keys: pd.DataFrame, group: str = "type", pal: Pa
     """Happenings by event date (stacked by type or outlet, background faded) over a separate lane of
     reports by publication date, with key dates drawn as rules; dragging on the top chart is the brush."""
     bins, pubs, keys, domain, present = _timeline_frames(t, keys, pal)
-    return _timeline_layout(bins, pubs, keys, domain, group, present, pal, brush, width)
+    return _timeline_layout(bins, pubs, keys, domain, group, tuple(present), pal.name, brush, width)
 
 
 def timeline_spec(t: Timeline, keys: pd.DataFrame, group: str = "type", pal: Palette = PALETTES["screen"],
                   brush: bool = True, width: int | str = "container") -> dict:
-    """`vega_spec(timeline_chart(...))`, made from a remembered template of the chart's layout.
-
-    Altair spends 100-150 ms turning this layered chart into a dict, on every filter change; the
-    layout depends only on a few choices (grouping, the types present, the palette), so it is made
-    once per choice with placeholder data and dates, and each change fills in its own data and date
-    range (a test checks that the result equals altair's)."""
+    """`vega_spec(timeline_chart(...))`, from a remembered template (`_template_spec`) whose date range is
+    a placeholder too: altair spent 100-150 ms on this layered chart."""
     bins, pubs, keys, domain, present = _timeline_frames(t, keys, pal)
-    shape = (group, tuple(present), pal.name, brush, width, len(keys) > 0)
-    template, names = _timeline_template(shape)
-    spec = json.loads(template.replace(_LO, domain[0]).replace(_HI, domain[1]))
-    spec["datasets"] = {names[role]: _records(frame) for role, frame in (("bins", bins), ("pubs", pubs),
-                                                                         ("keys", keys)) if role in names}
-    return spec
+    return _template_spec(_timeline_layout, {"bins": bins, "pubs": pubs, "keys": keys}, (_LO, _HI), group,
+                          tuple(present), pal.name, brush, width, text={_LO: domain[0], _HI: domain[1]})
 
 
 _LO, _HI = "1000-01-01", "1000-01-02"  # placeholder dates of a template's scale domain
 _MARK = "__kzdash template {}__"
 
 
+def _template_spec(layout: Callable[..., alt.TopLevelMixin], frames: dict[str, pd.DataFrame], *shape: Hashable,
+                   text: dict[str, str] | None = None) -> dict:
+    """`vega_spec(layout(*frames.values(), *shape))`, made from a remembered template of the layout.
+
+    Why: altair spends 50-150 ms turning a layered chart into a dict (copies of its schema objects and
+    its own conversion of every frame), on every filter change. A layout that depends only on `shape`
+    (palette, flags, small lists) and on which frames are empty is made once per shape, with one marked
+    placeholder row per non-empty frame, and each call puts its own frames in as the datasets (and
+    replaces the placeholder strings of `text`, such as a date range). So a layout must not look at its
+    frames' values, and every field it encodes must name its type (a placeholder's text would change an
+    inferred one); tests compare each templated spec with altair's."""
+    columns = tuple((role, tuple(frame.columns), len(frame) > 0) for role, frame in frames.items())
+    template, names = _layout_template(layout, columns, shape)
+    for placeholder, value in (text or {}).items():
+        template = template.replace(placeholder, value)
+    spec = json.loads(template)
+    spec.setdefault("datasets", {}).update({name: _records(frames[role]) for role, name in names.items()})
+    return spec
+
+
 @lru_cache(maxsize=64)
-def _timeline_template(shape: tuple) -> tuple[str, dict[str, str]]:
-    """The timeline's spec with marked placeholder rows as JSON text, and which dataset holds which frame."""
-    group, present, pal_name, brush, width, with_keys = shape
-    pal = PALETTES[pal_name]
-    bins = pd.DataFrame({"bucket": [_LO], "group": [_MARK.format("bins")], "background": [False], "happenings": [0],
-                         "outlets": [0], "end": [_HI], "kind": ["reported as news"]})
-    pubs = pd.DataFrame({"bucket": [_LO], "reports": [0], "end": [_MARK.format("pubs")]})
-    keys = pd.DataFrame({"date": [_LO], "label": [_MARK.format("keys")], "row": [0]}) if with_keys else \
-        pd.DataFrame(columns=["date", "label", "row"])
-    spec = vega_spec(_timeline_layout(bins, pubs, keys, (_LO, _HI), group, list(present), pal, brush, width))
-    names = {}
-    for name, rows in spec.pop("datasets").items():
-        for role in ("bins", "pubs", "keys"):
-            if json.dumps(rows).count(_MARK.format(role)):
-                names[role] = name
+def _layout_template(layout: Callable[..., alt.TopLevelMixin], columns: tuple, shape: tuple
+                     ) -> tuple[str, dict[str, str]]:
+    """A layout's spec with marked placeholder frames, as JSON text without its datasets, and which dataset
+    holds which frame."""
+    frames = [pd.DataFrame({c: [_MARK.format(role)] * filled for c in cols}) for role, cols, filled in columns]
+    spec = vega_spec(layout(*frames, *shape))
+    names, fixed = {}, {}
+    for name, rows in spec.pop("datasets", {}).items():
+        found = json.dumps(rows)
+        roles = {role: name for role, _, _ in columns if _MARK.format(role) in found}
+        names.update(roles)
+        if not roles:  # an empty frame's, or data of the layout's own: the same for every call
+            fixed[name] = rows
+    if fixed:
+        spec["datasets"] = fixed
     return json.dumps(spec), names
 
 
@@ -173,8 +186,10 @@ def _timeline_frames(t: Timeline, keys: pd.DataFrame, pal: Palette):
 
 
 def _timeline_layout(bins: pd.DataFrame, pubs: pd.DataFrame, keys: pd.DataFrame, domain: tuple[str, str],
-                     group: str, present: list[str], pal: Palette, brush: bool,
+                     group: str, present: tuple[str, ...], pal_name: str, brush: bool,
                      width: int | str) -> alt.VConcatChart:
+    pal = PALETTES[pal_name]
+    present = list(present)
     scale = alt.Scale(domain=list(domain))
     if group == "type":
         colour = alt.Color("group:N", title="event type",
@@ -260,9 +275,23 @@ def brush_range(selection: object) -> tuple[pd.Timestamp, pd.Timestamp] | None:
 def stance_heatmap(matrix: pd.DataFrame, pal: Palette = PALETTES["screen"], select: bool = True) -> alt.LayerChart:
     """Issues (rows) × outlets or languages (columns); colour is the net lean, the text gives the counts
     support / oppose / neutral, so the matrix reads the same in black and white."""
+    return _stance_heatmap_layout(_stance_cells(matrix), pal.name, select)
+
+
+def stance_heatmap_spec(matrix: pd.DataFrame, pal: Palette = PALETTES["screen"], select: bool = True) -> dict:
+    """`vega_spec(stance_heatmap(...))`, from a remembered template (`_template_spec`)."""
+    return _template_spec(_stance_heatmap_layout, {"cells": _stance_cells(matrix)}, pal.name, select)
+
+
+def _stance_cells(matrix: pd.DataFrame) -> pd.DataFrame:
     m = matrix.copy()
     m["counts"] = m["support"].astype(str) + " / " + m["oppose"].astype(str) + " / " + m["neutral"].astype(str)
     m["dark"] = m["net"].abs() > 0.55
+    return m
+
+
+def _stance_heatmap_layout(m: pd.DataFrame, pal_name: str, select: bool) -> alt.LayerChart:
+    pal = PALETTES[pal_name]
     base = alt.Chart(m).encode(
         x=alt.X("row:N", title=None, axis=alt.Axis(orient="top", labelAngle=0, labelLimit=180)),
         y=alt.Y("issue_label:N", title=None, axis=alt.Axis(labelLimit=360)),
@@ -337,14 +366,27 @@ class CompactDeck(pdk.Deck):
     """
 
     def to_json(self) -> str:
-        """The JSON, made once: a remembered map (`Dataset.remember`) is sent again as it is."""
+        """The JSON, made once: a remembered map (`Dataset.remember`) is sent again as it is. Layers made with
+        `_rows_layer` hold a placeholder, replaced here by their rows' JSON as pandas wrote it: parsing it
+        into dicts and writing them again with the deck was half of a map's time."""
         from pydeck.bindings.json_tools import default_serialize
 
         made = getattr(self, "_compact_json", None)  # None while dumping: pydeck skips None attributes
         if made is None:
+            rows = self.__dict__.pop("_rows_json", {})  # not part of the deck's own JSON
             made = json.dumps(self, sort_keys=True, default=default_serialize, separators=(",", ":"))
+            for placeholder, text in rows.items():
+                made = made.replace(placeholder, text, 1)
             self._compact_json = made
         return made
+
+
+def _rows_layer(rows_json: dict[str, str], layer_type: str, frame: pd.DataFrame, **kwargs: object) -> pdk.Layer:
+    """A layer whose data are `frame`'s rows: it holds a placeholder, and `rows_json` (given to the deck as
+    `_rows_json`) the rows' JSON as pandas writes it, for `CompactDeck.to_json`."""
+    mark = {f"__kzdash rows {len(rows_json)}__": 0}
+    rows_json[json.dumps([mark], separators=(",", ":"))] = frame.to_json(orient="records", force_ascii=False)
+    return pdk.Layer(layer_type, data=[mark], **kwargs)
 
 
 def write_countries(path: Path) -> dict:
@@ -389,21 +431,22 @@ def map_deck(events: pd.DataFrame, places: pd.DataFrame, countries: dict | str |
                "tip_summary", "tip_outlet"]
     keep_pl = ["place_id", "name", "lat", "lon", "radius", "tip_date", "tip_type", "tip_summary", "tip_outlet"]
     layers = []
+    rows_json: dict[str, str] = {}
     if countries is not None:
         layers.append(pdk.Layer("GeoJsonLayer", id=COUNTRIES_LAYER, data=countries, stroked=True, filled=True,
                                 get_fill_color=list(pal.land), get_line_color=list(pal.border),
                                 line_width_min_pixels=0.6, pickable=False))
-    layers.append(pdk.Layer("ScatterplotLayer", id=PLACES_LAYER, data=_records(pl[keep_pl]),
+    layers.append(_rows_layer(rows_json, "ScatterplotLayer", pl[keep_pl], id=PLACES_LAYER,
                             get_position=["lon", "lat"], get_radius="radius", radius_units=pdk.types.String("pixels"),
                             filled=False, stroked=True, get_line_color=list(pal.mention), line_width_min_pixels=1.5,
                             pickable=True, auto_highlight=True))
-    layers.append(pdk.Layer("ScatterplotLayer", id=EVENTS_LAYER, data=_records(ev[keep_ev]),
+    layers.append(_rows_layer(rows_json, "ScatterplotLayer", ev[keep_ev], id=EVENTS_LAYER,
                             get_position=["lon", "lat"], get_radius="radius", radius_units=pdk.types.String("pixels"),
                             get_fill_color="color", stroked=True, get_line_color=[255, 255, 255, 255],
                             line_width_min_pixels=1, pickable=True, auto_highlight=True))
     local = pl[pl["kind"] != "country"].assign(has_events=lambda d: d["place_id"].isin(set(ev["place_id"])))
     named = local.sort_values(["has_events", "mentions"], ascending=False).head(LABELS)
-    layers.append(pdk.Layer("TextLayer", id=LABELS_LAYER, data=_records(named[["name", "lat", "lon"]]),
+    layers.append(_rows_layer(rows_json, "TextLayer", named[["name", "lat", "lon"]], id=LABELS_LAYER,
                             get_position=["lon", "lat"], get_text="name", get_size=pal.font_size,
                             get_color=list(pal.mention), get_pixel_offset=[0, 13],
                             get_alignment_baseline=pdk.types.String("top"),
@@ -414,11 +457,13 @@ def map_deck(events: pd.DataFrame, places: pd.DataFrame, countries: dict | str |
     tooltip = {"text": "{tip_date}\n{tip_type}\n{tip_summary}\n{tip_outlet}"}
     view = pdk.ViewState(latitude=center[0], longitude=center[1], zoom=center[2])
     if basemap:  # only on request: this asks Carto's servers for tiles
-        return CompactDeck(layers=layers, initial_view_state=view, tooltip=tooltip, map_provider="carto",
+        deck = CompactDeck(layers=layers, initial_view_state=view, tooltip=tooltip, map_provider="carto",
                            map_style="light")
-    # map_provider=None leaves pydeck's style placeholder in the JSON, which Streamlit drops without
-    # substituting its Carto default (map_style=None would fetch Carto).
-    return CompactDeck(layers=layers, initial_view_state=view, tooltip=tooltip, map_provider=None)
+    else:  # map_provider=None leaves pydeck's style placeholder in the JSON, which Streamlit drops without
+        # substituting its Carto default (map_style=None would fetch Carto)
+        deck = CompactDeck(layers=layers, initial_view_state=view, tooltip=tooltip, map_provider=None)
+    deck._rows_json = rows_json
+    return deck
 
 
 def _records(df: pd.DataFrame) -> list[dict]:
@@ -491,15 +536,31 @@ def positions_chart(p: Positions, pal: Palette = PALETTES["screen"], width: int 
     the tooltip), coloured and shaped by polarity, a line from each position's first to its last
     statement, and a diamond on every change of side. Polarities sit in their own lane of an issue's
     row, so two outlets stating opposite sides on one day are both visible."""
-    lanes = ["support", "oppose", "neutral"]
+    marks, spans, changes = _positions_frames(p)
+    return _positions_layout(marks, spans, changes, tuple(sorted(set(spans["issue_label"]))), pal.name, width)
+
+
+def positions_spec(p: Positions, pal: Palette = PALETTES["screen"], width: int | str = "container") -> dict:
+    """`vega_spec(positions_chart(...))`, from a remembered template (`_template_spec`)."""
+    marks, spans, changes = _positions_frames(p)
+    return _template_spec(_positions_layout, {"marks": marks, "spans": spans, "changes": changes},
+                          tuple(sorted(set(spans["issue_label"]))), pal.name, width)
+
+
+def _positions_frames(p: Positions) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     marks = p.marks.assign(stated=pd.to_datetime(p.marks["stated"]).dt.strftime("%Y-%m-%d"))
     spans = p.spans.assign(first=pd.to_datetime(p.spans["first"]).dt.strftime("%Y-%m-%d"),
                            last=pd.to_datetime(p.spans["last"]).dt.strftime("%Y-%m-%d"))
     spans = spans[["issue_label", "polarity", "first", "last", "statements", "outlets"]]
     changes = p.changes.assign(first_seen=pd.to_datetime(p.changes["first_seen"]).dt.strftime("%Y-%m-%d"))
-    changes = changes[["issue_label", "after", "first_seen", "note"]]
-    order = sorted(set(spans["issue_label"]))
-    y = alt.Y("issue_label:N", title=None, sort=order, axis=alt.Axis(labelLimit=320))
+    return marks, spans, changes[["issue_label", "after", "first_seen", "note"]]
+
+
+def _positions_layout(marks: pd.DataFrame, spans: pd.DataFrame, changes: pd.DataFrame, order: tuple[str, ...],
+                      pal_name: str, width: int | str) -> alt.LayerChart:
+    pal = PALETTES[pal_name]
+    lanes = ["support", "oppose", "neutral"]
+    y = alt.Y("issue_label:N", title=None, sort=list(order), axis=alt.Axis(labelLimit=320))
     y_offset = alt.YOffset("polarity:N", sort=lanes, scale=alt.Scale(domain=lanes))
     colour = alt.Color("polarity:N", title="position", scale=_polarity_scale(pal))
     x = alt.X("stated:T", title="date stated (publication date of the article)")
@@ -538,12 +599,29 @@ def coverage_chart(cov: Coverage, pal: Palette = PALETTES["screen"]) -> alt.Laye
     """Happenings (rows, newest first) × outlets (columns): a filled square where the outlet reported the
     happening, darker the sooner it did; an empty square where it usually covers the happening's
     actors or places and did not report it."""
+    return _coverage_layout(_coverage_pairs(cov), pal.name)
+
+
+def coverage_spec(cov: Coverage, pal: Palette = PALETTES["screen"]) -> dict:
+    """`vega_spec(coverage_chart(...))`, from a remembered template (`_template_spec`)."""
+    return _template_spec(_coverage_layout, {"pairs": _coverage_pairs(cov)}, pal.name)
+
+
+def _coverage_pairs(cov: Coverage) -> pd.DataFrame:
+    """The chart's cells; `rank` orders the rows as the table does (newest first), so the layout's sort is a
+    field of the data, not a list of this filter's happenings."""
     pairs = cov.pairs.assign(date=pd.to_datetime(cov.pairs["date"]).dt.strftime("%Y-%m-%d"))
     pairs["lag_days"] = pairs["lag_days"].astype("float64")  # <NA> goes out as null
-    rows = list(dict.fromkeys(pairs["happening"]))
-    columns = sorted(set(pairs["outlet"]))
-    x = alt.X("outlet:N", title=None, sort=columns, axis=alt.Axis(orient="top", labelAngle=-40, labelLimit=160))
-    y = alt.Y("happening:N", title=None, sort=rows, axis=alt.Axis(labelLimit=420))
+    pairs["rank"] = pd.factorize(pairs["happening"])[0]
+    return pairs
+
+
+def _coverage_layout(pairs: pd.DataFrame, pal_name: str) -> alt.LayerChart:
+    pal = PALETTES[pal_name]
+    x = alt.X("outlet:N", title=None, sort="ascending",
+              axis=alt.Axis(orient="top", labelAngle=-40, labelLimit=160))
+    y = alt.Y("happening:N", title=None, sort=alt.EncodingSortField("rank", op="min", order="ascending"),
+              axis=alt.Axis(labelLimit=420))
     tooltip = [alt.Tooltip("happening:N"), alt.Tooltip("outlet:N"), alt.Tooltip("language:N"),
                alt.Tooltip("status:N"), alt.Tooltip("lag_days:Q", title="days from happening to report")]
     scheme = "blues" if pal.name == "screen" else "greys"

@@ -274,6 +274,16 @@ def test_coverage_limits_the_listed_rows_and_the_chart(sample: Dataset) -> None:
     assert reported["lag_days"].notna().all()
 
 
+@pytest.mark.parametrize("share", [0.05, 0.3, 0.9])
+def test_the_chosen_happenings_reports_are_their_runs_of_the_stored_order(sample: Dataset, share: float) -> None:
+    """A few happenings' reports are laid end to end from their runs, many are flagged: the same rows."""
+    import numpy as np
+
+    r = an._reports(sample)
+    chosen = np.random.default_rng(7).random(len(r.starts) - 1) < share
+    assert np.array_equal(r.order[an._chosen_rows(r, chosen)], r.order[chosen[r.hap]])
+
+
 def test_empty_coverage_is_empty_frames(sample: Dataset) -> None:
     cov = an.coverage(sample, Filters(text="zzzqqqxx"))
     assert cov.happenings == 0

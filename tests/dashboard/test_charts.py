@@ -181,8 +181,10 @@ def test_coverage_chart_marks_who_reported_and_who_usually_would_have(sample: Da
     lag = _find(spec, lambda d: d.get("field") == "lag_days" and "scale" in d)[0]["scale"]
     assert lag["domain"] == [0, charts.LAG_CAP] and lag["clamp"] is True
     y = _find(spec, lambda d: d.get("field") == "happening" and "sort" in d)[0]
-    assert y["sort"] == list(dict.fromkeys(cov.pairs["happening"]))  # newest first, as the table
+    assert y["sort"] == {"field": "rank", "op": "min", "order": "ascending"}
     rows = [r for data in spec["datasets"].values() for r in data]
+    by_rank = [r["happening"] for r in sorted(rows, key=lambda r: r["rank"])]
+    assert list(dict.fromkeys(by_rank)) == list(dict.fromkeys(cov.pairs["happening"]))  # newest first, as the table
     assert len(rows) == len(cov.pairs) and {r["status"] for r in rows} == {analysis.REPORTED, analysis.SILENT}
     for chart in (charts.positions_chart(analysis.positions(sample, Filters(), "KAZ")), charts.coverage_chart(cov)):
         validated, sent = chart.to_dict(), charts.vega_spec(chart)
@@ -217,3 +219,42 @@ def test_the_templated_timeline_spec_equals_altairs(sample: Dataset, group: str,
     for pal, brush in ((charts.palette("screen"), True), (charts.palette("print"), False)):
         expected = charts.vega_spec(charts.timeline_chart(t, keys, group, pal, brush=brush))
         assert _resolved(charts.timeline_spec(t, keys, group, pal, brush=brush)) == _resolved(expected)
+
+
+def _rounded(node: object) -> object:
+    """A spec with its floats to 9 places: datasets go out through pandas' JSON writer (10 significant digits)."""
+    if isinstance(node, dict):
+        return {k: _rounded(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_rounded(v) for v in node]
+    return round(node, 9) if isinstance(node, float) else node
+
+
+@pytest.mark.parametrize("f", [Filters(), Filters(languages=("ar",)), Filters(languages=("sq",)),
+                               Filters(start=date(2022, 3, 1), end=date(2022, 3, 31)), Filters(text="zzzq-nothing")])
+def test_the_templated_specs_equal_altairs(sample: Dataset, f: Filters) -> None:
+    """Stance matrix, positions and coverage: the spec made from a remembered template equals altair's, for
+    both palettes, with and without rows (a template must not carry one filter's values into another's)."""
+    from kzdash.dashboard import analysis
+
+    cov, p = analysis.coverage(sample, f), analysis.positions(sample, f, "KAZ")
+    made = 0
+    for pal in (charts.palette("screen"), charts.palette("print")):
+        for rows in ("outlet", "language"):
+            m = queries.stance_matrix(sample, f, "KAZ", rows)
+            for select in (True, False):
+                if len(m):
+                    expected = charts.vega_spec(charts.stance_heatmap(m, pal, select=select))
+                    assert _rounded(_resolved(charts.stance_heatmap_spec(m, pal, select=select))) == \
+                        _rounded(_resolved(expected))
+                    made += 1
+        if len(p.marks):
+            for width in ("container", 900):
+                expected = charts.vega_spec(charts.positions_chart(p, pal, width=width))
+                assert _resolved(charts.positions_spec(p, pal, width=width)) == _resolved(expected)
+                made += 1
+        if cov.happenings:
+            expected = charts.vega_spec(charts.coverage_chart(cov, pal))
+            assert _resolved(charts.coverage_spec(cov, pal)) == _resolved(expected)
+            made += 1
+    assert made == (0 if f.text else 14)  # the sample has all three under every filter here but the search

@@ -131,6 +131,34 @@ def test_happenings_count_each_once_with_its_outlets(sample: Dataset, raw) -> No
     assert (h.set_index("happening_id")["background"] == per["bg"].reindex(h["happening_id"]).to_numpy()).all()
 
 
+def test_happenings_under_each_filter_count_the_kept_reports(sample: Dataset, raw) -> None:
+    """Filters that keep a few rows pick them through the inverse of the stored order, the others by flags
+    (`q.SPARSE_SHARE`): both give each happening's kept reports, outlets and first row."""
+    sparse = 0
+    for f, _ in _each_filter(raw):
+        kept = filtered(sample, "events", f, ["happening_id", "outlet", "background", "event_id"])
+        h = q.happenings(sample, f).set_index("happening_id")
+        per = kept.groupby("happening_id").agg(reports=("event_id", "size"), outlets=("outlet", "nunique"),
+                                               bg=("background", "all"))
+        assert set(h.index) == set(per.index), f
+        assert (h["reports"] == per["reports"].reindex(h.index)).all(), f
+        assert (h["outlets"] == per["outlets"].reindex(h.index)).all(), f
+        assert (h["background"] == per["bg"].reindex(h.index)).all(), f
+        sparse += len(kept) * q.SPARSE_SHARE < len(raw["events"])
+    assert sparse >= 3  # the inverse order's path is taken
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.data())
+def test_rows_picked_in_the_stored_order_are_the_flagged_ones(sample: Dataset, data) -> None:
+    import numpy as np
+
+    n = len(sample.events)
+    keep = np.array(data.draw(st.lists(st.booleans(), min_size=n, max_size=n)), dtype=bool)
+    order = q._pair_order(sample).order
+    assert np.array_equal(order[q._picked_in_pair_order(sample, keep)], order[keep[order]])
+
+
 def test_timeline_bins_add_up(sample: Dataset, raw) -> None:
     t = q.timeline(sample, Filters(), "type")
     dated = q.happenings(sample, Filters()).dropna(subset=["date"])
