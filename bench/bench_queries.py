@@ -13,6 +13,8 @@ is reported on its own.
 from __future__ import annotations
 
 import argparse
+import atexit
+import gc
 import json
 import statistics
 import sys
@@ -215,6 +217,13 @@ def main() -> None:
     ds.warm().join()
     print(f"word indexes of every searched column (opened in the background when the app loads): "
           f"{time.perf_counter() - t0:.1f} s")
+    # the server's collector settings (kzdash.ui._settle_heap): what is loaded is frozen out of collection, and
+    # young objects are collected in batches of 50,000; without them a full collection walks every remembered
+    # answer's objects in the middle of a timed change
+    gc.collect()
+    gc.freeze()
+    atexit.register(gc.unfreeze)  # at exit everything is collectable again (extension modules check)
+    gc.set_threshold(50_000, 20, 100)
     funcs = pages(ds)
     first = {}
     for page, fn in funcs.items():
@@ -226,6 +235,7 @@ def main() -> None:
     print(f"\nmedian of {args.runs} runs, milliseconds per filter change (queries + chart specs)")
     print(f"{'change':28s}" + "".join(f"{p:>10s}" for p in funcs))
     worst = dict.fromkeys(funcs, 0.0)
+    medians: dict[str, list[float]] = {p: [] for p in funcs}
     for label, f in CHANGES.items():
         row = []
         for page, fn in funcs.items():
@@ -238,10 +248,19 @@ def main() -> None:
                 times.append((time.perf_counter() - t0) * 1000)
             med = statistics.median(times)
             worst[page] = max(worst[page], med)
+            medians[page].append(med)
             row.append(med)
         print(f"{label:28s}" + "".join(f"{v:10.0f}" for v in row))
     print(f"{'worst':28s}" + "".join(f"{worst[p]:10.0f}" for p in funcs))
-    print("\nbudget 300 ms per filter change:", "met" if max(worst.values()) < 300 else "NOT met")
+    print(f"{'median of the changes':28s}" + "".join(f"{statistics.median(medians[p]):10.0f}" for p in funcs))
+    # issue 14's bars: at 10M events the median change of every page under 300 ms, at 1M every change under 150
+    if rows["events"] >= 10_000_000:
+        slow = [p for p in funcs if statistics.median(medians[p]) >= 300]
+        print("\nbar (10M events): every page's median change under 300 ms:",
+              "met" if not slow else "NOT met: " + ", ".join(slow))
+    else:
+        slow = [p for p in funcs if worst[p] >= 150]
+        print("\nbar (1M events): every change under 150 ms:", "met" if not slow else "NOT met: " + ", ".join(slow))
     import resource
 
     print(f"memory of this process now: {_rss_mb():.0f} MB")

@@ -627,13 +627,17 @@ _UNFILTERED = _data_filters(Filters())
 def row_mask(ds: Dataset, name: str, f: Filters) -> np.ndarray:
     """Which rows of table `name` the filters keep (uncached; use `Dataset.mask`)."""
     df = ds.table(name)
-    keep = np.ones(len(df), dtype=bool)
+    keep = _standing_mask(ds, name, f.background, f.rejected).copy()
     if f.start or f.end:
-        when = df[DATE_OF[name]].to_numpy()
-        if f.start:
-            keep &= when >= np.datetime64(f.start, "ns")
-        if f.end:
-            keep &= when <= np.datetime64(f.end, "ns")
+        # one pass: a day in [lo, hi] is one whose distance from lo, read unsigned, is at most hi - lo (NaT,
+        # the smallest int64, and days before lo wrap around to huge distances)
+        when = ds.days(name, DATE_OF[name])
+        lo = int(np.datetime64(f.start, "ns").astype(np.int64)) if f.start else np.iinfo(np.int64).min + 1
+        hi = int(np.datetime64(f.end, "ns").astype(np.int64)) if f.end else np.iinfo(np.int64).max
+        if hi < lo:
+            keep &= False
+        else:
+            keep &= (when - np.int64(lo)).view(np.uint64) <= np.uint64(hi - lo)
     if f.outlets:
         keep &= ds.has(name, "outlet", f.outlets)
     if f.languages:
@@ -650,10 +654,6 @@ def row_mask(ds: Dataset, name: str, f: Filters) -> np.ndarray:
         keep &= ds.has(name, "country", f.countries)
     if "places" in own and f.places:
         keep &= ds.has(name, "place_id", f.places)
-    if name == "events" and not f.background:
-        keep &= ~df["background"].to_numpy(dtype=bool)
-    if name in REVIEWED and not f.rejected:
-        keep &= ds.codes(name, "review") != REJECTED
     if f.reviewed:
         keep &= ds.codes(name, "review") >= 0 if name in REVIEWED else _reviewed_articles(ds)
     if f.confident and name in ("events", "stances"):
@@ -675,6 +675,20 @@ def row_mask(ds: Dataset, name: str, f: Filters) -> np.ndarray:
 
 
 REJECTED = REVIEW_STATES.index("rejected")
+
+
+def _standing_mask(ds: Dataset, name: str, background: bool, rejected: bool) -> np.ndarray:
+    """The rows that the two switches keep (background mentions and rejected rows), remembered per version
+    of the reviews: nearly every filter state has both off, and they cost two passes over the table."""
+    def compute() -> np.ndarray:
+        keep = np.ones(len(ds.table(name)), dtype=bool)
+        if name == "events" and not background:
+            keep &= ~ds.table(name)["background"].to_numpy(dtype=bool)
+        if name in REVIEWED and not rejected:
+            keep &= ds.codes(name, "review") != REJECTED
+        keep.flags.writeable = False
+        return keep
+    return ds.memo(f"standing rows:{name}:{background}:{rejected}", compute)
 
 
 def _reviewed_articles(ds: Dataset) -> np.ndarray:

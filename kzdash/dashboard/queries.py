@@ -54,14 +54,14 @@ def headline(ds: Dataset, f: Filters) -> dict[str, int]:
     """The counts a briefer quotes first."""
     em, pm, am = ds.mask("events", f), ds.mask("places", f), ds.mask("articles", f)
     place = ds.codes("places", "place_id")[pm]
-    return {
-        "articles": int(am.sum()),
+    return {  # count_nonzero: a boolean sum converts every flag to an integer first
+        "articles": np.count_nonzero(am),
         "outlets": _distinct(ds.codes("articles", "outlet")[am]),
-        "events": int(em.sum()),
+        "events": np.count_nonzero(em),
         "happenings": _distinct(ds.codes("events", "happening_id")[em]),
         "places": _distinct(place[place >= 0]),
-        "mentions": int(pm.sum()),
-        "stances": int(ds.mask("stances", f).sum()),
+        "mentions": np.count_nonzero(pm),
+        "stances": np.count_nonzero(ds.mask("stances", f)),
     }
 
 
@@ -122,7 +122,8 @@ def top_places(ds: Dataset, f: Filters, n: int = 10, kinds: tuple[str, ...] = LO
     """Most mentioned places below country level (countries would top every list), with event counts."""
     pc = ds.codes("places", "place_id")
     size = ds.size("places", "place_id")
-    sel = ds.mask("places", f) & ds.has("places", "kind", kinds) & (pc >= 0)
+    sel = ds.mask("places", f) & ds.memo(f"coded mentions of kinds:{kinds}",
+                                          lambda: ds.has("places", "kind", kinds) & (pc >= 0))
     mentions = np.bincount(pc[sel], minlength=size)
     cols = ["place_id", "name", "kind", "country", "mentions", "articles", "events"]
     if not mentions.any():
