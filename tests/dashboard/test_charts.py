@@ -258,3 +258,21 @@ def test_the_templated_specs_equal_altairs(sample: Dataset, f: Filters) -> None:
             assert _resolved(charts.coverage_spec(cov, pal)) == _resolved(expected)
             made += 1
     assert made == (0 if f.text else 14)  # the sample has all three under every filter here but the search
+
+
+def test_map_points_tooltips_are_missing_where_a_part_is() -> None:
+    """A point whose place name is unknown has no type tooltip line (as pandas' string addition gave), and
+    text from articles stays text: the JSON escapes it."""
+    events = pd.DataFrame({"place_id": ["p1", "p2"], "place_name": ["Aktau", None], "event_type": ["PROTEST", "AID"],
+                           "lat": [43.6, None], "lon": [51.2, None], "count": [3, 1], "date": ["2022-01-05", None],
+                           "summary": ['<b>"quoted"</b>', None], "outlet": ["A", "B"]})
+    places = pd.DataFrame({"place_id": ["p1"], "name": ["Aktau"], "kind": ["city"], "country": ["KAZ"],
+                           "lat": [43.6], "lon": [51.2], "mentions": [4], "articles": [2]})
+    spec = json.loads(charts.map_deck(events, places, None).to_json())
+    layers = {layer["id"]: layer for layer in spec["layers"]}
+    first, second = layers[charts.EVENTS_LAYER]["data"]
+    assert first["tip_type"] == "PROTEST × 3 at Aktau" and second["tip_type"] is None
+    assert first["tip_summary"] == '<b>"quoted"</b>' and second["tip_date"] == "date unknown"
+    assert second["lat"] is None
+    (ring,) = layers[charts.PLACES_LAYER]["data"]
+    assert ring["tip_type"] == "place (city, KAZ)" and ring["tip_summary"] == "4 mentions in 2 articles"
