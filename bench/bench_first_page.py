@@ -70,7 +70,18 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--fresh", action="store_true", help="also time the first run that builds the sample")
+    ap.add_argument("--build", type=Path, default=None,
+                    help="time the first page of this existing build instead (e.g. bench_queries.py --out at 10M)")
     args = ap.parse_args()
+    if args.build is not None:
+        from playwright.sync_api import sync_playwright
+
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            runs = [one_start(args.build, browser) for _ in range(args.runs)]
+            browser.close()
+        _report(args.runs, runs)
+        return
     from playwright.sync_api import sync_playwright
 
     from kzdash.dashboard.appdata import SAMPLE_INPUT
@@ -89,7 +100,11 @@ def main() -> None:
                       "from the request")
             runs = [one_start(built, browser) for _ in range(args.runs)]
             browser.close()
-    print(f"first page interactive, median of {args.runs} cold starts: "
+    _report(args.runs, runs)
+
+
+def _report(n: int, runs: list[tuple[float, float]]) -> None:
+    print(f"first page interactive, median of {n} cold starts: "
           f"{statistics.median(r[0] for r in runs):.1f} s from launching the server, "
           f"{statistics.median(r[1] for r in runs):.1f} s from the browser's request "
           f"(all: {', '.join(f'{a:.1f}/{b:.1f}' for a, b in runs)})")

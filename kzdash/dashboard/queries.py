@@ -53,13 +53,12 @@ def remembered(query: Q) -> Q:
 def headline(ds: Dataset, f: Filters) -> dict[str, int]:
     """The counts a briefer quotes first."""
     em, pm, am = ds.mask("events", f), ds.mask("places", f), ds.mask("articles", f)
-    place = ds.codes("places", "place_id")[pm]
     return {  # count_nonzero: a boolean sum converts every flag to an integer first
         "articles": np.count_nonzero(am),
-        "outlets": _distinct(ds.codes("articles", "outlet")[am]),
+        "outlets": _distinct(ds.codes("articles", "outlet"), am, ds.size("articles", "outlet")),
         "events": np.count_nonzero(em),
-        "happenings": _distinct(ds.codes("events", "happening_id")[em]),
-        "places": _distinct(place[place >= 0]),
+        "happenings": _distinct(ds.codes("events", "happening_id"), em, ds.size("events", "happening_id")),
+        "places": _distinct(ds.codes("places", "place_id"), pm, ds.size("places", "place_id")),
         "mentions": np.count_nonzero(pm),
         "stances": np.count_nonzero(ds.mask("stances", f)),
     }
@@ -72,8 +71,12 @@ def happening_count(ds: Dataset, f: Filters) -> tuple[int, int]:
     return len(h.first), int(h.reports.sum())
 
 
-def _distinct(codes: np.ndarray) -> int:
-    return int(np.count_nonzero(np.bincount(codes))) if len(codes) else 0
+def _distinct(codes: np.ndarray, keep: np.ndarray, size: int) -> int:
+    """How many codes (not -1, missing) the rows `keep` selects have: one flag per code, not a count (a count
+    per happening is 29 MB of fresh memory at ten million events, and fresh memory is slow to touch on a VM)."""
+    seen = np.zeros(size + 1, dtype=bool)  # the last flag stands for -1
+    seen[codes[keep]] = True
+    return int(np.count_nonzero(seen[:-1]))
 
 
 def _newest(rows: np.ndarray, first: np.ndarray, second: np.ndarray | None, n: int) -> np.ndarray:
@@ -86,11 +89,21 @@ def _newest(rows: np.ndarray, first: np.ndarray, second: np.ndarray | None, n: i
     return rows[order[:n]]
 
 
+def _newest_kept(keep: np.ndarray, first: np.ndarray, second: np.ndarray | None, n: int) -> np.ndarray:
+    """`_newest` of the rows a mask keeps, without listing them first: the keys of the rows left out are set to
+    the smallest, one pass, so a filter keeping most of ten million rows costs one array, not three."""
+    kept = np.count_nonzero(keep)
+    if kept <= 4 * n:
+        return _newest(np.flatnonzero(keep), first, second, n)
+    keys = np.where(keep, first, NAT)
+    cut = np.partition(keys, len(keys) - n)[len(keys) - n]
+    return _newest(np.flatnonzero(keep & (keys >= cut)), first, second, n)
+
+
 @remembered
 def latest_events(ds: Dataset, f: Filters, n: int = 10) -> pd.DataFrame:
     """The most recent events by event date (then publication), each with its evidence sentence."""
-    rows = np.flatnonzero(ds.mask("events", f))
-    top = _newest(rows, ds.days("events", "date"), ds.days("events", "published"), n)
+    top = _newest_kept(ds.mask("events", f), ds.days("events", "date"), ds.days("events", "published"), n)
     return _plain(ds.fetch("events", top, EVIDENCE_COLUMNS))
 
 
@@ -585,7 +598,7 @@ def place_evidence(ds: Dataset, f: Filters, place_id: str, n: int = 50) -> tuple
 @remembered
 def articles_list(ds: Dataset, f: Filters, limit: int = 5000) -> pd.DataFrame:
     """Articles under the filters, newest first (at most `limit`), with how many rows each gave."""
-    rows = _newest(np.flatnonzero(ds.mask("articles", f)), ds.days("articles", "published"), None, limit)
+    rows = _newest_kept(ds.mask("articles", f), ds.days("articles", "published"), None, limit)
     out = _plain(ds.fetch("articles", rows, ["article_id", "published", "outlet", "language", "title", "source"]))
     for name in ("events", "stances", "places"):
         per = ds.memo(f"per article:{name}", lambda name=name: np.bincount(
@@ -600,23 +613,32 @@ def options(ds: Dataset) -> dict[str, list[str]]:
 
 
 def _options(ds: Dataset) -> dict[str, list[str]]:
-    def by_count(counts: pd.Series) -> list[str]:  # categoricals also count their unseen values: skip those
-        counts = counts[counts > 0].sort_values(ascending=False, kind="stable")
+    def by_count(counts: pd.Series) -> list[str]:  # categories nobody has are left out; ties by name
+        counts = counts[counts > 0].sort_index(kind="stable").sort_values(ascending=False, kind="stable")
         return [str(v) for v in counts.index if str(v)]
 
-    actors = ds.events["actor"].value_counts().add(ds.events["target"].value_counts(), fill_value=0)
-    actors = actors.add(ds.stances["holder"].value_counts(), fill_value=0)
-    present = set(by_count(ds.events["event_type"].value_counts()))
-    local = ds.places["kind"] != "country"
+    def counted(name: str, col: str, where: np.ndarray | None = None) -> pd.Series:
+        """Rows per value of a categorical column, from its codes (pandas' value_counts and a boolean .loc on
+        ten million rows took most of a second)."""
+        codes = ds.codes(name, col)
+        if where is not None:
+            codes = codes[where]
+        per = np.bincount(codes[codes >= 0], minlength=ds.size(name, col))
+        return pd.Series(per, index=ds.table(name)[col].cat.categories)
+
+    actors = counted("events", "actor").add(counted("events", "target"), fill_value=0)
+    actors = actors.add(counted("stances", "holder"), fill_value=0)
+    present = set(by_count(counted("events", "event_type")))
+    local = ds.codes("places", "kind") != ds.code_of("places", "kind", "country")
     return {
-        "outlets": by_count(ds.articles["outlet"].value_counts()),
-        "languages": by_count(ds.articles["language"].value_counts()),
+        "outlets": by_count(counted("articles", "outlet")),
+        "languages": by_count(counted("articles", "language")),
         "actors": by_count(actors),
-        "issues": by_count(ds.stances["issue"].value_counts()),
+        "issues": by_count(counted("stances", "issue")),
         "event_types": [t for t in vocab().event_types if t in present],
-        "countries": by_count(ds.places["country"].value_counts()),
-        "places": by_count(ds.places.loc[local, "place_id"].value_counts()),
-        "holders": by_count(ds.stances["holder"].value_counts()),
+        "countries": by_count(counted("places", "country")),
+        "places": by_count(counted("places", "place_id", local)),
+        "holders": by_count(counted("stances", "holder")),
     }
 
 

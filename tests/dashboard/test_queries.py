@@ -476,3 +476,28 @@ def _raised(call) -> Exception | None:
     except Exception as exc:  # noqa: BLE001 - the test looks at what was raised
         return exc
     return None
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.tuples(st.booleans(), st.one_of(st.just(None), st.integers(0, 40)), st.integers(0, 5)),
+                min_size=0, max_size=300), st.integers(1, 12))
+def test_the_newest_kept_rows_are_the_newest_of_the_kept_ones(rows, n: int) -> None:
+    """Without listing the kept rows first: the same rows, in the same order (NaT last, ties by the second key)."""
+    import numpy as np
+
+    keep = np.array([k for k, _, _ in rows], dtype=bool)
+    first = np.array([q.NAT if d is None else d * q.DAY_NS for _, d, _ in rows], dtype=np.int64)
+    second = np.array([s for _, _, s in rows], dtype=np.int64)
+    expected = q._newest(np.flatnonzero(keep), first, second, n)
+    got = q._newest_kept(keep, first, second, n)
+    assert np.array_equal(got, expected)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.booleans(), st.integers(-1, 20)), max_size=200))
+def test_distinct_codes_of_the_kept_rows(rows) -> None:
+    import numpy as np
+
+    keep = np.array([k for k, _ in rows], dtype=bool)
+    codes = np.array([c for _, c in rows], dtype=np.int32)
+    assert q._distinct(codes, keep, 21) == len({c for k, c in rows if k and c >= 0})
