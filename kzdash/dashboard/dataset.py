@@ -22,6 +22,7 @@ Nothing here imports Streamlit.
 from __future__ import annotations
 
 import json
+import os
 import tempfile
 import threading
 from collections import OrderedDict
@@ -147,6 +148,7 @@ class Dataset:
         if not is_served(build_dir):
             keep = tempfile.TemporaryDirectory(prefix="kzdash-serving-", dir=cache_dir)
             database = write_serving(build_dir, Path(keep.name) / "kzdash.duckdb")
+        _read_ahead(database.parent / INDEX_DIR)
         con = _attach(database)
         frames = _index_frames(database.parent / INDEX_DIR)
         quarantine = con.execute("SELECT * EXCLUDE (row) FROM quarantine ORDER BY row").df()
@@ -910,6 +912,25 @@ def _attach(database: Path):
     con.execute("ATTACH '{}' AS build (READ_ONLY)".format(str(database).replace("'", "''")))
     con.execute("USE build")
     return con
+
+
+def _read_ahead(folder: Path) -> None:
+    """Ask the system to read the index files into its cache now, in the background (they are memory-mapped, so
+    the first page would otherwise wait for each page of them as a query first touches it: at ten million events
+    830 MB, a second or more from disk after a restart). Where the call does not exist, nothing happens."""
+    if not hasattr(os, "posix_fadvise"):
+        return
+    for path in sorted(folder.iterdir()):
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except OSError:
+            continue
+        try:
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_WILLNEED)
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
 
 
 def _index_frames(folder: Path) -> dict[str, pd.DataFrame]:

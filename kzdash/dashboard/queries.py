@@ -96,8 +96,10 @@ def _newest_kept(keep: np.ndarray, first: np.ndarray, second: np.ndarray | None,
     if kept <= 4 * n:
         return _newest(np.flatnonzero(keep), first, second, n)
     keys = np.where(keep, first, NAT)
-    cut = np.partition(keys, len(keys) - n)[len(keys) - n]
-    return _newest(np.flatnonzero(keep & (keys >= cut)), first, second, n)
+    keys.partition(len(keys) - n)  # in place: keys is this call's own copy
+    cut = keys[len(keys) - n]
+    del keys
+    return _newest(np.flatnonzero(keep & (first >= cut)), first, second, n)
 
 
 @remembered
