@@ -90,10 +90,11 @@ def _newest(rows: np.ndarray, first: np.ndarray, second: np.ndarray | None, n: i
 
 
 def _newest_kept(keep: np.ndarray, first: np.ndarray, second: np.ndarray | None, n: int) -> np.ndarray:
-    """`_newest` of the rows a mask keeps, without listing them first: the keys of the rows left out are set to
-    the smallest, one pass, so a filter keeping most of ten million rows costs one array, not three."""
+    """`_newest` of the rows a mask keeps, without listing them first when it keeps most of them: the keys of
+    the rows left out are set to the smallest, one pass, so ten million kept rows cost one array, not three.
+    (A mask keeping few would leave a partition of mostly equal keys, which numpy's selection does slowly.)"""
     kept = np.count_nonzero(keep)
-    if kept <= 4 * n:
+    if kept <= 4 * n or kept * 2 < len(keep):
         return _newest(np.flatnonzero(keep), first, second, n)
     keys = np.where(keep, first, NAT)
     keys.partition(len(keys) - n)  # in place: keys is this call's own copy
