@@ -140,7 +140,7 @@ def top_places(ds: Dataset, f: Filters, n: int = 10, kinds: tuple[str, ...] = LO
     size = ds.size("places", "place_id")
     sel = ds.mask("places", f) & ds.memo(f"coded mentions of kinds:{kinds}",
                                           lambda: ds.has("places", "kind", kinds) & (pc >= 0))
-    mentions = np.bincount(pc[sel], minlength=size)
+    mentions = code_counts(pc, sel, size)
     cols = ["place_id", "name", "kind", "country", "mentions", "articles", "events"]
     if not mentions.any():
         return pd.DataFrame(columns=cols)
@@ -154,12 +154,28 @@ def top_places(ds: Dataset, f: Filters, n: int = 10, kinds: tuple[str, ...] = LO
 
 
 def _events_per_place(ds: Dataset, f: Filters, size: int) -> np.ndarray:
-    """Events under the filters counted per place code of the places table."""
+    """Events under the filters counted per place code of the places table: counted per code of the events'
+    own dictionary, then the counts (not the ten million rows) moved to the places' codes."""
     to_places = ds.memo("events->places", lambda: ds.places["place_id"].cat.categories.get_indexer(
         ds.events["place_id"].cat.categories))  # one dictionary as built; a correction may add to one
-    ec = ds.codes("events", "place_id")[ds.mask("events", f)]
-    mapped = to_places[ec[ec >= 0]]
-    return np.bincount(mapped[mapped >= 0], minlength=size)
+    per_event_code = code_counts(ds.codes("events", "place_id"), ds.mask("events", f), len(to_places))
+    out = np.zeros(size, dtype=np.int64)
+    known = to_places >= 0
+    np.add.at(out, to_places[known], per_event_code[known])
+    return out
+
+
+def code_counts(codes: np.ndarray, keep: np.ndarray | None, size: int) -> np.ndarray:
+    """How many of the rows `keep` selects (all, for None) have each code 0..size-1 (-1, missing, is not counted).
+
+    Codes of one or two bytes are counted as their unsigned selves (-1 lands in a last bin that is dropped), so
+    no array of the kept codes without the missing ones is made: at ten million rows each such array is tens of
+    megabytes of fresh memory, slow to touch on a virtual machine."""
+    picked = codes if keep is None else codes[keep]
+    if codes.dtype.itemsize <= 2:
+        unsigned = picked.view(np.uint8 if codes.dtype.itemsize == 1 else np.uint16)
+        return np.bincount(unsigned, minlength=size)[:size].astype(np.int64, copy=False)
+    return np.bincount(picked[picked >= 0], minlength=size)
 
 
 def _place_rows(ds: Dataset, codes: np.ndarray) -> pd.DataFrame:
@@ -623,10 +639,7 @@ def _options(ds: Dataset) -> dict[str, list[str]]:
     def counted(name: str, col: str, where: np.ndarray | None = None) -> pd.Series:
         """Rows per value of a categorical column, from its codes (pandas' value_counts and a boolean .loc on
         ten million rows took most of a second)."""
-        codes = ds.codes(name, col)
-        if where is not None:
-            codes = codes[where]
-        per = np.bincount(codes[codes >= 0], minlength=ds.size(name, col))
+        per = code_counts(ds.codes(name, col), where, ds.size(name, col))
         return pd.Series(per, index=ds.table(name)[col].cat.categories)
 
     actors = counted("events", "actor").add(counted("events", "target"), fill_value=0)

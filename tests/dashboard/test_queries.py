@@ -501,3 +501,15 @@ def test_distinct_codes_of_the_kept_rows(rows) -> None:
     keep = np.array([k for k, _ in rows], dtype=bool)
     codes = np.array([c for _, c in rows], dtype=np.int32)
     assert q._distinct(codes, keep, 21) == len({c for k, c in rows if k and c >= 0})
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sampled_from(["int8", "int16", "int32"]), st.lists(st.tuples(st.booleans(), st.integers(-1, 30)),
+                                                            max_size=200), st.booleans())
+def test_code_counts_count_the_kept_rows_per_code(dtype: str, rows, everything: bool) -> None:
+    import numpy as np
+
+    codes = np.array([c for _, c in rows], dtype=dtype)
+    keep = None if everything else np.array([k for k, _ in rows], dtype=bool)
+    expected = [sum(1 for k, c in rows if (everything or k) and c == code) for code in range(31)]
+    assert q.code_counts(codes, keep, 31).tolist() == expected
