@@ -346,17 +346,19 @@ def _reports(ds: Dataset) -> _Reports:
         size = ds.size("events", "happening_id")
         starts = np.zeros(size + 1, dtype=np.int64)
         np.cumsum(np.bincount(p.hap, minlength=size), out=starts[1:])
+        # earliest date per happening: numpy's minimum.at (one pass, 0.1 s at ten million rows) rather than a
+        # reduceat over its 3.7 million runs (1.3 s)
         when = ds.days("events", "date")[p.order]
         top = np.iinfo(np.int64).max
-        date = np.full(size, NAT, dtype=np.int64)
-        if len(p.order):
-            present = starts[:-1] < starts[1:]
-            low = np.minimum.reduceat(np.where(when == NAT, top, when), starts[:-1][present])
-            date[present] = np.where(low == top, NAT, low)
+        date = np.full(size, top, dtype=np.int64)
+        np.minimum.at(date, p.hap, np.where(when == NAT, top, when))
+        date[date == top] = NAT
         del when
         pub, day = ds.days("events", "published")[p.order], date[p.hap]
         lo, hi = LAG_RANGE
-        lag = np.where((pub != NAT) & (day != NAT), np.clip((pub - day) // DAY_NS, lo, hi), NO_LAG).astype(np.int16)
+        # dates are whole days, so their difference divides exactly: a float division is exact and ten times
+        # faster than numpy's integer floor division
+        lag = np.where((pub != NAT) & (day != NAT), np.clip((pub - day) / DAY_NS, lo, hi), NO_LAG).astype(np.int16)
         del pub, day
         language = ds.codes("events", "language")[p.order]
         new_language = np.asarray(ds.stored_order("language_first"))[p.order]
@@ -372,6 +374,9 @@ def _usual(ds: Dataset, usual: int) -> tuple[np.ndarray, np.ndarray]:
         # build's (happening, outlet) order a pair's rows are one run, so (pair, value) keys come nearly
         # sorted and a stable sort (timsort: merging runs) sorts them fast; hashing them (pandas' unique)
         # took 20 s at ten million events.
+        # The key is (pair << bits) | code: shifts and masks, where a division and a remainder by the number of
+        # codes cost seconds at ten million rows; a row's actor and target keys sit side by side, so the keys
+        # stay nearly sorted (concatenated, they were two long runs for the sort to merge).
         p = _pair_order(ds)
         pair = np.cumsum(p.new_pair, dtype=np.int64) - 1
         pair_outlet = p.outlet[p.new_pair].astype(np.int64)
@@ -382,14 +387,15 @@ def _usual(ds: Dataset, usual: int) -> tuple[np.ndarray, np.ndarray]:
             if not n_x:
                 result.append(np.zeros((0, n_o), dtype=bool))
                 continue
-            keys = []
-            for col in cols:
-                code = ds.codes("events", col)[p.order]
-                ok = code >= 0
-                keys.append(pair[ok] * n_x + code[ok])
-            key = np.sort(np.concatenate(keys), kind="stable")
+            bits = max(1, n_x.bit_length())
+            codes = np.stack([ds.codes("events", col)[p.order] for col in cols], axis=1)
+            key = ((pair << bits)[:, None] | codes.astype(np.int64)).ravel()
+            key = key[(codes >= 0).ravel()]
+            del codes
+            key.sort(kind="stable")
             distinct = key[np.append(True, key[1:] != key[:-1])] if len(key) else key
-            counts = np.bincount(pair_outlet[distinct // n_x] * n_x + distinct % n_x,
+            del key
+            counts = np.bincount(pair_outlet[distinct >> bits] * n_x + (distinct & ((1 << bits) - 1)),
                                  minlength=n_o * n_x).reshape(n_o, n_x).T
             result.append(counts >= usual)
         unknown = ds.code_of("events", "outlet", UNKNOWN_OUTLET)
