@@ -123,6 +123,7 @@ class Dataset:
     _status: pd.DataFrame | None = field(default=None, repr=False)  # ... with applies / needs_look / gone
     _review_mark: int = field(default=-1, repr=False)  # the log length last applied
     version: int = 0  # bumped by every application of the reviews: remembered answers are per version
+    _built: dict[tuple[str, str], dict[str, np.ndarray]] = field(default_factory=dict, repr=False)  # build's counts
 
     def __post_init__(self) -> None:
         for name in REVIEWED:
@@ -150,11 +151,11 @@ class Dataset:
             database = write_serving(build_dir, Path(keep.name) / "kzdash.duckdb")
         _read_ahead(database.parent / INDEX_DIR)
         con = _attach(database)
-        frames = _index_frames(database.parent / INDEX_DIR)
+        frames, built = _index_frames(database.parent / INDEX_DIR)
         quarantine = con.execute("SELECT * EXCLUDE (row) FROM quarantine ORDER BY row").df()
         row_files = {name: RowFile(database.parent / ROW_FILE.format(name)) for name in INDEXED}
         ds = cls(frames["articles"], frames["events"], frames["places"], frames["stances"], quarantine,
-                 dict(info), database, row_files, _con=con, _keep=keep)
+                 dict(info), database, row_files, _con=con, _keep=keep, _built=built)
         if reviews is not None:
             ds.attach_reviews(reviews)
         return ds
@@ -276,6 +277,28 @@ class Dataset:
         """One of the orders the build stored (`kzdash.pipeline.serving.STORED_ORDERS`), memory-mapped."""
         return self.memo(f"stored order:{name}", lambda: mapped(stored_order_file(self.database.parent, name),
                                                                   np.dtype(STORED_ORDERS[name][1])))
+
+    def as_built_table(self, name: str) -> bool:
+        """Whether no review changed table `name` (its index frame is the one the build wrote)."""
+        return name not in REVIEWED or self.table(name) is self._originals.get(name)
+
+    def code_totals(self, name: str, col: str) -> np.ndarray:
+        """Rows per code of a categorical column: the build's count (index.json) while no review changed the
+        table, else counted once per version of the reviews."""
+        built = self._built.get((name, col))
+        if built is not None and self.as_built_table(name):
+            return built["counts"]
+        return self.memo(f"code totals:{name}:{col}", lambda: code_counts(self.codes(name, col), None,
+                                                                          self.size(name, col)))
+
+    def first_rows(self, name: str, col: str) -> np.ndarray:
+        """Each code's first row (-1: none) of a categorical column: the build's (index.json) while no review
+        changed the table, else found once per version of the reviews."""
+        built = self._built.get((name, col))
+        if built is not None and self.as_built_table(name):
+            return built["first"]
+        return self.memo(f"first rows:{name}:{col}", lambda: first_row_per_code(self.codes(name, col),
+                                                                                  self.size(name, col)))
 
     def as_built(self, name: str, col: str) -> bool:
         """Whether no review changed categorical `col` of table `name` (its codes are those the build wrote)."""
@@ -742,6 +765,27 @@ def _article_mask(ds: Dataset, f: Filters, own: set[str]) -> np.ndarray | None:
     return out
 
 
+def code_counts(codes: np.ndarray, keep: np.ndarray | None, size: int) -> np.ndarray:
+    """How many of the rows `keep` selects (all, for None) have each code 0..size-1 (-1, missing, is not counted).
+
+    Codes of one or two bytes are counted as their unsigned selves (-1 lands in a last bin that is dropped), so
+    no array of the kept codes without the missing ones is made: at ten million rows each such array is tens of
+    megabytes of fresh memory, slow to touch on a virtual machine."""
+    picked = codes if keep is None else codes[keep]
+    if codes.dtype.itemsize <= 2:
+        unsigned = picked.view(np.uint8 if codes.dtype.itemsize == 1 else np.uint16)
+        return np.bincount(unsigned, minlength=size)[:size].astype(np.int64, copy=False)
+    return np.bincount(picked[picked >= 0], minlength=size)
+
+
+def first_row_per_code(codes: np.ndarray, size: int) -> np.ndarray:
+    """Each code's first row (-1 where no row has it); rows whose code is -1 (missing) are nobody's."""
+    first = np.full(size + 1, -1, dtype=np.int64)  # the last slot takes the missing ones
+    rows = np.arange(len(codes) - 1, -1, -1, dtype=np.int64)
+    first[codes[::-1]] = rows  # the last write wins: reversed, that is the first row
+    return first[:size]
+
+
 def filtered(ds: Dataset, name: str, f: Filters, columns: list[str] | None = None) -> pd.DataFrame:
     """The rows of table `name` that the filters keep: every stored column and its review (reviewed
     values in place of the extracted ones), or only `columns`."""
@@ -933,17 +977,20 @@ def _read_ahead(folder: Path) -> None:
             os.close(fd)
 
 
-def _index_frames(folder: Path) -> dict[str, pd.DataFrame]:
+def _index_frames(folder: Path) -> tuple[dict[str, pd.DataFrame], dict[tuple[str, str], dict[str, np.ndarray]]]:
     """The index columns of every table, from the files `kzdash.pipeline.serving.write_index_arrays` wrote
     (category codes become categoricals without touching a string; dates are int64 nanoseconds).
 
     Numbers, dates and flags stay memory-mapped (read-only): opening a build of ten million events reads
     only its small category codes, not 770 MB, and pages the server does not touch are never read."""
     meta = json.loads((folder / "index.json").read_text(encoding="utf-8"))["tables"]
-    frames = {}
+    frames, built = {}, {}
     for table in INDEXED:
         rows, data = meta[table]["rows"], {}
         for col in meta[table]["columns"]:
+            if "counts" in col and "first" in col:  # per category: its rows and its first row (newer builds)
+                built[(table, col["name"])] = {"counts": np.asarray(col["counts"], dtype=np.int64),
+                                               "first": np.asarray(col["first"], dtype=np.int64)}
             path = folder / f"{table}.{col['name']}.{col['dtype']}"
             values = np.memmap(path, dtype=col["dtype"], mode="r") if rows else np.zeros(0, dtype=col["dtype"])
             if len(values) != rows:
@@ -956,4 +1003,4 @@ def _index_frames(folder: Path) -> dict[str, pd.DataFrame]:
             else:
                 data[col["name"]] = values
         frames[table] = pd.DataFrame(data, index=pd.RangeIndex(rows), copy=False)  # mapped, not read
-    return frames
+    return frames, built

@@ -21,7 +21,7 @@ from typing import TypeVar
 import numpy as np
 import pandas as pd
 
-from kzdash.dashboard.dataset import Dataset, unfiltered
+from kzdash.dashboard.dataset import Dataset, code_counts, unfiltered
 from kzdash.dashboard.filters import Filters
 from kzdash.dashboard.vocab import POLARITIES, vocab
 from kzdash.text.sentences import sentence_of, sentence_spans
@@ -165,24 +165,9 @@ def _events_per_place(ds: Dataset, f: Filters, size: int) -> np.ndarray:
     return out
 
 
-def code_counts(codes: np.ndarray, keep: np.ndarray | None, size: int) -> np.ndarray:
-    """How many of the rows `keep` selects (all, for None) have each code 0..size-1 (-1, missing, is not counted).
-
-    Codes of one or two bytes are counted as their unsigned selves (-1 lands in a last bin that is dropped), so
-    no array of the kept codes without the missing ones is made: at ten million rows each such array is tens of
-    megabytes of fresh memory, slow to touch on a virtual machine."""
-    picked = codes if keep is None else codes[keep]
-    if codes.dtype.itemsize <= 2:
-        unsigned = picked.view(np.uint8 if codes.dtype.itemsize == 1 else np.uint16)
-        return np.bincount(unsigned, minlength=size)[:size].astype(np.int64, copy=False)
-    return np.bincount(picked[picked >= 0], minlength=size)
-
-
 def _place_rows(ds: Dataset, codes: np.ndarray) -> pd.DataFrame:
     """Name, kind, country and coordinates of places by code (from their first mention)."""
-    pc = ds.codes("places", "place_id")
-    size = ds.size("places", "place_id")
-    first = ds.memo("first mention", lambda: _first_rows(pc, np.arange(len(pc)), size))
+    first = ds.first_rows("places", "place_id")
     return _plain(ds.fetch("places", first[codes], ["place_id", "name", "kind", "country", "lat", "lon"]))
 
 
@@ -637,15 +622,15 @@ def _options(ds: Dataset) -> dict[str, list[str]]:
         return [str(v) for v in counts.index if str(v)]
 
     def counted(name: str, col: str, where: np.ndarray | None = None) -> pd.Series:
-        """Rows per value of a categorical column, from its codes (pandas' value_counts and a boolean .loc on
-        ten million rows took most of a second)."""
-        per = code_counts(ds.codes(name, col), where, ds.size(name, col))
+        """Rows per value of a categorical column: as the build counted them (`Dataset.code_totals`), or from its
+        codes (pandas' value_counts and a boolean .loc on ten million rows took most of a second)."""
+        per = ds.code_totals(name, col) if where is None else code_counts(ds.codes(name, col), where,
+                                                                           ds.size(name, col))
         return pd.Series(per, index=ds.table(name)[col].cat.categories)
 
     actors = counted("events", "actor").add(counted("events", "target"), fill_value=0)
     actors = actors.add(counted("stances", "holder"), fill_value=0)
     present = set(by_count(counted("events", "event_type")))
-    local = ds.codes("places", "kind") != ds.code_of("places", "kind", "country")
     return {
         "outlets": by_count(counted("articles", "outlet")),
         "languages": by_count(counted("articles", "language")),
@@ -653,9 +638,24 @@ def _options(ds: Dataset) -> dict[str, list[str]]:
         "issues": by_count(counted("stances", "issue")),
         "event_types": [t for t in vocab().event_types if t in present],
         "countries": by_count(counted("places", "country")),
-        "places": by_count(counted("places", "place_id", local)),
+        "places": by_count(_local_place_totals(ds)),
         "holders": by_count(counted("stances", "holder")),
     }
+
+
+def _local_place_totals(ds: Dataset) -> pd.Series:
+    """Mentions per place below country level. A place's kind is its gazetteer entry's, the same in every mention,
+    so while no review changed the mentions the build's totals per place are kept for the places whose first
+    mention is not a country; otherwise the mentions are counted."""
+    codes, categories = ds.codes("places", "place_id"), ds.places["place_id"].cat.categories
+    if ds.as_built_table("places"):
+        first = ds.first_rows("places", "place_id")
+        local = np.zeros(len(first), dtype=bool)
+        found = first >= 0
+        local[found] = ds.codes("places", "kind")[first[found]] != ds.code_of("places", "kind", "country")
+        return pd.Series(np.where(local, ds.code_totals("places", "place_id"), 0), index=categories)
+    where = ds.codes("places", "kind") != ds.code_of("places", "kind", "country")
+    return pd.Series(code_counts(codes, where, len(categories)), index=categories)
 
 
 def place_names(ds: Dataset) -> dict[str, str]:

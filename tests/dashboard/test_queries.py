@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kzdash.dashboard import queries as q
-from kzdash.dashboard.dataset import Dataset, filtered
+from kzdash.dashboard.dataset import Dataset, code_counts, filtered, first_row_per_code
 from kzdash.dashboard.filters import Filters
 from kzdash.dashboard.reader import article, segments
 from kzdash.dashboard.vocab import UNKNOWN_OUTLET, UNTYPED
@@ -512,4 +512,14 @@ def test_code_counts_count_the_kept_rows_per_code(dtype: str, rows, everything: 
     codes = np.array([c for _, c in rows], dtype=dtype)
     keep = None if everything else np.array([k for k, _ in rows], dtype=bool)
     expected = [sum(1 for k, c in rows if (everything or k) and c == code) for code in range(31)]
-    assert q.code_counts(codes, keep, 31).tolist() == expected
+    assert code_counts(codes, keep, 31).tolist() == expected
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(-1, 9), max_size=100))
+def test_each_codes_first_row_ignores_the_missing_ones(codes) -> None:
+    """A row whose code is -1 is no code's first row (it must not land in the last code's slot)."""
+    import numpy as np
+
+    expected = [next((i for i, c in enumerate(codes) if c == code), -1) for code in range(10)]
+    assert first_row_per_code(np.array(codes, dtype=np.int16), 10).tolist() == expected
