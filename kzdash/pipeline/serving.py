@@ -224,11 +224,40 @@ def write_row_file(con, name: str, path: Path, size: tuple[int, dict[str, int]] 
 
 def serve(con, folder: Path) -> None:
     """Everything the dashboard reads, from the contract tables (with `row`) in the open DuckDB file `con`:
-    index tables and arrays, row files and word indexes, written into `folder` beside the file."""
+    index tables and arrays, row files and word indexes, written into `folder` beside the file.
+
+    A small build (every searched column indexed in memory) writes its row files and word indexes on a
+    second connection beside the index tables: the build's end runs on one core otherwise, and the
+    two halves read the contract tables only. A large one writes them one after the other, so that
+    DuckDB's memory limit is not shared by two big jobs."""
+    sizes = {name: table_sizes(con, name) for name in TABLES}  # one scan of each table for both
+    small = all(sizes[table][1][column] <= SIDE_BY_SIDE_CHARS for table, columns in SEARCHED.items()
+                for column in columns)
+    if not small:
+        _index(con, folder)
+        _texts(con, folder, sizes)
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    side = con.cursor()
+    try:
+        with ThreadPoolExecutor(1) as pool:
+            texts = pool.submit(_texts, side, folder, sizes)
+            _index(con, folder)
+            texts.result()
+    finally:
+        side.close()
+
+
+def _index(con, folder: Path) -> None:
+    """The index tables, their columns' files and the stored orders."""
     index_tables(con)
     write_index_arrays(con, folder)
     write_stored_orders(folder)
-    sizes = {name: table_sizes(con, name) for name in TABLES}  # one scan of each table for both
+
+
+def _texts(con, folder: Path, sizes: dict[str, tuple[int, dict[str, int]]]) -> None:
+    """The row files and the word indexes."""
     write_row_files(con, folder, sizes)
     write_word_indexes(con, folder, sizes=sizes)
 
@@ -328,6 +357,7 @@ SEARCHED = {
 }
 IN_MEMORY_CHARS = 4_000_000  # a searched column up to this size is indexed in memory, larger ones by DuckDB
 PAIR_CHARS = 4_000_000  # characters of values split into words at a time (DuckDB path): flat memory for long texts
+SIDE_BY_SIDE_CHARS = IN_MEMORY_CHARS  # a build whose searched columns are no larger writes its texts beside (`serve`)
 WORD_DIR = "words"  # beside the DuckDB file: {table}.{column}.{vocab,offsets,postings,starts,rows,meta}.*
 
 
