@@ -74,19 +74,46 @@ def _strings(values: pd.Series) -> list[str | None]:
     return [None if gone else str(v) for v, gone in zip(values.astype(object).tolist(), missing, strict=True)]
 
 
-def _floats(values: pd.Series) -> list[float | None]:
-    return [None if v != v else v for v in pd.to_numeric(values, errors="coerce").astype("float64").tolist()]
+def _text_list(column: pa.ChunkedArray | pa.Array) -> list[str | None]:
+    """An Arrow column as Python strings (None for missing), whatever its type (as `_strings` reads it)."""
+    if not pa.types.is_string(column.type) and not pa.types.is_large_string(column.type):
+        column = pc.cast(column, pa.string())
+    return column.to_pylist()
 
 
-def _reports(usable: pd.DataFrame, positions: list[int], iso: list[str],
-             country_ids: set[str]) -> list[_Report]:
-    n = {"day": 10, "month": 7, "year": 4}
+def _float_list(column: pa.ChunkedArray | pa.Array) -> list[float | None]:
+    """An Arrow column as Python floats, None for missing or NaN (as `_floats` reads it)."""
+    if not pa.types.is_floating(column.type):
+        column = pc.cast(column, pa.float64())
+    return [None if v is None or v != v else float(v) for v in column.to_pylist()]
+
+
+def _day_list(column: pa.ChunkedArray | pa.Array) -> list[date]:
+    """A date column (not null) as Python dates."""
+    if not pa.types.is_date32(column.type):
+        column = pc.cast(column, pa.date32())
+    return column.to_pylist()
+
+
+def _columns(table: pa.Table) -> dict[str, list]:
+    """The grouping columns of `table` (its typed, dated rows) as Python lists, converted once for many
+    blocks: per block, an Arrow-to-pandas conversion and its per-column casts cost more than the grouping."""
+    return {"event_id": _text_list(table["event_id"]), "day": _day_list(table["date"]),
+            **{c: _text_list(table[c]) for c in ("date_precision", "actor", "place_id", "country")},
+            "lat": _float_list(table["lat"]), "lon": _float_list(table["lon"])}
+
+
+_PREFIX = {"day": 10, "month": 7, "year": 4}
+
+
+def _reports_of(cols: dict[str, list], block: list[int], lo: int, hi: int,
+                country_ids: set[str]) -> list[_Report]:
+    """The reports of rows lo:hi of `cols` (`block`: their positions in the events table)."""
     out = []
     for row, day, prec, actor, pid, country, lat, lon in zip(
-            positions, iso, _strings(usable["date_precision"]), _strings(usable["actor"]),
-            _strings(usable["place_id"]), _strings(usable["country"]), _floats(usable["lat"]),
-            _floats(usable["lon"]), strict=True):
-        out.append(_Report(row, date.fromisoformat(day) if prec == "day" else None, day[:n.get(prec, 10)],
+            block, cols["day"][lo:hi], cols["date_precision"][lo:hi], cols["actor"][lo:hi],
+            cols["place_id"][lo:hi], cols["country"][lo:hi], cols["lat"][lo:hi], cols["lon"][lo:hi], strict=True):
+        out.append(_Report(row, day if prec == "day" else None, day.isoformat()[:_PREFIX.get(prec, 10)],
                            actor, pid, country, lat, lon, pid in country_ids))
     return out
 
@@ -128,8 +155,10 @@ def grouped_ids(table: pa.Table, country_ids: set[str]) -> np.ndarray:
     codes = pc.dictionary_encode(key).combine_chunks().indices.to_numpy()
     order = np.argsort(codes, kind="stable")
     bounds = np.flatnonzero(np.diff(codes[order])) + 1
-    for block in np.split(order, bounds):
-        _group_into(out, sub.take(pa.array(block)).to_pandas(), rows[block].tolist(), country_ids)
+    cols = _columns(sub.take(pa.array(order)))
+    positions = rows[order].tolist()
+    for lo, hi in zip([0, *bounds.tolist()], [*bounds.tolist(), len(order)], strict=True):
+        _group_rows(out, cols, positions, lo, hi, country_ids)
     return out
 
 
@@ -161,28 +190,33 @@ def grouped_ids_of_file(path: Path, country_ids: set[str], spill: Path, memory: 
             table = pa.Table.from_batches([batch])
             table = pa.concat_tables([carry, table]) if carry is not None else table
             keys = table.column("block").to_numpy(zero_copy_only=False)
-            starts = np.concatenate([[0], np.flatnonzero(keys[1:] != keys[:-1]) + 1])
-            for a, b in zip(starts[:-1], starts[1:], strict=True):  # the last block may go on in the next batch
-                _group_table(out, table.slice(a, b - a), country_ids)
-            carry = table.slice(starts[-1])
+            starts = np.flatnonzero(keys[1:] != keys[:-1]) + 1
+            last = int(starts[-1]) if len(starts) else 0  # the last block may go on in the next batch
+            if last:
+                _group_table(out, table.slice(0, last), [0, *starts.tolist()], country_ids)
+            carry = table.slice(last)
         if carry is not None and carry.num_rows:
-            _group_table(out, carry, country_ids)
+            _group_table(out, carry, [0, carry.num_rows], country_ids)
     finally:
         con.close()
     return out
 
 
-def _group_table(out: np.ndarray, block: pa.Table, country_ids: set[str]) -> None:
-    part = block.to_pandas()
-    _group_into(out, part, part["row"].astype("int64").tolist(), country_ids)
+def _group_table(out: np.ndarray, table: pa.Table, bounds: list[int], country_ids: set[str]) -> None:
+    """Group the blocks of `table` (block i is rows bounds[i]:bounds[i + 1]), its columns converted once."""
+    cols = _columns(table)
+    positions = table["row"].to_pylist()
+    for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
+        _group_rows(out, cols, positions, lo, hi, country_ids)
 
 
-def _group_into(out: np.ndarray, part: pd.DataFrame, positions: list[int], country_ids: set[str]) -> None:
-    """Group one block's rows (`part`, at `positions` of the table) and write their happening ids into `out`."""
-    eid = dict(zip(positions, _strings(part["event_id"]), strict=True))
-    days = pd.to_datetime(part["date"]).dt.strftime("%Y-%m-%d").tolist()
-    reports = _reports(part, positions, days, country_ids)
-    for group in _group_block(reports, eid):
+def _group_rows(out: np.ndarray, cols: dict[str, list], positions: list[int], lo: int, hi: int,
+                country_ids: set[str]) -> None:
+    """Group one block (rows lo:hi of `cols`, at `positions` of the events table) and write their
+    happening ids into `out`."""
+    block = positions[lo:hi]
+    eid = dict(zip(block, cols["event_id"][lo:hi], strict=True))
+    for group in _group_block(_reports_of(cols, block, lo, hi, country_ids), eid):
         hid = hashlib.sha1(min(eid[r.row] for r in group).encode()).hexdigest()[:16].encode()
         for r in group:
             out[r.row] = hid

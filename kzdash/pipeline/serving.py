@@ -129,6 +129,7 @@ def write_index_arrays(con, folder: Path, batch_rows: int = 1_000_000) -> None:
     machine; reading category codes from a file takes a fraction of a second, so the first page of a
     large build opens in seconds. Categories are written to index.json; a missing value is code -1,
     a missing date the smallest int64 (numpy's NaT), a missing number NaN."""
+    import contextlib
     import json
 
     import numpy as np
@@ -136,14 +137,18 @@ def write_index_arrays(con, folder: Path, batch_rows: int = 1_000_000) -> None:
     folder = Path(folder) / INDEX_DIR
     folder.mkdir(parents=True, exist_ok=True)
     meta: dict[str, dict] = {}
+    categories_of: dict[str, list] = {}  # ENUM type -> its values, asked once (tables share them)
     for table in INDEX_SQL:
-        columns = []
+        columns, exprs = [], []
         for name, kind in con.execute(f"SELECT column_name, column_type FROM (DESCRIBE idx_{table})").fetchall():
             if name == "row":
                 continue
             if kind.startswith("ENUM"):
-                categories = [r[0] for r in con.execute(
-                    f"SELECT unnest(enum_range(NULL::{_enum_of(table, name)}))").fetchall()]
+                enum = _enum_of(table, name)
+                if enum not in categories_of:
+                    categories_of[enum] = [r[0] for r in con.execute(
+                        f"SELECT unnest(enum_range(NULL::{enum}))").fetchall()]
+                categories = categories_of[enum]
                 dtype = "int8" if len(categories) < 2**7 else "int16" if len(categories) < 2**15 else "int32"
                 expr, spec = f'coalesce(enum_code("{name}"), -1)', {"categories": categories}
             elif kind.startswith("TIMESTAMP"):
@@ -155,12 +160,20 @@ def write_index_arrays(con, folder: Path, batch_rows: int = 1_000_000) -> None:
                 dtype, expr, spec = "int32", f'coalesce("{name}", -1)', {}
             else:  # numbers that may be missing (confidence, offsets)
                 dtype, expr, spec = "float64", f'coalesce(CAST("{name}" AS DOUBLE), \'NaN\'::DOUBLE)', {}
-            reader = con.sql(f"SELECT {expr} FROM idx_{table} ORDER BY row").to_arrow_reader(batch_rows)
-            with reader, open(folder / f"{table}.{name}.{dtype}", "wb") as out:
-                for batch in reader:
-                    batch.column(0).to_numpy(zero_copy_only=False).astype(dtype).tofile(out)
             columns.append({"name": name, "dtype": dtype, **spec})
-        rows = con.execute(f"SELECT count(*) FROM idx_{table}").fetchall()[0][0]
+            exprs.append(expr)
+        # all the columns of a table in one scan, in row order: the table is stored so (INDEX_SQL sorts it
+        # by row) and a scan keeps it (preserve_insertion_order), as in `write_row_file`; a batch holds
+        # about `batch_rows` numbers, as one column's batch did
+        reader = con.sql(f"SELECT {', '.join(exprs)} FROM idx_{table}").to_arrow_reader(
+            max(2048, batch_rows // max(1, len(exprs))))
+        rows = 0
+        with reader, contextlib.ExitStack() as files:
+            outs = [files.enter_context(open(folder / f"{table}.{c['name']}.{c['dtype']}", "wb")) for c in columns]
+            for batch in reader:
+                for i, (c, out) in enumerate(zip(columns, outs, strict=True)):
+                    batch.column(i).to_numpy(zero_copy_only=False).astype(c["dtype"]).tofile(out)
+                rows += batch.num_rows
         meta[table] = {"rows": rows, "columns": columns}
     (folder / "index.json").write_text(json.dumps({"version": SERVING_VERSION, "tables": meta}), encoding="utf-8")
 
@@ -175,39 +188,78 @@ ROW_BATCH = 16_384  # rows per record batch: small chunks to take from ...
 ROW_BATCH_BYTES = 8 * 2**20  # ... and at most about this many bytes, so article texts keep memory flat too
 
 
-def write_row_files(con, folder: Path) -> None:
+def write_row_files(con, folder: Path, sizes: dict[str, tuple[int, dict[str, int]]] | None = None) -> None:
     """Each table as an uncompressed Arrow IPC file, in row order, for the dashboard to memory-map.
 
     Why a second copy: DuckDB compresses a column in vectors of 2,048 rows, so fetching 2,000 rows
     scattered over ten million decompresses 2,000 vectors (0.3 ms each on this machine, 650 ms in
     all); from a memory-mapped Arrow file the same fetch reads 2,000 values where they lie."""
+    sizes = sizes or {}
     for name in TABLES:
-        write_row_file(con, name, Path(folder) / ROW_FILE.format(name))
+        write_row_file(con, name, Path(folder) / ROW_FILE.format(name), sizes.get(name))
 
 
-def write_row_file(con, name: str, path: Path) -> None:
+def table_sizes(con, name: str) -> tuple[int, dict[str, int]]:
+    """A table's rows and each column's characters (as VARCHAR; `row` left out), in one scan: the row
+    files size their batches by them and the word indexes choose their way by them."""
+    columns = [c for c in con.sql(f"SELECT * FROM {name} LIMIT 0").columns if c != "row"]
+    got = con.execute("SELECT count(*)" + "".join(f', coalesce(sum(strlen(CAST("{c}" AS VARCHAR))), 0)'
+                                                  for c in columns) + f" FROM {name}").fetchall()[0]
+    return got[0], dict(zip(columns, got[1:], strict=True))
+
+
+def write_row_file(con, name: str, path: Path, size: tuple[int, dict[str, int]] | None = None) -> None:
     """One table's rows in row order: it is stored so (`copy_table`) and a scan keeps it; a sort would
-    not fit the memory limit (see there)."""
+    not fit the memory limit (see there). `size`: the table's `table_sizes`, when they are known."""
     import pyarrow as pa
 
-    size = con.execute(f"SELECT count(*), coalesce(sum(strlen(CAST(COLUMNS(* EXCLUDE (row)) AS VARCHAR))), 0) "
-                       f"FROM {name}").fetchall()[0]  # a row's length in characters: about its bytes
-    per_row = max(1, sum(size[1:]) // max(1, size[0]))
-    rows = max(64, min(ROW_BATCH, ROW_BATCH_BYTES // per_row))
-    reader = con.sql(f"SELECT * EXCLUDE (row) FROM {name}").to_arrow_reader(rows)
+    rows, chars = size if size is not None else table_sizes(con, name)
+    per_row = max(1, sum(chars.values()) // max(1, rows))  # a row's length in characters: about its bytes
+    batch = max(64, min(ROW_BATCH, ROW_BATCH_BYTES // per_row))
+    reader = con.sql(f"SELECT * EXCLUDE (row) FROM {name}").to_arrow_reader(batch)
     with reader, pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, reader.schema) as writer:
-        for batch in reader:
-            writer.write_batch(batch)
+        for record in reader:
+            writer.write_batch(record)
 
 
 def serve(con, folder: Path) -> None:
     """Everything the dashboard reads, from the contract tables (with `row`) in the open DuckDB file `con`:
-    index tables and arrays, row files and word indexes, written into `folder` beside the file."""
+    index tables and arrays, row files and word indexes, written into `folder` beside the file.
+
+    A small build (every searched column indexed in memory) writes its row files and word indexes on a
+    second connection beside the index tables: the build's end runs on one core otherwise, and the
+    two halves read the contract tables only. A large one writes them one after the other, so that
+    DuckDB's memory limit is not shared by two big jobs."""
+    sizes = {name: table_sizes(con, name) for name in TABLES}  # one scan of each table for both
+    small = all(sizes[table][1][column] <= SIDE_BY_SIDE_CHARS for table, columns in SEARCHED.items()
+                for column in columns)
+    if not small:
+        _index(con, folder)
+        _texts(con, folder, sizes)
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    side = con.cursor()
+    try:
+        with ThreadPoolExecutor(1) as pool:
+            texts = pool.submit(_texts, side, folder, sizes)
+            _index(con, folder)
+            texts.result()
+    finally:
+        side.close()
+
+
+def _index(con, folder: Path) -> None:
+    """The index tables, their columns' files and the stored orders."""
     index_tables(con)
     write_index_arrays(con, folder)
     write_stored_orders(folder)
-    write_row_files(con, folder)
-    write_word_indexes(con, folder)
+
+
+def _texts(con, folder: Path, sizes: dict[str, tuple[int, dict[str, int]]]) -> None:
+    """The row files and the word indexes."""
+    write_row_files(con, folder, sizes)
+    write_word_indexes(con, folder, sizes=sizes)
 
 
 # Beside the index columns: the event rows in (happening, outlet, row) order, which event row is the first of
@@ -305,6 +357,7 @@ SEARCHED = {
 }
 IN_MEMORY_CHARS = 4_000_000  # a searched column up to this size is indexed in memory, larger ones by DuckDB
 PAIR_CHARS = 4_000_000  # characters of values split into words at a time (DuckDB path): flat memory for long texts
+SIDE_BY_SIDE_CHARS = IN_MEMORY_CHARS  # a build whose searched columns are no larger writes its texts beside (`serve`)
 WORD_DIR = "words"  # beside the DuckDB file: {table}.{column}.{vocab,offsets,postings,starts,rows,meta}.*
 
 
@@ -346,7 +399,8 @@ def _write_vocab(files: dict[str, Path], vocab, n_values: int) -> None:
     files["meta"].write_text(json.dumps({"values": int(n_values), "words": len(vocab)}), encoding="utf-8")
 
 
-def write_word_indexes(con, folder: Path, batch_rows: int = 20_000) -> None:
+def write_word_indexes(con, folder: Path, batch_rows: int = 20_000,
+                       sizes: dict[str, tuple[int, dict[str, int]]] | None = None) -> None:
     """For every searched column: its distinct values split into lower-cased words, as files the dashboard
     memory-maps (`kzdash.dashboard.textsearch.TextIndex.open`).
 
@@ -362,9 +416,9 @@ def write_word_indexes(con, folder: Path, batch_rows: int = 20_000) -> None:
 
     (Path(folder) / WORD_DIR).mkdir(parents=True, exist_ok=True)
     for table, columns in SEARCHED.items():
-        sizes = con.execute("SELECT " + ", ".join(f'coalesce(sum(strlen(CAST("{c}" AS VARCHAR))), 0)' for c in columns)
-                            + f" FROM {table}").fetchall()[0]  # one scan of the table for all its columns
-        for column, chars in zip(columns, sizes, strict=True):
+        chars_of = (sizes or {}).get(table) or table_sizes(con, table)  # `table_sizes`: one scan of the table
+        for column in columns:
+            chars = chars_of[1][column]
             files = word_files(folder, table, column)
             if chars <= IN_MEMORY_CHARS:  # a small column: at once, in memory (DuckDB's steps cost 20 ms each)
                 texts = con.sql(f'SELECT CAST("{column}" AS VARCHAR) FROM {table} ORDER BY row').to_arrow_table()

@@ -192,3 +192,31 @@ def test_a_long_table_keeps_its_file_order_without_a_sort(tmp_path: Path) -> Non
     serving.write_row_file(con, "articles", tmp_path / "articles.rows.arrow")
     with pa.memory_map(str(tmp_path / "articles.rows.arrow")) as source:
         assert pa.ipc.open_file(source).read_all().column("article_id").to_pylist() == ids.to_pylist()
+
+
+def test_a_small_build_written_side_by_side_equals_one_written_in_turn(served: dict[str, Path], tmp_path: Path,
+                                                                        monkeypatch) -> None:
+    """A small build writes its row files and word indexes on a second connection while the index tables
+    are made: the same files as writing them one after the other (row files: the same batches and values;
+    the bytes under a missing value are DuckDB's to leave as they are)."""
+    for name in serving.TABLES:
+        shutil.copy(served["memory"] / f"{name}.parquet", tmp_path)
+    monkeypatch.setattr(serving, "SIDE_BY_SIDE_CHARS", -1)  # as a large build: in turn, on one connection
+    serving.write_serving(tmp_path)
+
+    def written(folder: Path) -> list[Path]:
+        return sorted(p.relative_to(folder) for p in folder.rglob("*")
+                      if p.is_file() and p.suffix not in (".duckdb", ".parquet", ".wal"))
+
+    assert written(served["memory"]) == written(tmp_path) and len(written(tmp_path)) > 60
+    for rel in written(tmp_path):
+        a, b = served["memory"] / rel, tmp_path / rel
+        if rel.name.endswith(".rows.arrow"):
+            with pa.memory_map(str(a)) as sa, pa.memory_map(str(b)) as sb:
+                ra, rb = pa.ipc.open_file(sa), pa.ipc.open_file(sb)
+                assert ra.schema.equals(rb.schema, check_metadata=True)
+                assert [ra.get_batch(i).num_rows for i in range(ra.num_record_batches)] == \
+                    [rb.get_batch(i).num_rows for i in range(rb.num_record_batches)]
+                assert ra.read_all().equals(rb.read_all()), rel
+        else:
+            assert a.read_bytes() == b.read_bytes(), rel
