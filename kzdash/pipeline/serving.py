@@ -168,12 +168,27 @@ def write_index_arrays(con, folder: Path, batch_rows: int = 1_000_000) -> None:
         reader = con.sql(f"SELECT {', '.join(exprs)} FROM idx_{table}").to_arrow_reader(
             max(2048, batch_rows // max(1, len(exprs))))
         rows = 0
+        # per category of a coded column: its rows and its first row, so that the dashboard's filter lists
+        # and first mentions need no pass over ten million codes (`Dataset.code_totals`, `first_rows`)
+        tally = {i: (np.zeros(len(c["categories"]) + 1, dtype=np.int64), np.full(len(c["categories"]) + 1, -1,
+                                                                                 dtype=np.int64))
+                 for i, c in enumerate(columns) if "categories" in c}
         with reader, contextlib.ExitStack() as files:
             outs = [files.enter_context(open(folder / f"{table}.{c['name']}.{c['dtype']}", "wb")) for c in columns]
             for batch in reader:
                 for i, (c, out) in enumerate(zip(columns, outs, strict=True)):
-                    batch.column(i).to_numpy(zero_copy_only=False).astype(c["dtype"]).tofile(out)
+                    values = batch.column(i).to_numpy(zero_copy_only=False).astype(c["dtype"])
+                    values.tofile(out)
+                    if i in tally:
+                        counts, first = tally[i]
+                        slot = values.astype(np.int64) + 1  # slot 0: missing (-1)
+                        counts += np.bincount(slot, minlength=len(counts))
+                        seen, at = np.unique(slot, return_index=True)
+                        new = first[seen] < 0
+                        first[seen[new]] = rows + at[new]
                 rows += batch.num_rows
+        for i, (counts, first) in tally.items():
+            columns[i]["counts"], columns[i]["first"] = counts[1:].tolist(), first[1:].tolist()
         meta[table] = {"rows": rows, "columns": columns}
     (folder / "index.json").write_text(json.dumps({"version": SERVING_VERSION, "tables": meta}), encoding="utf-8")
 

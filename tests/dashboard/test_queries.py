@@ -523,3 +523,18 @@ def test_each_codes_first_row_ignores_the_missing_ones(codes) -> None:
 
     expected = [next((i for i, c in enumerate(codes) if c == code), -1) for code in range(10)]
     assert first_row_per_code(np.array(codes, dtype=np.int16), 10).tolist() == expected
+
+
+def test_the_builds_category_totals_and_first_rows_equal_counted_ones(sample: Dataset) -> None:
+    """index.json carries each coded column's rows and first row per category; the dashboard uses them while no
+    review changed the table, and they equal what counting the codes gives (the filter lists too)."""
+    import numpy as np
+
+    assert ("places", "place_id") in sample._built and ("events", "event_type") in sample._built
+    for (table, col), built in sample._built.items():
+        codes, size = sample.codes(table, col), sample.size(table, col)
+        assert np.array_equal(built["counts"], code_counts(codes, None, size)), (table, col)
+        assert np.array_equal(built["first"], first_row_per_code(codes, size)), (table, col)
+    counted = Dataset.open(sample.database.parent)
+    counted._built = {}
+    assert q._options(counted) == q._options(sample)
