@@ -20,6 +20,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -27,7 +28,7 @@ import pyarrow.parquet as pq
 
 from kzdash.extract.article import CAPPED
 from kzdash.extract.records import ArticleResult
-from kzdash.pipeline.happenings import grouped_ids_of_file, ids_of
+from kzdash.pipeline.happenings import GROUPING_COLUMNS, grouped_ids_of_file, ids_of
 from kzdash.text.langdata import DATA_DIR
 
 if TYPE_CHECKING:
@@ -226,69 +227,206 @@ def arrow_schema(name: str) -> pa.Schema:
     return pa.schema([(col, kind(col)) for col in COLUMNS[name]])
 
 
-class _TableFile:
-    """One table's Parquet file, appended batch by batch in row groups of bounded size."""
+PARTITIONED = ("articles", "places", "events", "stances")  # tables written as a folder of month files
+UNDATED = "undated"  # the partition of articles with no publication date
+EMPTY = "empty"  # the one file of a partitioned table with no rows at all (it holds the columns)
+MONTH = r"^[0-9]{4}-(0[1-9]|1[0-2])"  # a publication date's month, as `published` starts
+BUFFER_BYTES = 16 * 2**20  # rows waiting for their partition's next row group, all partitions together ...
+FLUSH_BYTES = 8 * 2**20  # ... and one partition's, at most: then they are written as a row group
+OPEN_FILES = 64  # partition files of one table open for writing at once; past it a file is closed and its
+# partition goes on in a new part, merged at the end (a folder spanning decades opens no thousand files)
 
-    def __init__(self, path: Path, name: str) -> None:
-        self.path, self.name = path, name
-        self.writer: pq.ParquetWriter | None = None
+
+def table_path(build_dir: Path, name: str) -> Path:
+    """Where a table of a build lies: `<name>.parquet`, a folder of month files or (older builds) one file."""
+    return Path(build_dir) / f"{name}.parquet"
+
+
+def table_files(build_dir: Path, name: str) -> list[Path]:
+    """A table's Parquet files in order: the concatenation of their rows is the table (one file for a
+    table not partitioned, or written by an older build; none when it is missing)."""
+    path = table_path(build_dir, name)
+    if path.is_dir():
+        return sorted(p for p in path.iterdir() if p.suffix == ".parquet" and not p.name.startswith((".", "_")))
+    return [path] if path.is_file() else []
+
+
+def has_build(build_dir: Path) -> bool:
+    """Whether a build folder holds tables (its articles table, a file or a folder of months)."""
+    return table_path(build_dir, "articles").exists()
+
+
+def partition_keys(articles: pa.Table | pd.DataFrame) -> list[str]:
+    """Each article's partition: the month its `published` starts with (YYYY-MM), else UNDATED."""
+    published = articles["published"]
+    values = published if isinstance(published, (pa.ChunkedArray, pa.Array)) else pa.array(
+        published.astype(object).where(published.notna(), None).tolist(), pa.large_string())
+    values = pc.cast(values, pa.large_string())
+    dated = pc.fill_null(pc.match_substring_regex(values, MONTH), False)
+    return pc.if_else(dated, pc.utf8_slice_codeunits(values, 0, 7), UNDATED).to_pylist()
+
+
+def _arrow(name: str, df: pd.DataFrame | pa.Table) -> pa.Table:
+    return df if isinstance(df, pa.Table) else pa.Table.from_pandas(
+        df[COLUMNS[name]], schema=arrow_schema(name), preserve_index=False)
+
+
+def _rows_per_group(table: pa.Table) -> int:
+    return max(1, min(ROW_GROUP_ROWS, ROW_GROUP_BYTES * table.num_rows // max(1, table.nbytes)))
+
+
+class _Partitions:
+    """One table's month files, written in parts: rows wait in a buffer per partition and go out as
+    row groups of bounded size (the buffers together bounded too), each partition's into its open part
+    file; at most OPEN_FILES are open, and a partition whose file was closed goes on in a new part."""
+
+    def __init__(self, folder: Path, name: str, on_flush=None) -> None:
+        self.folder, self.name, self.on_flush = folder, name, on_flush
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.buffers: dict[str, list[pa.Table]] = {}
+        self.buffered: dict[str, int] = {}
+        self.writers: dict[str, pq.ParquetWriter] = {}  # open, least recently written first
+        self.parts: dict[str, list[Path]] = {}
         self.rows = 0
+        self.metadata: dict | None = None  # the schema metadata of the first rows: every file gets it
 
-    def write(self, df: pd.DataFrame | pa.Table) -> None:
-        if not len(df):
+    def add(self, key: str, table: pa.Table) -> None:
+        if not table.num_rows:
             return
-        table = df if isinstance(df, pa.Table) else pa.Table.from_pandas(
-            df[COLUMNS[self.name]], schema=arrow_schema(self.name), preserve_index=False)
-        if self.writer is None:
-            self.writer = pq.ParquetWriter(self.path, table.schema)
-        rows = max(1, min(ROW_GROUP_ROWS, ROW_GROUP_BYTES * table.num_rows // max(1, table.nbytes)))
-        self.writer.write_table(table.replace_schema_metadata(self.writer.schema.metadata), rows)
-        self.rows += len(df)
+        if self.metadata is None:
+            self.metadata = table.schema.metadata
+        self.buffers.setdefault(key, []).append(table)
+        self.buffered[key] = self.buffered.get(key, 0) + table.nbytes
+        self.rows += table.num_rows
+        if self.buffered[key] >= FLUSH_BYTES or sum(t.num_rows for t in self.buffers[key]) >= ROW_GROUP_ROWS:
+            self.flush(key)
 
-    def close(self) -> None:
-        if self.writer is not None:
-            self.writer.close()
-        else:  # no row at all: an empty table with the contract's columns, as a batch build writes it
-            _typed(self.name, pd.DataFrame(columns=COLUMNS[self.name])).to_parquet(self.path, index=False)
+    def bytes(self) -> int:
+        return sum(self.buffered.values())
+
+    def flush_largest(self) -> None:
+        self.flush(max(self.buffered, key=self.buffered.__getitem__))
+
+    def flush(self, key: str) -> None:
+        tables = self.buffers.pop(key, [])
+        self.buffered.pop(key, None)
+        if not tables:
+            return
+        table = pa.concat_tables([t.replace_schema_metadata(self.metadata) for t in tables])
+        writer = self.writers.pop(key, None)
+        if writer is None:
+            if len(self.writers) >= OPEN_FILES:
+                self.writers.pop(next(iter(self.writers))).close()
+            path = self.folder / f"{key}.{len(self.parts.get(key, []))}.parquet"
+            self.parts.setdefault(key, []).append(path)
+            writer = pq.ParquetWriter(path, table.schema)
+        self.writers[key] = writer  # now the most recently written
+        writer.write_table(table, _rows_per_group(table))
+        if self.on_flush is not None:
+            self.on_flush(key, table)
+
+    def close(self) -> dict[str, list[Path]]:
+        """Every buffer written and every file closed: each partition's part files, in order."""
+        for key in list(self.buffers):
+            self.flush(key)
+        for writer in self.writers.values():
+            writer.close()
+        self.writers = {}
+        return self.parts
+
+
+def _concat_files(parts: list[Path], target: Path, transform=None) -> None:
+    """The rows of `parts` in order as one file, a row group at a time (`transform`: a row group and its
+    first row's position in the whole -> the row group to write)."""
+    if len(parts) == 1 and transform is None:
+        parts[0].replace(target)
+        return
+    first = pq.ParquetFile(parts[0]).schema_arrow
+    offset = 0
+    with pq.ParquetWriter(target, first) as out:
+        for part in parts:
+            source = pq.ParquetFile(part)
+            for i in range(source.num_row_groups):
+                group = source.read_row_group(i).replace_schema_metadata(first.metadata)
+                n = group.num_rows
+                out.write_table(transform(group, offset) if transform else group, _rows_per_group(group))
+                offset += n
+            part.unlink()
 
 
 class BuildWriter:
     """A build written batch by batch into a sibling folder and swapped in at the end, so memory
-    holds one batch, never the corpus. Events get their happening ids in a second pass over their
-    file (the grouping needs all events, but only a few of their columns)."""
+    holds one batch (and the partitions' bounded buffers), never the corpus.
+
+    The four article tables are folders of month files (`partition_keys`): an article's rows go to
+    its month, in input order. Events get their happening ids at the end: their grouping columns go
+    to a file of their own as they are written, are grouped there (the grouping needs all events,
+    but only those columns), and each month's events are written again with the ids."""
 
     def __init__(self, out_dir: Path) -> None:
         self.out_dir = Path(out_dir)
         self.out_dir.parent.mkdir(parents=True, exist_ok=True)
         self.tmp = Path(tempfile.mkdtemp(dir=self.out_dir.parent, prefix=f".{self.out_dir.name}.building-"))
-        self.files = {name: _TableFile(self.tmp / f"{name}.parquet", name) for name in TABLES if name != "quarantine"}
-        self.files["events"].path = self.tmp / "events.pass1.parquet"
+        self.parts_dir = self.tmp / ".parts"
+        self.tables = {name: _Partitions(self.parts_dir / name, name,
+                                         self._grouping_rows if name == "events" else None) for name in PARTITIONED}
+        self.grouping: pq.ParquetWriter | None = None
+        self.grouping_rows = 0
+        self.grouping_ranges: dict[str, list[tuple[int, int]]] = {}  # month -> its events' rows there, in order
         self.country_place_ids: set[str] = set()
 
     def write(self, tables: dict[str, pd.DataFrame | pa.Table]) -> None:
         """One batch's rows (the contract's columns, typed, as frames or as `arrow_tables_from` makes them;
-        happening ids are set at the end)."""
+        happening ids are set at the end), article by article in input order."""
+        tables = {name: _arrow(name, tables[name]) for name in PARTITIONED}
         places = tables["places"]
-        if isinstance(places, pa.Table):
-            ids = places.filter(pc.equal(places["kind"], "country"))["place_id"].drop_null().to_pylist()
-            self.country_place_ids |= set(ids)
-        elif len(places):
-            self.country_place_ids |= set(places.loc[places["kind"] == "country", "place_id"].dropna().astype(str))
-        for name, f in self.files.items():
-            f.write(tables[name])
+        ids = places.filter(pc.fill_null(pc.equal(places["kind"], "country"), False))["place_id"]
+        self.country_place_ids |= set(ids.drop_null().to_pylist())
+        articles = tables["articles"]
+        keys = partition_keys(articles)
+        month_of = dict(zip(articles["article_id"].to_pylist(), keys, strict=True))
+        for name, table in tables.items():
+            if not table.num_rows:
+                continue
+            months = keys if name == "articles" else [month_of.get(a, UNDATED)
+                                                      for a in table["article_id"].to_pylist()]
+            self._add(name, table, months)
+
+    def _add(self, name: str, table: pa.Table, months: list[str]) -> None:
+        """Rows to their partitions' buffers, in order; the largest buffers written while they hold too much."""
+        distinct = dict.fromkeys(months)
+        if len(distinct) == 1:
+            self.tables[name].add(months[0], table)
+        else:
+            column = pa.array(months, pa.string())
+            for key in distinct:
+                self.tables[name].add(key, table.filter(pc.equal(column, key)))
+        while sum(t.bytes() for t in self.tables.values()) > BUFFER_BYTES:
+            max(self.tables.values(), key=_Partitions.bytes).flush_largest()
+
+    def _grouping_rows(self, key: str, events: pa.Table) -> None:
+        """Events written to a partition: their grouping columns to the grouping file, in the same order."""
+        columns = events.select(GROUPING_COLUMNS)
+        if self.grouping is None:
+            self.grouping = pq.ParquetWriter(self.parts_dir / "grouping.parquet", columns.schema)
+        self.grouping.write_table(columns, ROW_GROUP_ROWS)
+        self.grouping_ranges.setdefault(key, []).append((self.grouping_rows, columns.num_rows))
+        self.grouping_rows += columns.num_rows
 
     def finish(self, quarantined: list[Quarantined], info: dict) -> dict[str, int]:
-        """Happening ids, the quarantine table, the DuckDB file and build.json; then the swap.
-        Returns the row count of every table."""
+        """Happening ids, the month files, the quarantine table, the DuckDB file and build.json; then the
+        swap. Returns the row count of every table."""
         try:
-            for f in self.files.values():
-                f.close()
-            self._events_with_happenings()
+            parts = {name: t.close() for name, t in self.tables.items()}
+            for name in ("articles", "places", "stances"):
+                self._months(name, parts[name])
+            self._events_with_happenings(parts["events"])
+            shutil.rmtree(self.parts_dir, ignore_errors=True)
             q = pd.DataFrame([{"source": x.source, "line": x.line, "reason": x.reason} for x in quarantined],
                              columns=COLUMNS["quarantine"])
             _typed("quarantine", q).to_parquet(self.tmp / "quarantine.parquet", index=False)
             _write_duckdb(self.tmp)
-            rows = {name: f.rows for name, f in self.files.items()} | {"quarantine": len(q)}
+            rows = {name: t.rows for name, t in self.tables.items()} | {"quarantine": len(q)}
             meta = {**info, "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "rows": rows}
             (self.tmp / "build.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
         except BaseException:
@@ -298,42 +436,54 @@ class BuildWriter:
         return rows
 
     def abandon(self) -> None:
+        for t in self.tables.values():
+            with contextlib.suppress(Exception):
+                t.close()
         shutil.rmtree(self.tmp, ignore_errors=True)
 
-    def _events_with_happenings(self) -> None:
-        """Read the events' grouping columns, group them, and write the events again with the ids."""
-        pass1, final = self.files["events"].path, self.tmp / "events.parquet"
-        if self.files["events"].writer is None:  # no events: pass 1 wrote the empty table
-            pass1.replace(final)
+    def _months(self, name: str, parts: dict[str, list[Path]], transform=None) -> None:
+        """A table's folder: each month's parts as one file (an empty file when the table has no rows)."""
+        folder = table_path(self.tmp, name)
+        folder.mkdir(exist_ok=True)
+        for key, files in sorted(parts.items()):
+            _concat_files(files, folder / f"{key}.parquet", transform(key) if transform else None)
+        if not parts:
+            _typed(name, pd.DataFrame(columns=COLUMNS[name])).to_parquet(folder / f"{EMPTY}.parquet", index=False)
+
+    def _events_with_happenings(self, parts: dict[str, list[Path]]) -> None:
+        """Group the events' grouping columns, and write each month's events again with their ids."""
+        if self.grouping is None:
+            self._months("events", parts)
             return
-        spill = self.tmp / "grouping.tmp"
-        grouped = grouped_ids_of_file(pass1, self.country_place_ids, spill=spill)
+        self.grouping.close()
+        spill = self.parts_dir / "grouping.tmp"
+        grouped = grouped_ids_of_file(self.parts_dir / "grouping.parquet", self.country_place_ids, spill=spill)
         shutil.rmtree(spill, ignore_errors=True)
-        source = pq.ParquetFile(pass1)
-        column = source.schema_arrow.get_field_index("happening_id")
-        with pq.ParquetWriter(final, source.schema_arrow) as out:
-            offset = 0
-            for i in range(source.num_row_groups):
-                group = source.read_row_group(i)
-                n = group.num_rows
-                ids = ids_of(grouped[offset:offset + n], group.column("event_id").to_pylist())
-                out.write_table(group.set_column(column, "happening_id", pa.array(ids, pa.large_string())),
-                                ROW_GROUP_ROWS)
-                offset += n
-        pass1.unlink()
+
+        def transform(key: str):
+            mine = np.concatenate([grouped[start:start + n] for start, n in self.grouping_ranges[key]])
+
+            def with_ids(group: pa.Table, offset: int) -> pa.Table:
+                ids = ids_of(mine[offset:offset + group.num_rows], group.column("event_id").to_pylist())
+                column = group.schema.get_field_index("happening_id")
+                return group.set_column(column, "happening_id", pa.array(ids, pa.large_string()))
+            return with_ids
+
+        self._months("events", parts, transform)
 
 
 class PreviousBuild:
     """The last build as a cache for an incremental one: which inputs it holds (by input key), and
     their rows, read from its files a row group at a time (an article's rows are contiguous)."""
 
-    TABLES = ("articles", "places", "events", "stances")
+    TABLES = PARTITIONED
 
     def __init__(self, out_dir: Path | None = None, current_fingerprint: str | None = None) -> None:
         self.dir = Path(out_dir) if out_dir is not None else None
         self.article_of: dict[str, str] = {}
-        self.spans: dict[str, dict[str, tuple[int, int]]] = {name: {} for name in self.TABLES}
-        self._groups: dict[str, tuple[int, pd.DataFrame]] = {}
+        self.files: dict[str, list[Path]] = {name: [] for name in self.TABLES}
+        self.spans: dict[str, dict[str, tuple[int, int, int]]] = {name: {} for name in self.TABLES}  # file, rows
+        self._groups: dict[str, tuple[tuple[int, int], pd.DataFrame]] = {}
         self._notes: dict[str, list[str]] = {}
         if self.dir is None:
             return
@@ -341,14 +491,17 @@ class PreviousBuild:
             info = json.loads((self.dir / "build.json").read_text(encoding="utf-8"))
             if info.get("fingerprint") != current_fingerprint:
                 return
-            keys = pq.read_table(self.dir / "articles.parquet", columns=["input_key", "article_id"])
+            keys = [pq.read_table(f, columns=["input_key", "article_id"]) for f in table_files(self.dir, "articles")]
             for name in self.TABLES:
-                ids = pq.read_table(self.dir / f"{name}.parquet", columns=["article_id"]).column(0).to_pylist()
-                self.spans[name] = _runs(ids)
+                self.files[name] = table_files(self.dir, name)
+                for i, path in enumerate(self.files[name]):
+                    ids = pq.read_table(path, columns=["article_id"]).column(0).to_pylist()
+                    self.spans[name].update({aid: (i, a, b) for aid, (a, b) in _runs(ids).items()})
         except Exception:  # noqa: BLE001 - an unreadable previous build is simply not reused
             self.spans = {name: {} for name in self.TABLES}
             return
-        self.article_of = dict(zip(keys.column(0).to_pylist(), keys.column(1).to_pylist(), strict=True))
+        for table in keys:
+            self.article_of.update(zip(table.column(0).to_pylist(), table.column(1).to_pylist(), strict=True))
         with contextlib.suppress(Exception):  # notes are a courtesy: a build without them reuses all the same
             q = pd.read_parquet(self.dir / "quarantine.parquet")
             for source, reason in zip(q["source"].astype(str), q["reason"].astype(str), strict=True):
@@ -373,15 +526,15 @@ class PreviousBuild:
             return pd.DataFrame(columns=COLUMNS[name])
         return pd.concat(parts, ignore_index=True)
 
-    def _slice(self, name: str, start: int, stop: int) -> pd.DataFrame:
-        pf = pq.ParquetFile(self.dir / f"{name}.parquet")
+    def _slice(self, name: str, file: int, start: int, stop: int) -> pd.DataFrame:
+        pf = pq.ParquetFile(self.files[name][file])
         out, first = [], 0
         for i in range(pf.num_row_groups):
             n = pf.metadata.row_group(i).num_rows
             if first < stop and start < first + n:
                 cached = self._groups.get(name)
-                if cached is None or cached[0] != i:  # one row group per table held at a time
-                    cached = (i, pf.read_row_group(i).to_pandas())
+                if cached is None or cached[0] != (file, i):  # one row group per table held at a time
+                    cached = ((file, i), pf.read_row_group(i).to_pandas())
                     self._groups[name] = cached
                 out.append(cached[1].iloc[max(start, first) - first:min(stop, first + n) - first])
             first += n
@@ -417,5 +570,8 @@ def _write_duckdb(folder: Path) -> None:
 
 
 def read_table(build_dir: Path, name: str) -> pd.DataFrame:
-    path = Path(build_dir) / f"{name}.parquet"
-    return pd.read_parquet(path) if path.is_file() else pd.DataFrame(columns=COLUMNS[name])
+    """A table of a build, whole (its month files in order), or an empty one with its columns."""
+    files = table_files(build_dir, name)
+    if not files:
+        return pd.DataFrame(columns=COLUMNS[name])
+    return pd.read_parquet(files[0]) if len(files) == 1 else pd.read_parquet(table_path(build_dir, name))

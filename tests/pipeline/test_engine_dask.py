@@ -49,8 +49,14 @@ def assert_same_tables(a: Path | str, b: Path | str) -> None:
 
 
 def _read(folder: Path | str, name: str) -> pd.DataFrame:
-    with fsspec.open(f"{folder}/{name}.parquet", "rb") as fh:
-        return pd.read_parquet(io.BytesIO(fh.read()))
+    """A table of a local or remote build: its month files in name order, or its one file."""
+    fs, root = fsspec.core.url_to_fs(f"{folder}/{name}.parquet")
+    files = sorted(fs.find(root)) if fs.isdir(root) else [root]
+    frames = []
+    for file in files:
+        with fs.open(file, "rb") as fh:
+            frames.append(pd.read_parquet(io.BytesIO(fh.read())))
+    return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
 
 
 def test_sample_equals_the_local_engine(cluster, tmp_path: Path) -> None:
