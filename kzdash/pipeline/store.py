@@ -231,8 +231,8 @@ PARTITIONED = ("articles", "places", "events", "stances")  # tables written as a
 UNDATED = "undated"  # the partition of articles with no publication date
 EMPTY = "empty"  # the one file of a partitioned table with no rows at all (it holds the columns)
 MONTH = r"^[0-9]{4}-(0[1-9]|1[0-2])"  # a publication date's month, as `published` starts
-BUFFER_BYTES = 16 * 2**20  # rows waiting for their partition's next row group, all partitions together ...
-FLUSH_BYTES = 8 * 2**20  # ... and one partition's, at most: then they are written as a row group
+BUFFER_BYTES = 8 * 2**20  # rows waiting for their partition's next row group, all partitions together ...
+FLUSH_BYTES = 4 * 2**20  # ... and one partition's, at most: then they are written as a row group
 OPEN_FILES = 64  # partition files of one table open for writing at once; past it a file is closed and its
 # partition goes on in a new part, merged at the end (a folder spanning decades opens no thousand files)
 
@@ -383,24 +383,29 @@ class BuildWriter:
         ids = places.filter(pc.fill_null(pc.equal(places["kind"], "country"), False))["place_id"]
         self.country_place_ids |= set(ids.drop_null().to_pylist())
         articles = tables["articles"]
-        keys = partition_keys(articles)
-        month_of = dict(zip(articles["article_id"].to_pylist(), keys, strict=True))
+        keys = pc.dictionary_encode(pa.array(partition_keys(articles), pa.string()))
+        months, codes = keys.dictionary.to_pylist(), keys.indices.to_numpy(zero_copy_only=False)
         for name, table in tables.items():
             if not table.num_rows:
                 continue
-            months = keys if name == "articles" else [month_of.get(a, UNDATED)
-                                                      for a in table["article_id"].to_pylist()]
-            self._add(name, table, months)
+            if name != "articles":  # a row's month is its article's
+                codes_of = codes[pc.index_in(table["article_id"], value_set=articles["article_id"]).to_numpy(
+                    zero_copy_only=False).astype(np.int64)] if len(months) > 1 else np.zeros(table.num_rows, np.int64)
+            else:
+                codes_of = codes
+            self._add(name, table, months, codes_of)
 
-    def _add(self, name: str, table: pa.Table, months: list[str]) -> None:
-        """Rows to their partitions' buffers, in order; the largest buffers written while they hold too much."""
-        distinct = dict.fromkeys(months)
-        if len(distinct) == 1:
+    def _add(self, name: str, table: pa.Table, months: list[str], codes: np.ndarray) -> None:
+        """Rows to their partitions' buffers, in order (one take, then a slice per month); the largest
+        buffers written while they hold too much."""
+        if len(months) == 1:
             self.tables[name].add(months[0], table)
         else:
-            column = pa.array(months, pa.string())
-            for key in distinct:
-                self.tables[name].add(key, table.filter(pc.equal(column, key)))
+            order = np.argsort(codes, kind="stable")
+            table, codes = table.take(pa.array(order)), codes[order]
+            bounds = [0, *(np.flatnonzero(np.diff(codes)) + 1).tolist(), len(codes)]
+            for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+                self.tables[name].add(months[codes[a]], table.slice(a, b - a))
         while sum(t.bytes() for t in self.tables.values()) > BUFFER_BYTES:
             max(self.tables.values(), key=_Partitions.bytes).flush_largest()
 
