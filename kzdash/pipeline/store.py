@@ -11,6 +11,8 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import os
+import re
 import shutil
 import tempfile
 import threading
@@ -256,14 +258,18 @@ def has_build(build_dir: Path) -> bool:
     return table_path(build_dir, "articles").exists()
 
 
-def partition_keys(articles: pa.Table | pd.DataFrame) -> list[str]:
-    """Each article's partition: the month its `published` starts with (YYYY-MM), else UNDATED."""
-    published = articles["published"]
-    values = published if isinstance(published, (pa.ChunkedArray, pa.Array)) else pa.array(
-        published.astype(object).where(published.notna(), None).tolist(), pa.large_string())
-    values = pc.cast(values, pa.large_string())
-    dated = pc.fill_null(pc.match_substring_regex(values, MONTH), False)
-    return pc.if_else(dated, pc.utf8_slice_codeunits(values, 0, 7), UNDATED).to_pylist()
+def month_key(published: object) -> str:
+    """An article's partition: the month its publication date starts with (YYYY-MM), else UNDATED."""
+    text = published if isinstance(published, str) else None
+    return text[:7] if text is not None and _MONTH.match(text) else UNDATED
+
+
+_MONTH = re.compile(MONTH)
+
+
+def partition_keys(articles: pa.Table) -> list[str]:
+    """Each article's partition (`month_key`), in order."""
+    return [month_key(p) for p in articles["published"].to_pylist()]
 
 
 def _arrow(name: str, df: pd.DataFrame | pa.Table) -> pa.Table:
@@ -335,10 +341,10 @@ class _Partitions:
         return self.parts
 
 
-def _concat_files(parts: list[Path], target: Path, transform=None) -> None:
+def _concat_files(parts: list[Path], target: Path, transform=None, *, keep: bool = False) -> None:
     """The rows of `parts` in order as one file, a row group at a time (`transform`: a row group and its
-    first row's position in the whole -> the row group to write)."""
-    if len(parts) == 1 and transform is None:
+    first row's position in the whole -> the row group to write); the parts are removed unless `keep`."""
+    if len(parts) == 1 and transform is None and not keep:
         parts[0].replace(target)
         return
     first = pq.ParquetFile(parts[0]).schema_arrow
@@ -351,19 +357,24 @@ def _concat_files(parts: list[Path], target: Path, transform=None) -> None:
                 n = group.num_rows
                 out.write_table(transform(group, offset) if transform else group, _rows_per_group(group))
                 offset += n
-            part.unlink()
+            if not keep:
+                part.unlink()
 
 
 class BuildWriter:
     """A build written batch by batch into a sibling folder and swapped in at the end, so memory
     holds one batch (and the partitions' bounded buffers), never the corpus.
 
-    The four article tables are folders of month files (`partition_keys`): an article's rows go to
-    its month, in input order. Events get their happening ids at the end: their grouping columns go
-    to a file of their own as they are written, are grouped there (the grouping needs all events,
-    but only those columns), and each month's events are written again with the ids."""
+    The four article tables are folders of month files (`month_key`): an article's rows go to its
+    month, in input order. Events get their happening ids at the end: their grouping columns go to a
+    file of their own as they are written, are grouped there (the grouping needs all events, but only
+    those columns), and each month's events are written again with the ids.
 
-    def __init__(self, out_dir: Path) -> None:
+    Incremental: a month whose articles are exactly the previous build's (same inputs, same order,
+    none new) is not written at all: its files are linked from the previous build (its events' file
+    only when their happening ids come out the same; else it is written again with the new ids)."""
+
+    def __init__(self, out_dir: Path, previous: PreviousBuild | None = None) -> None:
         self.out_dir = Path(out_dir)
         self.out_dir.parent.mkdir(parents=True, exist_ok=True)
         self.tmp = Path(tempfile.mkdtemp(dir=self.out_dir.parent, prefix=f".{self.out_dir.name}.building-"))
@@ -374,6 +385,64 @@ class BuildWriter:
         self.grouping_rows = 0
         self.grouping_ranges: dict[str, list[tuple[int, int]]] = {}  # month -> its events' rows there, in order
         self.country_place_ids: set[str] = set()
+        self.previous = previous if previous is not None else PreviousBuild()
+        self.matched: dict[str, int] = {}  # month -> how many of its previous articles came, unchanged, in order
+        self.written: set[str] = set()  # months that are written (not linked)
+        self.linked_rows = dict.fromkeys(PARTITIONED, 0)
+
+    def write_articles(self, kept: list[tuple[str, str, ArticleResult | None]]) -> None:
+        """A batch's articles in input order: (article id, input key, its new result, or None for an
+        article whose rows the previous build has). A month whose articles so far are the previous
+        build's, in its order, waits (nothing is read or written for it): if it stays so to the end,
+        its files are linked; if not, its waiting articles are written before the month's next ones."""
+        previous, by_month = self.previous, {}
+        for entry in kept:
+            aid, _, result = entry
+            month = previous.month_of.get(aid) if result is None else month_key(result.article.get("published"))
+            by_month.setdefault(month, []).append(entry)
+        todo: list[tuple[str, str, ArticleResult | None]] = []
+        for month, entries in by_month.items():
+            if month not in self.written and month in previous.months:
+                start = self.matched.get(month, 0)
+                keys = [key for _, key, _ in entries]
+                if all(r is None for _, _, r in entries) and keys == previous.months[month][start:start + len(keys)]:
+                    self.matched[month] = start + len(keys)
+                    continue
+                todo += self._waiting(month)
+            self.written.add(month)
+            todo += entries
+        if todo:
+            self.write(batch_tables(todo, previous))
+
+    def _waiting(self, month: str) -> list[tuple[str, str, None]]:
+        """The previous build's articles of `month` that came so far (and wait to be written)."""
+        keys = self.previous.months[month][:self.matched.pop(month, 0)]
+        return [(self.previous.article_of[key], key, None) for key in keys]
+
+    def _settle_waiting(self) -> list[str]:
+        """At the end: the months to link (all their previous articles came); the others' waiting
+        articles written (an article of theirs is gone)."""
+        linked = []
+        for month in list(self.matched):
+            if self.matched[month] == len(self.previous.months[month]):
+                linked.append(month)
+                continue
+            waiting = self._waiting(month)
+            for i in range(0, len(waiting), 500):
+                self.write(batch_tables(waiting[i:i + 500], self.previous))
+        return linked
+
+    def _link(self, name: str, month: str) -> None:
+        """A month's file of the previous build into this one, unchanged: a hard link (a copy across devices)."""
+        source = self.previous.month_file(name, month)
+        if source is None:
+            return
+        target = table_path(self.tmp, name) / source.name
+        try:
+            os.link(source, target)
+        except OSError:
+            shutil.copy2(source, target)
+        self.linked_rows[name] += pq.ParquetFile(target).metadata.num_rows
 
     def write(self, tables: dict[str, pd.DataFrame | pa.Table]) -> None:
         """One batch's rows (the contract's columns, typed, as frames or as `arrow_tables_from` makes them;
@@ -422,17 +491,26 @@ class BuildWriter:
         """Happening ids, the month files, the quarantine table, the DuckDB file and build.json; then the
         swap. Returns the row count of every table."""
         try:
+            linked = self._settle_waiting()
+            for month in linked:  # their events join the grouping; their country places count
+                self._previous_events(month)
+                places = self.previous.month_file("places", month)
+                if places is not None:
+                    rows = pq.read_table(places, columns=["place_id", "kind"])
+                    rows = rows.filter(pc.fill_null(pc.equal(rows["kind"], "country"), False))
+                    self.country_place_ids |= set(rows["place_id"].drop_null().to_pylist())
             parts = {name: t.close() for name, t in self.tables.items()}
             for name in ("articles", "places", "stances"):
-                self._months(name, parts[name])
-            self._events_with_happenings(parts["events"])
+                self._months(name, parts[name], linked=linked)
+            self._events_with_happenings(parts["events"], linked)
             shutil.rmtree(self.parts_dir, ignore_errors=True)
             q = pd.DataFrame([{"source": x.source, "line": x.line, "reason": x.reason} for x in quarantined],
                              columns=COLUMNS["quarantine"])
             _typed("quarantine", q).to_parquet(self.tmp / "quarantine.parquet", index=False)
             _write_duckdb(self.tmp)
-            rows = {name: t.rows for name, t in self.tables.items()} | {"quarantine": len(q)}
-            meta = {**info, "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "rows": rows}
+            rows = {name: t.rows + self.linked_rows[name] for name, t in self.tables.items()} | {"quarantine": len(q)}
+            meta = {**info, "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "rows": rows,
+                    "linked_months": len(linked)}
             (self.tmp / "build.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
         except BaseException:
             self.abandon()
@@ -440,25 +518,38 @@ class BuildWriter:
         _swap(self.tmp, self.out_dir)
         return rows
 
+    def _previous_events(self, month: str) -> None:
+        """A linked month's events (the previous build's) into the grouping file."""
+        source = self.previous.month_file("events", month)
+        if source is None:
+            return
+        pf = pq.ParquetFile(source)
+        for i in range(pf.num_row_groups):
+            self._grouping_rows(month, pf.read_row_group(i, columns=GROUPING_COLUMNS))
+
     def abandon(self) -> None:
         for t in self.tables.values():
             with contextlib.suppress(Exception):
                 t.close()
         shutil.rmtree(self.tmp, ignore_errors=True)
 
-    def _months(self, name: str, parts: dict[str, list[Path]], transform=None) -> None:
-        """A table's folder: each month's parts as one file (an empty file when the table has no rows)."""
+    def _months(self, name: str, parts: dict[str, list[Path]], transform=None, linked: list[str] = ()) -> None:
+        """A table's folder: each month's parts as one file, the linked months' files from the previous
+        build (an empty file when the table has no rows)."""
         folder = table_path(self.tmp, name)
         folder.mkdir(exist_ok=True)
         for key, files in sorted(parts.items()):
             _concat_files(files, folder / f"{key}.parquet", transform(key) if transform else None)
-        if not parts:
+        for month in linked:
+            self._link(name, month)
+        if not any(folder.iterdir()):
             _typed(name, pd.DataFrame(columns=COLUMNS[name])).to_parquet(folder / f"{EMPTY}.parquet", index=False)
 
-    def _events_with_happenings(self, parts: dict[str, list[Path]]) -> None:
-        """Group the events' grouping columns, and write each month's events again with their ids."""
+    def _events_with_happenings(self, parts: dict[str, list[Path]], linked: list[str]) -> None:
+        """Group the events' grouping columns, and write each month's events again with their ids; a
+        linked month's events file is linked when its ids are the same, else written again with them."""
         if self.grouping is None:
-            self._months("events", parts)
+            self._months("events", parts, linked=linked)
             return
         self.grouping.close()
         spill = self.parts_dir / "grouping.tmp"
@@ -474,7 +565,22 @@ class BuildWriter:
                 return group.set_column(column, "happening_id", pa.array(ids, pa.large_string()))
             return with_ids
 
-        self._months("events", parts, transform)
+        same = []
+        folder = table_path(self.tmp, "events")
+        folder.mkdir(exist_ok=True)
+        for month in linked:
+            source = self.previous.month_file("events", month)
+            if source is None:
+                continue
+            old = pq.read_table(source, columns=["event_id", "happening_id"])
+            new = ids_of(np.concatenate([grouped[a:a + n] for a, n in self.grouping_ranges[month]]),
+                         old.column("event_id").to_pylist())
+            if new == old.column("happening_id").to_pylist():
+                same.append(month)
+            else:
+                _concat_files([source], folder / source.name, transform(month), keep=True)
+                self.linked_rows["events"] += old.num_rows
+        self._months("events", parts, transform, linked=same)
 
 
 class PreviousBuild:
@@ -490,6 +596,8 @@ class PreviousBuild:
         self.spans: dict[str, dict[str, tuple[int, int, int]]] = {name: {} for name in self.TABLES}  # file, rows
         self._groups: dict[str, tuple[tuple[int, int], pd.DataFrame]] = {}
         self._notes: dict[str, list[str]] = {}
+        self.months: dict[str, list[str]] = {}  # month -> its articles' input keys, in order (month folders only)
+        self.month_of: dict[str, str] = {}  # article id -> its month
         if self.dir is None:
             return
         try:
@@ -505,8 +613,13 @@ class PreviousBuild:
         except Exception:  # noqa: BLE001 - an unreadable previous build is simply not reused
             self.spans = {name: {} for name in self.TABLES}
             return
-        for table in keys:
-            self.article_of.update(zip(table.column(0).to_pylist(), table.column(1).to_pylist(), strict=True))
+        monthly = table_path(self.dir, "articles").is_dir()
+        for path, table in zip(self.files["articles"], keys, strict=True):
+            inputs, ids = table.column(0).to_pylist(), table.column(1).to_pylist()
+            self.article_of.update(zip(inputs, ids, strict=True))
+            if monthly and ids and path.stem != EMPTY:
+                self.months[path.stem] = inputs
+                self.month_of.update(dict.fromkeys(ids, path.stem))
         with contextlib.suppress(Exception):  # notes are a courtesy: a build without them reuses all the same
             q = pd.read_parquet(self.dir / "quarantine.parquet")
             for source, reason in zip(q["source"].astype(str), q["reason"].astype(str), strict=True):
@@ -515,6 +628,11 @@ class PreviousBuild:
 
     def article_id(self, key: str) -> str | None:
         return self.article_of.get(key)
+
+    def month_file(self, name: str, month: str) -> Path | None:
+        """The previous build's file of table `name` for `month`, if it has one."""
+        path = table_path(self.dir, name) / f"{month}.parquet" if self.dir is not None else None
+        return path if path is not None and path.is_file() else None
 
     def notes(self, source: str) -> list[str]:
         """The caps noted for an input when it was built (kept with its reused rows)."""
@@ -544,6 +662,28 @@ class PreviousBuild:
                 out.append(cached[1].iloc[max(start, first) - first:min(stop, first + n) - first])
             first += n
         return pd.concat(out, ignore_index=True) if len(out) > 1 else out[0].reset_index(drop=True)
+
+
+def batch_tables(kept: list[tuple[str, str, ArticleResult | None]],
+                 previous: PreviousBuild) -> dict[str, pd.DataFrame | pa.Table]:
+    """Articles' rows, article by article in the given order: new ones as extracted, unchanged ones
+    as the previous build has them (a batch of new articles only goes to Arrow directly)."""
+    new = [result for _, _, result in kept if result is not None]
+    reused_ids = [aid for aid, _, result in kept if result is None]
+    if not reused_ids:
+        return arrow_tables_from(new)
+    fresh = tables_from(new)
+    position = {aid: i for i, (aid, _, _) in enumerate(kept)}
+    out = {}
+    for name in PARTITIONED:
+        old = previous.rows(name, reused_ids)
+        both = pd.concat([df for df in (fresh[name], old) if len(df)], ignore_index=True) \
+            if len(fresh[name]) or len(old) else fresh[name]
+        if len(both):
+            rank = both["article_id"].map(position)
+            both = both.iloc[rank.argsort(kind="stable")].reset_index(drop=True)
+        out[name] = both
+    return out
 
 
 def _runs(ids: list[str]) -> dict[str, tuple[int, int]]:

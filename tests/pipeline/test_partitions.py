@@ -142,3 +142,63 @@ def test_older_single_file_builds_are_still_read(dev_build: Path, tmp_path: Path
     aid = articles["article_id"].iloc[3]
     pd.testing.assert_frame_equal(previous.rows("events", [aid]).reset_index(drop=True),
                                   store.read_table(old, "events").query("article_id == @aid").reset_index(drop=True))
+
+
+def inodes(build_dir: Path, name: str) -> dict[str, int]:
+    return {f.name: f.stat().st_ino for f in store.table_files(build_dir, name)}
+
+
+def happenings_of(build_dir: Path, month: str) -> list[str]:
+    return pd.read_parquet(store.table_path(build_dir, "events") / month)["happening_id"].tolist()
+
+
+def test_a_rebuild_writes_only_the_months_that_changed(tmp_path: Path) -> None:
+    """One article changed in a folder spanning years: only its month's files are new (events files
+    also where their happening ids changed); the others are the previous build's files, linked; the
+    tables are a fresh build's, row for row."""
+    src = tmp_path / "in"
+    shutil.copytree(DEV, src)
+    out = tmp_path / "out"
+    build(src, out, progress=False, batch_size=2)  # a month's articles span batches
+    before = {name: inodes(out, name) for name in KEYS}
+    old_ids = {m: happenings_of(out, m) for m in before["events"]}
+    changed = src / "dev-ru-02.txt"  # the second of three articles of 2022-09 (by name)
+    changed.write_text(changed.read_text(encoding="utf-8") + "\n\nAstana hosted talks with Moscow on 4 May 2022.",
+                       encoding="utf-8")
+    again = build(src, out, progress=False, batch_size=2)
+    fresh = build(src, tmp_path / "fresh", progress=False, reuse=False)
+    assert again.reused == fresh.articles - 1
+    for name in KEYS:
+        pd.testing.assert_frame_equal(store.read_table(out, name), store.read_table(tmp_path / "fresh", name),
+                                      obj=name)
+    after = {name: inodes(out, name) for name in KEYS}
+    for name in ("articles", "places", "stances"):
+        assert after[name].keys() == before[name].keys(), name
+        new = {m for m, ino in after[name].items() if ino != before[name][m]}
+        assert new == {"2022-09.parquet"}, name
+    for month, ino in after["events"].items():
+        same_ids = happenings_of(out, month) == old_ids[month]
+        assert (ino == before["events"][month]) == (same_ids and month != "2022-09.parquet"), month
+    assert sum(ino == before["events"][m] for m, ino in after["events"].items()) >= len(after["events"]) - 3
+
+
+def test_a_rebuild_with_an_article_gone_and_one_new(tmp_path: Path) -> None:
+    """A month that lost its last article, a month that gains one: written again; the tables are a
+    fresh build's, row for row."""
+    src = tmp_path / "in"
+    shutil.copytree(DEV, src)
+    out = tmp_path / "out"
+    build(src, out, progress=False, batch_size=3)
+    before = inodes(out, "articles")
+    (src / "dev-sq-02.txt").unlink()  # the last of three articles of 2023-11 (by name)
+    meta = (src / "metadata.csv").read_text(encoding="utf-8")
+    (src / "metadata.csv").write_text(meta.rstrip("\n") + "\nzz-new.txt,Own Outlet,,2022-01-20,en,test\n",
+                                      encoding="utf-8")
+    (src / "zz-new.txt").write_text("Astana and Moscow signed a treaty on 3 January 2022.", encoding="utf-8")
+    build(src, out, progress=False, batch_size=3)
+    build(src, tmp_path / "fresh", progress=False, reuse=False)
+    for name in (*KEYS, "quarantine"):
+        pd.testing.assert_frame_equal(store.read_table(out, name), store.read_table(tmp_path / "fresh", name),
+                                      obj=name)
+    after = inodes(out, "articles")
+    assert {m for m, ino in after.items() if ino != before.get(m)} == {"2022-01.parquet", "2023-11.parquet"}
