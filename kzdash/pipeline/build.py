@@ -114,9 +114,10 @@ def _build(input_dir: Path, out_dir: Path, engine: Engine, *, workers: int | Non
             reused += result is None
         articles += len(kept)
         writer.write_articles(kept)
+        store.remove_parts(order)  # rows a worker wrote, now in the month files (or a duplicate's)
 
     try:
-        with engine(boilerplate, workers) as extract:
+        with engine(boilerplate, workers, writer.parts_dir / "tasks") as extract:
             # pipelined: batch k+1 is read and handed to the engine before batch k's rows are made and
             # written, so the workers extract while this process reads, builds tables and writes
             pending: tuple | None = None

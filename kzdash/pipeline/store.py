@@ -18,6 +18,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -29,12 +30,12 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from kzdash.extract.article import CAPPED
-from kzdash.extract.records import ArticleResult
+from kzdash.extract.records import ArticleResult, Quarantined
 from kzdash.pipeline.happenings import GROUPING_COLUMNS, grouped_ids_of_file, ids_of
 from kzdash.text.langdata import DATA_DIR
 
 if TYPE_CHECKING:
-    from kzdash.extract.records import Quarantined, RawArticle
+    from kzdash.extract.records import RawArticle
 
 COLUMNS: dict[str, list[str]] = {
     "articles": ["article_id", "source", "outlet", "language", "language_basis", "published",
@@ -294,13 +295,11 @@ class _Partitions:
         self.writers: dict[str, pq.ParquetWriter] = {}  # open, least recently written first
         self.parts: dict[str, list[Path]] = {}
         self.rows = 0
-        self.metadata: dict | None = None  # the schema metadata of the first rows: every file gets it
+        self.metadata = _pandas_metadata(name)  # every file's: a reader's types do not depend on a batch's nulls
 
     def add(self, key: str, table: pa.Table) -> None:
         if not table.num_rows:
             return
-        if self.metadata is None:
-            self.metadata = table.schema.metadata
         self.buffers.setdefault(key, []).append(table)
         self.buffered[key] = self.buffered.get(key, 0) + table.nbytes
         self.rows += table.num_rows
@@ -664,15 +663,91 @@ class PreviousBuild:
         return pd.concat(out, ignore_index=True) if len(out) > 1 else out[0].reset_index(drop=True)
 
 
-def batch_tables(kept: list[tuple[str, str, ArticleResult | None]],
+@dataclass
+class Written:
+    """An article extracted and written to part files by a worker (`write_parts`): what the build needs
+    of it, without its rows (they stay in the part files until its month files take them)."""
+
+    article: dict  # article_id, source, published, input_key
+    notes: list[str] = field(default_factory=list)
+    parts: dict[str, tuple[str, int, int]] = field(default_factory=dict)  # table -> (part file, first row, rows)
+
+
+def write_parts(outcomes: list[ArticleResult | Quarantined], keys: list[str], folder: Path,
+                task: str) -> list[Written | Quarantined]:
+    """One task's articles (their input keys beside them) as a part file per table in `folder`
+    (`<task>.<table>.parquet`, rows article by article in order), and a small summary per article."""
+    results = []
+    for outcome, key in zip(outcomes, keys, strict=True):
+        if isinstance(outcome, ArticleResult):
+            outcome.article["input_key"] = key
+            results.append(outcome)
+    tables = arrow_tables_from(results)
+    paths = {}
+    for name, table in tables.items():
+        if table.num_rows:
+            paths[name] = str(Path(folder) / f"{task}.{name}.parquet")
+            pq.write_table(table, paths[name], row_group_size=_rows_per_group(table))
+    first = dict.fromkeys(PARTITIONED, 0)
+    out: list[Written | Quarantined] = []
+    for outcome in outcomes:
+        if not isinstance(outcome, ArticleResult):
+            out.append(outcome)
+            continue
+        counts = {"articles": 1, "places": len(outcome.places), "events": len(outcome.events),
+                  "stances": len(outcome.stances)}
+        parts = {name: (paths[name], first[name], n) for name, n in counts.items() if n}
+        for name, n in counts.items():
+            first[name] += n
+        summary = {c: outcome.article.get(c) for c in ("article_id", "source", "published", "input_key")}
+        out.append(Written(summary, list(outcome.notes), parts))
+    return out
+
+
+def remove_parts(kept: list[tuple]) -> None:
+    """Delete the part files of these articles' `Written` summaries (the last item of each tuple)."""
+    for path in {part[0] for entry in kept if isinstance(entry[-1], Written) for part in entry[-1].parts.values()}:
+        Path(path).unlink(missing_ok=True)
+
+
+def _written_tables(written: list[Written]) -> dict[str, pa.Table]:
+    """The rows of written articles, in their order, read from their part files (runs of adjacent rows
+    taken as one slice)."""
+    files: dict[str, pa.Table] = {}
+    out = {}
+    for name in PARTITIONED:
+        runs: list[list] = []  # [path, first, stop]
+        for w in written:
+            part = w.parts.get(name)
+            if part is None:
+                continue
+            path, first, n = part
+            if runs and runs[-1][0] == path and runs[-1][2] == first:
+                runs[-1][2] += n
+            else:
+                runs.append([path, first, first + n])
+        pieces = []
+        for path, first, stop in runs:
+            if path not in files:
+                files[path] = pq.read_table(path).replace_schema_metadata(_pandas_metadata(name))
+            pieces.append(files[path].slice(first, stop - first))
+        out[name] = pa.concat_tables(pieces) if pieces else arrow_tables_from([])[name]
+    return out
+
+
+def batch_tables(kept: list[tuple[str, str, ArticleResult | Written | None]],
                  previous: PreviousBuild) -> dict[str, pd.DataFrame | pa.Table]:
-    """Articles' rows, article by article in the given order: new ones as extracted, unchanged ones
-    as the previous build has them (a batch of new articles only goes to Arrow directly)."""
+    """Articles' rows, article by article in the given order: new ones as extracted (or as a worker
+    wrote them), unchanged ones as the previous build has them (without those, no pandas)."""
     new = [result for _, _, result in kept if result is not None]
+    written = [r for r in new if isinstance(r, Written)]
+    if written and len(written) != len(new):
+        raise ValueError("a batch's new articles are all extracted here or all written by workers")
     reused_ids = [aid for aid, _, result in kept if result is None]
+    fresh_arrow = _written_tables(written) if written else arrow_tables_from(new)
     if not reused_ids:
-        return arrow_tables_from(new)
-    fresh = tables_from(new)
+        return fresh_arrow
+    fresh = {name: t.to_pandas() for name, t in fresh_arrow.items()}
     position = {aid: i for i, (aid, _, _) in enumerate(kept)}
     out = {}
     for name in PARTITIONED:
