@@ -234,10 +234,11 @@ PARTITIONED = ("articles", "places", "events", "stances")  # tables written as a
 UNDATED = "undated"  # the partition of articles with no publication date
 EMPTY = "empty"  # the one file of a partitioned table with no rows at all (it holds the columns)
 MONTH = r"^[0-9]{4}-(0[1-9]|1[0-2])"  # a publication date's month, as `published` starts
-BUFFER_BYTES = 8 * 2**20  # rows waiting for their partition's next row group, all partitions together ...
-FLUSH_BYTES = 4 * 2**20  # ... and one partition's, at most: then they are written as a row group
-OPEN_FILES = 64  # partition files of one table open for writing at once; past it a file is closed and its
-# partition goes on in a new part, merged at the end (a folder spanning decades opens no thousand files)
+BUFFER_BYTES = 4 * 2**20  # rows waiting for their partition's next row group, all partitions together ...
+FLUSH_BYTES = 2 * 2**20  # ... and one partition's, at most: then they are written as a row group
+OPEN_FILES = 12  # partition files of one table open for writing at once (an open Parquet writer holds about
+# 0.1 MB); past it the least recently written is closed and its partition goes on in a new part, merged at the
+# end: a folder in date order never needs it, a folder spanning decades in random order opens no thousand files
 
 
 def table_path(build_dir: Path, name: str) -> Path:
@@ -276,6 +277,16 @@ def partition_keys(articles: pa.Table) -> list[str]:
 def _arrow(name: str, df: pd.DataFrame | pa.Table) -> pa.Table:
     return df if isinstance(df, pa.Table) else pa.Table.from_pandas(
         df[COLUMNS[name]], schema=arrow_schema(name), preserve_index=False)
+
+
+TEXTS = {"text", "stripped", "title", "url", "summary", "evidence"}  # long strings: no min/max statistics
+
+
+def _statistics(schema: pa.Schema) -> list[str]:
+    """The columns whose row groups carry min/max statistics: not the long texts. Their statistics
+    help no reader (nobody filters on a text's range) and weigh kilobytes per row group, held in memory
+    by each open writer until its file closes."""
+    return [f.name for f in schema if f.name not in TEXTS]
 
 
 def _rows_per_group(table: pa.Table) -> int:
@@ -324,7 +335,7 @@ class _Partitions:
                 self.writers.pop(next(iter(self.writers))).close()
             path = self.folder / f"{key}.{len(self.parts.get(key, []))}.parquet"
             self.parts.setdefault(key, []).append(path)
-            writer = pq.ParquetWriter(path, table.schema)
+            writer = pq.ParquetWriter(path, table.schema, write_statistics=_statistics(table.schema))
         self.writers[key] = writer  # now the most recently written
         writer.write_table(table, _rows_per_group(table))
         if self.on_flush is not None:
@@ -348,7 +359,7 @@ def _concat_files(parts: list[Path], target: Path, transform=None, *, keep: bool
         return
     first = pq.ParquetFile(parts[0]).schema_arrow
     offset = 0
-    with pq.ParquetWriter(target, first) as out:
+    with pq.ParquetWriter(target, first, write_statistics=_statistics(first)) as out:
         for part in parts:
             source = pq.ParquetFile(part)
             for i in range(source.num_row_groups):
@@ -464,16 +475,16 @@ class BuildWriter:
             self._add(name, table, months, codes_of)
 
     def _add(self, name: str, table: pa.Table, months: list[str], codes: np.ndarray) -> None:
-        """Rows to their partitions' buffers, in order (one take, then a slice per month); the largest
-        buffers written while they hold too much."""
+        """Rows to their partitions' buffers, in order (a take per month: a buffer never keeps a whole
+        batch alive through a slice of it); the largest buffers written while they hold too much."""
         if len(months) == 1:
             self.tables[name].add(months[0], table)
         else:
             order = np.argsort(codes, kind="stable")
-            table, codes = table.take(pa.array(order)), codes[order]
-            bounds = [0, *(np.flatnonzero(np.diff(codes)) + 1).tolist(), len(codes)]
+            sorted_codes = codes[order]
+            bounds = [0, *(np.flatnonzero(np.diff(sorted_codes)) + 1).tolist(), len(codes)]
             for a, b in zip(bounds[:-1], bounds[1:], strict=True):
-                self.tables[name].add(months[codes[a]], table.slice(a, b - a))
+                self.tables[name].add(months[sorted_codes[a]], table.take(pa.array(order[a:b])))
         while sum(t.bytes() for t in self.tables.values()) > BUFFER_BYTES:
             max(self.tables.values(), key=_Partitions.bytes).flush_largest()
 
@@ -481,7 +492,8 @@ class BuildWriter:
         """Events written to a partition: their grouping columns to the grouping file, in the same order."""
         columns = events.select(GROUPING_COLUMNS)
         if self.grouping is None:
-            self.grouping = pq.ParquetWriter(self.parts_dir / "grouping.parquet", columns.schema)
+            self.grouping = pq.ParquetWriter(self.parts_dir / "grouping.parquet", columns.schema,
+                                             write_statistics=False)
         self.grouping.write_table(columns, ROW_GROUP_ROWS)
         self.grouping_ranges.setdefault(key, []).append((self.grouping_rows, columns.num_rows))
         self.grouping_rows += columns.num_rows
@@ -506,6 +518,7 @@ class BuildWriter:
             q = pd.DataFrame([{"source": x.source, "line": x.line, "reason": x.reason} for x in quarantined],
                              columns=COLUMNS["quarantine"])
             _typed("quarantine", q).to_parquet(self.tmp / "quarantine.parquet", index=False)
+            pa.default_memory_pool().release_unused()  # what the batches' Arrow buffers freed, before DuckDB's share
             _write_duckdb(self.tmp)
             rows = {name: t.rows + self.linked_rows[name] for name, t in self.tables.items()} | {"quarantine": len(q)}
             meta = {**info, "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "rows": rows,
@@ -687,7 +700,7 @@ def write_parts(outcomes: list[ArticleResult | Quarantined], keys: list[str], fo
     for name, table in tables.items():
         if table.num_rows:
             paths[name] = str(Path(folder) / f"{task}.{name}.parquet")
-            pq.write_table(table, paths[name], row_group_size=_rows_per_group(table))
+            pq.write_table(table, paths[name], row_group_size=_rows_per_group(table), write_statistics=False)
     first = dict.fromkeys(PARTITIONED, 0)
     out: list[Written | Quarantined] = []
     for outcome in outcomes:
