@@ -234,11 +234,12 @@ PARTITIONED = ("articles", "places", "events", "stances")  # tables written as a
 UNDATED = "undated"  # the partition of articles with no publication date
 EMPTY = "empty"  # the one file of a partitioned table with no rows at all (it holds the columns)
 MONTH = r"^[0-9]{4}-(0[1-9]|1[0-2])"  # a publication date's month, as `published` starts
-BUFFER_BYTES = 4 * 2**20  # rows waiting for their partition's next row group, all partitions together ...
+BUFFER_BYTES = 8 * 2**20  # rows waiting for their partition's next row group, all partitions together ...
 FLUSH_BYTES = 2 * 2**20  # ... and one partition's, at most: then they are written as a row group
-OPEN_FILES = 12  # partition files of one table open for writing at once (an open Parquet writer holds about
+OPEN_FILES = 24  # partition files of one table open for writing at once (an open Parquet writer holds about
 # 0.1 MB); past it the least recently written is closed and its partition goes on in a new part, merged at the
-# end: a folder in date order never needs it, a folder spanning decades in random order opens no thousand files
+# end: a folder in date order never needs it, nor one of two years in any order; one spanning decades in random
+# order opens no thousand files
 
 
 def table_path(build_dir: Path, name: str) -> Path:
@@ -352,23 +353,33 @@ class _Partitions:
 
 
 def _concat_files(parts: list[Path], target: Path, transform=None, *, keep: bool = False) -> None:
-    """The rows of `parts` in order as one file, a row group at a time (`transform`: a row group and its
-    first row's position in the whole -> the row group to write); the parts are removed unless `keep`."""
+    """The rows of `parts` in order as one file (`transform`: rows and their first row's position in the
+    whole -> the rows to write); small row groups are joined up to FLUSH_BYTES, so a month written in
+    many small flushes is read in few. The parts are removed unless `keep`."""
     if len(parts) == 1 and transform is None and not keep:
         parts[0].replace(target)
         return
     first = pq.ParquetFile(parts[0]).schema_arrow
-    offset = 0
+    offset, waiting, size = 0, [], 0
     with pq.ParquetWriter(target, first, write_statistics=_statistics(first)) as out:
+        def write() -> None:
+            nonlocal offset, waiting, size
+            rows = pa.concat_tables(waiting)
+            out.write_table(transform(rows, offset) if transform else rows, _rows_per_group(rows))
+            offset, waiting, size = offset + rows.num_rows, [], 0
+
         for part in parts:
             source = pq.ParquetFile(part)
             for i in range(source.num_row_groups):
                 group = source.read_row_group(i).replace_schema_metadata(first.metadata)
-                n = group.num_rows
-                out.write_table(transform(group, offset) if transform else group, _rows_per_group(group))
-                offset += n
+                waiting.append(group)
+                size += group.nbytes
+                if size >= FLUSH_BYTES:
+                    write()
             if not keep:
                 part.unlink()
+        if waiting:
+            write()
 
 
 class BuildWriter:
