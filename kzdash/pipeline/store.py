@@ -491,6 +491,8 @@ class BuildWriter:
         if len(months) == 1:
             self.tables[name].add(months[0], table)
         else:
+            if table.num_columns and table.column(0).num_chunks > 1:  # (rows from workers' parts) a take from
+                table = table.combine_chunks()  # many small chunks costs ten times one from a single chunk
             order = np.argsort(codes, kind="stable")
             sorted_codes = codes[order]
             bounds = [0, *(np.flatnonzero(np.diff(sorted_codes)) + 1).tolist(), len(codes)]
@@ -700,7 +702,7 @@ class Written:
 def write_parts(outcomes: list[ArticleResult | Quarantined], keys: list[str], folder: Path,
                 task: str) -> list[Written | Quarantined]:
     """One task's articles (their input keys beside them) as a part file per table in `folder`
-    (`<task>.<table>.parquet`, rows article by article in order), and a small summary per article."""
+    (`<task>.<table>.arrow`, rows article by article in order), and a small summary per article."""
     results = []
     for outcome, key in zip(outcomes, keys, strict=True):
         if isinstance(outcome, ArticleResult):
@@ -709,9 +711,10 @@ def write_parts(outcomes: list[ArticleResult | Quarantined], keys: list[str], fo
     tables = arrow_tables_from(results)
     paths = {}
     for name, table in tables.items():
-        if table.num_rows:
-            paths[name] = str(Path(folder) / f"{task}.{name}.parquet")
-            pq.write_table(table, paths[name], row_group_size=_rows_per_group(table), write_statistics=False)
+        if table.num_rows:  # Arrow IPC, not Parquet: a part is read once, soon, by the client (no encoding)
+            paths[name] = str(Path(folder) / f"{task}.{name}.arrow")
+            with pa.OSFile(paths[name], "wb") as sink, pa.ipc.new_file(sink, table.schema) as out:
+                out.write_table(table)
     first = dict.fromkeys(PARTITIONED, 0)
     out: list[Written | Quarantined] = []
     for outcome in outcomes:
@@ -753,7 +756,8 @@ def _written_tables(written: list[Written]) -> dict[str, pa.Table]:
         pieces = []
         for path, first, stop in runs:
             if path not in files:
-                files[path] = pq.read_table(path).replace_schema_metadata(_pandas_metadata(name))
+                with pa.OSFile(path, "rb") as source:
+                    files[path] = pa.ipc.open_file(source).read_all().replace_schema_metadata(_pandas_metadata(name))
             pieces.append(files[path].slice(first, stop - first))
         out[name] = pa.concat_tables(pieces) if pieces else arrow_tables_from([])[name]
     return out

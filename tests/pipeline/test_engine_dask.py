@@ -154,6 +154,6 @@ def test_workers_write_the_rows_and_return_summaries(cluster, tmp_path: Path) ->
     for name, table in store.batch_tables(kept, store.PreviousBuild()).items():
         assert table.equals(want[name]), name
     store.remove_parts(kept)
-    assert not list(staging.glob("*.parquet"))
+    assert not list(staging.glob("*.arrow"))
     with dask_engine(cluster.scheduler_address, write_parts=False)(boilerplate, 2, staging) as extract:
         assert all(isinstance(g, ArticleResult) for g in extract(raws[:3], lambda n: None))
