@@ -28,7 +28,7 @@ import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
 from kzdash.dashboard import access, reviews
-from kzdash.dashboard.appdata import SAMPLE_INPUT, build_dir_from_env, ensure_build, reviews_path
+from kzdash.dashboard.appdata import SAMPLE_INPUT, build_dir_from_env, ensure_build, has_build, reviews_path
 from kzdash.dashboard.dataset import Dataset
 from kzdash.dashboard.filters import Filters
 from kzdash.dashboard.markup import PRESENTER_STYLE, STYLE, esc, review_badge
@@ -342,7 +342,7 @@ def _settle_heap() -> None:
 def dataset() -> Dataset:
     """The build the app shows ($KZDASH_BUILD, never the URL), built from the bundled sample on first run."""
     build_dir = build_dir_from_env()
-    if not (build_dir / "articles.parquet").is_file():
+    if not has_build(build_dir):
         with st.status(f"First run: building the tables from {SAMPLE_INPUT.name}/ …", expanded=True) as status:
             st.write("Reading, geocoding and dating the bundled sample articles (about 10 s).")
             ensure_build(SAMPLE_INPUT, build_dir)

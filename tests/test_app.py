@@ -17,4 +17,4 @@ def test_app_builds_and_shows_the_sample(tmp_path: Path, monkeypatch) -> None:
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Articles"] == "5"
     assert int(metrics["Places"]) > 0
-    assert (tmp_path / "b" / "events.parquet").is_file()
+    assert (tmp_path / "b" / "events.parquet").is_dir()  # a folder of month files

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from kzdash.pipeline.store import TABLES, read_table
+from kzdash.pipeline.store import TABLES, has_build, read_table
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE_INPUT = ROOT / "data" / "articles"
@@ -37,14 +37,14 @@ def ensure_build(input_dir: Path = SAMPLE_INPUT, build_dir: Path = SAMPLE_BUILD)
 
     Sessions that arrive while the first build runs wait for it, then find it done."""
     build_dir = Path(build_dir)
-    if (build_dir / "articles.parquet").is_file():
+    if has_build(build_dir):
         return build_dir
     from kzdash.pipeline.build import build
     from kzdash.pipeline.store import build_lock
 
     # its own lock: the build takes the folder's swap lock inside it
     with build_lock(build_dir.with_name(build_dir.name + ".first-run")):
-        if not (build_dir / "articles.parquet").is_file():
+        if not has_build(build_dir):
             build(Path(input_dir), build_dir, progress=False)
     return build_dir
 

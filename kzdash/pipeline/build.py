@@ -16,9 +16,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import pandas as pd
-import pyarrow as pa
-
 from kzdash.extract.normalize import load_boilerplate
 from kzdash.extract.records import ArticleResult, Quarantined, RawArticle
 from kzdash.pipeline import fsurl, store
@@ -87,17 +84,16 @@ def _build(input_dir: Path, out_dir: Path, engine: Engine, *, workers: int | Non
     seen: dict[str, str] = {}  # article id -> the source that had it first
     articles = reused = 0
     ticker = Ticker(progress, count_articles(input_dir) if progress else 0)
-    writer = store.BuildWriter(out_dir)
+    writer = store.BuildWriter(out_dir, previous)
 
     def finish_batch(raws: list[RawArticle], keys: list[str], hits: list[str | None],
                      outcomes: Iterator[Outcome]) -> None:
         """A batch's outcomes (waited for here) checked for failures and duplicates, and its rows written."""
         nonlocal articles, reused
-        new: list[ArticleResult] = []
-        order: list[tuple[str, str, ArticleResult | None]] = []  # (article id, source, new result)
+        order: list[tuple[str, str, str, ArticleResult | None]] = []  # (article id, source, input key, new result)
         for raw, key, hit in zip(raws, keys, hits, strict=True):
             if hit is not None:
-                order.append((hit, raw.source, None))
+                order.append((hit, raw.source, key, None))
                 continue
             outcome = next(outcomes)
             if isinstance(outcome, Quarantined):
@@ -105,25 +101,23 @@ def _build(input_dir: Path, out_dir: Path, engine: Engine, *, workers: int | Non
                 failed.append(outcome)
                 continue
             outcome.article["input_key"] = key
-            order.append((outcome.article["article_id"], outcome.article["source"], outcome))
+            order.append((outcome.article["article_id"], outcome.article["source"], key, outcome))
         kept = []
-        for aid, source, result in order:
+        for aid, source, key, result in order:
             if aid in seen:  # the same content twice is one article; the later copy is set aside
                 dupes.append(Quarantined(source, None, f"duplicate of {seen[aid]}"))
                 continue
             seen[aid] = source
-            kept.append((aid, result))
+            kept.append((aid, key, result))
             notes = previous.notes(source) if result is None else result.notes
             capped.extend(Quarantined(source, None, note) for note in notes)
-            if result is None:
-                reused += 1
-            else:
-                new.append(result)
+            reused += result is None
         articles += len(kept)
-        writer.write(_batch_tables(kept, new, previous))
+        writer.write_articles(kept)
+        store.remove_parts(order)  # rows a worker wrote, now in the month files (or a duplicate's)
 
     try:
-        with engine(boilerplate, workers) as extract:
+        with engine(boilerplate, workers, writer.parts_dir / "tasks") as extract:
             # pipelined: batch k+1 is read and handed to the engine before batch k's rows are made and
             # written, so the workers extract while this process reads, builds tables and writes
             pending: tuple | None = None
@@ -173,24 +167,3 @@ def _batches(items: Iterator, size: int) -> Iterator[list]:
             limit = max(1, size)
     if batch:
         yield batch
-
-
-def _batch_tables(kept: list[tuple[str, ArticleResult | None]], new: list[ArticleResult],
-                  previous: store.PreviousBuild) -> dict[str, pd.DataFrame | pa.Table]:
-    """One batch's rows, article by article in input order: new ones as extracted, unchanged ones
-    as the previous build has them (a batch of new articles only goes to Arrow directly)."""
-    reused_ids = [aid for aid, result in kept if result is None]
-    if not reused_ids:
-        return store.arrow_tables_from(new)
-    fresh = store.tables_from(new)
-    position = {aid: i for i, (aid, _) in enumerate(kept)}
-    out = {}
-    for name in ("articles", "places", "events", "stances"):
-        old = previous.rows(name, reused_ids)
-        both = pd.concat([df for df in (fresh[name], old) if len(df)], ignore_index=True) \
-            if len(fresh[name]) or len(old) else fresh[name]
-        if len(both):
-            rank = both["article_id"].map(position)
-            both = both.iloc[rank.argsort(kind="stable")].reset_index(drop=True)
-        out[name] = both
-    return out

@@ -2,19 +2,27 @@
 
 Only the extraction runs on the workers, batch by batch; reading, reuse of unchanged articles,
 duplicate handling and the streaming write stay in `kzdash.pipeline.build` on the client, so the tables equal the local
-engine's row for row. Each worker loads the gazetteer once, when the build registers its plugin,
-never per article or per task. Workers must run the same kzdash code and data as the client
+engine's row for row. The rows do not travel back: each task writes its articles' rows as part files
+(one per table) into the build's staging folder and returns a small summary per article
+(`store.Written`: ids, source, input key, publication date, notes, where its rows are); the client
+moves the rows from the parts into the month files in input order and deletes the parts. This needs a
+staging folder the workers can see: always so on a LocalCluster, and on a cluster sharing the build's
+filesystem (the output folder on NFS or similar). When a worker cannot see it (checked once per build),
+the results come back whole to the client as before. Each worker loads the gazetteer once, when the
+build registers its plugin, never per article or per task. Workers must run the same kzdash code and data as the client
 (checked by fingerprint before any work is sent).
 """
 
 from __future__ import annotations
 
 import math
+import os
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import partial
+from pathlib import Path
 
-import dask.bag as db
 from distributed import Client, LocalCluster, Worker, WorkerPlugin, as_completed, get_worker
 
 from kzdash.extract.article import process_or_quarantine
@@ -41,10 +49,15 @@ class ExtractorPlugin(WorkerPlugin):
         self.gazetteer = load_gazetteer()
 
 
-def _extract_partition(raws: list[RawArticle]) -> list[ArticleResult | Quarantined]:
-    """One task: extract a partition of articles with this worker's gazetteer."""
+def _extract_partition(raws: list[RawArticle], parts: str | None = None,
+                       task: str = "") -> list[ArticleResult | Quarantined | store.Written]:
+    """One task: extract a partition of articles with this worker's gazetteer; with `parts`, write
+    their rows there (`store.write_parts`) and return only their summaries."""
     plugin: ExtractorPlugin = get_worker().plugins[PLUGIN]
-    return [process_or_quarantine(raw, plugin.boilerplate, plugin.gazetteer) for raw in raws]
+    outcomes = [process_or_quarantine(raw, plugin.boilerplate, plugin.gazetteer) for raw in raws]
+    if parts is None:
+        return outcomes
+    return store.write_parts(outcomes, [store.input_key(raw) for raw in raws], Path(parts), task)
 
 
 def partition_size(articles: int, workers: int) -> int:
@@ -52,34 +65,51 @@ def partition_size(articles: int, workers: int) -> int:
     return max(1, min(MAX_PARTITION, math.ceil(articles / (TASKS_PER_WORKER * max(workers, 1)))))
 
 
-def dask_engine(scheduler: str | None = None) -> Engine:
-    """The Dask engine for `kzdash.pipeline.build`; `scheduler` is an address, else a local cluster."""
-    return partial(open_engine, scheduler=scheduler)
+def dask_engine(scheduler: str | None = None, *, write_parts: bool = True) -> Engine:
+    """The Dask engine for `kzdash.pipeline.build`; `scheduler` is an address, else a local cluster.
+    `write_parts=False`: results come back whole even when the workers could write them."""
+    return partial(open_engine, scheduler=scheduler, write_parts=write_parts)
 
 
 @contextmanager
-def open_engine(boilerplate: list[str], workers: int, *, scheduler: str | None = None) -> Iterator[ExtractBatch]:
+def open_engine(boilerplate: list[str], workers: int, staging: Path | None = None, *, scheduler: str | None = None,
+                write_parts: bool = True) -> Iterator[ExtractBatch]:
     """A cluster session for one build: the code checked and the gazetteer loaded once per worker,
-    then each batch extracted on the workers and returned in input order."""
+    then each batch extracted on the workers and returned in input order (as summaries, when the
+    workers write the rows into `staging`)."""
     with connect(scheduler, workers) as client:
         check_same_code(client)
         client.register_plugin(ExtractorPlugin(boilerplate))
+        parts = Path(staging) if staging is not None and write_parts and workers_see(client, Path(staging)) else None
         try:
-            yield partial(_extract_batch, client)
+            yield partial(_extract_batch, client, parts)
         finally:
             client.unregister_worker_plugin(PLUGIN)  # frees the gazetteer on a shared cluster
 
 
-def _extract_batch(client: Client, todo: list[RawArticle], tick: Callable[[int], None]) -> list[Outcome]:
-    """One batch on the cluster: partitions scattered to the workers, results back as each finishes."""
+def workers_see(client: Client, folder: Path) -> bool:
+    """Whether every worker can write into `folder` (the client's): a file made here is seen there."""
+    folder.mkdir(parents=True, exist_ok=True)
+    probe = folder / f".probe-{uuid.uuid4().hex}"
+    probe.touch()
+    try:
+        return all(client.run(os.path.exists, str(probe)).values())
+    finally:
+        probe.unlink()
+
+
+def _extract_batch(client: Client, parts: Path | None, todo: list[RawArticle],
+                   tick: Callable[[int], None]) -> list[Outcome]:
+    """One batch on the cluster: partitions scattered to the workers, results (or summaries) back as each finishes."""
     if not todo:
         return []
     size = partition_size(len(todo), len(client.scheduler_info()["workers"]))
     # the articles go to the workers directly (scatter), not inside the task graph via the scheduler
     chunks = [todo[i:i + size] for i in range(0, len(todo), size)]
     scattered = client.scatter(chunks, hash=False)  # held until the results are in
-    bag = db.from_delayed(scattered)
-    futures = client.compute(bag.map_partitions(_extract_partition).to_delayed())
+    batch = uuid.uuid4().hex[:12]
+    futures = [client.submit(_extract_partition, chunk, None if parts is None else str(parts), f"{batch}-{i:05d}",
+                             pure=False) for i, chunk in enumerate(scattered)]
     slot = {f.key: i for i, f in enumerate(futures)}
     parts: list[list] = [[] for _ in futures]
     # results come back as each partition finishes, overlapping the transfer with the work left

@@ -12,6 +12,7 @@ import multiprocessing as mp
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
 
 from kzdash.extract.article import process_or_quarantine
 from kzdash.extract.gazetteer import load_gazetteer
@@ -22,12 +23,13 @@ ENGINES = ("local", "dask")
 
 # True: a progress bar on stderr; a callable is told (articles done, articles in all)
 Progress = bool | Callable[[int, int], None]
-Outcome = ArticleResult | Quarantined
+Outcome = ArticleResult | Quarantined  # or a `store.Written` summary, from an engine that wrote part files
 # (one batch of articles, a tick per article done) -> one outcome per article, in order: a list, or an
 # iterator over work already under way (the build reads and writes other batches before it takes them)
 ExtractBatch = Callable[[list[RawArticle], Callable[[int], None]], Iterable[Outcome]]
-# (boilerplate, workers) -> an open engine for one build
-Engine = Callable[[list[str], int], AbstractContextManager[ExtractBatch]]
+# (boilerplate, workers, staging) -> an open engine for one build; `staging` is a folder of the build's
+# where an engine may leave its results' rows as part files (`store.write_parts`) instead of returning them
+Engine = Callable[[list[str], int, Path], AbstractContextManager[ExtractBatch]]
 
 
 class Ticker:
@@ -93,9 +95,9 @@ def _ticking(outcomes: Iterator[Outcome], tick: Callable[[int], None]) -> Iterat
 
 
 @contextmanager
-def local_engine(boilerplate: list[str], workers: int) -> Iterator[ExtractBatch]:
+def local_engine(boilerplate: list[str], workers: int, staging: Path | None = None) -> Iterator[ExtractBatch]:
     """The in-process engine: a fork pool (which inherits the loaded gazetteer), started at the
-    first batch big enough to be worth it, or this process."""
+    first batch big enough to be worth it, or this process. Results come back whole (`staging` unused)."""
     gaz = load_gazetteer()
     pool = None
 

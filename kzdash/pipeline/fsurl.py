@@ -19,8 +19,10 @@ from pathlib import Path
 import fsspec
 from fsspec.core import split_protocol, url_to_fs
 
-# what a later incremental build reuses from the previous one (see kzdash.pipeline.store.PreviousBuild)
-PREVIOUS_FILES = ("build.json", "articles.parquet", "places.parquet", "events.parquet", "stances.parquet")
+# what a later incremental build reuses from the previous one (see kzdash.pipeline.store.PreviousBuild): the
+# tables are folders of month files (or, from older builds, single files), the quarantine table holds its notes
+PREVIOUS_FILES = ("build.json", "articles.parquet", "places.parquet", "events.parquet", "stances.parquet",
+                  "quarantine.parquet")
 
 
 def local_path(location: str | os.PathLike) -> Path | None:
@@ -79,8 +81,13 @@ def staged_output(location: str | os.PathLike, *, fetch_previous: bool = True) -
         if fetch_previous and fs.isfile(posixpath.join(root, "build.json")):
             staging.mkdir()
             for name in PREVIOUS_FILES:
-                if fs.isfile(posixpath.join(root, name)):
-                    fs.get_file(posixpath.join(root, name), str(staging / name))
+                remote = posixpath.join(root, name)
+                if fs.isdir(remote):
+                    (staging / name).mkdir()
+                    for file in fs.find(remote):
+                        fs.get_file(file, str(staging / name / posixpath.relpath(file, remote)))
+                elif fs.isfile(remote):
+                    fs.get_file(remote, str(staging / name))
         yield staging
         publish(fs, staging, root)
 
@@ -96,8 +103,9 @@ def publish(fs: fsspec.AbstractFileSystem, folder: Path, root: str) -> None:
     building = posixpath.join(parent, f".{name}.building-{unique}")
     previous = posixpath.join(parent, f".{name}.previous-{unique}")
     try:
-        for file in sorted(folder.iterdir()):
-            fs.put_file(str(file), posixpath.join(building, file.name))
+        for file in sorted(folder.rglob("*")):  # the tables' month files and the index folder too
+            if file.is_file():
+                fs.put_file(str(file), posixpath.join(building, *file.relative_to(folder).parts))
     except BaseException:
         if fs.exists(building):
             fs.rm(building, recursive=True)

@@ -19,6 +19,7 @@ from kzdash.extract.gazetteer import load_gazetteer
 from kzdash.extract.normalize import load_boilerplate
 from kzdash.extract.records import RawArticle
 from kzdash.pipeline.ingest import read_folder
+from kzdash.pipeline.store import has_build, read_table
 from kzdash.text.langdata import LANG_DIR
 
 
@@ -40,10 +41,9 @@ def raws_for(target: str, build_dir: Path) -> tuple[list[RawArticle], str]:
 
 
 def _from_build(article_id: str, build_dir: Path) -> tuple[list[RawArticle], str]:
-    table = build_dir / "articles.parquet"
-    if not table.is_file():
+    if not has_build(build_dir):
         raise NotFound(f"{article_id}: no such file, and no build at {build_dir} to look the id up in")
-    articles = pd.read_parquet(table)
+    articles = read_table(build_dir, "articles")
     rows = articles[articles["article_id"].astype(str).str.startswith(article_id)]
     if len(rows) != 1:
         found = "no article" if rows.empty else f"{len(rows)} articles"

@@ -113,13 +113,26 @@ INDEX_DIR = "index"  # beside the DuckDB file: each index column as a file of nu
 
 
 def copy_table(con, name: str, path: Path) -> None:
-    """A contract table into DuckDB with each row's number in its Parquet file (`row`), in file order.
+    """A contract table into DuckDB with each row's number in the table (`row`), in table order.
 
-    No sort: one file's scan keeps its order (preserve_insertion_order, DuckDB's default), and sorting
-    a hundred thousand article texts does not fit the build's memory limit (DuckDB fails to pin a block)."""
-    source = str(path).replace("'", "''")
+    `path` is one Parquet file or a folder of them (a build's month files): the files are read one
+    after another in name order, and a row's number is its file's offset (the rows of the files before
+    it) plus its row number in the file, so the numbers run over the whole table as a reader of the
+    folder sees it. No sort: a scan of the files keeps their order (preserve_insertion_order, DuckDB's default),
+    and sorting a hundred thousand article texts does not fit the build's memory limit (DuckDB fails to
+    pin a block)."""
+    import pyarrow.parquet as pq
+
+    path = Path(path)
+    files = sorted(p for p in path.iterdir() if p.suffix == ".parquet" and not p.name.startswith((".", "_"))) \
+        if path.is_dir() else [path]
+    offsets = [0]
+    for file in files[:-1]:
+        offsets.append(offsets[-1] + pq.ParquetFile(file).metadata.num_rows)
+    sources = ", ".join("'" + str(file).replace("'", "''") + "'" for file in files)
+    offset = f"list_extract(CAST({offsets} AS BIGINT[]), file_index::BIGINT + 1)"  # the rows of the files before
     con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * EXCLUDE (file_row_number), "
-                f"file_row_number::INTEGER AS row FROM read_parquet('{source}', file_row_number = true)")
+                f"(file_row_number + {offset})::INTEGER AS row FROM read_parquet([{sources}], file_row_number = true)")
 
 
 def write_index_arrays(con, folder: Path, batch_rows: int = 1_000_000) -> None:

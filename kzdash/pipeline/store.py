@@ -11,27 +11,31 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import os
+import re
 import shutil
 import tempfile
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from kzdash.extract.article import CAPPED
-from kzdash.extract.records import ArticleResult
-from kzdash.pipeline.happenings import grouped_ids_of_file, ids_of
+from kzdash.extract.records import ArticleResult, Quarantined
+from kzdash.pipeline.happenings import GROUPING_COLUMNS, grouped_ids_of_file, ids_of
 from kzdash.text.langdata import DATA_DIR
 
 if TYPE_CHECKING:
-    from kzdash.extract.records import Quarantined, RawArticle
+    from kzdash.extract.records import RawArticle
 
 COLUMNS: dict[str, list[str]] = {
     "articles": ["article_id", "source", "outlet", "language", "language_basis", "published",
@@ -226,70 +230,312 @@ def arrow_schema(name: str) -> pa.Schema:
     return pa.schema([(col, kind(col)) for col in COLUMNS[name]])
 
 
-class _TableFile:
-    """One table's Parquet file, appended batch by batch in row groups of bounded size."""
+PARTITIONED = ("articles", "places", "events", "stances")  # tables written as a folder of month files
+UNDATED = "undated"  # the partition of articles with no publication date
+EMPTY = "empty"  # the one file of a partitioned table with no rows at all (it holds the columns)
+MONTH = r"^[0-9]{4}-(0[1-9]|1[0-2])"  # a publication date's month, as `published` starts
+BUFFER_BYTES = 8 * 2**20  # rows waiting for their partition's next row group, all partitions together ...
+FLUSH_BYTES = 2 * 2**20  # ... and one partition's, at most: then they are written as a row group
+OPEN_FILES = 24  # partition files of one table open for writing at once (an open Parquet writer holds about
+# 0.1 MB); past it the least recently written is closed and its partition goes on in a new part, merged at the
+# end: a folder in date order never needs it, nor one of two years in any order; one spanning decades in random
+# order opens no thousand files
 
-    def __init__(self, path: Path, name: str) -> None:
-        self.path, self.name = path, name
-        self.writer: pq.ParquetWriter | None = None
+
+def table_path(build_dir: Path, name: str) -> Path:
+    """Where a table of a build lies: `<name>.parquet`, a folder of month files or (older builds) one file."""
+    return Path(build_dir) / f"{name}.parquet"
+
+
+def table_files(build_dir: Path, name: str) -> list[Path]:
+    """A table's Parquet files in order: the concatenation of their rows is the table (one file for a
+    table not partitioned, or written by an older build; none when it is missing)."""
+    path = table_path(build_dir, name)
+    if path.is_dir():
+        return sorted(p for p in path.iterdir() if p.suffix == ".parquet" and not p.name.startswith((".", "_")))
+    return [path] if path.is_file() else []
+
+
+def has_build(build_dir: Path) -> bool:
+    """Whether a build folder holds tables (its articles table, a file or a folder of months)."""
+    return table_path(build_dir, "articles").exists()
+
+
+def month_key(published: object) -> str:
+    """An article's partition: the month its publication date starts with (YYYY-MM), else UNDATED."""
+    text = published if isinstance(published, str) else None
+    return text[:7] if text is not None and _MONTH.match(text) else UNDATED
+
+
+_MONTH = re.compile(MONTH)
+
+
+def partition_keys(articles: pa.Table) -> list[str]:
+    """Each article's partition (`month_key`), in order."""
+    return [month_key(p) for p in articles["published"].to_pylist()]
+
+
+def _arrow(name: str, df: pd.DataFrame | pa.Table) -> pa.Table:
+    return df if isinstance(df, pa.Table) else pa.Table.from_pandas(
+        df[COLUMNS[name]], schema=arrow_schema(name), preserve_index=False)
+
+
+TEXTS = {"text", "stripped", "title", "url", "summary", "evidence"}  # long strings: no min/max statistics
+
+
+def _statistics(schema: pa.Schema) -> list[str]:
+    """The columns whose row groups carry min/max statistics: not the long texts. Their statistics
+    help no reader (nobody filters on a text's range) and weigh kilobytes per row group, held in memory
+    by each open writer until its file closes."""
+    return [f.name for f in schema if f.name not in TEXTS]
+
+
+def _rows_per_group(table: pa.Table) -> int:
+    return max(1, min(ROW_GROUP_ROWS, ROW_GROUP_BYTES * table.num_rows // max(1, table.nbytes)))
+
+
+class _Partitions:
+    """One table's month files, written in parts: rows wait in a buffer per partition and go out as
+    row groups of bounded size (the buffers together bounded too), each partition's into its open part
+    file; at most OPEN_FILES are open, and a partition whose file was closed goes on in a new part."""
+
+    def __init__(self, folder: Path, name: str, on_flush=None) -> None:
+        self.folder, self.name, self.on_flush = folder, name, on_flush
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.buffers: dict[str, list[pa.Table]] = {}
+        self.buffered: dict[str, int] = {}
+        self.writers: dict[str, pq.ParquetWriter] = {}  # open, least recently written first
+        self.parts: dict[str, list[Path]] = {}
         self.rows = 0
+        self.metadata = _pandas_metadata(name)  # every file's: a reader's types do not depend on a batch's nulls
 
-    def write(self, df: pd.DataFrame | pa.Table) -> None:
-        if not len(df):
+    def add(self, key: str, table: pa.Table) -> None:
+        if not table.num_rows:
             return
-        table = df if isinstance(df, pa.Table) else pa.Table.from_pandas(
-            df[COLUMNS[self.name]], schema=arrow_schema(self.name), preserve_index=False)
-        if self.writer is None:
-            self.writer = pq.ParquetWriter(self.path, table.schema)
-        rows = max(1, min(ROW_GROUP_ROWS, ROW_GROUP_BYTES * table.num_rows // max(1, table.nbytes)))
-        self.writer.write_table(table.replace_schema_metadata(self.writer.schema.metadata), rows)
-        self.rows += len(df)
+        self.buffers.setdefault(key, []).append(table)
+        self.buffered[key] = self.buffered.get(key, 0) + table.nbytes
+        self.rows += table.num_rows
+        if self.buffered[key] >= FLUSH_BYTES or sum(t.num_rows for t in self.buffers[key]) >= ROW_GROUP_ROWS:
+            self.flush(key)
 
-    def close(self) -> None:
-        if self.writer is not None:
-            self.writer.close()
-        else:  # no row at all: an empty table with the contract's columns, as a batch build writes it
-            _typed(self.name, pd.DataFrame(columns=COLUMNS[self.name])).to_parquet(self.path, index=False)
+    def bytes(self) -> int:
+        return sum(self.buffered.values())
+
+    def flush_largest(self) -> None:
+        self.flush(max(self.buffered, key=self.buffered.__getitem__))
+
+    def flush(self, key: str) -> None:
+        tables = self.buffers.pop(key, [])
+        self.buffered.pop(key, None)
+        if not tables:
+            return
+        table = pa.concat_tables([t.replace_schema_metadata(self.metadata) for t in tables])
+        writer = self.writers.pop(key, None)
+        if writer is None:
+            if len(self.writers) >= OPEN_FILES:
+                self.writers.pop(next(iter(self.writers))).close()
+            path = self.folder / f"{key}.{len(self.parts.get(key, []))}.parquet"
+            self.parts.setdefault(key, []).append(path)
+            writer = pq.ParquetWriter(path, table.schema, write_statistics=_statistics(table.schema))
+        self.writers[key] = writer  # now the most recently written
+        writer.write_table(table, _rows_per_group(table))
+        if self.on_flush is not None:
+            self.on_flush(key, table)
+
+    def close(self) -> dict[str, list[Path]]:
+        """Every buffer written and every file closed: each partition's part files, in order."""
+        for key in list(self.buffers):
+            self.flush(key)
+        for writer in self.writers.values():
+            writer.close()
+        self.writers = {}
+        return self.parts
+
+
+def _concat_files(parts: list[Path], target: Path, transform=None, *, keep: bool = False) -> None:
+    """The rows of `parts` in order as one file (`transform`: rows and their first row's position in the
+    whole -> the rows to write); small row groups are joined up to FLUSH_BYTES, so a month written in
+    many small flushes is read in few. The parts are removed unless `keep`."""
+    if len(parts) == 1 and transform is None and not keep:
+        parts[0].replace(target)
+        return
+    first = pq.ParquetFile(parts[0]).schema_arrow
+    offset, waiting, size = 0, [], 0
+    with pq.ParquetWriter(target, first, write_statistics=_statistics(first)) as out:
+        def write() -> None:
+            nonlocal offset, waiting, size
+            rows = pa.concat_tables(waiting)
+            out.write_table(transform(rows, offset) if transform else rows, _rows_per_group(rows))
+            offset, waiting, size = offset + rows.num_rows, [], 0
+
+        for part in parts:
+            source = pq.ParquetFile(part)
+            for i in range(source.num_row_groups):
+                group = source.read_row_group(i).replace_schema_metadata(first.metadata)
+                waiting.append(group)
+                size += group.nbytes
+                if size >= FLUSH_BYTES:
+                    write()
+            if not keep:
+                part.unlink()
+        if waiting:
+            write()
 
 
 class BuildWriter:
     """A build written batch by batch into a sibling folder and swapped in at the end, so memory
-    holds one batch, never the corpus. Events get their happening ids in a second pass over their
-    file (the grouping needs all events, but only a few of their columns)."""
+    holds one batch (and the partitions' bounded buffers), never the corpus.
 
-    def __init__(self, out_dir: Path) -> None:
+    The four article tables are folders of month files (`month_key`): an article's rows go to its
+    month, in input order. Events get their happening ids at the end: their grouping columns go to a
+    file of their own as they are written, are grouped there (the grouping needs all events, but only
+    those columns), and each month's events are written again with the ids.
+
+    Incremental: a month whose articles are exactly the previous build's (same inputs, same order,
+    none new) is not written at all: its files are linked from the previous build (its events' file
+    only when their happening ids come out the same; else it is written again with the new ids)."""
+
+    def __init__(self, out_dir: Path, previous: PreviousBuild | None = None) -> None:
         self.out_dir = Path(out_dir)
         self.out_dir.parent.mkdir(parents=True, exist_ok=True)
         self.tmp = Path(tempfile.mkdtemp(dir=self.out_dir.parent, prefix=f".{self.out_dir.name}.building-"))
-        self.files = {name: _TableFile(self.tmp / f"{name}.parquet", name) for name in TABLES if name != "quarantine"}
-        self.files["events"].path = self.tmp / "events.pass1.parquet"
+        self.parts_dir = self.tmp / ".parts"
+        self.tables = {name: _Partitions(self.parts_dir / name, name,
+                                         self._grouping_rows if name == "events" else None) for name in PARTITIONED}
+        self.grouping: pq.ParquetWriter | None = None
+        self.grouping_rows = 0
+        self.grouping_ranges: dict[str, list[tuple[int, int]]] = {}  # month -> its events' rows there, in order
         self.country_place_ids: set[str] = set()
+        self.previous = previous if previous is not None else PreviousBuild()
+        self.matched: dict[str, int] = {}  # month -> how many of its previous articles came, unchanged, in order
+        self.written: set[str] = set()  # months that are written (not linked)
+        self.linked_rows = dict.fromkeys(PARTITIONED, 0)
+
+    def write_articles(self, kept: list[tuple[str, str, ArticleResult | None]]) -> None:
+        """A batch's articles in input order: (article id, input key, its new result, or None for an
+        article whose rows the previous build has). A month whose articles so far are the previous
+        build's, in its order, waits (nothing is read or written for it): if it stays so to the end,
+        its files are linked; if not, its waiting articles are written before the month's next ones."""
+        previous, by_month = self.previous, {}
+        for entry in kept:
+            aid, _, result = entry
+            month = previous.month_of.get(aid) if result is None else month_key(result.article.get("published"))
+            by_month.setdefault(month, []).append(entry)
+        todo: list[tuple[str, str, ArticleResult | None]] = []
+        for month, entries in by_month.items():
+            if month not in self.written and month in previous.months:
+                start = self.matched.get(month, 0)
+                keys = [key for _, key, _ in entries]
+                if all(r is None for _, _, r in entries) and keys == previous.months[month][start:start + len(keys)]:
+                    self.matched[month] = start + len(keys)
+                    continue
+                todo += self._waiting(month)
+            self.written.add(month)
+            todo += entries
+        if todo:
+            self.write(batch_tables(todo, previous))
+
+    def _waiting(self, month: str) -> list[tuple[str, str, None]]:
+        """The previous build's articles of `month` that came so far (and wait to be written)."""
+        keys = self.previous.months[month][:self.matched.pop(month, 0)]
+        return [(self.previous.article_of[key], key, None) for key in keys]
+
+    def _settle_waiting(self) -> list[str]:
+        """At the end: the months to link (all their previous articles came); the others' waiting
+        articles written (an article of theirs is gone)."""
+        linked = []
+        for month in list(self.matched):
+            if self.matched[month] == len(self.previous.months[month]):
+                linked.append(month)
+                continue
+            waiting = self._waiting(month)
+            for i in range(0, len(waiting), 500):
+                self.write(batch_tables(waiting[i:i + 500], self.previous))
+        return linked
+
+    def _link(self, name: str, month: str) -> None:
+        """A month's file of the previous build into this one, unchanged: a hard link (a copy across devices)."""
+        source = self.previous.month_file(name, month)
+        if source is None:
+            return
+        target = table_path(self.tmp, name) / source.name
+        try:
+            os.link(source, target)
+        except OSError:
+            shutil.copy2(source, target)
+        self.linked_rows[name] += pq.ParquetFile(target).metadata.num_rows
 
     def write(self, tables: dict[str, pd.DataFrame | pa.Table]) -> None:
         """One batch's rows (the contract's columns, typed, as frames or as `arrow_tables_from` makes them;
-        happening ids are set at the end)."""
+        happening ids are set at the end), article by article in input order."""
+        tables = {name: _arrow(name, tables[name]) for name in PARTITIONED}
         places = tables["places"]
-        if isinstance(places, pa.Table):
-            ids = places.filter(pc.equal(places["kind"], "country"))["place_id"].drop_null().to_pylist()
-            self.country_place_ids |= set(ids)
-        elif len(places):
-            self.country_place_ids |= set(places.loc[places["kind"] == "country", "place_id"].dropna().astype(str))
-        for name, f in self.files.items():
-            f.write(tables[name])
+        ids = places.filter(pc.fill_null(pc.equal(places["kind"], "country"), False))["place_id"]
+        self.country_place_ids |= set(ids.drop_null().to_pylist())
+        articles = tables["articles"]
+        keys = pc.dictionary_encode(pa.array(partition_keys(articles), pa.string()))
+        months, codes = keys.dictionary.to_pylist(), keys.indices.to_numpy(zero_copy_only=False)
+        for name, table in tables.items():
+            if not table.num_rows:
+                continue
+            if name != "articles":  # a row's month is its article's
+                codes_of = codes[pc.index_in(table["article_id"], value_set=articles["article_id"]).to_numpy(
+                    zero_copy_only=False).astype(np.int64)] if len(months) > 1 else np.zeros(table.num_rows, np.int64)
+            else:
+                codes_of = codes
+            self._add(name, table, months, codes_of)
+
+    def _add(self, name: str, table: pa.Table, months: list[str], codes: np.ndarray) -> None:
+        """Rows to their partitions' buffers, in order (a take per month: a buffer never keeps a whole
+        batch alive through a slice of it); the largest buffers written while they hold too much."""
+        if len(months) == 1:
+            self.tables[name].add(months[0], table)
+        else:
+            if table.num_columns and table.column(0).num_chunks > 1:  # (rows from workers' parts) a take from
+                table = table.combine_chunks()  # many small chunks costs ten times one from a single chunk
+            order = np.argsort(codes, kind="stable")
+            sorted_codes = codes[order]
+            bounds = [0, *(np.flatnonzero(np.diff(sorted_codes)) + 1).tolist(), len(codes)]
+            for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+                self.tables[name].add(months[sorted_codes[a]], table.take(pa.array(order[a:b])))
+        while sum(t.bytes() for t in self.tables.values()) > BUFFER_BYTES:
+            max(self.tables.values(), key=_Partitions.bytes).flush_largest()
+
+    def _grouping_rows(self, key: str, events: pa.Table) -> None:
+        """Events written to a partition: their grouping columns to the grouping file, in the same order."""
+        columns = events.select(GROUPING_COLUMNS)
+        if self.grouping is None:
+            self.grouping = pq.ParquetWriter(self.parts_dir / "grouping.parquet", columns.schema,
+                                             write_statistics=False)
+        self.grouping.write_table(columns, ROW_GROUP_ROWS)
+        self.grouping_ranges.setdefault(key, []).append((self.grouping_rows, columns.num_rows))
+        self.grouping_rows += columns.num_rows
 
     def finish(self, quarantined: list[Quarantined], info: dict) -> dict[str, int]:
-        """Happening ids, the quarantine table, the DuckDB file and build.json; then the swap.
-        Returns the row count of every table."""
+        """Happening ids, the month files, the quarantine table, the DuckDB file and build.json; then the
+        swap. Returns the row count of every table."""
         try:
-            for f in self.files.values():
-                f.close()
-            self._events_with_happenings()
+            linked = self._settle_waiting()
+            for month in linked:  # their events join the grouping; their country places count
+                self._previous_events(month)
+                places = self.previous.month_file("places", month)
+                if places is not None:
+                    rows = pq.read_table(places, columns=["place_id", "kind"])
+                    rows = rows.filter(pc.fill_null(pc.equal(rows["kind"], "country"), False))
+                    self.country_place_ids |= set(rows["place_id"].drop_null().to_pylist())
+            parts = {name: t.close() for name, t in self.tables.items()}
+            for name in ("articles", "places", "stances"):
+                self._months(name, parts[name], linked=linked)
+            self._events_with_happenings(parts["events"], linked)
+            shutil.rmtree(self.parts_dir, ignore_errors=True)
             q = pd.DataFrame([{"source": x.source, "line": x.line, "reason": x.reason} for x in quarantined],
                              columns=COLUMNS["quarantine"])
             _typed("quarantine", q).to_parquet(self.tmp / "quarantine.parquet", index=False)
+            pa.default_memory_pool().release_unused()  # what the batches' Arrow buffers freed, before DuckDB's share
             _write_duckdb(self.tmp)
-            rows = {name: f.rows for name, f in self.files.items()} | {"quarantine": len(q)}
-            meta = {**info, "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "rows": rows}
+            rows = {name: t.rows + self.linked_rows[name] for name, t in self.tables.items()} | {"quarantine": len(q)}
+            meta = {**info, "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "rows": rows,
+                    "linked_months": len(linked)}
             (self.tmp / "build.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
         except BaseException:
             self.abandon()
@@ -297,58 +543,108 @@ class BuildWriter:
         _swap(self.tmp, self.out_dir)
         return rows
 
+    def _previous_events(self, month: str) -> None:
+        """A linked month's events (the previous build's) into the grouping file."""
+        source = self.previous.month_file("events", month)
+        if source is None:
+            return
+        pf = pq.ParquetFile(source)
+        for i in range(pf.num_row_groups):
+            self._grouping_rows(month, pf.read_row_group(i, columns=GROUPING_COLUMNS))
+
     def abandon(self) -> None:
+        for t in self.tables.values():
+            with contextlib.suppress(Exception):
+                t.close()
         shutil.rmtree(self.tmp, ignore_errors=True)
 
-    def _events_with_happenings(self) -> None:
-        """Read the events' grouping columns, group them, and write the events again with the ids."""
-        pass1, final = self.files["events"].path, self.tmp / "events.parquet"
-        if self.files["events"].writer is None:  # no events: pass 1 wrote the empty table
-            pass1.replace(final)
+    def _months(self, name: str, parts: dict[str, list[Path]], transform=None, linked: list[str] = ()) -> None:
+        """A table's folder: each month's parts as one file, the linked months' files from the previous
+        build (an empty file when the table has no rows)."""
+        folder = table_path(self.tmp, name)
+        folder.mkdir(exist_ok=True)
+        for key, files in sorted(parts.items()):
+            _concat_files(files, folder / f"{key}.parquet", transform(key) if transform else None)
+        for month in linked:
+            self._link(name, month)
+        if not any(folder.iterdir()):
+            _typed(name, pd.DataFrame(columns=COLUMNS[name])).to_parquet(folder / f"{EMPTY}.parquet", index=False)
+
+    def _events_with_happenings(self, parts: dict[str, list[Path]], linked: list[str]) -> None:
+        """Group the events' grouping columns, and write each month's events again with their ids; a
+        linked month's events file is linked when its ids are the same, else written again with them."""
+        if self.grouping is None:
+            self._months("events", parts, linked=linked)
             return
-        spill = self.tmp / "grouping.tmp"
-        grouped = grouped_ids_of_file(pass1, self.country_place_ids, spill=spill)
+        self.grouping.close()
+        spill = self.parts_dir / "grouping.tmp"
+        grouped = grouped_ids_of_file(self.parts_dir / "grouping.parquet", self.country_place_ids, spill=spill)
         shutil.rmtree(spill, ignore_errors=True)
-        source = pq.ParquetFile(pass1)
-        column = source.schema_arrow.get_field_index("happening_id")
-        with pq.ParquetWriter(final, source.schema_arrow) as out:
-            offset = 0
-            for i in range(source.num_row_groups):
-                group = source.read_row_group(i)
-                n = group.num_rows
-                ids = ids_of(grouped[offset:offset + n], group.column("event_id").to_pylist())
-                out.write_table(group.set_column(column, "happening_id", pa.array(ids, pa.large_string())),
-                                ROW_GROUP_ROWS)
-                offset += n
-        pass1.unlink()
+
+        def transform(key: str):
+            mine = np.concatenate([grouped[start:start + n] for start, n in self.grouping_ranges[key]])
+
+            def with_ids(group: pa.Table, offset: int) -> pa.Table:
+                ids = ids_of(mine[offset:offset + group.num_rows], group.column("event_id").to_pylist())
+                column = group.schema.get_field_index("happening_id")
+                return group.set_column(column, "happening_id", pa.array(ids, pa.large_string()))
+            return with_ids
+
+        same = []
+        folder = table_path(self.tmp, "events")
+        folder.mkdir(exist_ok=True)
+        for month in linked:
+            source = self.previous.month_file("events", month)
+            if source is None:
+                continue
+            old = pq.read_table(source, columns=["event_id", "happening_id"])
+            new = ids_of(np.concatenate([grouped[a:a + n] for a, n in self.grouping_ranges[month]]),
+                         old.column("event_id").to_pylist())
+            if new == old.column("happening_id").to_pylist():
+                same.append(month)
+            else:
+                _concat_files([source], folder / source.name, transform(month), keep=True)
+                self.linked_rows["events"] += old.num_rows
+        self._months("events", parts, transform, linked=same)
 
 
 class PreviousBuild:
     """The last build as a cache for an incremental one: which inputs it holds (by input key), and
     their rows, read from its files a row group at a time (an article's rows are contiguous)."""
 
-    TABLES = ("articles", "places", "events", "stances")
+    TABLES = PARTITIONED
 
     def __init__(self, out_dir: Path | None = None, current_fingerprint: str | None = None) -> None:
         self.dir = Path(out_dir) if out_dir is not None else None
         self.article_of: dict[str, str] = {}
-        self.spans: dict[str, dict[str, tuple[int, int]]] = {name: {} for name in self.TABLES}
-        self._groups: dict[str, tuple[int, pd.DataFrame]] = {}
+        self.files: dict[str, list[Path]] = {name: [] for name in self.TABLES}
+        self.spans: dict[str, dict[str, tuple[int, int, int]]] = {name: {} for name in self.TABLES}  # file, rows
+        self._groups: dict[str, tuple[tuple[int, int], pd.DataFrame]] = {}
         self._notes: dict[str, list[str]] = {}
+        self.months: dict[str, list[str]] = {}  # month -> its articles' input keys, in order (month folders only)
+        self.month_of: dict[str, str] = {}  # article id -> its month
         if self.dir is None:
             return
         try:
             info = json.loads((self.dir / "build.json").read_text(encoding="utf-8"))
             if info.get("fingerprint") != current_fingerprint:
                 return
-            keys = pq.read_table(self.dir / "articles.parquet", columns=["input_key", "article_id"])
+            keys = [pq.read_table(f, columns=["input_key", "article_id"]) for f in table_files(self.dir, "articles")]
             for name in self.TABLES:
-                ids = pq.read_table(self.dir / f"{name}.parquet", columns=["article_id"]).column(0).to_pylist()
-                self.spans[name] = _runs(ids)
+                self.files[name] = table_files(self.dir, name)
+                for i, path in enumerate(self.files[name]):
+                    ids = pq.read_table(path, columns=["article_id"]).column(0).to_pylist()
+                    self.spans[name].update({aid: (i, a, b) for aid, (a, b) in _runs(ids).items()})
         except Exception:  # noqa: BLE001 - an unreadable previous build is simply not reused
             self.spans = {name: {} for name in self.TABLES}
             return
-        self.article_of = dict(zip(keys.column(0).to_pylist(), keys.column(1).to_pylist(), strict=True))
+        monthly = table_path(self.dir, "articles").is_dir()
+        for path, table in zip(self.files["articles"], keys, strict=True):
+            inputs, ids = table.column(0).to_pylist(), table.column(1).to_pylist()
+            self.article_of.update(zip(inputs, ids, strict=True))
+            if monthly and ids and path.stem != EMPTY:
+                self.months[path.stem] = inputs
+                self.month_of.update(dict.fromkeys(ids, path.stem))
         with contextlib.suppress(Exception):  # notes are a courtesy: a build without them reuses all the same
             q = pd.read_parquet(self.dir / "quarantine.parquet")
             for source, reason in zip(q["source"].astype(str), q["reason"].astype(str), strict=True):
@@ -357,6 +653,11 @@ class PreviousBuild:
 
     def article_id(self, key: str) -> str | None:
         return self.article_of.get(key)
+
+    def month_file(self, name: str, month: str) -> Path | None:
+        """The previous build's file of table `name` for `month`, if it has one."""
+        path = table_path(self.dir, name) / f"{month}.parquet" if self.dir is not None else None
+        return path if path is not None and path.is_file() else None
 
     def notes(self, source: str) -> list[str]:
         """The caps noted for an input when it was built (kept with its reused rows)."""
@@ -373,19 +674,119 @@ class PreviousBuild:
             return pd.DataFrame(columns=COLUMNS[name])
         return pd.concat(parts, ignore_index=True)
 
-    def _slice(self, name: str, start: int, stop: int) -> pd.DataFrame:
-        pf = pq.ParquetFile(self.dir / f"{name}.parquet")
+    def _slice(self, name: str, file: int, start: int, stop: int) -> pd.DataFrame:
+        pf = pq.ParquetFile(self.files[name][file])
         out, first = [], 0
         for i in range(pf.num_row_groups):
             n = pf.metadata.row_group(i).num_rows
             if first < stop and start < first + n:
                 cached = self._groups.get(name)
-                if cached is None or cached[0] != i:  # one row group per table held at a time
-                    cached = (i, pf.read_row_group(i).to_pandas())
+                if cached is None or cached[0] != (file, i):  # one row group per table held at a time
+                    cached = ((file, i), pf.read_row_group(i).to_pandas())
                     self._groups[name] = cached
                 out.append(cached[1].iloc[max(start, first) - first:min(stop, first + n) - first])
             first += n
         return pd.concat(out, ignore_index=True) if len(out) > 1 else out[0].reset_index(drop=True)
+
+
+@dataclass
+class Written:
+    """An article extracted and written to part files by a worker (`write_parts`): what the build needs
+    of it, without its rows (they stay in the part files until its month files take them)."""
+
+    article: dict  # article_id, source, published, input_key
+    notes: list[str] = field(default_factory=list)
+    parts: dict[str, tuple[str, int, int]] = field(default_factory=dict)  # table -> (part file, first row, rows)
+
+
+def write_parts(outcomes: list[ArticleResult | Quarantined], keys: list[str], folder: Path,
+                task: str) -> list[Written | Quarantined]:
+    """One task's articles (their input keys beside them) as a part file per table in `folder`
+    (`<task>.<table>.arrow`, rows article by article in order), and a small summary per article."""
+    results = []
+    for outcome, key in zip(outcomes, keys, strict=True):
+        if isinstance(outcome, ArticleResult):
+            outcome.article["input_key"] = key
+            results.append(outcome)
+    tables = arrow_tables_from(results)
+    paths = {}
+    for name, table in tables.items():
+        if table.num_rows:  # Arrow IPC, not Parquet: a part is read once, soon, by the client (no encoding)
+            paths[name] = str(Path(folder) / f"{task}.{name}.arrow")
+            with pa.OSFile(paths[name], "wb") as sink, pa.ipc.new_file(sink, table.schema) as out:
+                out.write_table(table)
+    first = dict.fromkeys(PARTITIONED, 0)
+    out: list[Written | Quarantined] = []
+    for outcome in outcomes:
+        if not isinstance(outcome, ArticleResult):
+            out.append(outcome)
+            continue
+        counts = {"articles": 1, "places": len(outcome.places), "events": len(outcome.events),
+                  "stances": len(outcome.stances)}
+        parts = {name: (paths[name], first[name], n) for name, n in counts.items() if n}
+        for name, n in counts.items():
+            first[name] += n
+        summary = {c: outcome.article.get(c) for c in ("article_id", "source", "published", "input_key")}
+        out.append(Written(summary, list(outcome.notes), parts))
+    return out
+
+
+def remove_parts(kept: list[tuple]) -> None:
+    """Delete the part files of these articles' `Written` summaries (the last item of each tuple)."""
+    for path in {part[0] for entry in kept if isinstance(entry[-1], Written) for part in entry[-1].parts.values()}:
+        Path(path).unlink(missing_ok=True)
+
+
+def _written_tables(written: list[Written]) -> dict[str, pa.Table]:
+    """The rows of written articles, in their order, read from their part files (runs of adjacent rows
+    taken as one slice)."""
+    files: dict[str, pa.Table] = {}
+    out = {}
+    for name in PARTITIONED:
+        runs: list[list] = []  # [path, first, stop]
+        for w in written:
+            part = w.parts.get(name)
+            if part is None:
+                continue
+            path, first, n = part
+            if runs and runs[-1][0] == path and runs[-1][2] == first:
+                runs[-1][2] += n
+            else:
+                runs.append([path, first, first + n])
+        pieces = []
+        for path, first, stop in runs:
+            if path not in files:
+                with pa.OSFile(path, "rb") as source:
+                    files[path] = pa.ipc.open_file(source).read_all().replace_schema_metadata(_pandas_metadata(name))
+            pieces.append(files[path].slice(first, stop - first))
+        out[name] = pa.concat_tables(pieces) if pieces else arrow_tables_from([])[name]
+    return out
+
+
+def batch_tables(kept: list[tuple[str, str, ArticleResult | Written | None]],
+                 previous: PreviousBuild) -> dict[str, pd.DataFrame | pa.Table]:
+    """Articles' rows, article by article in the given order: new ones as extracted (or as a worker
+    wrote them), unchanged ones as the previous build has them (without those, no pandas)."""
+    new = [result for _, _, result in kept if result is not None]
+    written = [r for r in new if isinstance(r, Written)]
+    if written and len(written) != len(new):
+        raise ValueError("a batch's new articles are all extracted here or all written by workers")
+    reused_ids = [aid for aid, _, result in kept if result is None]
+    fresh_arrow = _written_tables(written) if written else arrow_tables_from(new)
+    if not reused_ids:
+        return fresh_arrow
+    fresh = {name: t.to_pandas() for name, t in fresh_arrow.items()}
+    position = {aid: i for i, (aid, _, _) in enumerate(kept)}
+    out = {}
+    for name in PARTITIONED:
+        old = previous.rows(name, reused_ids)
+        both = pd.concat([df for df in (fresh[name], old) if len(df)], ignore_index=True) \
+            if len(fresh[name]) or len(old) else fresh[name]
+        if len(both):
+            rank = both["article_id"].map(position)
+            both = both.iloc[rank.argsort(kind="stable")].reset_index(drop=True)
+        out[name] = both
+    return out
 
 
 def _runs(ids: list[str]) -> dict[str, tuple[int, int]]:
@@ -417,5 +818,8 @@ def _write_duckdb(folder: Path) -> None:
 
 
 def read_table(build_dir: Path, name: str) -> pd.DataFrame:
-    path = Path(build_dir) / f"{name}.parquet"
-    return pd.read_parquet(path) if path.is_file() else pd.DataFrame(columns=COLUMNS[name])
+    """A table of a build, whole (its month files in order), or an empty one with its columns."""
+    files = table_files(build_dir, name)
+    if not files:
+        return pd.DataFrame(columns=COLUMNS[name])
+    return pd.read_parquet(files[0]) if len(files) == 1 else pd.read_parquet(table_path(build_dir, name))

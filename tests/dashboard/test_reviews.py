@@ -41,21 +41,34 @@ from kzdash.dashboard.reviews import (
 )
 
 
+def in_input_order(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """A build's tables with their rows in input order (the articles' files by name, each article's rows
+    as built): the positions these tests pick rows by, whatever months the build's files are."""
+    arts = tables["articles"]
+    rank = dict(zip(arts["article_id"], arts["source"].rank(method="first").astype(int), strict=True))
+    out = {}
+    for name, df in tables.items():
+        if "article_id" in df:
+            df = df.iloc[df["article_id"].map(rank).argsort(kind="stable")].reset_index(drop=True)
+        out[name] = df
+    return out
+
+
 @pytest.fixture(scope="module")
 def tables(sample_dir: Path) -> dict[str, pd.DataFrame]:
-    return load_tables(str(sample_dir))
+    return in_input_order(load_tables(str(sample_dir)))
 
 
 @pytest.fixture(scope="module")
 def rebuilt(rebuilt_dir: Path) -> dict[str, pd.DataFrame]:
     """The same articles built again into another folder."""
-    return load_tables(str(rebuilt_dir))
+    return in_input_order(load_tables(str(rebuilt_dir)))
 
 
 @pytest.fixture(scope="module")
 def edited(edited_dir: Path) -> dict[str, pd.DataFrame]:
     """The sample with one word of one article changed, and another article removed, rebuilt."""
-    return load_tables(str(edited_dir))
+    return in_input_order(load_tables(str(edited_dir)))
 
 
 @pytest.fixture

@@ -16,6 +16,12 @@ from kzdash.dashboard.textsearch import TextIndex
 from kzdash.pipeline import serving
 
 
+def copy_table_files(build_dir: Path, folder: Path, name: str) -> None:
+    """A table of a build (a file, or a folder of month files) copied into `folder`."""
+    path = build_dir / f"{name}.parquet"
+    (shutil.copytree if path.is_dir() else shutil.copy)(path, folder / path.name)
+
+
 @pytest.fixture(scope="module")
 def served(sample_dir: Path, tmp_path_factory) -> dict[str, Path]:
     """The sample served twice: small columns indexed in memory (the default) and every column by DuckDB."""
@@ -23,7 +29,7 @@ def served(sample_dir: Path, tmp_path_factory) -> dict[str, Path]:
     for label, limit in (("memory", serving.IN_MEMORY_CHARS), ("duckdb", -1)):
         folder = tmp_path_factory.mktemp(label)
         for name in serving.TABLES:
-            shutil.copy(sample_dir / f"{name}.parquet", folder)
+            copy_table_files(sample_dir, folder, name)
         old = serving.IN_MEMORY_CHARS
         serving.IN_MEMORY_CHARS = limit
         try:
@@ -96,7 +102,7 @@ def test_a_build_without_the_dashboard_files_is_served_from_a_temporary_copy(sam
     old = tmp_path / "old"
     old.mkdir()
     for name in serving.TABLES:
-        shutil.copy(sample_dir / f"{name}.parquet", old)
+        copy_table_files(sample_dir, old, name)
     before = sorted(p.name for p in old.iterdir())
     ds, current = Dataset.open(old, cache_dir=tmp_path), Dataset.open(sample_dir)
     assert sorted(p.name for p in old.iterdir()) == before
