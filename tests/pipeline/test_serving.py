@@ -206,7 +206,7 @@ def test_a_small_build_written_side_by_side_equals_one_written_in_turn(served: d
     are made: the same files as writing them one after the other (row files: the same batches and values;
     the bytes under a missing value are DuckDB's to leave as they are)."""
     for name in serving.TABLES:
-        shutil.copy(served["memory"] / f"{name}.parquet", tmp_path)
+        copy_table_files(served["memory"], tmp_path, name)
     monkeypatch.setattr(serving, "SIDE_BY_SIDE_CHARS", -1)  # as a large build: in turn, on one connection
     serving.write_serving(tmp_path)
 
