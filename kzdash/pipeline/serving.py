@@ -16,8 +16,9 @@ codes takes a few milliseconds; the happening and outlet counts behind every pag
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
     import numpy as np
@@ -115,24 +116,55 @@ INDEX_DIR = "index"  # beside the DuckDB file: each index column as a file of nu
 def copy_table(con, name: str, path: Path) -> None:
     """A contract table into DuckDB with each row's number in the table (`row`), in table order.
 
-    `path` is one Parquet file or a folder of them (a build's month files): the files are read one
-    after another in name order, and a row's number is its file's offset (the rows of the files before
-    it) plus its row number in the file, so the numbers run over the whole table as a reader of the
-    folder sees it. No sort: a scan of the files keeps their order (preserve_insertion_order, DuckDB's default),
-    and sorting a hundred thousand article texts does not fit the build's memory limit (DuckDB fails to
-    pin a block)."""
+    `path` is one Parquet file or a folder of them (a build's month files): the files are copied one
+    after another in name order, each in a statement of its own, and a row's number is its file's offset
+    (the rows of the files before it) plus its row number in the file, so the numbers run over the whole
+    table as a reader of the folder sees it. No sort: one file's scan keeps its order
+    (preserve_insertion_order, DuckDB's default), and sorting a hundred thousand article texts does not fit
+    the build's memory limit (DuckDB fails to pin a block). One scan of all the files failed the same way on
+    the hostile folder (1.4 MB texts: "failed to pin block", 121.5 of 122 MB used); a file at a time is
+    what a single-file build did."""
     import pyarrow.parquet as pq
 
     path = Path(path)
     files = sorted(p for p in path.iterdir() if p.suffix == ".parquet" and not p.name.startswith((".", "_"))) \
         if path.is_dir() else [path]
-    offsets = [0]
-    for file in files[:-1]:
-        offsets.append(offsets[-1] + pq.ParquetFile(file).metadata.num_rows)
-    sources = ", ".join("'" + str(file).replace("'", "''") + "'" for file in files)
-    offset = f"list_extract(CAST({offsets} AS BIGINT[]), file_index::BIGINT + 1)"  # the rows of the files before
-    con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * EXCLUDE (file_row_number), "
-                f"(file_row_number + {offset})::INTEGER AS row FROM read_parquet([{sources}], file_row_number = true)")
+    offset = 0
+    for i, file in enumerate(files):
+        source = str(file).replace("'", "''")
+        select = (f"SELECT * EXCLUDE (file_row_number), (file_row_number + {offset})::INTEGER AS row "
+                  f"FROM read_parquet('{source}', file_row_number = true)")
+        statement = f"CREATE OR REPLACE TABLE {name} AS {select}" if i == 0 else f"INSERT INTO {name} {select}"
+        _with_room(con, lambda statement=statement: con.execute(statement).fetchall())
+        offset += pq.ParquetFile(file).metadata.num_rows
+
+
+T = TypeVar("T")
+ROOM_STEPS = 3  # a statement that cannot pin a block is tried again with more memory, this many times:
+ROOM_MB = 256  # ... first this many megabytes, then twice as many each time
+
+
+def _with_room(con, work: Callable[[], T]) -> T:
+    """`work()` (DuckDB work on `con` that can simply be done again); when DuckDB runs out of memory or cannot pin
+    a block under its limit (texts of a megabyte or more: the hostile folder's 1.4 MB texts failed to commit at
+    128 MB, and a vector of them needed one 256 MB allocation), it is done again with ROOM_MB, then twice that,
+    up to ROOM_STEPS times, and the limit is put back. A failed statement changed nothing (it is rolled back);
+    ordinary builds never take the larger limit, so their peak memory stays where the limit puts it."""
+    import duckdb
+
+    limit = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+    try:
+        for step in range(ROOM_STEPS + 1):
+            try:
+                return work()
+            except duckdb.Error as error:
+                short = isinstance(error, duckdb.OutOfMemoryException) or "pin block" in str(error)
+                if not short or step == ROOM_STEPS:
+                    raise
+                con.execute(f"SET memory_limit = '{ROOM_MB * 2 ** step}MB'")
+        raise AssertionError("unreachable")
+    finally:
+        con.execute(f"SET memory_limit = '{limit}'")
 
 
 def write_index_arrays(con, folder: Path, batch_rows: int = 1_000_000) -> None:
@@ -223,16 +255,18 @@ def write_row_files(con, folder: Path, sizes: dict[str, tuple[int, dict[str, int
     scattered over ten million decompresses 2,000 vectors (0.3 ms each on this machine, 650 ms in
     all); from a memory-mapped Arrow file the same fetch reads 2,000 values where they lie."""
     sizes = sizes or {}
-    for name in TABLES:
-        write_row_file(con, name, Path(folder) / ROW_FILE.format(name), sizes.get(name))
+    for name in TABLES:  # written again from the start if DuckDB needs more room (`_with_room`)
+        _with_room(con, lambda name=name: write_row_file(con, name, Path(folder) / ROW_FILE.format(name),
+                                                         sizes.get(name)))
 
 
 def table_sizes(con, name: str) -> tuple[int, dict[str, int]]:
     """A table's rows and each column's characters (as VARCHAR; `row` left out), in one scan: the row
     files size their batches by them and the word indexes choose their way by them."""
     columns = [c for c in con.sql(f"SELECT * FROM {name} LIMIT 0").columns if c != "row"]
-    got = con.execute("SELECT count(*)" + "".join(f', coalesce(sum(strlen(CAST("{c}" AS VARCHAR))), 0)'
-                                                  for c in columns) + f" FROM {name}").fetchall()[0]
+    query = "SELECT count(*)" + "".join(f', coalesce(sum(strlen(CAST("{c}" AS VARCHAR))), 0)' for c in columns) + \
+        f" FROM {name}"
+    got = _with_room(con, lambda: con.execute(query).fetchall())[0]
     return got[0], dict(zip(columns, got[1:], strict=True))
 
 

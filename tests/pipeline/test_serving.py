@@ -226,3 +226,41 @@ def test_a_small_build_written_side_by_side_equals_one_written_in_turn(served: d
                 assert ra.read_all().equals(rb.read_all()), rel
         else:
             assert a.read_bytes() == b.read_bytes(), rel
+
+
+def test_a_statement_that_cannot_pin_a_block_is_run_again_with_more_memory() -> None:
+    """The hostile folder's megabyte texts failed to commit under the build's memory limit: the copy is tried
+    again with more, the limit is put back after, and any other error is raised at once."""
+    import duckdb
+
+    class Connection:
+        def __init__(self, failures: int, error: type = duckdb.TransactionException,
+                     message: str = "failed to pin block of size 1.4 MiB") -> None:
+            self.failures, self.error, self.message, self.ran = failures, error, message, []
+
+        def execute(self, sql: str):
+            self.ran.append(sql)
+            if sql.startswith("SELECT current_setting"):
+                return duckdb.connect().execute("SELECT '122.0 MiB'")
+            if sql.startswith("INSERT") and self.failures:
+                self.failures -= 1
+                raise self.error(self.message)
+            return self
+
+        def fetchall(self) -> list:
+            return [(1,)]
+
+    con = Connection(failures=2)
+    serving._with_room(con, lambda: con.execute("INSERT INTO t SELECT 1"))
+    assert [s for s in con.ran if s.startswith(("SET", "INSERT"))] == [
+        "INSERT INTO t SELECT 1", "SET memory_limit = '256MB'", "INSERT INTO t SELECT 1",
+        "SET memory_limit = '512MB'", "INSERT INTO t SELECT 1", "SET memory_limit = '122.0 MiB'"]
+    with pytest.raises(duckdb.Error, match="pin block"):
+        nine = Connection(failures=9)
+        serving._with_room(nine, lambda: nine.execute("INSERT INTO t SELECT 1"))
+    short = Connection(failures=1, error=duckdb.OutOfMemoryException, message="failed to allocate")
+    serving._with_room(short, lambda: short.execute("INSERT INTO t SELECT 1"))
+    other = Connection(failures=1, error=duckdb.CatalogException, message="Catalog Error: no table t")
+    with pytest.raises(duckdb.Error, match="Catalog"):
+        serving._with_room(other, lambda: other.execute("INSERT INTO t SELECT 1"))
+    assert other.ran[-1] == "SET memory_limit = '122.0 MiB'" and sum(s.startswith("INSERT") for s in other.ran) == 1
