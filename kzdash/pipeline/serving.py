@@ -321,7 +321,7 @@ def _index(con, folder: Path) -> None:
 def _texts(con, folder: Path, sizes: dict[str, tuple[int, dict[str, int]]]) -> None:
     """The row files and the word indexes."""
     write_row_files(con, folder, sizes)
-    write_word_indexes(con, folder, sizes=sizes)
+    _with_room(con, lambda: write_word_indexes(con, folder, sizes=sizes))  # written again if it needs more room
 
 
 # Beside the index columns: the event rows in (happening, outlet, row) order, which event row is the first of
