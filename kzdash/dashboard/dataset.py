@@ -283,22 +283,20 @@ class Dataset:
         return name not in REVIEWED or self.table(name) is self._originals.get(name)
 
     def code_totals(self, name: str, col: str) -> np.ndarray:
-        """Rows per code of a categorical column: the build's count (index.json) while no review changed the
-        table, else counted once per version of the reviews."""
-        built = self._built.get((name, col))
-        if built is not None and self.as_built_table(name):
-            return built["counts"]
-        return self.memo(f"code totals:{name}:{col}", lambda: code_counts(self.codes(name, col), None,
-                                                                          self.size(name, col)))
+        """Rows per code of a categorical column (index.json's count while the build's, else counted)."""
+        return self._as_built_or(name, col, "counts", lambda codes, size: code_counts(codes, None, size))
 
     def first_rows(self, name: str, col: str) -> np.ndarray:
-        """Each code's first row (-1: none) of a categorical column: the build's (index.json) while no review
-        changed the table, else found once per version of the reviews."""
+        """Each code's first row (-1: none) of a categorical column (index.json's while the build's, else found)."""
+        return self._as_built_or(name, col, "first", first_row_per_code)
+
+    def _as_built_or(self, name: str, col: str, what: str, compute) -> np.ndarray:
+        """What the build wrote into index.json for a categorical column (`what`: counts, first), while no review
+        changed the table; else `compute(codes, size)`, once per version of the reviews."""
         built = self._built.get((name, col))
         if built is not None and self.as_built_table(name):
-            return built["first"]
-        return self.memo(f"first rows:{name}:{col}", lambda: first_row_per_code(self.codes(name, col),
-                                                                                  self.size(name, col)))
+            return built[what]
+        return self.memo(f"{what}:{name}:{col}", lambda: compute(self.codes(name, col), self.size(name, col)))
 
     def as_built(self, name: str, col: str) -> bool:
         """Whether no review changed categorical `col` of table `name` (its codes are those the build wrote)."""

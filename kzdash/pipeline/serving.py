@@ -154,15 +154,14 @@ def _with_room(con, work: Callable[[], T]) -> T:
 
     limit = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
     try:
-        for step in range(ROOM_STEPS + 1):
+        for step in range(ROOM_STEPS):
             try:
                 return work()
             except duckdb.Error as error:
-                short = isinstance(error, duckdb.OutOfMemoryException) or "pin block" in str(error)
-                if not short or step == ROOM_STEPS:
+                if not (isinstance(error, duckdb.OutOfMemoryException) or "pin block" in str(error)):
                     raise
                 con.execute(f"SET memory_limit = '{ROOM_MB * 2 ** step}MB'")
-        raise AssertionError("unreachable")
+        return work()  # the last try: its error is raised as it is
     finally:
         con.execute(f"SET memory_limit = '{limit}'")
 
