@@ -13,7 +13,8 @@ from kzdash.environment import dashboard_import_guard
 with dashboard_import_guard():
     from kzdash import ui
 
-    page = ui.navigation()
-    ui.frame()
-    ui.mark_frame_drawn()
-    page.run()
+    with ui.run_slot():  # a few runs at a time: see ui.run_slot
+        page = ui.navigation()
+        ui.frame()
+        ui.mark_frame_drawn()
+        page.run()

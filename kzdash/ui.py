@@ -18,7 +18,8 @@ import os
 import secrets
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from functools import lru_cache, partial
 from pathlib import Path
@@ -284,6 +285,37 @@ def _favicon():
     png = io.BytesIO()
     img.save(png, format="PNG")
     return png.getvalue()  # PNG bytes: Streamlit would encode an image object again on every rerun
+
+
+def run_slots(setting: str | None) -> threading.BoundedSemaphore | None:
+    """The server's run slots from KZDASH_RUN_SLOTS: 2 when unset or not a number, none (no limit) for 0."""
+    try:
+        slots = int(setting) if setting not in (None, "") else 2
+    except ValueError:
+        _log.warning("KZDASH_RUN_SLOTS=%r is not a number: 2 run slots", setting)
+        slots = 2
+    return threading.BoundedSemaphore(slots) if slots > 0 else None
+
+
+# How many script runs of this server go on at once; the others wait their turn (see run_slot).
+_RUN_SLOTS = run_slots(os.environ.get("KZDASH_RUN_SLOTS"))
+
+
+@contextmanager
+def run_slot() -> Iterator[None]:
+    """Hold one of the server's run slots for a whole script run.
+
+    Every session's run is a thread of one Python process, and every message a run draws is sent by
+    the one event-loop thread. With fifty runs at once, each holds the GIL a fraction of the time and
+    the event loop gets one turn in fifty-one: every page is late, and late pages pile up. A few runs
+    at a time (and the rest waiting, without asking for the GIL) finish in arrival order and leave
+    the event loop its share. A run waiting for DuckDB or the disk releases the GIL, so two slots keep
+    both cores busy. KZDASH_RUN_SLOTS=0 turns the limit off."""
+    if _RUN_SLOTS is None:
+        yield
+        return
+    with _RUN_SLOTS:
+        yield
 
 
 def mark_frame_drawn() -> None:
