@@ -18,3 +18,4 @@ with dashboard_import_guard():
         ui.frame()
         ui.mark_frame_drawn()
         page.run()
+    ui.settle_heap_soon()  # once per process, after its first page is drawn

@@ -335,11 +335,25 @@ def page() -> tuple[Dataset, Filters]:
 def _load(build_dir: str, stamp: float, review_store: str) -> Dataset:
     ds = Dataset.open(build_dir, reviews=review_store)
     ds.warm()  # word indexes for the text search, built in the background (seconds at a million rows)
-    _settle_heap()
     return ds
 
 
 _HEAP_SETTLED = False
+_HEAP_LOCK = threading.Lock()
+
+
+def settle_heap_soon() -> None:
+    """After a run has drawn its page: settle the heap (below) in a thread of its own, once per process.
+
+    Loading every page's modules (altair and pydeck among them) and the first full collection take
+    about a second; done in the first run, they held up the first page a visitor of a fresh server
+    sees, which needs none of them."""
+    global _HEAP_SETTLED
+    with _HEAP_LOCK:
+        if _HEAP_SETTLED:
+            return
+        _HEAP_SETTLED = True
+    threading.Thread(target=_settle_heap, name="kzdash-settle-heap", daemon=True).start()
 
 
 def _settle_heap() -> None:
@@ -352,10 +366,6 @@ def _settle_heap() -> None:
     pages use are loaded, what exists is frozen out of collection (gc.freeze), and young objects are
     collected in larger batches: most die by reference counting before a pass looks at them.
     Reference counting still frees everything at once; cycles are still collected, less often."""
-    global _HEAP_SETTLED
-    if _HEAP_SETTLED:
-        return
-    _HEAP_SETTLED = True
     import gc
 
     import kzdash.dashboard.analysis
