@@ -26,7 +26,7 @@ import os
 import tempfile
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -263,7 +263,10 @@ class Dataset:
             wanted = np.zeros(self.size(name, col) + 1, dtype=bool)  # the last slot is for missing values (-1)
             found = self.table(name)[col].cat.categories.get_indexer(list(values))
             wanted[found[found >= 0]] = True
-            rows = wanted[self.codes(name, col)]
+            codes = self.codes(name, col)
+            rows = np.empty(len(codes), dtype=bool)
+            for part in chunks(len(codes)):  # numpy gathers by int64 positions: a chunk's, not the table's
+                np.take(wanted, codes[part], out=rows[part])
             rows.flags.writeable = False  # shared: callers combine it into arrays of their own
             return rows
         return self.remember_part(("has", name, col, tuple(sorted(values))), compute)
@@ -704,11 +707,16 @@ def _standing_mask(ds: Dataset, name: str, background: bool, rejected: bool) -> 
     """The rows that the two switches keep (background mentions and rejected rows), remembered per version
     of the reviews: nearly every filter state has both off, and they cost two passes over the table."""
     def compute() -> np.ndarray:
-        keep = np.ones(len(ds.table(name)), dtype=bool)
-        if name == "events" and not background:
-            keep &= ~ds.table(name)["background"].to_numpy(dtype=bool)
-        if name in REVIEWED and not rejected:
-            keep &= ds.codes(name, "review") != REJECTED
+        n = len(ds.table(name))
+        keep = np.ones(n, dtype=bool)
+        hidden = ds.table(name)["background"].to_numpy(dtype=bool) if name == "events" and not background else None
+        review = ds.codes(name, "review") if name in REVIEWED and not rejected else None
+        for rows in chunks(n):  # in place, a chunk at a time: no scratch array as long as the table
+            part = keep[rows]
+            if hidden is not None:
+                part &= ~hidden[rows]
+            if review is not None:
+                part &= review[rows] != REJECTED
         keep.flags.writeable = False
         return keep
     return ds.memo(f"standing rows:{name}:{background}:{rejected}", compute)
@@ -763,17 +771,36 @@ def _article_mask(ds: Dataset, f: Filters, own: set[str]) -> np.ndarray | None:
     return out
 
 
+# Rows taken at a time by the passes over whole columns: a pass's scratch arrays (the kept codes, numpy's
+# int64 copy of them for bincount) are a few megabytes used again and again, not one array as long as the
+# table. On this VM a page of memory the process never used costs tens of microseconds the first time it is
+# touched: one ten-million-row pass made 100 MB of fresh scratch and took 0.77 s cold, 0.04 s warm; by
+# chunks it takes 0.02 s either way.
+CHUNK_ROWS = 1 << 18
+
+
+def chunks(n: int) -> Iterator[slice]:
+    """The CHUNK_ROWS-row slices of an n-row column, in order."""
+    step = CHUNK_ROWS
+    return (slice(lo, lo + step) for lo in range(0, n, step))
+
+
 def code_counts(codes: np.ndarray, keep: np.ndarray | None, size: int) -> np.ndarray:
     """How many of the rows `keep` selects (all, for None) have each code 0..size-1 (-1, missing, is not counted).
 
-    Codes of one or two bytes are counted as their unsigned selves (-1 lands in a last bin that is dropped), so
-    no array of the kept codes without the missing ones is made: at ten million rows each such array is tens of
-    megabytes of fresh memory, slow to touch on a virtual machine."""
-    picked = codes if keep is None else codes[keep]
-    if codes.dtype.itemsize <= 2:
-        unsigned = picked.view(np.uint8 if codes.dtype.itemsize == 1 else np.uint16)
-        return np.bincount(unsigned, minlength=size)[:size].astype(np.int64, copy=False)
-    return np.bincount(picked[picked >= 0], minlength=size)
+    Counted a chunk of rows at a time (CHUNK_ROWS); codes of one or two bytes as their unsigned selves (-1
+    lands in a last bin that is dropped)."""
+    out = np.zeros(size, dtype=np.int64)
+    unsigned = {1: np.uint8, 2: np.uint16}.get(codes.dtype.itemsize)
+    for rows in chunks(len(codes)):
+        picked = codes[rows]
+        if keep is not None:
+            picked = picked[keep[rows]]
+        if unsigned is not None:
+            out += np.bincount(picked.view(unsigned), minlength=size)[:size]
+        else:
+            out += np.bincount(picked[picked >= 0], minlength=size)
+    return out
 
 
 def first_row_per_code(codes: np.ndarray, size: int) -> np.ndarray:

@@ -21,7 +21,7 @@ from typing import TypeVar
 import numpy as np
 import pandas as pd
 
-from kzdash.dashboard.dataset import Dataset, code_counts, unfiltered
+from kzdash.dashboard.dataset import Dataset, chunks, code_counts, unfiltered
 from kzdash.dashboard.filters import Filters
 from kzdash.dashboard.vocab import POLARITIES, vocab
 from kzdash.text.sentences import sentence_of, sentence_spans
@@ -72,10 +72,11 @@ def happening_count(ds: Dataset, f: Filters) -> tuple[int, int]:
 
 
 def _distinct(codes: np.ndarray, keep: np.ndarray, size: int) -> int:
-    """How many codes (not -1, missing) the rows `keep` selects have: one flag per code, not a count (a count
-    per happening is 29 MB of fresh memory at ten million events, and fresh memory is slow to touch on a VM)."""
+    """How many codes (not -1, missing) the rows `keep` selects have: one flag per code, set a chunk of rows
+    at a time (see dataset.CHUNK_ROWS: no scratch array as long as the table)."""
     seen = np.zeros(size + 1, dtype=bool)  # the last flag stands for -1
-    seen[codes[keep]] = True
+    for rows in chunks(len(codes)):
+        seen[codes[rows][keep[rows]]] = True
     return int(np.count_nonzero(seen[:-1]))
 
 
@@ -90,17 +91,22 @@ def _newest(rows: np.ndarray, first: np.ndarray, second: np.ndarray | None, n: i
 
 
 def _newest_kept(keep: np.ndarray, first: np.ndarray, second: np.ndarray | None, n: int) -> np.ndarray:
-    """`_newest` of the rows a mask keeps, without listing them first when it keeps most of them: the keys of
-    the rows left out are set to the smallest, one pass, so ten million kept rows cost one array, not three.
-    (A mask keeping few would leave a partition of mostly equal keys, which numpy's selection does slowly.)"""
+    """`_newest` of the rows a mask keeps, without listing them first when it keeps most of them: each chunk
+    of rows (dataset.CHUNK_ROWS) gives its n newest kept rows (and any tied with the last), and the newest
+    of those are the answer. (A mask keeping few would leave a partition of mostly equal keys, which
+    numpy's selection does slowly: those rows are listed.)"""
     kept = np.count_nonzero(keep)
     if kept <= 4 * n or kept * 2 < len(keep):
         return _newest(np.flatnonzero(keep), first, second, n)
-    keys = np.where(keep, first, NAT)
-    keys.partition(len(keys) - n)  # in place: keys is this call's own copy
-    cut = keys[len(keys) - n]
-    del keys
-    return _newest(np.flatnonzero(keep & (first >= cut)), first, second, n)
+    candidates = []
+    for rows in chunks(len(keep)):
+        part, dates = keep[rows], first[rows]
+        if len(part) > n:
+            keys = np.where(part, dates, NAT)
+            keys.partition(len(keys) - n)  # in place: keys is this chunk's own array
+            part = part & (dates >= keys[len(keys) - n])
+        candidates.append(np.flatnonzero(part) + rows.start)
+    return _newest(np.concatenate(candidates), first, second, n)
 
 
 @remembered
@@ -565,7 +571,7 @@ def _articles_per_place(ds: Dataset, f: Filters, pc: np.ndarray, sel: np.ndarray
             return np.asarray(ds.stored_order("place_article_first"))
         return ~pd.DataFrame({"p": pc, "a": ds.places["art"].to_numpy()}).duplicated().to_numpy()
     first = ds.memo("first mention of a place in an article", first_mentions)
-    return np.bincount(pc[sel & first], minlength=size)
+    return code_counts(pc, sel & first, size)
 
 
 @remembered

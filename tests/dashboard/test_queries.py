@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -501,7 +502,21 @@ def test_distinct_codes_of_the_kept_rows(rows) -> None:
 
     keep = np.array([k for k, _ in rows], dtype=bool)
     codes = np.array([c for _, c in rows], dtype=np.int32)
-    assert q._distinct(codes, keep, 21) == len({c for k, c in rows if k and c >= 0})
+    for step in (1 << 18, 7):  # one chunk, and many
+        with _chunk_rows(step):
+            assert q._distinct(codes, keep, 21) == len({c for k, c in rows if k and c >= 0})
+
+
+@contextmanager
+def _chunk_rows(step: int):
+    """Passes over whole columns taken `step` rows at a time (kzdash.dashboard.dataset.CHUNK_ROWS)."""
+    import kzdash.dashboard.dataset as dataset
+
+    before, dataset.CHUNK_ROWS = dataset.CHUNK_ROWS, step
+    try:
+        yield
+    finally:
+        dataset.CHUNK_ROWS = before
 
 
 @settings(max_examples=60, deadline=None)
@@ -513,7 +528,37 @@ def test_code_counts_count_the_kept_rows_per_code(dtype: str, rows, everything: 
     codes = np.array([c for _, c in rows], dtype=dtype)
     keep = None if everything else np.array([k for k, _ in rows], dtype=bool)
     expected = [sum(1 for k, c in rows if (everything or k) and c == code) for code in range(31)]
-    assert code_counts(codes, keep, 31).tolist() == expected
+    for step in (1 << 18, 5):
+        with _chunk_rows(step):
+            assert code_counts(codes, keep, 31).tolist() == expected
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.booleans(), st.integers(0, 6), st.integers(0, 3)), max_size=120),
+       st.integers(1, 4), st.integers(1, 9))
+def test_the_newest_kept_rows_are_found_chunk_by_chunk(rows, n: int, step: int) -> None:
+    """The n newest kept rows by (date, then second key), ties and all, whatever the chunk size."""
+    import numpy as np
+
+    keep = np.array([k for k, _, _ in rows], dtype=bool)
+    first = np.array([d for _, d, _ in rows], dtype=np.int64)
+    second = np.array([e for _, _, e in rows], dtype=np.int64)
+    with _chunk_rows(step):
+        got = q._newest_kept(keep, first, second, n)
+    want = q._newest(np.flatnonzero(keep), first, second, n)
+    assert [(first[r], second[r]) for r in got] == [(first[r], second[r]) for r in want]
+    assert all(keep[r] for r in got) and len(set(got.tolist())) == len(got)
+
+
+def test_pages_answers_do_not_depend_on_the_chunk_size(sample_dir: Path) -> None:
+    """The overview's answers from passes of 3 rows at a time equal those of one pass."""
+    answers = []
+    for step in (1 << 18, 3):
+        with _chunk_rows(step):
+            ds, f = Dataset.open(sample_dir), Filters()
+            answers.append((q.headline(ds, f), q.top_places(ds, f, n=8).to_dict("records"),
+                            q.latest_events(ds, f, n=8)["event_id"].tolist(), q.options(ds)))
+    assert answers[0] == answers[1]
 
 
 @settings(max_examples=60, deadline=None)
