@@ -91,22 +91,21 @@ def _newest(rows: np.ndarray, first: np.ndarray, second: np.ndarray | None, n: i
 
 
 def _newest_kept(keep: np.ndarray, first: np.ndarray, second: np.ndarray | None, n: int) -> np.ndarray:
-    """`_newest` of the rows a mask keeps, without listing them first when it keeps most of them: each chunk
-    of rows (dataset.CHUNK_ROWS) gives its n newest kept rows (and any tied with the last), and the newest
-    of those are the answer. (A mask keeping few would leave a partition of mostly equal keys, which
-    numpy's selection does slowly: those rows are listed.)"""
-    kept = np.count_nonzero(keep)
-    if kept <= 4 * n or kept * 2 < len(keep):
-        return _newest(np.flatnonzero(keep), first, second, n)
-    candidates = []
+    """`_newest` of the rows a mask keeps, a chunk of rows at a time (dataset.CHUNK_ROWS): the kept rows at
+    least as new as the n-th newest found so far are the candidates, and once they are many the cut moves
+    up. Most chunks then cost one comparison, and no array as long as the table is made."""
+    cut = NAT
+    best = np.empty(0, dtype=np.int64)
     for rows in chunks(len(keep)):
-        part, dates = keep[rows], first[rows]
-        if len(part) > n:
-            keys = np.where(part, dates, NAT)
-            keys.partition(len(keys) - n)  # in place: keys is this chunk's own array
-            part = part & (dates >= keys[len(keys) - n])
-        candidates.append(np.flatnonzero(part) + rows.start)
-    return _newest(np.concatenate(candidates), first, second, n)
+        found = np.flatnonzero(keep[rows] & (first[rows] >= cut))
+        if not len(found):
+            continue
+        best = np.concatenate([best, found + rows.start])
+        if len(best) > 4 * n:  # the n newest and every row tied with the last of them
+            keys = first[best]
+            cut = np.partition(keys, len(keys) - n)[len(keys) - n]
+            best = best[keys >= cut]
+    return _newest(best, first, second, n)
 
 
 @remembered
