@@ -584,3 +584,9 @@ def test_the_builds_category_totals_and_first_rows_equal_counted_ones(sample: Da
     counted = Dataset.open(sample.database.parent)
     counted._built = {}
     assert q._options(counted) == q._options(sample)
+
+
+def test_place_names_are_each_places_name_at_its_first_mention(sample: Dataset) -> None:
+    stored = sample.sql("SELECT place_id, name, row FROM places WHERE place_id IS NOT NULL ORDER BY row")
+    expected = stored.drop_duplicates("place_id").set_index("place_id")["name"].astype(str).to_dict()
+    assert len(expected) > 5 and q.place_names(sample) == expected
