@@ -29,7 +29,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from kzdash.extract.article import CAPPED
 from kzdash.extract.records import ArticleResult, Quarantined
 from kzdash.pipeline.happenings import GROUPING_COLUMNS, grouped_ids_of_file, ids_of
 from kzdash.text.langdata import DATA_DIR
@@ -645,6 +644,8 @@ class PreviousBuild:
             if monthly and ids and path.stem != EMPTY:
                 self.months[path.stem] = inputs
                 self.month_of.update(dict.fromkeys(ids, path.stem))
+        from kzdash.extract.article import CAPPED  # here: the dashboard reads builds without the extractors
+
         with contextlib.suppress(Exception):  # notes are a courtesy: a build without them reuses all the same
             q = pd.read_parquet(self.dir / "quarantine.parquet")
             for source, reason in zip(q["source"].astype(str), q["reason"].astype(str), strict=True):
