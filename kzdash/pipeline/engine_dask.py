@@ -99,10 +99,14 @@ def workers_see(client: Client, folder: Path) -> bool:
 
 
 def _extract_batch(client: Client, parts: Path | None, todo: list[RawArticle],
-                   tick: Callable[[int], None]) -> list[Outcome]:
-    """One batch on the cluster: partitions scattered to the workers, results (or summaries) back as each finishes."""
+                   tick: Callable[[int], None]) -> Iterator[Outcome]:
+    """One batch on the cluster: partitions scattered to the workers and started at once; the results (or
+    summaries) are collected, in input order, as the returned iterator is read.
+
+    Started here, collected later: the build hands batch k+1 over before it makes and writes batch k's
+    rows, so the workers extract while the client works (collected here, the workers sat idle then)."""
     if not todo:
-        return []
+        return iter(())
     size = partition_size(len(todo), len(client.scheduler_info()["workers"]))
     # the articles go to the workers directly (scatter), not inside the task graph via the scheduler
     chunks = [todo[i:i + size] for i in range(0, len(todo), size)]
@@ -110,15 +114,22 @@ def _extract_batch(client: Client, parts: Path | None, todo: list[RawArticle],
     batch = uuid.uuid4().hex[:12]
     futures = [client.submit(_extract_partition, chunk, None if parts is None else str(parts), f"{batch}-{i:05d}",
                              pure=False) for i, chunk in enumerate(scattered)]
+    return _collected(futures, scattered, tick)
+
+
+def _collected(futures: list, scattered: list, tick: Callable[[int], None]) -> Iterator[Outcome]:
+    """The partitions' outcomes in input order, taken as each partition finishes (overlapping the transfer
+    with the work left); `scattered` is held until then."""
     slot = {f.key: i for i, f in enumerate(futures)}
-    parts: list[list] = [[] for _ in futures]
-    # results come back as each partition finishes, overlapping the transfer with the work left
+    done: list[list] = [[] for _ in futures]
     for future, part in as_completed(futures, with_results=True):
         if future.status != "finished":  # cancelled: the cluster lost the data or shut down
             raise RuntimeError(f"Dask partition {slot[future.key]} was {future.status}: {part}")
-        parts[slot[future.key]] = part
+        done[slot[future.key]] = part
         tick(len(part))
-    return [outcome for part in parts for outcome in part]
+    del scattered
+    for part in done:
+        yield from part
 
 
 @contextmanager

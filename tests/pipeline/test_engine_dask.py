@@ -157,3 +157,22 @@ def test_workers_write_the_rows_and_return_summaries(cluster, tmp_path: Path) ->
     assert not list(staging.glob("*.arrow"))
     with dask_engine(cluster.scheduler_address, write_parts=False)(boilerplate, 2, staging) as extract:
         assert all(isinstance(g, ArticleResult) for g in extract(raws[:3], lambda n: None))
+
+
+def test_a_batch_starts_when_handed_over_and_is_collected_when_read(cluster) -> None:
+    """The build hands batch k+1 over before it writes batch k: the engine must start it then (so the workers
+    extract while the client writes), and collect it only when the build reads it."""
+    from kzdash.extract.normalize import load_boilerplate
+    from kzdash.extract.records import RawArticle
+    from kzdash.pipeline.build import LANG_DIR
+    from kzdash.pipeline.engine_dask import open_engine
+    from kzdash.pipeline.ingest import iter_folder
+
+    raws = [r for r in iter_folder(DEV) if isinstance(r, RawArticle)]
+    collected: list[int] = []
+    with open_engine(load_boilerplate(LANG_DIR), 2, scheduler=cluster.scheduler_address) as extract:
+        pending = extract(raws, collected.append)
+        assert collected == []  # handed over, not waited for
+        outcomes = list(pending)
+    assert sum(collected) == len(raws) == len(outcomes)
+    assert [o.article["source"] for o in outcomes] == [r.source for r in raws]
