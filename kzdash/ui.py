@@ -626,6 +626,9 @@ DONE_WORDS = {"confirm": "Confirmed", "reject": "Rejected", "correct": "Correcte
 
 def _email() -> str | None:
     """The OIDC login's email, when this session is logged in."""
+    settings = access_settings()
+    if settings.gate != "oidc" and not settings.reviewers:  # no login in play: st.user would parse the
+        return None  # secrets file for its auth section, on every run of every session
     try:
         if getattr(st.user, "is_logged_in", False):
             email = st.user.get("email")
