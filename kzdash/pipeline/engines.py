@@ -109,7 +109,7 @@ def local_engine(boilerplate: list[str], workers: int, staging: Path | None = No
 
     `many`: the folder holds at least PARALLEL_FROM articles, so the pool starts here, before the build
     reads the folder: a worker forked later inherits the folder's list of files and its metadata.csv rows
-    (40 MB at a hundred thousand articles), and its peak grew with the folder. Else the pool starts at the
+    (about 30 MB at a hundred thousand articles), and its peak grew with the folder. Else the pool starts at the
     first batch big enough to be worth it."""
     gaz = load_gazetteer()
     pool = None
