@@ -388,7 +388,7 @@ def write_stored_orders(folder: Path) -> None:
         return np.fromfile(index / f"{table}.{name}.{dtype}", dtype=dtype) if meta["rows"] else \
             np.zeros(0, dtype=dtype)
 
-    _first_of_pairs(column("places", "place_id").astype(np.int64), column("places", "art").astype(np.int64)
+    _first_of_pairs(column("places", "place_id"), column("places", "art")
                     ).tofile(stored_order_file(folder, "place_article_first"))
     hap, outlet = column("events", "hap"), column("events", "outlet")
     order = np.lexsort((outlet, hap)).astype(np.int32)  # stable: rows ascending within a pair
@@ -398,14 +398,27 @@ def write_stored_orders(folder: Path) -> None:
 
 
 def _first_of_pairs(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Which rows are the first (lowest row) of their (a, b) pair."""
+    """Which rows are the first (lowest row) of their (a, b) pair (integer codes).
+
+    The pair as one int64 key, sorted stably: about 25 bytes a row at the peak, where the two columns
+    as int64 sorted together took 42 (120 MB for the 2.9 million place mentions of 100,000 articles)."""
     import numpy as np
 
-    order = np.lexsort((b, a))  # stable: rows ascending within a pair
-    sa, sb = a[order], b[order]
-    first = np.ones(len(a), dtype=bool)
-    first[1:] = (sa[1:] != sa[:-1]) | (sb[1:] != sb[:-1])
     out = np.zeros(len(a), dtype=bool)
+    if not len(a):
+        return out
+    b_low = int(b.min())
+    key = a.astype(np.int64)
+    key -= int(a.min())
+    key *= int(b.max()) - b_low + 1
+    key += b
+    key -= b_low
+    order = np.argsort(key, kind="stable")  # rows ascending within a pair
+    key = key[order]
+    first = np.empty(len(key), dtype=bool)
+    first[0] = True
+    np.not_equal(key[1:], key[:-1], out=first[1:])
+    del key
     out[order[first]] = True
     return out
 
