@@ -19,7 +19,7 @@ from pathlib import Path
 from kzdash.extract.normalize import load_boilerplate
 from kzdash.extract.records import ArticleResult, Quarantined, RawArticle
 from kzdash.pipeline import fsurl, store
-from kzdash.pipeline.engines import ENGINES, Engine, Outcome, Progress, Ticker, local_engine
+from kzdash.pipeline.engines import ENGINES, PARALLEL_FROM, Engine, Outcome, Progress, Ticker, local_engine
 from kzdash.pipeline.ingest import count_articles, iter_folder
 from kzdash.text.langdata import LANG_DIR
 
@@ -75,7 +75,6 @@ def _build(input_dir: Path, out_dir: Path, engine: Engine, *, workers: int | Non
     """The build on local folders, batch by batch; the engine only extracts."""
     boilerplate = load_boilerplate(LANG_DIR)
     fingerprint = store.fingerprint()
-    previous = store.PreviousBuild(out_dir, fingerprint) if reuse else store.PreviousBuild()
     workers = workers or min(os.cpu_count() or 1, 4)
     unreadable: list[Quarantined] = []  # set aside while reading, then while extracting, then duplicates
     failed: list[Quarantined] = []
@@ -83,8 +82,10 @@ def _build(input_dir: Path, out_dir: Path, engine: Engine, *, workers: int | Non
     capped: list[Quarantined] = []  # articles built, with a note on what was capped
     seen: dict[str, str] = {}  # article id -> the source that had it first
     articles = reused = 0
-    ticker = Ticker(progress, count_articles(input_dir) if progress else 0)
-    writer = store.BuildWriter(out_dir, previous)
+    total = count_articles(input_dir) if progress else count_articles(input_dir, at_most=PARALLEL_FROM)
+    ticker = Ticker(progress, total if progress else 0)
+    writer = store.BuildWriter(out_dir)
+    previous = writer.previous  # the previous build is read once the engine has started (`_build`'s loop)
 
     def finish_batch(raws: list[RawArticle], keys: list[str], hits: list[str | None],
                      outcomes: Iterator[Outcome]) -> None:
@@ -117,7 +118,11 @@ def _build(input_dir: Path, out_dir: Path, engine: Engine, *, workers: int | Non
         store.remove_parts(order)  # rows a worker wrote, now in the month files (or a duplicate's)
 
     try:
-        with engine(boilerplate, workers, writer.parts_dir / "tasks") as extract:
+        # the engine starts first: processes it forks do not inherit what is read below (they would hold
+        # the previous build's input keys and the folder's list of files and metadata)
+        with engine(boilerplate, workers, writer.parts_dir / "tasks", many=total >= PARALLEL_FROM) as extract:
+            if reuse:
+                previous = writer.previous = store.PreviousBuild(out_dir, fingerprint)
             # pipelined: batch k+1 is read and handed to the engine before batch k's rows are made and
             # written, so the workers extract while this process reads, builds tables and writes
             pending: tuple | None = None
@@ -146,6 +151,7 @@ def _build(input_dir: Path, out_dir: Path, engine: Engine, *, workers: int | Non
         ticker.close()
         raise
     ticker.close()
+    seen.clear()  # (a hundred thousand articles' ids: 17 MB, not needed to finish)
     rows = writer.finish(unreadable + failed + dupes + capped, {"fingerprint": fingerprint, "input": input_name})
     return BuildSummary(articles, reused, rows["places"], rows["events"], rows["stances"], rows["quarantine"],
                         0.0, str(out_dir))

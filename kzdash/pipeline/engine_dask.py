@@ -73,10 +73,10 @@ def dask_engine(scheduler: str | None = None, *, write_parts: bool = True) -> En
 
 @contextmanager
 def open_engine(boilerplate: list[str], workers: int, staging: Path | None = None, *, scheduler: str | None = None,
-                write_parts: bool = True) -> Iterator[ExtractBatch]:
+                write_parts: bool = True, many: bool = False) -> Iterator[ExtractBatch]:
     """A cluster session for one build: the code checked and the gazetteer loaded once per worker,
     then each batch extracted on the workers and returned in input order (as summaries, when the
-    workers write the rows into `staging`)."""
+    workers write the rows into `staging`). The cluster is used whatever the input's size (`many`)."""
     with connect(scheduler, workers) as client:
         check_same_code(client)
         client.register_plugin(ExtractorPlugin(boilerplate))

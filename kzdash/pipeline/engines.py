@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
+from typing import Protocol
 
 from kzdash.extract.article import process_or_quarantine
 from kzdash.extract.gazetteer import load_gazetteer
@@ -27,9 +28,15 @@ Outcome = ArticleResult | Quarantined  # or a `store.Written` summary, from an e
 # (one batch of articles, a tick per article done) -> one outcome per article, in order: a list, or an
 # iterator over work already under way (the build reads and writes other batches before it takes them)
 ExtractBatch = Callable[[list[RawArticle], Callable[[int], None]], Iterable[Outcome]]
-# (boilerplate, workers, staging) -> an open engine for one build; `staging` is a folder of the build's
-# where an engine may leave its results' rows as part files (`store.write_parts`) instead of returning them
-Engine = Callable[[list[str], int, Path], AbstractContextManager[ExtractBatch]]
+
+
+class Engine(Protocol):
+    """(boilerplate, workers, staging, many=) -> an open engine for one build; `staging` is a folder of the
+    build's where an engine may leave its results' rows as part files (`store.write_parts`) instead of
+    returning them; `many`: the input holds at least PARALLEL_FROM articles (`ingest.count_articles`)."""
+
+    def __call__(self, boilerplate: list[str], workers: int, staging: Path, *,
+                 many: bool = False) -> AbstractContextManager[ExtractBatch]: ...
 
 
 class Ticker:
@@ -95,28 +102,38 @@ def _ticking(outcomes: Iterator[Outcome], tick: Callable[[int], None]) -> Iterat
 
 
 @contextmanager
-def local_engine(boilerplate: list[str], workers: int, staging: Path | None = None) -> Iterator[ExtractBatch]:
-    """The in-process engine: a fork pool (which inherits the loaded gazetteer), started at the
-    first batch big enough to be worth it, or this process. Results come back whole (`staging` unused)."""
+def local_engine(boilerplate: list[str], workers: int, staging: Path | None = None, *,
+                 many: bool = False) -> Iterator[ExtractBatch]:
+    """The in-process engine: a fork pool (which inherits the loaded gazetteer), or this process.
+    Results come back whole (`staging` unused).
+
+    `many`: the folder holds at least PARALLEL_FROM articles, so the pool starts here, before the build
+    reads the folder: a worker forked later inherits the folder's list of files and its metadata.csv rows
+    (about 30 MB at a hundred thousand articles), and its peak grew with the folder. Else the pool starts at the
+    first batch big enough to be worth it."""
     gaz = load_gazetteer()
     pool = None
 
+    def start() -> None:
+        nonlocal pool
+        ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
+        fork = ctx.get_start_method() == "fork"
+        _WORKER.update(boilerplate=boilerplate, gaz=gaz)  # inherited by forked workers
+        pool = ctx.Pool(workers, initializer=None if fork else _init_worker, initargs=() if fork else (boilerplate,))
+        _roomy_pipes(pool)
+
     def extract(batch: list[RawArticle], tick: Callable[[int], None]) -> Iterator[Outcome]:
         """Starts the batch on the pool (when it is worth one) at once; its outcomes come as they are taken."""
-        nonlocal pool
-        if workers > 1 and len(batch) >= PARALLEL_FROM:
+        if workers > 1 and (pool is not None or len(batch) >= PARALLEL_FROM):
             if pool is None:
-                ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
-                fork = ctx.get_start_method() == "fork"
-                _WORKER.update(boilerplate=boilerplate, gaz=gaz)  # inherited by forked workers
-                pool = ctx.Pool(workers, initializer=None if fork else _init_worker,
-                                initargs=() if fork else (boilerplate,))
-                _roomy_pipes(pool)
+                start()
             done = pool.imap(_work, batch, chunksize=16)
         else:
             done = (process_or_quarantine(raw, boilerplate, gaz) for raw in batch)
         return _ticking(done, tick)
 
+    if many and workers > 1:
+        start()
     try:
         yield extract
     finally:

@@ -85,13 +85,14 @@ def iter_folder(
     if only is None:
         files = _walk(folder, out)
     else:  # no walk: just these files and the sidecar beside them
-        files = [p for p in (folder / SIDECAR, *(folder / name for name in sorted(only))) if p.is_file()]
+        files = [str(p) for p in (folder / SIDECAR, *(folder / name for name in sorted(only))) if p.is_file()]
     sidecar = _Sidecar()
-    for path in files:
-        if path.name == SIDECAR:
-            _read_sidecar(folder, path, max_bytes, sidecar, out)
+    for name in files:
+        if os.path.basename(name) == SIDECAR:
+            _read_sidecar(folder, Path(name), max(max_bytes, SIDECAR_MAX_BYTES), sidecar, out)
     yield from out.drain()
-    for path in files:
+    for name in files:
+        path = Path(name)
         ext = path.suffix.lower()
         if path.name == SIDECAR or ext not in TEXT_EXT | HTML_EXT | RECORD_EXT:
             continue
@@ -99,24 +100,32 @@ def iter_folder(
         yield from out.drain()
 
 
-def count_articles(folder: Path) -> int:
+def count_articles(folder: Path, at_most: int | None = None) -> int:
     """About how many articles `iter_folder` will yield (a progress bar's total): one per text or
-    HTML file, one per line of a JSONL file, one per line after the header of a CSV file."""
+    HTML file, one per line of a JSONL file, one per line after the header of a CSV file. With
+    `at_most`, counting stops there (whether a folder has that many costs a bounded look)."""
     total = 0
-    for path in _walk(Path(folder), _Result()):
+    for name in _walked(Path(folder), _Result()):
+        if at_most is not None and total >= at_most:
+            return at_most
+        path = Path(name)
         ext = path.suffix.lower()
         if path.name == SIDECAR or ext not in TEXT_EXT | HTML_EXT | RECORD_EXT:
             continue
         if ext in RECORD_EXT:
             try:
                 with path.open("rb") as fh:
-                    lines = sum(1 for line in fh if line.strip())
+                    lines = 0
+                    for line in fh:
+                        lines += bool(line.strip())
+                        if at_most is not None and total + lines > at_most:
+                            break
             except OSError:
                 lines = 1
             total += max(1, lines - (ext == ".csv"))
         else:
             total += 1
-    return total
+    return total if at_most is None else min(total, at_most)
 
 
 def _read_file(folder: Path, path: Path, max_bytes: int, sidecar: _Sidecar, out: _Result) -> None:
@@ -143,19 +152,23 @@ def _read_file(folder: Path, path: Path, max_bytes: int, sidecar: _Sidecar, out:
     out.articles.append(art)
 
 
-def _walk(folder: Path, out: _Result) -> list[Path]:
-    """Files in sorted order, skipping hidden files and folders."""
+def _walk(folder: Path, out: _Result) -> list[str]:
+    """Files in sorted order, skipping hidden files and folders: their paths as strings (a folder of a
+    hundred thousand files held as `Path`s took 28 MB, as strings a third of it)."""
+    return list(_walked(folder, out))
+
+
+def _walked(folder: Path, out: _Result) -> Iterator[str]:
+    """`_walk`, a folder at a time."""
 
     def unreadable(err: OSError) -> None:
         path = Path(err.filename or folder)
         source = path.relative_to(folder).as_posix() if path != folder else "."
         out.skip(path, source, None, f"unreadable: {_os_error(err)}")
 
-    files: list[Path] = []
     for root, dirs, names in os.walk(folder, onerror=unreadable):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        files.extend(Path(root) / n for n in sorted(names) if not n.startswith("."))
-    return files
+        yield from (os.path.join(root, n) for n in sorted(names) if not n.startswith("."))
 
 
 def read_text(path: Path, max_bytes: int) -> str:
@@ -329,54 +342,83 @@ def _clean(value: object) -> str | None:
     return value or None
 
 
+# what a metadata.csv row gives an article (`_apply_sidecar`), kept as a tuple in this order
+META_FIELDS = (*SIDECAR_FIELDS, "basis")
+SIDECAR_MAX_BYTES = 200_000_000  # a metadata.csv may be this large (a row per article: a hundred thousand
+# articles' rows take 7 MB and more, past an article file's limit)
+
+
 @dataclass
 class _Sidecar:
-    """metadata.csv rows: by path relative to the input folder, and by (folder, bare name)."""
+    """metadata.csv rows: by path relative to the input folder, and by folder and bare name (key
+    "folder\x1fname"). A row is a tuple of META_FIELDS, values repeated across rows held once: a hundred
+    thousand rows as dicts of every column took 51 MB."""
 
-    by_path: dict[str, dict[str, str]] = field(default_factory=dict)
-    by_name: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
+    by_path: dict[str, tuple[str | None, ...]] = field(default_factory=dict)
+    by_name: dict[str, tuple[str | None, ...]] = field(default_factory=dict)
 
     def lookup(self, source: str) -> dict[str, str]:
         """The row for a file: by relative path, else by bare name in its folder or above."""
-        if source in self.by_path:
-            return self.by_path[source]
-        path = Path(source)
-        for folder in path.parents:  # "sub/a.txt" -> "sub", "."
-            if (folder.as_posix(), path.name) in self.by_name:
-                return self.by_name[(folder.as_posix(), path.name)]
-        return {}
+        row = self.by_path.get(source)
+        if row is None:
+            path = Path(source)
+            for folder in path.parents:  # "sub/a.txt" -> "sub", "."
+                row = self.by_name.get(f"{folder.as_posix()}\x1f{path.name}")
+                if row is not None:
+                    break
+        return {} if row is None else {k: v for k, v in zip(META_FIELDS, row, strict=True) if v}
 
 
 def _read_sidecar(
     folder: Path, path: Path, max_bytes: int, side: _Sidecar, out: _Result
 ) -> None:
-    """Rows of a metadata.csv, keyed by relative path, or by bare name within its folder."""
+    """Rows of a metadata.csv, keyed by relative path, or by bare name within its folder (a malformed
+    file adds none)."""
     source = path.relative_to(folder).as_posix()
+    paths: list[tuple[bool, str, tuple[str | None, ...]]] = []  # (set, else set only if absent; key; row)
+    by_name: dict[str, tuple[str | None, ...]] = {}
+    values_seen: dict[str, str] = {}
+    base = path.parent.relative_to(folder)
     try:
         text = read_text(path, max_bytes)
-        reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
+        reader = csv.DictReader(_lines(text), strict=True)
         reader.fieldnames = [(h or "").strip().lower() for h in reader.fieldnames or []]
         if "file" not in reader.fieldnames:
             raise Skip("metadata.csv has no 'file' column")
-        rows = list(reader)
+        for row in reader:
+            name = _clean(row.get("file"))
+            if not name:
+                continue
+            values = tuple(values_seen.setdefault(v, v) if v else None
+                           for v in (_clean(row.get(k)) for k in META_FIELDS))
+            key = Path(name.replace("\\", "/")).as_posix()
+            if "/" in key:
+                paths += [(True, (base / key).as_posix(), values), (False, key, values)]
+            else:
+                by_name[f"{base.as_posix()}\x1f{key}"] = values
     except Skip as exc:
         out.skip(path, source, None, str(exc))
         return
     except csv.Error as exc:
         out.skip(path, source, None, f"malformed metadata CSV: {exc}")
         return
-    base = path.parent.relative_to(folder)
-    for row in rows:
-        values = {k: v for k, v in ((k, _clean(v)) for k, v in row.items() if k) if v}
-        name = values.pop("file", None)
-        if not name:
-            continue
-        key = Path(name.replace("\\", "/")).as_posix()
-        if "/" in key:
-            side.by_path[(base / key).as_posix()] = values
-            side.by_path.setdefault(key, values)
+    for replace, key, values in paths:
+        if replace:
+            side.by_path[key] = values
         else:
-            side.by_name[(base.as_posix(), key)] = values
+            side.by_path.setdefault(key, values)
+    side.by_name.update(by_name)
+
+
+_LINE = re.compile(r"[^\r\n]*(?:\r\n?|\n)|[^\r\n]+\Z")
+
+
+def _lines(text: str) -> Iterator[str]:
+    """A text's lines with their ends, as `io.StringIO(text, newline="")` gives them (for the csv module),
+    without its copy of the text at four bytes a character."""
+    for m in _LINE.finditer(text):
+        if m.group():
+            yield m.group()
 
 
 def _apply_sidecar(art: RawArticle, meta: dict[str, str], override: bool) -> None:

@@ -210,6 +210,8 @@ ROW_GROUP_ROWS = 50_000  # rows per Parquet row group: what a reader holds at on
 ROW_GROUP_BYTES = 32 * 2**20  # ... and at most about this much (long article texts make big rows)
 DUCKDB_MEMORY = "128MB"  # what DuckDB may hold while it copies and indexes the tables (it spills past it): at
 # 256 MB its pool filled at 100,000 articles and not at 10,000, and the peak grew with the folder
+GROUPING_MEMORY = "64MB"  # what DuckDB may hold while it sorts the events' grouping columns (it spills past it): at
+# 128 MB the sort of 100,000 articles' 660,000 events filled it (not 10,000's), a peak of the build's main process
 
 
 def arrow_schema(name: str) -> pa.Schema:
@@ -514,6 +516,7 @@ class BuildWriter:
         """Happening ids, the month files, the quarantine table, the DuckDB file and build.json; then the
         swap. Returns the row count of every table."""
         try:
+            release_freed()  # what reading and extracting freed, before the months and the grouping
             linked = self._settle_waiting()
             for month in linked:  # their events join the grouping; their country places count
                 self._previous_events(month)
@@ -530,7 +533,7 @@ class BuildWriter:
             q = pd.DataFrame([{"source": x.source, "line": x.line, "reason": x.reason} for x in quarantined],
                              columns=COLUMNS["quarantine"])
             _typed("quarantine", q).to_parquet(self.tmp / "quarantine.parquet", index=False)
-            pa.default_memory_pool().release_unused()  # what the batches' Arrow buffers freed, before DuckDB's share
+            release_freed()  # what the batches and the grouping freed, before DuckDB's share
             _write_duckdb(self.tmp)
             rows = {name: t.rows + self.linked_rows[name] for name, t in self.tables.items()} | {"quarantine": len(q)}
             meta = {**info, "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "rows": rows,
@@ -577,7 +580,8 @@ class BuildWriter:
             return
         self.grouping.close()
         spill = self.parts_dir / "grouping.tmp"
-        grouped = grouped_ids_of_file(self.parts_dir / "grouping.parquet", self.country_place_ids, spill=spill)
+        grouped = grouped_ids_of_file(self.parts_dir / "grouping.parquet", self.country_place_ids, spill=spill,
+                                      memory=GROUPING_MEMORY)
         shutil.rmtree(spill, ignore_errors=True)
 
         def transform(key: str):
@@ -799,6 +803,20 @@ def _runs(ids: list[str]) -> dict[str, tuple[int, int]]:
             spans[ids[start]] = (start, i)
             start = i
     return spans
+
+
+def release_freed() -> None:
+    """Hand freed memory back to the system: Arrow's pool, and the C heap's free pages (glibc's malloc_trim).
+    Why: a build frees the texts of every batch it read (kilobytes each, from the C heap) and keeps little;
+    the pages stay counted in the process's memory until trimmed, more of them the more articles it read,
+    under the peak of the DuckDB work that follows."""
+    pa.default_memory_pool().release_unused()
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass  # not glibc: nothing to trim this way
 
 
 def _swap(tmp: Path, out_dir: Path) -> None:

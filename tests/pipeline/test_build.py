@@ -257,6 +257,33 @@ def test_arrow_tables_equal_the_typed_frames() -> None:
             assert tables[name].schema.metadata == want.schema.metadata, name
 
 
+@pytest.mark.parametrize(("articles", "forked"), [(70, 2), (3, 0)])
+def test_workers_start_before_the_folder_is_read(tmp_path: Path, monkeypatch, articles: int, forked: int) -> None:
+    """A folder big enough for worker processes gets them before it is read: forked later, they inherited
+    the folder's list of files and metadata, and their memory grew with the folder. A small one gets none."""
+    import multiprocessing as mp
+
+    import kzdash.pipeline.build as build_module
+
+    if "fork" not in mp.get_all_start_methods():
+        pytest.skip("no fork")
+    src = tmp_path / "in"
+    src.mkdir()
+    for i in range(articles):
+        (src / f"a{i:03d}.txt").write_text(f"Astana, note {i}.", encoding="utf-8")
+    children: list[int] = []
+    real = build_module.iter_folder
+
+    def watched(folder: Path):
+        children.append(len(mp.active_children()))
+        yield from real(folder)
+
+    monkeypatch.setattr(build_module, "iter_folder", watched)
+    summary = build(src, tmp_path / "out", workers=2, progress=False, reuse=False)
+    assert summary.articles == articles
+    assert children == [forked]
+
+
 def test_the_pool_pipes_have_room_for_several_chunks() -> None:
     """Workers hand over results without waiting for the build to read them (Linux pipes: 64 KB by
     default); a Python whose pool hides its pipes elsewhere fails here, not silently."""

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kzdash.extract.records import Quarantined, RawArticle
-from kzdash.pipeline.ingest import _non_text_chars, read_folder
+from kzdash.pipeline.ingest import _lines, _non_text_chars, count_articles, read_folder
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "articles"
 MAX_BYTES = 3_000
@@ -247,6 +247,42 @@ def test_bad_csv(tmp_path: Path, content: bytes, line: int | None, reason: str) 
     _, quarantined = read_folder(tmp_path)
     assert [(q.source, q.line) for q in quarantined] == [("t.csv", line)]
     assert reason in quarantined[0].reason
+
+
+@pytest.mark.parametrize("ending", ["\n", "\r\n", "\r"])
+def test_metadata_larger_than_an_article_file_still_applies(tmp_path: Path, ending: str) -> None:
+    """A folder of many articles has a metadata.csv larger than one article may be: it is read all the
+    same (with any line ending, quoted fields over two lines included)."""
+    rows = ["file,outlet,url,published,language,basis", 'a.txt,"Steppe\nHerald",,2022-03-02,en,dateline']
+    rows += [f"other{i}.txt,Outlet {i},https://example.org/{i},2021-01-01,ru," for i in range(200)]
+    (tmp_path / "metadata.csv").write_text(ending.join(rows) + ending, encoding="utf-8", newline="")
+    (tmp_path / "a.txt").write_text("Some text.", encoding="utf-8")
+    (tmp_path / "b.txt").write_text("Another text.", encoding="utf-8")
+    assert (tmp_path / "metadata.csv").stat().st_size > MAX_BYTES
+    articles, quarantined = read_folder(tmp_path, max_bytes=MAX_BYTES)
+    assert quarantined == []
+    a, b = articles
+    assert (a.outlet, a.published, a.published_basis, a.language) == ("Steppe\nHerald", "2022-03-02", "dateline", "en")
+    assert (b.outlet, b.published, b.language) == (None, None, None)  # no row of its own
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(alphabet=st.sampled_from(["a", ",", '"', "\r", "\n", "\u2028", "\x0c", "é"]), max_size=40))
+def test_metadata_lines_are_the_csv_modules_lines(text: str) -> None:
+    import io
+
+    assert list(_lines(text)) == list(io.StringIO(text, newline=""))
+
+
+def test_count_articles_stops_at_a_bound(tmp_path: Path) -> None:
+    for i in range(10):
+        (tmp_path / f"{i}.txt").write_text("text", encoding="utf-8")
+    (tmp_path / "feed.jsonl").write_text("\n".join('{"text": "t"}' for _ in range(50)), encoding="utf-8")
+    (tmp_path / "metadata.csv").write_text("file,outlet\n0.txt,X\n", encoding="utf-8")
+    assert count_articles(tmp_path) == 60
+    assert count_articles(tmp_path, at_most=100) == 60
+    assert count_articles(tmp_path, at_most=5) == 5
+    assert count_articles(tmp_path, at_most=30) == 30
 
 
 def test_sorted_recursive_order(tmp_path: Path) -> None:
