@@ -18,7 +18,7 @@ from typing import NamedTuple, TypeVar
 import ahocorasick
 
 from kzdash.text.langdata import morphology
-from kzdash.text.textnorm import Folded, fold_key
+from kzdash.text.textnorm import ALNUM, APOSTROPHE, Folded, fold_key
 
 
 def _is_acronym(phrase: str) -> bool:
@@ -116,32 +116,46 @@ def bounded(prefix: str, rest: str, proclitics: Iterable[str], suffixes: Iterabl
     return not rest or rest.startswith("'") or rest in suffixes
 
 
-def _words(auto: ahocorasick.Automaton, ftext: str, lo: int, hi: int, m: Morph) -> list[tuple]:
-    """The raw hits of `auto` (keys -> (key, payload)) in ftext[lo:hi] that are words, as (fs, fe, key,
+def word_at(classes: bytes, ks: int, ke: int) -> tuple[int, int]:
+    """`word_span` on `Folded.classes`: the whole word(s) around a key span [ks, ke)."""
+    ws, we = ks, ke
+    while classes[ws - 1] == ALNUM:  # at 0, [-1] is the padding
+        ws -= 1
+    while (c := classes[we]) == ALNUM or c == APOSTROPHE and classes[we + 1] == ALNUM:
+        we += 1
+    return ws, we
+
+
+def _words(auto: ahocorasick.Automaton, folded: Folded, lo: int, hi: int, m: Morph) -> list[tuple]:
+    """The raw hits of `auto` (keys -> (key, payload)) in folded[lo:hi] that are words, as (fs, fe, key,
     payload, glued): `glued` when a proclitic or an ending (not an apostrophe one) is part of the word.
 
-    `word_around` written out in the loop: it runs for every raw hit, hundreds per article."""
+    `word_around` and `bounded` written out in the loop, on `Folded.classes` (an int per character): it
+    runs for every raw hit, hundreds per article, and most are pieces of longer words."""
     out = []
-    n = len(ftext)
+    ftext, classes = folded.text, folded.classes
     max_prefix, max_suffix = m.max_prefix, m.max_suffix
     proclitics, suffixes = m.proclitics, m.suffixes
+    whole_prefix = bytes([ALNUM]) * (max_prefix + 1)  # more letters before a hit than any proclitic has
+    whole_suffix = bytes([ALNUM]) * (max_suffix + 1)  # more letters after it than any suffix has
     for last, (key, payload) in auto.iter(ftext, lo, hi):
         ke = last + 1
         ks = ke - len(key)
-        before = ks > 0 and ftext[ks - 1].isalnum()
-        after = ke < n and ftext[ke].isalnum()
-        if not (before or after or ke < n - 1 and ftext[ke] == "'" and ftext[ke + 1].isalnum()):
+        before = classes[ks - 1] == ALNUM
+        after = classes[ke]
+        if not before and after != ALNUM and not (after == APOSTROPHE and classes[ke + 1] == ALNUM):
             out.append((ks, ke, key, payload, False))  # a whole word as it stands: the common case
             continue
-        if after and (max_suffix == 0 or (ke + max_suffix < n and ftext[ke:ke + max_suffix + 1].isalnum())):
+        if after == ALNUM and (max_suffix == 0 or classes[ke:ke + max_suffix + 1] == whole_suffix):
             continue
-        if before and (max_prefix == 0 or (ks > max_prefix and ftext[ks - max_prefix - 1:ks].isalnum())):
+        if before and (max_prefix == 0 or (ks > max_prefix and classes[ks - max_prefix - 1:ks] == whole_prefix)):
             continue
-        ws, we = word_span(ftext, ks, ke)
+        ws, we = word_at(classes, ks, ke)
         if ws == ks and we == ke:
             out.append((ks, ke, key, payload, False))
-        elif bounded(ftext[ws:ks], ftext[ke:we], proclitics, suffixes):
-            out.append((ws, we, key, payload, ws != ks or (we != ke and ftext[ke] != "'")))
+        elif (ws == ks or ftext[ws:ks] in proclitics) and (
+                we == ke or after == APOSTROPHE or ftext[ke:we] in suffixes):  # `bounded`
+            out.append((ws, we, key, payload, ws != ks or (we != ke and after != APOSTROPHE)))
     return out
 
 
@@ -184,7 +198,7 @@ class PhraseMatcher:
         ftext = folded.text
         acronyms = self._acronyms
         return _longest_hits([PhraseHit(fs, fe, key, value) for fs, fe, key, value, glued
-                              in _words(self._auto, ftext, lo, len(ftext) if hi is None else hi, morph(code))
+                              in _words(self._auto, folded, lo, len(ftext) if hi is None else hi, morph(code))
                               if not (glued and key in acronyms)])
 
 
@@ -236,7 +250,7 @@ class MatcherGroup:
         ftext = folded.text
         for lo, hi in ranges:
             hits: dict[int, list[PhraseHit]] = {}  # lexicon -> its hits in this range
-            for fs, fe, key, owners, glued in _words(self._auto, ftext, lo, len(ftext) if hi is None else hi, m):
+            for fs, fe, key, owners, glued in _words(self._auto, folded, lo, len(ftext) if hi is None else hi, m):
                 for i, value, acronym in owners:
                     if not (acronym and glued):
                         hits.setdefault(i, []).append(PhraseHit(fs, fe, key, value))

@@ -14,7 +14,9 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
+
+import numpy as np
 
 # One-character substitutions (applied after lower-casing).
 _SUBSTITUTE = {
@@ -78,6 +80,27 @@ def _translate(low: str) -> str:
 
 _DROP_RE = re.compile("[" + "".join(re.escape(chr(k)) for k, v in _TABLE.items() if v is None) + "]+")
 
+# What `Folded.classes` holds per character, looked up by code point in one numpy step (a str.translate
+# of a non-Latin text goes character by character through Python objects: several times slower).
+OTHER, ALNUM, APOSTROPHE = 0, 1, 2
+_CLASS_TABLE = np.array([APOSTROPHE if cp == ord("'") else ALNUM if chr(cp).isalnum() else OTHER
+                         for cp in range(_LIST_END)], dtype=np.uint8)
+
+
+def _char_class(ch: str) -> int:
+    return APOSTROPHE if ch == "'" else ALNUM if ch.isalnum() else OTHER
+
+
+def char_classes(text: str) -> bytes:
+    """Per character of `text`: ALNUM (`str.isalnum`), APOSTROPHE or OTHER, then two OTHER bytes of padding
+    (so `classes[i - 1]` at 0 and `classes[i + 1]` at the end read OTHER, as no character is there)."""
+    points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    out = _CLASS_TABLE.take(points, mode="clip")
+    high = np.flatnonzero(points >= _LIST_END)  # past the table's end (rare: CJK, emoji): one by one
+    for i in high.tolist():
+        out[i] = _char_class(text[i])
+    return out.tobytes() + b"\0\0"
+
 
 @dataclass(frozen=True)
 class Folded:
@@ -88,6 +111,12 @@ class Folded:
     original_length: int
     # what matchers computed once for this text (`lexicon.MatcherGroup.one_pass`): lives as long as it
     memo: dict = field(default_factory=dict, compare=False, repr=False)
+
+    @cached_property
+    def classes(self) -> bytes:
+        """`char_classes` of the text: the matchers test word boundaries on it, an int per character
+        (indexing the text makes a new string per non-Latin character)."""
+        return char_classes(self.text)
 
     def index(self, original: int) -> int:
         """The first folded index whose source offset is >= `original` (the inverse of the map)."""
