@@ -160,11 +160,36 @@ def _words(auto: ahocorasick.Automaton, folded: Folded, lo: int, hi: int, m: Mor
 
 
 def _longest_hits(hits: list[PhraseHit]) -> list[PhraseHit]:
-    """`longest_first` of phrase hits; hits already in text order with no overlap (the common case)
-    are its answer as they stand."""
-    if all(a.fe <= b.fs for a, b in zip(hits, hits[1:], strict=False)):
+    """`longest_first` of phrase hits (longest key first, then the earlier); hits already in text order
+    with no overlap (the common case) are its answer as they stand.
+
+    `longest_first` written out for PhraseHit (no `span` call per hit): it runs per lexicon and range."""
+    end = -1
+    for h in hits:
+        if h[0] < end:
+            break
+        end = h[1]
+    else:
         return hits
-    return longest_first(hits, lambda h: (h.fs, h.fe), lambda h: (-len(h.key), h.fs))
+    starts: list[int] = []
+    ends: list[int] = []
+    taken: list[PhraseHit] = []
+    for h in sorted(hits, key=_by_length):
+        s, e = h[0], h[1]
+        i = bisect_right(starts, s)
+        if i > 0 and ends[i - 1] > s or i < len(starts) and starts[i] < e:
+            continue
+        starts.insert(i, s)
+        ends.insert(i, e)
+        taken.insert(i, h)
+    return taken
+
+
+def _by_length(h: PhraseHit) -> tuple[int, int]:
+    return -len(h[2]), h[0]
+
+
+_hit = tuple.__new__  # PhraseHit(...) through its generated __new__ costs a Python call per hit
 
 
 class PhraseMatcher:
@@ -197,7 +222,7 @@ class PhraseMatcher:
             return list(group.find_once(folded, code)[i])
         ftext = folded.text
         acronyms = self._acronyms
-        return _longest_hits([PhraseHit(fs, fe, key, value) for fs, fe, key, value, glued
+        return _longest_hits([_hit(PhraseHit, (fs, fe, key, value)) for fs, fe, key, value, glued
                               in _words(self._auto, folded, lo, len(ftext) if hi is None else hi, morph(code))
                               if not (glued and key in acronyms)])
 
@@ -253,7 +278,11 @@ class MatcherGroup:
             for fs, fe, key, owners, glued in _words(self._auto, folded, lo, len(ftext) if hi is None else hi, m):
                 for i, value, acronym in owners:
                     if not (acronym and glued):
-                        hits.setdefault(i, []).append(PhraseHit(fs, fe, key, value))
+                        hit = _hit(PhraseHit, (fs, fe, key, value))
+                        if (found := hits.get(i)) is None:
+                            hits[i] = [hit]
+                        else:
+                            found.append(hit)
             for i, found in hits.items():
                 out[i] += _longest_hits(found)
         return out
