@@ -255,8 +255,18 @@ class _Hits:
 @lru_cache(maxsize=64)
 def _near_group(c: Cues) -> MatcherGroup:
     """The cue lexicons matched only in the sentences with a trigger, as one group (one pass per
-    range, not one per lexicon and range; `not_negation` last)."""
-    return MatcherGroup([getattr(c, name) for name in _Hits.NEAR_TRIGGERS] + [c.not_negation])
+    range, not one per lexicon and range, or none when they ride in the article's one pass; `not_negation`
+    last)."""
+    return MatcherGroup(_near_lexicons(c))
+
+
+def _near_lexicons(c: Cues) -> list[PhraseMatcher]:
+    return [getattr(c, name) for name in _Hits.NEAR_TRIGGERS] + [c.not_negation]
+
+
+def sentence_lexicons(code: str) -> list[PhraseMatcher]:
+    """The cue lexicons matched in sentence ranges only (their keys can ride in the article's one pass)."""
+    return _near_lexicons(cues(code))
 
 
 def whole_text_lexicons(code: str) -> list[PhraseMatcher]:

@@ -77,12 +77,21 @@ _POINT_TABLE = np.array([_GONE if v is None else ord(v) for v in _LIST_TABLE], d
 _HIGH_POINTS = {k: _GONE if v is None else ord(v) for k, v in _TABLE.items() if k >= _LIST_END}
 
 
+_SHORT = 400  # characters: below, numpy's fixed cost per call (some microseconds) outweighs its speed
+
+
 def _translate(low: str) -> str:
     """`low.translate(_TABLE)`, faster."""
+    if len(low) < _SHORT:
+        out = low.translate(_LIST_TABLE)
+        for ch, to in _HIGH.items():
+            if ch in out:
+                out = out.replace(ch, to)
+        return out
     points = np.frombuffer(low.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     out = _POINT_TABLE.take(points, mode="clip")
-    high = points >= _LIST_END
-    if high.any():  # past the table: kept as they are, but for the few table keys there (the BOM)
+    if points.max() >= _LIST_END:  # past the table: kept as they are, but for the few table keys there (the BOM)
+        high = points >= _LIST_END
         out[high] = points[high]
         for k, v in _HIGH_POINTS.items():
             out[points == k] = v
