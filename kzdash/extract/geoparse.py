@@ -50,6 +50,23 @@ class _Hit:
     ke: int
     key: str
     entries: list[Entry]
+    support: frozenset[str] | None = None  # `_reading` of the entries
+    read: tuple[tuple[Entry, Place, bool], ...] = ()
+
+
+def _reading(keep: list[Entry], gaz: Gazetteer) -> tuple[frozenset[str] | None, tuple[tuple[Entry, Place, bool], ...]]:
+    """What `find_places` asks of a hit's entries, from the entries alone (so worked out once per spelling,
+    with `_decide`): the countries the hit names outright (None: none), and per entry its place and whether
+    it is kept whatever the article says (a country, a curated place, an alias or a near name)."""
+    if keep[0].how == BLOCK:
+        return None, ()
+    read = tuple((e, p, p.kind == "country" or p.curated or e.how in (ALIAS, NEAR))
+                 for e in keep for p in (gaz.places[e.place_id],))
+    if all(e.how == NEAR for e in keep):
+        return None, read
+    if {p.kind for _, p, _ in read} == {"country"} or any(p.curated for _, p, _ in read):
+        return frozenset(p.country for _, p, _ in read if p.kind == "country" or len(keep) == 1) or None, read
+    return None, read
 
 
 def _capitalised(surface: str) -> bool:
@@ -72,11 +89,11 @@ def _has_case(key: str) -> bool:
 
 # What `_decide` answered, per gazetteer and language: a name's spelling decides its hit wherever it
 # stands ("Kazakhstan" is checked once per worker, not once per mention). Bounded: cleared when full.
-_DECIDED: dict[int, tuple[Gazetteer, dict[tuple, tuple[list[Entry] | None, bool]]]] = {}
+_DECIDED: dict[int, tuple[Gazetteer, dict[tuple, tuple]]] = {}  # spelling -> `_decide`'s answer, `_reading`
 DECIDED_MAX = 200_000
 
 
-def _decided(gaz: Gazetteer) -> dict[tuple, tuple[list[Entry] | None, bool]]:
+def _decided(gaz: Gazetteer) -> dict[tuple, tuple]:
     got = _DECIDED.get(id(gaz))
     if got is None or got[0] is not gaz:
         if len(_DECIDED) >= 4:  # gazetteers of tests come and go: keep the last few only
@@ -124,12 +141,13 @@ def _raw_hits(text: str, folded: Folded, gaz: Gazetteer, code: str | None,
         spelled = (code, ftext[ws:we], ks - ws, we - ke, surface)
         got = decided.get(spelled)
         if got is None:
-            got = decided[spelled] = _decide(ftext[ws:ks], ftext[ks:ke], ftext[ke:we], surface, entries, gaz, code, m)
-        keep, written_lower = got
+            keep, written_lower = _decide(ftext[ws:ks], ftext[ks:ke], ftext[ke:we], surface, entries, gaz, code, m)
+            got = decided[spelled] = (keep, written_lower, *(_reading(keep, gaz) if keep else (None, ())))
+        keep, written_lower, support, read = got
         if written_lower and lower is not None:
             lower.add(ftext[ks:ke])
         if keep:
-            hits.append(_Hit(ws, we, ks, ke, ftext[ks:ke], list(keep)))
+            hits.append(_Hit(ws, we, ks, ke, ftext[ks:ke], list(keep), support, read))
     return hits
 
 
@@ -293,12 +311,8 @@ def find_places(text: str, code: str | None, gaz: Gazetteer, folded: Folded | No
     # countries the article names outright: they support the cities and regions in them
     countries: Counter = Counter()
     for h in hits:
-        if all(e.how == NEAR for e in h.entries):
-            continue
-        kinds = {gaz.places[e.place_id].kind for e in h.entries}
-        if kinds == {"country"} or any(gaz.places[e.place_id].curated for e in h.entries):
-            countries.update({gaz.places[e.place_id].country for e in h.entries
-                              if gaz.places[e.place_id].kind == "country" or len(h.entries) == 1})
+        if h.support:
+            countries.update(h.support)
     # namesakes this article cannot mean are dropped before overlaps are settled, so that a
     # rejected longer name ("Franca", a Brazilian city) does not hide a good shorter one
     calendar = gaz.calendar.get(code or "", frozenset())
@@ -307,10 +321,9 @@ def find_places(text: str, code: str | None, gaz: Gazetteer, folded: Folded | No
     for h in hits:
         good = []
         initial = None
-        for e in h.entries:
-            p = gaz.places[e.place_id]
-            if p.kind == "country" or p.curated or e.how in (ALIAS, NEAR):
-                good.append(e)  # ours or a country: always
+        for e, p, always in h.read:
+            if always:
+                good.append(e)  # ours or a country
                 continue
             if initial is None:
                 cased = _has_case(h.key)

@@ -51,6 +51,7 @@ SPEAKER_GAP_WORDS = 2  # "заявил в среду Песков": at most this
 HEARSAY_REACH = 48  # "accused of helping Russia | evade sanctions": how far an accusation governs
 REQUEST_GAP = 3  # "Tokajevi palvel": an asker named right before a postposed "at the request of"
 SPEAKER_BREAKS = ",،:;\"«»“”"
+SPEAKER_BREAK_RE = re.compile(f"[{re.escape(SPEAKER_BREAKS)}]")
 QUOTE_CLOSERS = "\"»”“"  # a reporting verb right after a closing quote (or its comma or dash) names
 DASHES = "—–"  # its speaker after it: '"…," said X', '«…», — сказал X'; a bare comma closes an aside
 QUOTE_MARKS = "\"«»“”„"
@@ -475,7 +476,9 @@ def _speaker(ftext: str, reporting: list[PhraseHit], actors: list[tuple[int, int
               if not (a.rule.startswith("country:") and _as_place(ftext, fs, a, place_words))
               or (fe <= rv.fs and not ftext[fe:rv.fs].strip())]
     before = [a for fs, fe, a in actors if fe <= rv.fs and not _appositive(ftext, fs, fe, rv.fs, actors)]
-    after = [(fs, a) for fs, fe, a in actors if rv.fe <= fs and not any(ch in ftext[rv.fe:fs] for ch in SPEAKER_BREAKS)]
+    brk = SPEAKER_BREAK_RE.search(ftext, rv.fe)  # an actor after the verb counts up to the first break
+    brk = brk.start() if brk else len(ftext)
+    after = [(fs, a) for fs, fe, a in actors if rv.fe <= fs <= brk]
     if _quote_closes_before(ftext, rv.fs, start):  # '"…," said the White House'
         return after[0][1] if after else None
     # "said Tokayev", "заявили в Кремле", not "he said, Russia" nor "указал на удары российской армии"

@@ -179,6 +179,14 @@ def fold(text: str) -> Folded:
     return Folded(folded, offsets, len(text))
 
 
+def fold_text(text: str) -> str:
+    """`fold(text).text`, without the offset map (for short strings only compared: lines, lexicon entries)."""
+    low = text.lower()
+    if len(low) != len(text):
+        return "".join(map(_fold_char, text))
+    return _translate(low)
+
+
 def fold_key(text: str) -> str:
     """Folded form of a lexicon entry, with runs of spaces collapsed."""
-    return " ".join(fold(text).text.split())
+    return " ".join(fold_text(text).split())
