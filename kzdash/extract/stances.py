@@ -225,6 +225,7 @@ class _Hits:
         self.coordinators = c.coordinators | c.articles  # what may stand between names in a list
         self.negation_reach = c.negation_reach
         self.qualifiers = c.qualifiers
+        self._never_subject: dict[tuple, bool] = {}
         self.found = {name: getattr(c, name).find(folded, code) for name in self.EVERYWHERE}
         self.trigger_starts = sorted(h.fs for name in ("topic", "acts", "near_words") for h in self.found[name])
         ranges: list[tuple[int, int]] = []
@@ -242,6 +243,16 @@ class _Hits:
             self.found["negation"] = [n for n in self.found["negation"]
                                       if not any(f.fs <= n.fs and n.fe <= f.fe for f in fake)]
         self.starts = {name: [h.fs for h in hits] for name, hits in self.found.items()}
+
+    def never_subject(self, a_fs: int, a_fe: int, a: ActorMention) -> bool:
+        """A name that is no subject whatever its clause: a country as a place (`_as_place`) or a name in a
+        compound (`_compound`); worked out once per name, not once per trigger."""
+        key = (a_fs, a_fe, a.rule, a.place)
+        got = self._never_subject.get(key)
+        if got is None:
+            got = self._never_subject[key] = (_as_place(self.ftext, a_fs, a, self.place_words)
+                                              or _compound(self.ftext, a_fs, a_fe, self.suffixes))
+        return got
 
     def has_trigger(self, fs: int, fe: int) -> bool:
         """Whether a topic, an act or a near group's word starts in folded[fs:fe]."""
@@ -608,8 +619,8 @@ def _holder(h: _Hits, trig: Trigger, anchor: int, cs: int, ce: int, actors: list
     ftext = h.ftext
     asking = h.within("addressing", cs, ce)
     free = [(a_fs, a_fe, a) for a_fs, a_fe, a in actors if not (trig.fs <= a_fs and a_fe <= trig.fe)
+            and not h.never_subject(a_fs, a_fe, a)
             and not _appositive(ftext, a_fs, a_fe, anchor, actors, cs, h.coordinators)
-            and not _as_place(ftext, a_fs, a, h.place_words) and not _compound(ftext, a_fs, a_fe, h.suffixes)
             and not (asking and _addressed(ftext, a_fs, asking, h.coordinators))]
 
     def chain(i: int, how: str) -> tuple[list[str], str]:

@@ -28,9 +28,10 @@ from kzdash.text.textnorm import Folded, fold
 
 NUMERIC_DATE_RES = (  # (regex on folded text, order of the groups)
     # 2022-07-06, and the header stamps 2022.07.06 and 2022/07/06 (one separator throughout)
-    # (each opens with a digit and looks behind it afterwards, "(\d{4})(?<![\d./]\d{4})" for
-    # "(?<![\d./])(\d{4})": the same matches, but the regex engine skips ahead to the digits)
-    (re.compile(r"(\d{4})(?<![\d./]\d{4})([-./])(\d{1,2})\2(\d{1,2})(?!\d)"), "ymd"),
+    # (each opens with a digit and looks behind it afterwards, "(\d\d\d\d)(?<![\d./]\d{4})" for
+    # "(?<![\d./])(\d{4})": the same matches, but the regex engine skips ahead to the digits; it does so
+    # only for a pattern whose first item is one character, so "\d\d\d\d", not "\d{4}")
+    (re.compile(r"(\d\d\d\d)(?<![\d./]\d{4})([-./])(\d{1,2})\2(\d{1,2})(?!\d)"), "ymd"),
     (re.compile(r"(\d(?<![\d.]\d)\d?)\s?[./]\s?(\d{1,2})\s?[./]\s?(\d{4})(?!\d)"), "dmy"),
 )
 GAP_OK = re.compile(r"^[\s,،()\-/]*$")
@@ -167,7 +168,8 @@ def lexicon(code: str) -> DateLexicon:
             phrases.setdefault(form, ("holiday", month * 100 + day))
     eras = tuple(_era(era_id, spec) for era_id, spec in (data.get("eras") or {}).items())
     suffixes = "|".join(re.escape(x) for x in folded_list(data.get("day_suffixes")))
-    number = re.compile(r"(\d+)" + (rf"(?:-?(?:{suffixes})(?![^\W\d_]))?" if suffixes else ""))
+    # "\d\d*", not "\d+": a first item of one character lets the regex engine skip ahead to the digits
+    number = re.compile(r"(\d\d*)" + (rf"(?:-?(?:{suffixes})(?![^\W\d_]))?" if suffixes else ""))
     return DateLexicon(code, PhraseMatcher(phrases), number,
                        frozenset(folded_list(data.get("month_alone_markers"))),
                        frozenset(morphology(code)[0]) if code else frozenset(),

@@ -10,12 +10,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-# A stop (consumed, so the search jumps from one stop or line break to the next instead of trying every
-# position), then what makes it a sentence end (group 1, the boundary); or a run of line breaks (group 2).
-_BOUNDARY = re.compile(r"[.!?؟…]((?:[\"'»”)\]]*\s+(?=[^\s\da-zа-яәғқңөұүһі])"
+# A stop or a line break (consumed: a pattern opening with one character class lets the regex engine
+# skip from one to the next instead of trying every position); after a stop, what makes it a sentence end
+# (group 1, the boundary); after a line break, the rest of the run of them (the boundary the whole match).
+_BOUNDARY = re.compile(r"[.!?؟…\n](?:(?<=[.!?؟…])((?:[\"'»”)\]]*\s+(?=[^\s\da-zа-яәғқңөұүһі])"
                        # pages glue paragraphs without a space ("… de la Crimée.Mardi, le Kremlin …"): a word of
                        # two lower-case letters or more, a stop, then a capitalised word
-                       r"|(?<=[a-zà-öø-ÿа-яё]{2}[.!?])(?=[A-ZÀ-ÖØ-ÞА-ЯЁ][a-zà-öø-ÿа-яё])))|(\n+)")
+                       r"|(?<=[a-zà-öø-ÿа-яё]{2}[.!?])(?=[A-ZÀ-ÖØ-ÞА-ЯЁ][a-zà-öø-ÿа-яё])))|(?<=\n)\n*)")
 _TOKEN_BEFORE_DOT = re.compile(r"(\w+)\.[\"'»”)\]]*$")
 
 
@@ -34,7 +35,7 @@ def boundaries(text: str) -> Iterator[tuple[int, int]]:
     """[start, end) of each candidate sentence boundary: the white space (or nothing) after a stop, a run
     of line breaks."""
     for m in _BOUNDARY.finditer(text):
-        yield m.span(1) if m.start(1) >= 0 else m.span(2)
+        yield m.span(1) if m.start(1) >= 0 else m.span()
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:

@@ -101,7 +101,8 @@ def _translate(low: str) -> str:
     return out.tobytes().decode("utf-32-le", "surrogatepass")
 
 
-_DROP_RE = re.compile("[" + "".join(re.escape(chr(k)) for k, v in _TABLE.items() if v is None) + "]+")
+_DROPPED = "[" + "".join(re.escape(chr(k)) for k, v in _TABLE.items() if v is None) + "]"
+_DROP_RE = re.compile(_DROPPED + _DROPPED + "*")  # "[…]+", spelled so that the engine skips to the first one
 
 # What `Folded.classes` holds per character, looked up by code point in one numpy step (a str.translate
 # of a non-Latin text goes character by character through Python objects: several times slower).
