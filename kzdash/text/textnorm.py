@@ -69,36 +69,13 @@ _LIST_TABLE = [_TABLE.get(cp, chr(cp)) for cp in range(_LIST_END)]
 _HIGH = {chr(k): v or "" for k, v in _TABLE.items() if k >= _LIST_END}
 
 
-# The same table as code points for numpy (one vectorised lookup instead of a Python object per
-# character, several times faster on a non-Latin text); _GONE marks a character removed.
-_GONE = 0xFFFFFFFF
-assert all(v is None or len(v) == 1 for v in _TABLE.values())  # one character in, at most one out
-_POINT_TABLE = np.array([_GONE if v is None else ord(v) for v in _LIST_TABLE], dtype=np.uint32)
-_HIGH_POINTS = {k: _GONE if v is None else ord(v) for k, v in _TABLE.items() if k >= _LIST_END}
-
-
-_SHORT = 400  # characters: below, numpy's fixed cost per call (some microseconds) outweighs its speed
-
-
 def _translate(low: str) -> str:
     """`low.translate(_TABLE)`, faster."""
-    if len(low) < _SHORT:
-        out = low.translate(_LIST_TABLE)
-        for ch, to in _HIGH.items():
-            if ch in out:
-                out = out.replace(ch, to)
-        return out
-    points = np.frombuffer(low.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    out = _POINT_TABLE.take(points, mode="clip")
-    if points.max() >= _LIST_END:  # past the table: kept as they are, but for the few table keys there (the BOM)
-        high = points >= _LIST_END
-        out[high] = points[high]
-        for k, v in _HIGH_POINTS.items():
-            out[points == k] = v
-    gone = out == _GONE
-    if gone.any():
-        out = out[~gone]
-    return out.tobytes().decode("utf-32-le", "surrogatepass")
+    out = low.translate(_LIST_TABLE)
+    for ch, to in _HIGH.items():
+        if ch in out:
+            out = out.replace(ch, to)
+    return out
 
 
 _DROPPED = "[" + "".join(re.escape(chr(k)) for k, v in _TABLE.items() if v is None) + "]"
