@@ -36,6 +36,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import dropwhile
+from typing import NamedTuple
 
 from kzdash.extract.actors import ActorMention
 from kzdash.text.langdata import DATA_DIR, folded_list, load, morphology, read_yaml, verb_final, word_order
@@ -177,8 +178,9 @@ class Stance:
     confidence: float
 
 
-@dataclass(frozen=True)
-class Trigger:
+class Trigger(NamedTuple):
+    """What a clause's stance is about (a NamedTuple: several per clause, a frozen dataclass is slow to build)."""
+
     issue: str
     fs: int
     fe: int

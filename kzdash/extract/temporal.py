@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
+from typing import NamedTuple
 
 from kzdash.text.langdata import DATA_DIR, folded_list, languages, load, morphology, read_yaml
 from kzdash.text.lexicon import PhraseMatcher
@@ -89,8 +90,10 @@ class DateMention:
     rule: str
 
 
-@dataclass(frozen=True)
-class _Unit:
+class _Unit(NamedTuple):
+    """A number or a lexicon phrase of the text (a NamedTuple: dozens per article, a frozen dataclass is
+    slow to build)."""
+
     kind: str  # num, month, weekday, ordinal, conn, rel_day, rel_week, rel_month, rel_year,
     #            this_month, past, future, alone, word
     value: int
