@@ -21,7 +21,7 @@ from kzdash.extract.language import detect_language
 from kzdash.extract.normalize import normalize
 from kzdash.extract.published import Published, infer_published, reference_day
 from kzdash.extract.records import Article, ArticleResult, Quarantined, RawArticle
-from kzdash.extract.stances import Stance, find_stances, whole_text_lexicons
+from kzdash.extract.stances import Stance, find_stances, sentence_lexicons, whole_text_lexicons
 from kzdash.extract.temporal import DateMention, find_dates
 from kzdash.extract.temporal import lexicon as date_lexicon
 from kzdash.text.langdata import languages
@@ -66,10 +66,11 @@ MAX_PLACE_MENTIONS = 2_000
 def one_pass(code: str) -> MatcherGroup:
     """The language's lexicons that the stages match over the whole text (actor names and titles, event
     cues, date words, region words, stance cues) as one automaton: one pass per article finds them all,
-    and each stage's `find` takes its share (each lexicon's hits are the ones it would find alone)."""
+    and each stage's `find` takes its share (each lexicon's hits are the ones it would find alone). The
+    stance cues looked for only in sentences with a trigger ride in the same pass."""
     dates = date_lexicon(code if code in languages() else "").matcher  # the one find_dates uses
     return MatcherGroup.one_pass([name_matcher(code), title_matcher(code), event_cues(code), dates,
-                                  region_words(code), *whole_text_lexicons(code)])
+                                  region_words(code), *whole_text_lexicons(code)], ranged=sentence_lexicons(code))
 
 
 def extract_article(raw: RawArticle, boilerplate: list[str], gaz: Gazetteer) -> Extraction:

@@ -18,8 +18,8 @@ from functools import lru_cache
 
 from kzdash.extract.gazetteer import ALIAS, BLOCK, CITY_MIN_POPULATION, DEMONYM, NEAR, Entry, Gazetteer, Place
 from kzdash.text.langdata import load
-from kzdash.text.lexicon import PhraseMatcher, bounded, longest_first, morph, word_span
-from kzdash.text.textnorm import Folded, fold, fold_key
+from kzdash.text.lexicon import PhraseMatcher, bounded, longest_first, morph, word_at
+from kzdash.text.textnorm import ALNUM, APOSTROPHE, Folded, fold, fold_key
 
 UNSUPPORTED_CITY_MIN_POPULATION = 1_000_000  # a city whose country the article never names
 UNCASED_CITY_MIN_POPULATION = 100_000  # a GeoNames city named in a script without capitals
@@ -50,6 +50,23 @@ class _Hit:
     ke: int
     key: str
     entries: list[Entry]
+    support: frozenset[str] | None = None  # `_reading` of the entries
+    read: tuple[tuple[Entry, Place, bool], ...] = ()
+
+
+def _reading(keep: list[Entry], gaz: Gazetteer) -> tuple[frozenset[str] | None, tuple[tuple[Entry, Place, bool], ...]]:
+    """What `find_places` asks of a hit's entries, from the entries alone (so worked out once per spelling,
+    with `_decide`): the countries the hit names outright (None: none), and per entry its place and whether
+    it is kept whatever the article says (a country, a curated place, an alias or a near name)."""
+    if keep[0].how == BLOCK:
+        return None, ()
+    read = tuple((e, p, p.kind == "country" or p.curated or e.how in (ALIAS, NEAR))
+                 for e in keep for p in (gaz.places[e.place_id],))
+    if all(e.how == NEAR for e in keep):
+        return None, read
+    if {p.kind for _, p, _ in read} == {"country"} or any(p.curated for _, p, _ in read):
+        return frozenset(p.country for _, p, _ in read if p.kind == "country" or len(keep) == 1) or None, read
+    return None, read
 
 
 def _capitalised(surface: str) -> bool:
@@ -72,11 +89,11 @@ def _has_case(key: str) -> bool:
 
 # What `_decide` answered, per gazetteer and language: a name's spelling decides its hit wherever it
 # stands ("Kazakhstan" is checked once per worker, not once per mention). Bounded: cleared when full.
-_DECIDED: dict[int, tuple[Gazetteer, dict[tuple, tuple[list[Entry] | None, bool]]]] = {}
+_DECIDED: dict[int, tuple[Gazetteer, dict[tuple, tuple]]] = {}  # spelling -> `_decide`'s answer, `_reading`
 DECIDED_MAX = 200_000
 
 
-def _decided(gaz: Gazetteer) -> dict[tuple, tuple[list[Entry] | None, bool]]:
+def _decided(gaz: Gazetteer) -> dict[tuple, tuple]:
     got = _DECIDED.get(id(gaz))
     if got is None or got[0] is not gaz:
         if len(_DECIDED) >= 4:  # gazetteers of tests come and go: keep the last few only
@@ -87,40 +104,50 @@ def _decided(gaz: Gazetteer) -> dict[tuple, tuple[list[Entry] | None, bool]]:
     return got[1]
 
 
-def _raw_hits(text: str, ftext: str, offsets, gaz: Gazetteer, code: str | None,
+def _raw_hits(text: str, folded: Folded, gaz: Gazetteer, code: str | None,
               lower: set[str] | None = None) -> list[_Hit]:
     """Every bounded, capitalised name hit; `lower` collects the keys this text writes in lower case.
 
-    `word_around` is written out in the loop (it runs for every raw hit of the automaton, hundreds per
-    article); what follows depends only on the spellings (`_decide`), so it is remembered."""
+    `word_around` is written out in the loop on `Folded.classes` (it runs for every raw hit of the
+    automaton, hundreds per article, most of them pieces of longer words); a word whose proclitic or
+    ending the language does not have is no name (`_decide` would keep nothing), and the rest depends
+    only on the spellings (`_decide`), so it is remembered."""
     m = morph(code)
     max_prefix, max_rest = m.max_prefix, m.max_rest
+    proclitics, rests = m.proclitics, m.suffixes | m.endings
+    whole_prefix = bytes([ALNUM]) * (max_prefix + 1)  # more letters before a hit than any proclitic has
+    whole_rest = bytes([ALNUM]) * (max_rest + 1)  # more letters after it than any ending has
     decided = _decided(gaz)
-    n = len(ftext)
+    ftext, classes, offsets = folded.text, folded.classes, folded.offsets
     hits: list[_Hit] = []
     for last, (size, entries) in gaz.automaton.iter(ftext):
         ke = last + 1
         ks = ke - size
-        before = ks > 0 and ftext[ks - 1].isalnum()
-        after = ke < n and ftext[ke].isalnum()
-        if before or after or ke < n - 1 and ftext[ke] == "'" and ftext[ke + 1].isalnum():
-            if after and (max_rest == 0 or (ke + max_rest < n and ftext[ke:ke + max_rest + 1].isalnum())):
+        before = classes[ks - 1] == ALNUM  # at 0, [-1] is the padding
+        after = classes[ke]
+        if before or after == ALNUM or after == APOSTROPHE and classes[ke + 1] == ALNUM:
+            if after == ALNUM and (max_rest == 0 or classes[ke:ke + max_rest + 1] == whole_rest):
                 continue
-            if before and (max_prefix == 0 or (ks > max_prefix and ftext[ks - max_prefix - 1:ks].isalnum())):
+            if before and (max_prefix == 0 or (ks > max_prefix and classes[ks - max_prefix - 1:ks] == whole_prefix)):
                 continue
-            ws, we = word_span(ftext, ks, ke)
+            ws, we = word_at(classes, ks, ke)
+            if ws < ks and ftext[ws:ks] not in proclitics:
+                continue
+            if we > ke and after != APOSTROPHE and ftext[ke:we] not in rests:
+                continue
         else:
             ws, we = ks, ke
         surface = text[offsets[ks]:offsets[ke - 1] + 1]
         spelled = (code, ftext[ws:we], ks - ws, we - ke, surface)
         got = decided.get(spelled)
         if got is None:
-            got = decided[spelled] = _decide(ftext[ws:ks], ftext[ks:ke], ftext[ke:we], surface, entries, gaz, code, m)
-        keep, written_lower = got
+            keep, written_lower = _decide(ftext[ws:ks], ftext[ks:ke], ftext[ke:we], surface, entries, gaz, code, m)
+            got = decided[spelled] = (keep, written_lower, *(_reading(keep, gaz) if keep else (None, ())))
+        keep, written_lower, support, read = got
         if written_lower and lower is not None:
             lower.add(ftext[ks:ke])
         if keep:
-            hits.append(_Hit(ws, we, ks, ke, ftext[ks:ke], list(keep)))
+            hits.append(_Hit(ws, we, ks, ke, ftext[ks:ke], list(keep), support, read))
     return hits
 
 
@@ -278,18 +305,14 @@ def find_places(text: str, code: str | None, gaz: Gazetteer, folded: Folded | No
     """Place mentions of `text`, each resolved to one gazetteer place (or left out)."""
     folded = folded or fold(text)
     lower: set[str] = set()
-    hits = _raw_hits(text, folded.text, folded.offsets, gaz, code, lower)
+    hits = _raw_hits(text, folded, gaz, code, lower)
     blocks = [h for h in hits if h.entries[0].how == BLOCK]
     hits = [h for h in hits if h.entries[0].how != BLOCK]
     # countries the article names outright: they support the cities and regions in them
     countries: Counter = Counter()
     for h in hits:
-        if all(e.how == NEAR for e in h.entries):
-            continue
-        kinds = {gaz.places[e.place_id].kind for e in h.entries}
-        if kinds == {"country"} or any(gaz.places[e.place_id].curated for e in h.entries):
-            countries.update({gaz.places[e.place_id].country for e in h.entries
-                              if gaz.places[e.place_id].kind == "country" or len(h.entries) == 1})
+        if h.support:
+            countries.update(h.support)
     # namesakes this article cannot mean are dropped before overlaps are settled, so that a
     # rejected longer name ("Franca", a Brazilian city) does not hide a good shorter one
     calendar = gaz.calendar.get(code or "", frozenset())
@@ -298,10 +321,9 @@ def find_places(text: str, code: str | None, gaz: Gazetteer, folded: Folded | No
     for h in hits:
         good = []
         initial = None
-        for e in h.entries:
-            p = gaz.places[e.place_id]
-            if p.kind == "country" or p.curated or e.how in (ALIAS, NEAR):
-                good.append(e)  # ours or a country: always
+        for e, p, always in h.read:
+            if always:
+                good.append(e)  # ours or a country
                 continue
             if initial is None:
                 cased = _has_case(h.key)

@@ -44,6 +44,9 @@ def load_boilerplate(lang_dir: Path) -> list[str]:
     return phrases
 
 
+_BLANK_LINES = re.compile(r"\n\n\n+")  # "\n{3,}", spelled so that the regex engine looks for its literal start
+
+
 def normalize(raw: RawArticle, boilerplate: Sequence[str]) -> Article:
     """The cleaned article; pure (the phrases are passed in, nothing is read)."""
     text = unicodedata.normalize("NFC", raw.raw_text).replace("\r\n", "\n").replace("\r", "\n")
@@ -61,7 +64,7 @@ def normalize(raw: RawArticle, boilerplate: Sequence[str]) -> Article:
         else:
             kept.append(line)
             previous = line
-    body = re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip("\n")
+    body = _BLANK_LINES.sub("\n\n", "\n".join(kept)).strip("\n")
     art = Article(
         source=raw.source, text=body, title=raw.title, url=raw.url, outlet=raw.outlet,
         published=raw.published, published_basis=raw.published_basis, language=raw.language,

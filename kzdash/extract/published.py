@@ -42,7 +42,7 @@ from kzdash.extract.temporal import (
     named_before,
 )
 from kzdash.text.langdata import folded_list, languages, load
-from kzdash.text.textnorm import fold
+from kzdash.text.textnorm import fold_text
 
 TOP_LINES = 10  # bylines, datelines and captions stand in the first lines of a page
 SHORT_LINE = 120
@@ -136,7 +136,7 @@ LONG_LINE = 2000  # characters: a line this long holds no byline, stamp or capti
 def _archived(line: str, code: str | None) -> bool:
     """A line marked as old ("archive photo", "صورة أرشيفية"): its date is no date of the page."""
     rx = _markers(code, "archive_markers")
-    return bool(rx and rx.search(fold(line).text))
+    return bool(rx and rx.search(fold_text(line)))
 
 
 def _caption(line: str, end: int, code: str | None) -> bool:
@@ -145,7 +145,7 @@ def _caption(line: str, end: int, code: str | None) -> bool:
     rx = _markers(code, "caption_markers")
     if len(line) - end > CAPTION_TAIL:
         return False
-    return bool(CAPTION_AFTER.match(line[end:]) or (rx and rx.search(fold(line).text)))
+    return bool(CAPTION_AFTER.match(line[end:]) or (rx and rx.search(fold_text(line))))
 
 
 def _agrees(d: PartialDate, hint: PartialDate | None) -> bool:
@@ -390,7 +390,7 @@ def header_spans(text: str, code: str | None, dates: list[DateMention]) -> set[t
         rest = line
         for d in sorted(inside, key=lambda d: -d.start):
             rest = rest[:d.start - s] + " " + rest[d.end - s:]
-        words = [w for w in WORD.findall(fold(rest).text) if w not in months]
+        words = [w for w in WORD.findall(fold_text(rest)) if w not in months]
         named_day = any(w in weekdays for w in words) or any(d.rule.startswith("weekday") for d in inside)
         words = [w for w in words if w not in weekdays]
         if (TIME.search(line) and len(words) <= 2 * STAMP_WORDS) or (named_day and len(words) <= STAMP_WORDS) \

@@ -36,6 +36,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import dropwhile
+from typing import NamedTuple
 
 from kzdash.extract.actors import ActorMention
 from kzdash.text.langdata import DATA_DIR, folded_list, load, morphology, read_yaml, verb_final, word_order
@@ -51,6 +52,7 @@ SPEAKER_GAP_WORDS = 2  # "заявил в среду Песков": at most this
 HEARSAY_REACH = 48  # "accused of helping Russia | evade sanctions": how far an accusation governs
 REQUEST_GAP = 3  # "Tokajevi palvel": an asker named right before a postposed "at the request of"
 SPEAKER_BREAKS = ",،:;\"«»“”"
+SPEAKER_BREAK_RE = re.compile(f"[{re.escape(SPEAKER_BREAKS)}]")
 QUOTE_CLOSERS = "\"»”“"  # a reporting verb right after a closing quote (or its comma or dash) names
 DASHES = "—–"  # its speaker after it: '"…," said X', '«…», — сказал X'; a bare comma closes an aside
 QUOTE_MARKS = "\"«»“”„"
@@ -176,8 +178,9 @@ class Stance:
     confidence: float
 
 
-@dataclass(frozen=True)
-class Trigger:
+class Trigger(NamedTuple):
+    """What a clause's stance is about (a NamedTuple: several per clause, a frozen dataclass is slow to build)."""
+
     issue: str
     fs: int
     fe: int
@@ -224,6 +227,7 @@ class _Hits:
         self.coordinators = c.coordinators | c.articles  # what may stand between names in a list
         self.negation_reach = c.negation_reach
         self.qualifiers = c.qualifiers
+        self._never_subject: dict[tuple, bool] = {}
         self.found = {name: getattr(c, name).find(folded, code) for name in self.EVERYWHERE}
         self.trigger_starts = sorted(h.fs for name in ("topic", "acts", "near_words") for h in self.found[name])
         ranges: list[tuple[int, int]] = []
@@ -242,6 +246,16 @@ class _Hits:
                                       if not any(f.fs <= n.fs and n.fe <= f.fe for f in fake)]
         self.starts = {name: [h.fs for h in hits] for name, hits in self.found.items()}
 
+    def never_subject(self, a_fs: int, a_fe: int, a: ActorMention) -> bool:
+        """A name that is no subject whatever its clause: a country as a place (`_as_place`) or a name in a
+        compound (`_compound`); worked out once per name, not once per trigger."""
+        key = (a_fs, a_fe, a.rule, a.place)
+        got = self._never_subject.get(key)
+        if got is None:
+            got = self._never_subject[key] = (_as_place(self.ftext, a_fs, a, self.place_words)
+                                              or _compound(self.ftext, a_fs, a_fe, self.suffixes))
+        return got
+
     def has_trigger(self, fs: int, fe: int) -> bool:
         """Whether a topic, an act or a near group's word starts in folded[fs:fe]."""
         i = bisect.bisect_left(self.trigger_starts, fs)
@@ -255,8 +269,18 @@ class _Hits:
 @lru_cache(maxsize=64)
 def _near_group(c: Cues) -> MatcherGroup:
     """The cue lexicons matched only in the sentences with a trigger, as one group (one pass per
-    range, not one per lexicon and range; `not_negation` last)."""
-    return MatcherGroup([getattr(c, name) for name in _Hits.NEAR_TRIGGERS] + [c.not_negation])
+    range, not one per lexicon and range, or none when they ride in the article's one pass; `not_negation`
+    last)."""
+    return MatcherGroup(_near_lexicons(c))
+
+
+def _near_lexicons(c: Cues) -> list[PhraseMatcher]:
+    return [getattr(c, name) for name in _Hits.NEAR_TRIGGERS] + [c.not_negation]
+
+
+def sentence_lexicons(code: str) -> list[PhraseMatcher]:
+    """The cue lexicons matched in sentence ranges only (their keys can ride in the article's one pass)."""
+    return _near_lexicons(cues(code))
 
 
 def whole_text_lexicons(code: str) -> list[PhraseMatcher]:
@@ -465,7 +489,9 @@ def _speaker(ftext: str, reporting: list[PhraseHit], actors: list[tuple[int, int
               if not (a.rule.startswith("country:") and _as_place(ftext, fs, a, place_words))
               or (fe <= rv.fs and not ftext[fe:rv.fs].strip())]
     before = [a for fs, fe, a in actors if fe <= rv.fs and not _appositive(ftext, fs, fe, rv.fs, actors)]
-    after = [(fs, a) for fs, fe, a in actors if rv.fe <= fs and not any(ch in ftext[rv.fe:fs] for ch in SPEAKER_BREAKS)]
+    brk = SPEAKER_BREAK_RE.search(ftext, rv.fe)  # an actor after the verb counts up to the first break
+    brk = brk.start() if brk else len(ftext)
+    after = [(fs, a) for fs, fe, a in actors if rv.fe <= fs <= brk]
     if _quote_closes_before(ftext, rv.fs, start):  # '"…," said the White House'
         return after[0][1] if after else None
     # "said Tokayev", "заявили в Кремле", not "he said, Russia" nor "указал на удары российской армии"
@@ -595,8 +621,8 @@ def _holder(h: _Hits, trig: Trigger, anchor: int, cs: int, ce: int, actors: list
     ftext = h.ftext
     asking = h.within("addressing", cs, ce)
     free = [(a_fs, a_fe, a) for a_fs, a_fe, a in actors if not (trig.fs <= a_fs and a_fe <= trig.fe)
+            and not h.never_subject(a_fs, a_fe, a)
             and not _appositive(ftext, a_fs, a_fe, anchor, actors, cs, h.coordinators)
-            and not _as_place(ftext, a_fs, a, h.place_words) and not _compound(ftext, a_fs, a_fe, h.suffixes)
             and not (asking and _addressed(ftext, a_fs, asking, h.coordinators))]
 
     def chain(i: int, how: str) -> tuple[list[str], str]:

@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
+from typing import NamedTuple
 
 from kzdash.text.langdata import DATA_DIR, folded_list, languages, load, morphology, read_yaml
 from kzdash.text.lexicon import PhraseMatcher
@@ -28,9 +29,10 @@ from kzdash.text.textnorm import Folded, fold
 
 NUMERIC_DATE_RES = (  # (regex on folded text, order of the groups)
     # 2022-07-06, and the header stamps 2022.07.06 and 2022/07/06 (one separator throughout)
-    # (each opens with a digit and looks behind it afterwards, "(\d{4})(?<![\d./]\d{4})" for
-    # "(?<![\d./])(\d{4})": the same matches, but the regex engine skips ahead to the digits)
-    (re.compile(r"(\d{4})(?<![\d./]\d{4})([-./])(\d{1,2})\2(\d{1,2})(?!\d)"), "ymd"),
+    # (each opens with a digit and looks behind it afterwards, "(\d\d\d\d)(?<![\d./]\d{4})" for
+    # "(?<![\d./])(\d{4})": the same matches, but the regex engine skips ahead to the digits; it does so
+    # only for a pattern whose first item is one character, so "\d\d\d\d", not "\d{4}")
+    (re.compile(r"(\d\d\d\d)(?<![\d./]\d{4})([-./])(\d{1,2})\2(\d{1,2})(?!\d)"), "ymd"),
     (re.compile(r"(\d(?<![\d.]\d)\d?)\s?[./]\s?(\d{1,2})\s?[./]\s?(\d{4})(?!\d)"), "dmy"),
 )
 GAP_OK = re.compile(r"^[\s,،()\-/]*$")
@@ -88,8 +90,10 @@ class DateMention:
     rule: str
 
 
-@dataclass(frozen=True)
-class _Unit:
+class _Unit(NamedTuple):
+    """A number or a lexicon phrase of the text (a NamedTuple: dozens per article, a frozen dataclass is
+    slow to build)."""
+
     kind: str  # num, month, weekday, ordinal, conn, rel_day, rel_week, rel_month, rel_year,
     #            this_month, past, future, alone, word
     value: int
@@ -167,7 +171,8 @@ def lexicon(code: str) -> DateLexicon:
             phrases.setdefault(form, ("holiday", month * 100 + day))
     eras = tuple(_era(era_id, spec) for era_id, spec in (data.get("eras") or {}).items())
     suffixes = "|".join(re.escape(x) for x in folded_list(data.get("day_suffixes")))
-    number = re.compile(r"(\d+)" + (rf"(?:-?(?:{suffixes})(?![^\W\d_]))?" if suffixes else ""))
+    # "\d\d*", not "\d+": a first item of one character lets the regex engine skip ahead to the digits
+    number = re.compile(r"(\d\d*)" + (rf"(?:-?(?:{suffixes})(?![^\W\d_]))?" if suffixes else ""))
     return DateLexicon(code, PhraseMatcher(phrases), number,
                        frozenset(folded_list(data.get("month_alone_markers"))),
                        frozenset(morphology(code)[0]) if code else frozenset(),

@@ -10,7 +10,7 @@ such group per article (`MatcherGroup.one_pass`, built by `kzdash.extract.articl
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 from typing import NamedTuple, TypeVar
@@ -18,7 +18,7 @@ from typing import NamedTuple, TypeVar
 import ahocorasick
 
 from kzdash.text.langdata import morphology
-from kzdash.text.textnorm import Folded, fold_key
+from kzdash.text.textnorm import ALNUM, APOSTROPHE, Folded, fold_key
 
 
 def _is_acronym(phrase: str) -> bool:
@@ -116,41 +116,81 @@ def bounded(prefix: str, rest: str, proclitics: Iterable[str], suffixes: Iterabl
     return not rest or rest.startswith("'") or rest in suffixes
 
 
-def _words(auto: ahocorasick.Automaton, ftext: str, lo: int, hi: int, m: Morph) -> list[tuple]:
-    """The raw hits of `auto` (keys -> (key, payload)) in ftext[lo:hi] that are words, as (fs, fe, key,
-    payload, glued): `glued` when a proclitic or an ending (not an apostrophe one) is part of the word.
+def word_at(classes: bytes, ks: int, ke: int) -> tuple[int, int]:
+    """`word_span` on `Folded.classes`: the whole word(s) around a key span [ks, ke)."""
+    ws, we = ks, ke
+    while classes[ws - 1] == ALNUM:  # at 0, [-1] is the padding
+        ws -= 1
+    while (c := classes[we]) == ALNUM or c == APOSTROPHE and classes[we + 1] == ALNUM:
+        we += 1
+    return ws, we
 
-    `word_around` written out in the loop: it runs for every raw hit, hundreds per article."""
+
+def _words(auto: ahocorasick.Automaton, folded: Folded, lo: int, hi: int, m: Morph) -> list[tuple]:
+    """The raw hits of `auto` (keys -> (key, payload)) in folded[lo:hi] that are words, as (ks, fs, fe, key,
+    payload, glued), in the order of their ends: the key's start, the word(s) it stands in, and `glued` when
+    a proclitic or an ending (not an apostrophe one) is part of the word.
+
+    `word_around` and `bounded` written out in the loop, on `Folded.classes` (an int per character): it
+    runs for every raw hit, hundreds per article, and most are pieces of longer words."""
     out = []
-    n = len(ftext)
+    ftext, classes = folded.text, folded.classes
     max_prefix, max_suffix = m.max_prefix, m.max_suffix
     proclitics, suffixes = m.proclitics, m.suffixes
+    whole_prefix = bytes([ALNUM]) * (max_prefix + 1)  # more letters before a hit than any proclitic has
+    whole_suffix = bytes([ALNUM]) * (max_suffix + 1)  # more letters after it than any suffix has
     for last, (key, payload) in auto.iter(ftext, lo, hi):
         ke = last + 1
         ks = ke - len(key)
-        before = ks > 0 and ftext[ks - 1].isalnum()
-        after = ke < n and ftext[ke].isalnum()
-        if not (before or after or ke < n - 1 and ftext[ke] == "'" and ftext[ke + 1].isalnum()):
-            out.append((ks, ke, key, payload, False))  # a whole word as it stands: the common case
+        before = classes[ks - 1] == ALNUM
+        after = classes[ke]
+        if not before and after != ALNUM and not (after == APOSTROPHE and classes[ke + 1] == ALNUM):
+            out.append((ks, ks, ke, key, payload, False))  # a whole word as it stands: the common case
             continue
-        if after and (max_suffix == 0 or (ke + max_suffix < n and ftext[ke:ke + max_suffix + 1].isalnum())):
+        if after == ALNUM and (max_suffix == 0 or classes[ke:ke + max_suffix + 1] == whole_suffix):
             continue
-        if before and (max_prefix == 0 or (ks > max_prefix and ftext[ks - max_prefix - 1:ks].isalnum())):
+        if before and (max_prefix == 0 or (ks > max_prefix and classes[ks - max_prefix - 1:ks] == whole_prefix)):
             continue
-        ws, we = word_span(ftext, ks, ke)
+        ws, we = word_at(classes, ks, ke)
         if ws == ks and we == ke:
-            out.append((ks, ke, key, payload, False))
-        elif bounded(ftext[ws:ks], ftext[ke:we], proclitics, suffixes):
-            out.append((ws, we, key, payload, ws != ks or (we != ke and ftext[ke] != "'")))
+            out.append((ks, ks, ke, key, payload, False))
+        elif (ws == ks or ftext[ws:ks] in proclitics) and (
+                we == ke or after == APOSTROPHE or ftext[ke:we] in suffixes):  # `bounded`
+            out.append((ks, ws, we, key, payload, ws != ks or (we != ke and after != APOSTROPHE)))
     return out
 
 
 def _longest_hits(hits: list[PhraseHit]) -> list[PhraseHit]:
-    """`longest_first` of phrase hits; hits already in text order with no overlap (the common case)
-    are its answer as they stand."""
-    if all(a.fe <= b.fs for a, b in zip(hits, hits[1:], strict=False)):
+    """`longest_first` of phrase hits (longest key first, then the earlier); hits already in text order
+    with no overlap (the common case) are its answer as they stand.
+
+    `longest_first` written out for PhraseHit (no `span` call per hit): it runs per lexicon and range."""
+    end = -1
+    for h in hits:
+        if h[0] < end:
+            break
+        end = h[1]
+    else:
         return hits
-    return longest_first(hits, lambda h: (h.fs, h.fe), lambda h: (-len(h.key), h.fs))
+    starts: list[int] = []
+    ends: list[int] = []
+    taken: list[PhraseHit] = []
+    for h in sorted(hits, key=_by_length):
+        s, e = h[0], h[1]
+        i = bisect_right(starts, s)
+        if i > 0 and ends[i - 1] > s or i < len(starts) and starts[i] < e:
+            continue
+        starts.insert(i, s)
+        ends.insert(i, e)
+        taken.insert(i, h)
+    return taken
+
+
+def _by_length(h: PhraseHit) -> tuple[int, int]:
+    return -len(h[2]), h[0]
+
+
+_hit = tuple.__new__  # PhraseHit(...) through its generated __new__ costs a Python call per hit
 
 
 class PhraseMatcher:
@@ -173,6 +213,7 @@ class PhraseMatcher:
         if not self._empty:
             self._auto.make_automaton()
         self._pass: tuple[MatcherGroup, int] | None = None  # the one-pass group it joined, and its place there
+        self._scanned: tuple[MatcherGroup, int] | None = None  # the one-pass group whose pass holds its keys
 
     def find(self, folded: Folded, code: str | None, lo: int = 0, hi: int | None = None) -> list[PhraseHit]:
         """Non-overlapping hits in folded[lo:hi], longest first where they overlap."""
@@ -183,8 +224,8 @@ class PhraseMatcher:
             return list(group.find_once(folded, code)[i])
         ftext = folded.text
         acronyms = self._acronyms
-        return _longest_hits([PhraseHit(fs, fe, key, value) for fs, fe, key, value, glued
-                              in _words(self._auto, ftext, lo, len(ftext) if hi is None else hi, morph(code))
+        return _longest_hits([_hit(PhraseHit, (fs, fe, key, value)) for _, fs, fe, key, value, glued
+                              in _words(self._auto, folded, lo, len(ftext) if hi is None else hi, morph(code))
                               if not (glued and key in acronyms)])
 
 
@@ -192,10 +233,13 @@ class MatcherGroup:
     """Several lexicons matched in one automaton pass: the same hits, per lexicon, as each one's `find`.
 
     Each raw hit's word boundaries are checked once for all the lexicons holding its key (the
-    stance cues are fifteen lexicons; fifteen passes per sentence range cost more than the rest of it)."""
+    stance cues are fifteen lexicons; fifteen passes per sentence range cost more than the rest of it).
+    A group whose lexicons all joined one one-pass group takes its hits in ranges from that group's pass
+    over the whole text (a hit in a range is one whose key lies inside it) instead of passing again."""
 
     def __init__(self, matchers: Sequence[PhraseMatcher]):
         self.size = len(matchers)
+        self._members = tuple(matchers)
         owners: dict[str, list[tuple[int, object, bool]]] = {}  # key -> (lexicon, value, acronym)
         for i, m in enumerate(matchers):
             for k, value in m.phrases.items():
@@ -206,40 +250,90 @@ class MatcherGroup:
         self._empty = not owners
         if not self._empty:
             self._auto.make_automaton()
+        self._whole: dict[int, int] | None = None  # the lexicons `find_once` collects (None: all)
 
     @classmethod
-    def one_pass(cls, matchers: Sequence[PhraseMatcher]) -> MatcherGroup:
+    def one_pass(cls, matchers: Sequence[PhraseMatcher], ranged: Sequence[PhraseMatcher] = ()) -> MatcherGroup:
         """A group whose lexicons, asked for their hits in a whole text, all take them from one pass
         of the group over it, made at the first ask and kept with the folded text (a lexicon already
-        in a group stays there)."""
-        group = cls(matchers)
-        for i, m in enumerate(matchers):
-            if m._pass is None:
-                m._pass = (group, i)
+        in a group stays there). The `ranged` lexicons are asked in ranges only (by a group of their own):
+        their keys ride in the same pass and their whole-text hits are never collected."""
+        group = cls([*matchers, *ranged])
+        group._whole = {i: i for i in range(len(matchers))}
+        for i, m in enumerate([*matchers, *ranged]):
+            if m._scanned is None:
+                m._scanned = (group, i)
+                if i < len(matchers):
+                    m._pass = (group, i)
         return group
 
-    def find_once(self, folded: Folded, code: str | None) -> list[list[PhraseHit]]:
-        """`find` over the whole text, computed once per folded text and language."""
+    def _pass_over(self, folded: Folded, code: str | None) -> list:
+        """[raw words of the whole text (`_words`), their ends, per-lexicon hits or None until asked],
+        computed once per folded text and language."""
         key = (self, code)
         got = folded.memo.get(key)
         if got is None:
-            got = folded.memo[key] = self.find(folded, code)
+            words = [] if self._empty else _words(self._auto, folded, 0, len(folded.text), morph(code))
+            got = folded.memo[key] = [words, [w[0] + len(w[3]) for w in words], None]
         return got
+
+    def find_once(self, folded: Folded, code: str | None) -> list[list[PhraseHit]]:
+        """`find` over the whole text, computed once per folded text and language."""
+        got = self._pass_over(folded, code)
+        if got[2] is None:
+            got[2] = self._collect(got[0], got[1], ((0, None),), len(folded.text), self._whole)
+        return got[2]
+
+    def _shared(self) -> tuple[MatcherGroup, dict[int, int]] | None:
+        """The one-pass group all the lexicons joined (if one), and their places there -> here."""
+        passes = [m._scanned for m in self._members]
+        if not passes or any(p is None or p[0] is not passes[0][0] for p in passes):
+            return None
+        return passes[0][0], {p[1]: i for i, p in enumerate(passes)}
 
     def find(self, folded: Folded, code: str | None,
              ranges: Iterable[tuple[int, int | None]] = ((0, None),)) -> list[list[PhraseHit]]:
         """Per lexicon, its hits in each of `ranges` (disjoint, in order) as `PhraseMatcher.find` gives them."""
-        out: list[list[PhraseHit]] = [[] for _ in range(self.size)]
         if self._empty:
-            return out
+            return [[] for _ in range(self.size)]
+        n = len(folded.text)
+        shared = self._shared()
+        if shared is not None:
+            group, places = shared
+            words, ends, _ = group._pass_over(folded, code)
+            return self._collect(words, ends, ranges, n, places)
         m = morph(code)
-        ftext = folded.text
+        out: list[list[PhraseHit]] = [[] for _ in range(self.size)]
         for lo, hi in ranges:
+            hi = n if hi is None else hi
+            words = _words(self._auto, folded, lo, hi, m)
+            for i, found in enumerate(self._collect(words, None, ((lo, hi),), n, None)):
+                out[i] += found
+        return out
+
+    def _collect(self, words: list[tuple], ends: list[int] | None, ranges: Iterable[tuple[int, int | None]],
+                 n: int, places: dict[int, int] | None) -> list[list[PhraseHit]]:
+        """Per lexicon, its hits among raw `words` (their key ends `ends`, or None: all inside the one range)
+        in each range, longest first where they overlap; `places` maps another group's lexicons to ours."""
+        out: list[list[PhraseHit]] = [[] for _ in range(self.size)]
+        for lo, hi in ranges:
+            hi = n if hi is None else hi
+            inside = words if ends is None else words[bisect_left(ends, lo + 1):bisect_right(ends, hi)]
             hits: dict[int, list[PhraseHit]] = {}  # lexicon -> its hits in this range
-            for fs, fe, key, owners, glued in _words(self._auto, ftext, lo, len(ftext) if hi is None else hi, m):
+            for ks, fs, fe, key, owners, glued in inside:
+                if ks < lo:
+                    continue
                 for i, value, acronym in owners:
+                    if places is not None:
+                        i = places.get(i)
+                        if i is None:
+                            continue
                     if not (acronym and glued):
-                        hits.setdefault(i, []).append(PhraseHit(fs, fe, key, value))
+                        hit = _hit(PhraseHit, (fs, fe, key, value))
+                        if (found := hits.get(i)) is None:
+                            hits[i] = [hit]
+                        else:
+                            found.append(hit)
             for i, found in hits.items():
                 out[i] += _longest_hits(found)
         return out

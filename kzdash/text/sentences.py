@@ -8,12 +8,15 @@ rest of the build. Offsets are into the article text.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
-# Both stops share the one-character look-behind, tested first: most positions fail there at once.
-_BOUNDARY = re.compile(r"(?<=[.!?؟…])(?:[\"'»”)\]]*\s+(?=[^\s\da-zа-яәғқңөұүһі])"
+# A stop or a line break (consumed: a pattern opening with one character class lets the regex engine
+# skip from one to the next instead of trying every position); after a stop, what makes it a sentence end
+# (group 1, the boundary); after a line break, the rest of the run of them (the boundary the whole match).
+_BOUNDARY = re.compile(r"[.!?؟…\n](?:(?<=[.!?؟…])((?:[\"'»”)\]]*\s+(?=[^\s\da-zа-яәғқңөұүһі])"
                        # pages glue paragraphs without a space ("… de la Crimée.Mardi, le Kremlin …"): a word of
                        # two lower-case letters or more, a stop, then a capitalised word
-                       r"|(?<=[a-zà-öø-ÿа-яё]{2}[.!?])(?=[A-ZÀ-ÖØ-ÞА-ЯЁ][a-zà-öø-ÿа-яё]))|\n+")
+                       r"|(?<=[a-zà-öø-ÿа-яё]{2}[.!?])(?=[A-ZÀ-ÖØ-ÞА-ЯЁ][a-zà-öø-ÿа-яё])))|(?<=\n)\n*)")
 _TOKEN_BEFORE_DOT = re.compile(r"(\w+)\.[\"'»”)\]]*$")
 
 
@@ -28,15 +31,22 @@ def _not_an_end(before: str) -> bool:
     return len(token) == 1 or (len(token) == 2 and (token[0].isupper() or token.isdigit()))
 
 
+def boundaries(text: str) -> Iterator[tuple[int, int]]:
+    """[start, end) of each candidate sentence boundary: the white space (or nothing) after a stop, a run
+    of line breaks."""
+    for m in _BOUNDARY.finditer(text):
+        yield m.span(1) if m.start(1) >= 0 else m.span()
+
+
 def sentence_spans(text: str) -> list[tuple[int, int]]:
     """[start, end) of each sentence, trimmed of surrounding white space."""
     spans: list[tuple[int, int]] = []
     start = 0
-    for m in _BOUNDARY.finditer(text):
-        if "\n" not in m.group() and _not_an_end(text[max(start, m.start() - 6):m.start()]):
+    for b, end in boundaries(text):
+        if "\n" not in text[b:end] and _not_an_end(text[max(start, b - 6):b]):
             continue  # "U.S. officials", "18 г. Москва"
-        _add(text, start, m.start(), spans)
-        start = m.end()
+        _add(text, start, b, spans)
+        start = end
     _add(text, start, len(text), spans)
     return spans
 

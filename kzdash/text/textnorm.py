@@ -14,7 +14,9 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
+
+import numpy as np
 
 # One-character substitutions (applied after lower-casing).
 _SUBSTITUTE = {
@@ -76,7 +78,29 @@ def _translate(low: str) -> str:
     return out
 
 
-_DROP_RE = re.compile("[" + "".join(re.escape(chr(k)) for k, v in _TABLE.items() if v is None) + "]+")
+_DROPPED = "[" + "".join(re.escape(chr(k)) for k, v in _TABLE.items() if v is None) + "]"
+_DROP_RE = re.compile(_DROPPED + _DROPPED + "*")  # "[…]+", spelled so that the engine skips to the first one
+
+# What `Folded.classes` holds per character, looked up by code point in one numpy step (a str.translate
+# of a non-Latin text goes character by character through Python objects: several times slower).
+OTHER, ALNUM, APOSTROPHE = 0, 1, 2
+_CLASS_TABLE = np.array([APOSTROPHE if cp == ord("'") else ALNUM if chr(cp).isalnum() else OTHER
+                         for cp in range(_LIST_END)], dtype=np.uint8)
+
+
+def _char_class(ch: str) -> int:
+    return APOSTROPHE if ch == "'" else ALNUM if ch.isalnum() else OTHER
+
+
+def char_classes(text: str) -> bytes:
+    """Per character of `text`: ALNUM (`str.isalnum`), APOSTROPHE or OTHER, then two OTHER bytes of padding
+    (so `classes[i - 1]` at 0 and `classes[i + 1]` at the end read OTHER, as no character is there)."""
+    points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    out = _CLASS_TABLE.take(points, mode="clip")
+    high = np.flatnonzero(points >= _LIST_END)  # past the table's end (rare: CJK, emoji): one by one
+    for i in high.tolist():
+        out[i] = _char_class(text[i])
+    return out.tobytes() + b"\0\0"
 
 
 @dataclass(frozen=True)
@@ -89,9 +113,18 @@ class Folded:
     # what matchers computed once for this text (`lexicon.MatcherGroup.one_pass`): lives as long as it
     memo: dict = field(default_factory=dict, compare=False, repr=False)
 
+    @cached_property
+    def classes(self) -> bytes:
+        """`char_classes` of the text: the matchers test word boundaries on it, an int per character
+        (indexing the text makes a new string per non-Latin character)."""
+        return char_classes(self.text)
+
     def index(self, original: int) -> int:
         """The first folded index whose source offset is >= `original` (the inverse of the map)."""
-        return bisect.bisect_left(self.offsets, original)
+        offsets = self.offsets
+        if type(offsets) is range and offsets.step == 1:  # nothing dropped (most texts): no search
+            return min(max(original - offsets.start, 0), len(offsets))
+        return bisect.bisect_left(offsets, original)
 
     def span(self, start: int, end: int) -> tuple[int, int]:
         """Original [start, end) for the folded [start, end)."""
@@ -124,6 +157,14 @@ def fold(text: str) -> Folded:
     return Folded(folded, offsets, len(text))
 
 
+def fold_text(text: str) -> str:
+    """`fold(text).text`, without the offset map (for short strings only compared: lines, lexicon entries)."""
+    low = text.lower()
+    if len(low) != len(text):
+        return "".join(map(_fold_char, text))
+    return _translate(low)
+
+
 def fold_key(text: str) -> str:
     """Folded form of a lexicon entry, with runs of spaces collapsed."""
-    return " ".join(fold(text).text.split())
+    return " ".join(fold_text(text).split())

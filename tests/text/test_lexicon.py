@@ -116,3 +116,23 @@ def test_phrase_hits_in_order_take_the_short_cut_to_the_same_answer(raw: list[tu
     assert _longest_hits(list(hits)) == expected
     ordered = sorted(expected)  # disjoint and in text order: the short cut's own case
     assert _longest_hits(list(ordered)) == longest_first(ordered, lambda h: (h.fs, h.fe), lambda h: (-len(h.key), h.fs))
+
+
+@pytest.mark.parametrize(("code", "text"), TEXTS)
+def test_a_group_riding_in_a_one_pass_finds_its_range_hits_as_if_alone(code: str, text: str) -> None:
+    """Lexicons asked in ranges only (`ranged`) take their hits from the one pass over the whole text:
+    those of keys inside each range, as a pass over the range would give them; nothing of theirs is
+    collected for the whole text."""
+    def lexicons() -> list[PhraseMatcher]:
+        return [PhraseMatcher({"Kazakhstan": "KAZ", "ОДКБ": "CSTO", "СВО": "war", "قال": "said"}),
+                PhraseMatcher(OTHER)]
+
+    alone, riding = lexicons(), lexicons()
+    whole = MatcherGroup.one_pass([PhraseMatcher({"Astana": "AST", "EAEU": "EAEU"})], ranged=riding)
+    folded = fold(text)
+    middle = len(folded.text) // 2
+    for ranges in ([(0, None)], [(0, middle), (middle + 1, None)], [(middle, middle + 3)], []):
+        assert [_values(x) for x in MatcherGroup(riding).find(folded, code, ranges)] == \
+               [_values(x) for x in MatcherGroup(alone).find(folded, code, ranges)]
+    assert list(folded.memo) == [(whole, code)]  # the one pass served every range
+    assert whole.find_once(folded, code)[1:] == [[], []]  # the riding lexicons' whole-text hits: not collected

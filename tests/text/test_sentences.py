@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kzdash.text.sentences import _BOUNDARY, sentence_of, sentence_spans
+from kzdash.text.sentences import boundaries, sentence_of, sentence_spans
 
 
 @pytest.mark.parametrize("text,expected", [
@@ -40,11 +40,12 @@ def test_ordinal_days_and_abbreviations(text: str, expected: list[str]) -> None:
     assert [text[s:e] for s, e in sentence_spans(text)] == expected
 
 
-# The boundary pattern as it was before its shared look-behind was factored out (a speed change only).
+# The boundary pattern as it was before its shared look-behind was factored out and its stop consumed
+# (speed changes only).
 _UNFACTORED = re.compile(r"(?<=[.!?؟…])[\"'»”)\]]*\s+(?=[^\s\da-zа-яәғқңөұүһі])|\n+"
                          r"|(?<=[a-zà-öø-ÿа-яё]{2}[.!?])(?=[A-ZÀ-ÖØ-ÞА-ЯЁ][a-zà-öø-ÿа-яё])")
 
 
 @given(st.text(alphabet="ab.!?؟…\"'»”)] \n\t1AZéÉяЯәق", max_size=30))
 def test_boundaries_match_the_unfactored_pattern(text: str) -> None:
-    assert [m.span() for m in _BOUNDARY.finditer(text)] == [m.span() for m in _UNFACTORED.finditer(text)]
+    assert list(boundaries(text)) == [m.span() for m in _UNFACTORED.finditer(text)]

@@ -1,9 +1,12 @@
 """Folding keeps a faithful map back to the original text."""
 
+import bisect
+
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kzdash.text.textnorm import _TABLE, _translate, fold, fold_key
+from kzdash.text.textnorm import _TABLE, _translate, char_classes, fold, fold_key, fold_text
 
 
 @given(st.text())
@@ -39,3 +42,31 @@ def test_latin_and_cyrillic() -> None:
 def test_list_table_translates_like_the_dict(text: str) -> None:
     low = text.lower()
     assert _translate(low) == low.translate(_TABLE)
+
+
+_WORDS = ["Kazakhstan's", "Казахстан-ы", "وكازاخستان، 12", "Kazakistan'ın", "Ankara'da 5.", "Қазақстан",
+          "東京 and 🇰🇿", "x\ud800y", "", "'", "a'", "\u0640ـ\u064b"]
+
+
+@pytest.mark.parametrize("text", _WORDS)
+def test_char_classes_are_isalnum_and_apostrophes(text: str) -> None:
+    want = bytes(2 if ch == "'" else 1 if ch.isalnum() else 0 for ch in text) + b"\0\0"
+    assert char_classes(text) == want
+    assert fold(text).classes == char_classes(fold(text).text)
+
+
+@given(st.text(max_size=60))
+def test_char_classes_of_any_text(text: str) -> None:
+    assert char_classes(text) == bytes(2 if ch == "'" else 1 if ch.isalnum() else 0 for ch in text) + b"\0\0"
+
+
+@given(st.text(max_size=60))
+def test_fold_text_is_the_folded_text(text: str) -> None:
+    assert fold_text(text) == fold(text).text
+
+
+@given(st.text(max_size=40), st.integers(-3, 50))
+def test_index_inverts_the_offsets(text: str, original: int) -> None:
+    folded = fold(text)
+    assert folded.index(original) == bisect.bisect_left(list(folded.offsets), original)
+
