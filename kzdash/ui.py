@@ -18,8 +18,8 @@ import os
 import secrets
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from datetime import date
 from functools import lru_cache, partial
 from pathlib import Path
@@ -301,8 +301,7 @@ def run_slots(setting: str | None) -> threading.BoundedSemaphore | None:
 _RUN_SLOTS = run_slots(os.environ.get("KZDASH_RUN_SLOTS"))
 
 
-@contextmanager
-def run_slot() -> Iterator[None]:
+def run_slot() -> AbstractContextManager:
     """Hold one of the server's run slots for a whole script run.
 
     Every session's run is a thread of one Python process, and every message a run draws is sent by
@@ -311,11 +310,7 @@ def run_slot() -> Iterator[None]:
     at a time (and the rest waiting, without asking for the GIL) finish in arrival order and leave
     the event loop its share. A run waiting for DuckDB or the disk releases the GIL, so two slots keep
     both cores busy. KZDASH_RUN_SLOTS=0 turns the limit off."""
-    if _RUN_SLOTS is None:
-        yield
-        return
-    with _RUN_SLOTS:
-        yield
+    return _RUN_SLOTS or nullcontext()
 
 
 def mark_frame_drawn() -> None:
@@ -643,7 +638,7 @@ def review_permission() -> access.Decision:
     settings = access_settings()
     logged_in = settings.gate == "oidc" and bool(getattr(st.user, "is_logged_in", False))
     admitted = access.decide(settings, unlocked=bool(st.session_state.get(_UNLOCKED)), logged_in=logged_in).admitted
-    email = _email() if settings.gate == "oidc" or settings.reviewers else None  # st.user reads the auth settings
+    email = _email()
     return access.may_review(settings, admitted=admitted,
                              reviewer_unlocked=st.session_state.get(_REVIEWER_UNLOCKED) is True, email=email)
 

@@ -547,7 +547,7 @@ def map_places(ds: Dataset, f: Filters, limit: int = MAP_POINTS) -> pd.DataFrame
     pc = ds.codes("places", "place_id")
     sel = ds.mask("places", f) & _located(ds, "places") & (pc >= 0)
     size = ds.size("places", "place_id")
-    mentions = np.bincount(pc[sel], minlength=size)
+    mentions = code_counts(pc, sel, size)
     present = np.flatnonzero(mentions)
     if not len(present):
         return pd.DataFrame(columns=cols)

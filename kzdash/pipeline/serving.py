@@ -93,8 +93,9 @@ ONE_THREAD_BYTES = 8 * 2**20  # tables whose Parquet files hold this much or les
 # a second one cost a tenth more CPU at 1,000 articles (1.5 MB of files) and gave no speed
 
 
-def _parquet_files(path: Path) -> list[Path]:
-    """A table's Parquet files in name order: `path` itself, or the files of the folder it is."""
+def parquet_files(path: Path) -> list[Path]:
+    """A table's Parquet files in name order: `path` itself, or the files of the folder it is (a build's
+    month files): the concatenation of their rows is the table."""
     path = Path(path)
     if not path.is_dir():
         return [path]
@@ -112,7 +113,7 @@ def write_serving(folder: Path, database: Path | None = None, *, memory: str = "
     con = duckdb.connect(str(database))
     try:
         con.execute(f"SET memory_limit = '{memory}'")  # it spills to disk past this: memory stays flat
-        small = sum(f.stat().st_size for name in TABLES for f in _parquet_files(Path(folder) / f"{name}.parquet")
+        small = sum(f.stat().st_size for name in TABLES for f in parquet_files(Path(folder) / f"{name}.parquet")
                     if f.is_file())
         con.execute(f"SET threads = {1 if small <= ONE_THREAD_BYTES else 2}")
         con.execute("SET preserve_insertion_order = true")
@@ -141,7 +142,7 @@ def copy_table(con, name: str, path: Path) -> None:
     the list's order, each row's offset by its file's place in the list (`file_index`)."""
     import pyarrow.parquet as pq
 
-    files = _parquet_files(path)
+    files = parquet_files(path)
     metas = [pq.ParquetFile(file).metadata for file in files]
     offsets = [0]
     for meta in metas:

@@ -31,6 +31,7 @@ import pyarrow.parquet as pq
 
 from kzdash.extract.records import ArticleResult, Quarantined
 from kzdash.pipeline.happenings import GROUPING_COLUMNS, grouped_ids_of_file, ids_of
+from kzdash.pipeline.serving import parquet_files
 from kzdash.text.langdata import DATA_DIR
 
 if TYPE_CHECKING:
@@ -252,9 +253,7 @@ def table_files(build_dir: Path, name: str) -> list[Path]:
     """A table's Parquet files in order: the concatenation of their rows is the table (one file for a
     table not partitioned, or written by an older build; none when it is missing)."""
     path = table_path(build_dir, name)
-    if path.is_dir():
-        return sorted(p for p in path.iterdir() if p.suffix == ".parquet" and not p.name.startswith((".", "_")))
-    return [path] if path.is_file() else []
+    return parquet_files(path) if path.exists() else []
 
 
 def has_build(build_dir: Path) -> bool:
