@@ -102,27 +102,37 @@ def parquet_files(path: Path) -> list[Path]:
     return sorted(p for p in path.iterdir() if p.suffix == ".parquet" and not p.name.startswith((".", "_")))
 
 
-def write_serving(folder: Path, database: Path | None = None, *, memory: str = "256MB") -> Path:
+def write_serving(folder: Path, database: Path | None = None, *, memory: str = "256MB",
+                  events_ready: Callable[[], object] | None = None) -> Path:
     """Copy the Parquet tables of `folder` into a DuckDB file (default `folder/kzdash.duckdb`) and index them.
 
-    The build calls this once; the dashboard calls it for a build made before the index tables
-    existed (into a file of its own: a build folder is never written to after its swap)."""
+    The build calls this once, before its events are written (`events_ready` waits for them): the other
+    tables are copied meanwhile, on the core the grouping of happenings leaves free. The dashboard calls it
+    for a build made before the index tables existed (into a file of its own: a build folder is never
+    written to after its swap)."""
     import duckdb
 
     database = Path(database or Path(folder) / "kzdash.duckdb")
     con = duckdb.connect(str(database))
     try:
         con.execute(f"SET memory_limit = '{memory}'")  # it spills to disk past this: memory stays flat
-        small = sum(f.stat().st_size for name in TABLES for f in parquet_files(Path(folder) / f"{name}.parquet")
-                    if f.is_file())
-        con.execute(f"SET threads = {1 if small <= ONE_THREAD_BYTES else 2}")
         con.execute("SET preserve_insertion_order = true")
-        for name in TABLES:
+        for name in sorted(TABLES, key=lambda name: name == "events"):  # the events last
+            if name == "events" and events_ready is not None:
+                events_ready()
+            _set_threads(con, folder)
             copy_table(con, name, Path(folder) / f"{name}.parquet")
         serve(con, database.parent)
     finally:
         con.close()
     return database
+
+
+def _set_threads(con, folder: Path) -> None:
+    """One DuckDB thread for a build whose tables are small (ONE_THREAD_BYTES), else two."""
+    small = sum(f.stat().st_size for name in TABLES for f in parquet_files(Path(folder) / f"{name}.parquet")
+                if f.is_file())
+    con.execute(f"SET threads = {1 if small <= ONE_THREAD_BYTES else 2}")
 
 
 INDEX_DIR = "index"  # beside the DuckDB file: each index column as a file of numbers, and index.json
@@ -131,15 +141,18 @@ INDEX_DIR = "index"  # beside the DuckDB file: each index column as a file of nu
 def copy_table(con, name: str, path: Path) -> None:
     """A contract table into DuckDB with each row's number in the table (`row`), in table order.
 
-    `path` is one Parquet file or a folder of them (a build's month files): the files are copied one
-    after another in name order, each in a statement of its own, and a row's number is its file's offset
-    (the rows of the files before it) plus its row number in the file, so the numbers run over the whole
-    table as a reader of the folder sees it. No sort: one file's scan keeps its order
-    (preserve_insertion_order, DuckDB's default), and sorting a hundred thousand article texts does not fit
-    the build's memory limit (DuckDB fails to pin a block). One scan of all the files failed the same way on
-    the hostile folder (1.4 MB texts: "failed to pin block", 121.5 of 122 MB used); a file at a time is
-    what a single-file build did. Files small together (COPY_AT_ONCE_BYTES) are copied in one scan, in
-    the list's order, each row's offset by its file's place in the list (`file_index`)."""
+    `path` is one Parquet file or a folder of them (a build's month files). The files go in name order, in
+    runs of adjacent files holding COPY_AT_ONCE_BYTES or less together (a larger file alone), a statement
+    per run: a row's number is its file's offset (the rows of the files before it, picked by the file's
+    place in the run, `file_index`) plus its row number in the file, so the numbers run over the whole
+    table as a reader of the folder sees it. No sort: a scan keeps its files' order
+    (preserve_insertion_order, DuckDB's default), and sorting a hundred thousand article texts does not
+    fit the build's memory limit (DuckDB fails to pin a block).
+
+    Why runs: one scan of all the files failed that way on the hostile folder (1.4 MB texts: "failed to
+    pin block", 121.5 of 122 MB used); a statement per file commits per file, and each commit of a table
+    still in its first row group (122,880 rows: a hundred thousand articles) compresses that whole row group
+    again: 2,673 month files of 100,000 articles took 34 s, runs of 16 MB 16 s."""
     import pyarrow.parquet as pq
 
     files = parquet_files(path)
@@ -147,25 +160,26 @@ def copy_table(con, name: str, path: Path) -> None:
     offsets = [0]
     for meta in metas:
         offsets.append(offsets[-1] + meta.num_rows)
-    sources = [str(file).replace("'", "''") for file in files]
-    if len(files) > 1 and sum(m.row_group(g).total_byte_size for m in metas
-                              for g in range(m.num_row_groups)) <= COPY_AT_ONCE_BYTES:
-        # small files: one scan of them all, in the list's order (a file's offset by its place in the list)
-        starts, listing = ", ".join(str(n) for n in offsets[:-1]), ", ".join(f"'{s}'" for s in sources)
-        offset = f"list_extract([{starts}], file_index::BIGINT + 1)"
-        select = (f"SELECT * EXCLUDE (file_row_number), (file_row_number + {offset})::INTEGER AS row "
-                  f"FROM read_parquet([{listing}], file_row_number = true)")
-        _with_room(con, lambda: con.execute(f"CREATE OR REPLACE TABLE {name} AS {select}").fetchall())
-        return
-    for i, (source, offset) in enumerate(zip(sources, offsets, strict=False)):
-        select = (f"SELECT * EXCLUDE (file_row_number), (file_row_number + {offset})::INTEGER AS row "
-                  f"FROM read_parquet('{source}', file_row_number = true)")
-        statement = f"CREATE OR REPLACE TABLE {name} AS {select}" if i == 0 else f"INSERT INTO {name} {select}"
+    runs: list[list[int]] = []
+    size = 0
+    for i, meta in enumerate(metas):
+        nbytes = sum(meta.row_group(g).total_byte_size for g in range(meta.num_row_groups))
+        if not runs or size + nbytes > COPY_AT_ONCE_BYTES:
+            runs.append([])
+            size = 0
+        runs[-1].append(i)
+        size += nbytes
+    for n, run in enumerate(runs):
+        starts = ", ".join(str(offsets[i]) for i in run)
+        listing = ", ".join("'" + str(files[i]).replace("'", "''") + "'" for i in run)
+        select = (f"SELECT * EXCLUDE (file_row_number), (file_row_number + list_extract([{starts}], "
+                  f"file_index::BIGINT + 1))::INTEGER AS row FROM read_parquet([{listing}], file_row_number = true)")
+        statement = f"CREATE OR REPLACE TABLE {name} AS {select}" if n == 0 else f"INSERT INTO {name} {select}"
         _with_room(con, lambda statement=statement: con.execute(statement).fetchall())
 
 
-COPY_AT_ONCE_BYTES = 16 * 2**20  # a table's files holding this much or less (uncompressed) are copied in one
-# statement: at 1,000 articles, a statement per month file cost twice the CPU (73 statements, not 5)
+COPY_AT_ONCE_BYTES = 16 * 2**20  # the files copied in one statement hold this much or less (uncompressed), but
+# for a larger file alone: at 1,000 articles, a statement per month file cost twice the CPU (73, not 5)
 
 
 T = TypeVar("T")

@@ -17,7 +17,8 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -106,34 +107,51 @@ def tables_from(results: list[ArticleResult]) -> dict[str, pd.DataFrame]:
 
 
 def arrow_tables_from(results: list[ArticleResult]) -> dict[str, pa.Table]:
-    """`tables_from` as the Arrow tables the Parquet writer takes, made from the rows' columns without
-    pandas: the same values, types and schema metadata (what `_typed` and `Table.from_pandas` make),
-    in a third of the time. A build's batches of new articles go this way."""
-    columns: dict[str, dict[str, list]] = {"articles": {c: [r.article.get(c) for r in results]
-                                                        for c in COLUMNS["articles"]}}
+    """`tables_from` as the Arrow tables the Parquet writer takes, made from the rows without pandas: the
+    same values, types and schema metadata (what `_typed` and `Table.from_pandas` make), in a tenth of the
+    time. A build's batches of new articles go this way."""
+    rows: dict[str, list[dict]] = {"articles": [r.article for r in results]}
     for name in ("places", "events", "stances"):
-        cols: dict[str, list] = {c: [] for c in COLUMNS[name]}
+        table_rows: list[dict] = []
         for r in results:
-            rows = getattr(r, name)
-            if not rows:
-                continue
-            extra = {"outlet": r.article.get("outlet"), "language": r.article.get("language")}  # a row's own wins
-            for c, values in cols.items():
-                if c in extra:
-                    default = extra[c]
-                    values.extend([row.get(c, default) for row in rows])
-                else:
-                    values.extend([row.get(c) for row in rows])
-        columns[name] = cols
+            own = getattr(r, name)
+            if all("outlet" in row and "language" in row for row in own):  # as extracted: they carry both
+                table_rows += own
+            else:  # the article's outlet and language, where a row has none of its own
+                extra = {"outlet": r.article.get("outlet"), "language": r.article.get("language")}
+                table_rows += [{**extra, **row} for row in own]
+        rows[name] = table_rows
     out = {}
-    for name, cols in columns.items():
+    for name, table_rows in rows.items():
         schema = arrow_schema(name)
-        arrays = [_arrow_column(name, f.name, cols[f.name], f.type) for f in schema]
+        arrays = _arrow_columns(name, table_rows, schema)
         # pandas types a date column with no date at all as datetime64, not as dates: the metadata says so
         no_dates = tuple(f.name for f, a in zip(schema, arrays, strict=True)
                          if (name, f.name) in DATES and len(a) and a.null_count == len(a))
         out[name] = pa.Table.from_arrays(arrays, schema=schema.with_metadata(_pandas_metadata(name, no_dates)))
     return out
+
+
+def _arrow_columns(name: str, rows: list[dict], schema: pa.Schema) -> list[pa.Array]:
+    """A table's columns from its rows (dicts; a missing key is a missing value), in one conversion by
+    Arrow (a struct array of the rows: Python loops over rows and columns cost ten times as much); dates
+    come as text and are parsed as ISO dates. Rows with a value of an unexpected type, or dates in another
+    form, take `_arrow_column`'s way, column by column, as before."""
+    as_read = pa.struct([pa.field(f.name, pa.large_string() if (name, f.name) in DATES else f.type)
+                         for f in schema])
+    try:
+        struct = pa.array(rows, as_read, from_pandas=True)  # NaN is missing, as in pandas
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return [_arrow_column(name, f.name, [row.get(f.name) for row in rows], f.type) for f in schema]
+    arrays = []
+    for f, array in zip(schema, struct.flatten(), strict=True):
+        if (name, f.name) in DATES:
+            try:
+                array = pc.cast(array, f.type)
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                array = _arrow_column(name, f.name, array.to_pylist(), f.type)
+        arrays.append(array)
+    return arrays
 
 
 def _arrow_column(name: str, col: str, values: list, kind: pa.DataType) -> pa.Array:
@@ -527,13 +545,16 @@ class BuildWriter:
             parts = {name: t.close() for name, t in self.tables.items()}
             for name in ("articles", "places", "stances"):
                 self._months(name, parts[name], linked=linked)
-            self._events_with_happenings(parts["events"], linked)
-            shutil.rmtree(self.parts_dir, ignore_errors=True)
             q = pd.DataFrame([{"source": x.source, "line": x.line, "reason": x.reason} for x in quarantined],
                              columns=COLUMNS["quarantine"])
             _typed("quarantine", q).to_parquet(self.tmp / "quarantine.parquet", index=False)
-            release_freed()  # what the batches and the grouping freed, before DuckDB's share
-            _write_duckdb(self.tmp)
+            release_freed()  # what the batches freed, before the grouping and DuckDB's share
+            # the events' happenings are grouped (mostly Python) while DuckDB copies the other tables
+            with ThreadPoolExecutor(1) as pool:
+                events = pool.submit(self._events_with_happenings, parts["events"], linked)
+                _write_duckdb(self.tmp, events_ready=events.result)
+                events.result()
+            shutil.rmtree(self.parts_dir, ignore_errors=True)
             rows = {name: t.rows + self.linked_rows[name] for name, t in self.tables.items()} | {"quarantine": len(q)}
             meta = {**info, "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "rows": rows,
                     "linked_months": len(linked)}
@@ -828,11 +849,12 @@ def _swap(tmp: Path, out_dir: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def _write_duckdb(folder: Path) -> None:
-    """A DuckDB file holding the tables, for SQL and for the dashboard's queries (`serving`)."""
+def _write_duckdb(folder: Path, events_ready: Callable[[], object] | None = None) -> None:
+    """A DuckDB file holding the tables, for SQL and for the dashboard's queries (`serving`); the events
+    table is read once `events_ready()` returns."""
     from kzdash.pipeline.serving import write_serving
 
-    write_serving(folder, memory=DUCKDB_MEMORY)
+    write_serving(folder, memory=DUCKDB_MEMORY, events_ready=events_ready)
 
 
 def read_table(build_dir: Path, name: str) -> pd.DataFrame:

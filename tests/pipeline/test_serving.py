@@ -200,10 +200,11 @@ def test_a_long_table_keeps_its_file_order_without_a_sort(tmp_path: Path) -> Non
         assert pa.ipc.open_file(source).read_all().column("article_id").to_pylist() == ids.to_pylist()
 
 
-@pytest.mark.parametrize("at_once", [True, False])
-def test_a_folder_of_files_is_numbered_in_file_order(tmp_path: Path, monkeypatch, at_once: bool) -> None:
-    """Month files copied in one scan (small together) or one by one (large): `row` runs over the files in
-    name order, each file's rows in its order, under two threads and many row groups."""
+@pytest.mark.parametrize("limit", ["all", "none", "some"])
+def test_a_folder_of_files_is_numbered_in_file_order(tmp_path: Path, monkeypatch, limit: str) -> None:
+    """Month files copied in runs (all in one statement, one file a statement, or runs of a few files):
+    `row` runs over the files in name order, each file's rows in its order, under two threads and many
+    row groups."""
     import duckdb
     import pyarrow.parquet as pq
 
@@ -215,14 +216,19 @@ def test_a_folder_of_files_is_numbered_in_file_order(tmp_path: Path, monkeypatch
         expected += ids
         pq.write_table(pa.table({"article_id": pa.array(ids, pa.large_string())}), folder / f"2020-{f:02d}.parquet",
                        row_group_size=50)
-    monkeypatch.setattr(serving, "COPY_AT_ONCE_BYTES", 2**30 if at_once else 0)
+    sizes = [sum(m.row_group(g).total_byte_size for g in range(m.num_row_groups))
+             for m in (pq.ParquetFile(f).metadata for f in sorted(folder.iterdir()))]
+    monkeypatch.setattr(serving, "COPY_AT_ONCE_BYTES", {"all": 2**30, "none": 0, "some": 3 * max(sizes)}[limit])
     statements = []
     con = duckdb.connect()
     con.execute("SET threads = 2")
     real = serving._with_room
     monkeypatch.setattr(serving, "_with_room", lambda c, work: statements.append(1) or real(c, work))
     serving.copy_table(con, "articles", folder)
-    assert len(statements) == (1 if at_once else 12)
+    if limit == "some":
+        assert 1 < len(statements) < 12
+    else:
+        assert len(statements) == (1 if limit == "all" else 12)
     rows = con.sql("SELECT row, article_id FROM articles").fetchall()
     assert [r for r, _ in rows] == list(range(len(expected))) and [a for _, a in rows] == expected
 
