@@ -103,24 +103,27 @@ def parquet_files(path: Path) -> list[Path]:
 
 
 def write_serving(folder: Path, database: Path | None = None, *, memory: str = "256MB",
-                  events_ready: Callable[[], object] | None = None) -> Path:
+                  events_ready: Callable[[], object] | None = None, memory_meanwhile: str | None = None) -> Path:
     """Copy the Parquet tables of `folder` into a DuckDB file (default `folder/kzdash.duckdb`) and index them.
 
     The build calls this once, before its events are written (`events_ready` waits for them): the other
-    tables are copied meanwhile, on the core the grouping of happenings leaves free. The dashboard calls it
-    for a build made before the index tables existed (into a file of its own: a build folder is never
-    written to after its swap)."""
+    tables are copied meanwhile, by one DuckDB thread under `memory_meanwhile`, on the core and in the memory
+    the grouping of happenings leaves free. The dashboard calls it for a build made before the index tables
+    existed (into a file of its own: a build folder is never written to after its swap)."""
     import duckdb
 
     database = Path(database or Path(folder) / "kzdash.duckdb")
     con = duckdb.connect(str(database))
     try:
-        con.execute(f"SET memory_limit = '{memory}'")  # it spills to disk past this: memory stays flat
         con.execute("SET preserve_insertion_order = true")
+        waiting = events_ready is not None
         for name in sorted(TABLES, key=lambda name: name == "events"):  # the events last
-            if name == "events" and events_ready is not None:
+            if name == "events" and waiting:
                 events_ready()
-            _set_threads(con, folder)
+                waiting = False
+            con.execute(f"SET memory_limit = '{memory_meanwhile if waiting and memory_meanwhile else memory}'")
+            # (past the limit DuckDB spills to disk: memory stays flat)
+            _set_threads(con, folder, most=1 if waiting else 2)
             copy_table(con, name, Path(folder) / f"{name}.parquet")
         serve(con, database.parent)
     finally:
@@ -128,11 +131,11 @@ def write_serving(folder: Path, database: Path | None = None, *, memory: str = "
     return database
 
 
-def _set_threads(con, folder: Path) -> None:
-    """One DuckDB thread for a build whose tables are small (ONE_THREAD_BYTES), else two."""
+def _set_threads(con, folder: Path, most: int = 2) -> None:
+    """One DuckDB thread for a build whose tables are small (ONE_THREAD_BYTES), else two (at `most`)."""
     small = sum(f.stat().st_size for name in TABLES for f in parquet_files(Path(folder) / f"{name}.parquet")
                 if f.is_file())
-    con.execute(f"SET threads = {1 if small <= ONE_THREAD_BYTES else 2}")
+    con.execute(f"SET threads = {min(most, 1 if small <= ONE_THREAD_BYTES else 2)}")
 
 
 INDEX_DIR = "index"  # beside the DuckDB file: each index column as a file of numbers, and index.json
@@ -572,6 +575,9 @@ def write_word_indexes(con, folder: Path, batch_rows: int = 20_000,
                 words = pc.utf8_split_whitespace(pc.utf8_lower(batch.column(1)))
                 pairs = pa.table({"w": pc.list_flatten(words),
                                   "vid": pc.take(batch.column(0), pc.list_parent_indices(words))})
+                # each (word, value) once: a text repeats its words, and this batch alone holds its values,
+                # so the pairs are distinct over all batches and the postings need no DISTINCT of their own
+                pairs = pairs.group_by(["w", "vid"], use_threads=False).aggregate([])
                 con.register("word_batch", pairs)
                 con.execute("INSERT INTO word_pairs SELECT w, vid FROM word_batch WHERE w <> ''")
                 con.unregister("word_batch")
@@ -580,7 +586,7 @@ def write_word_indexes(con, folder: Path, batch_rows: int = 20_000,
             vocab = con.sql("SELECT w FROM word_vocab ORDER BY wid").to_arrow_table().column(0)
             _write_vocab(files, vocab, n_values)
             counts = np.zeros(len(vocab) + 1, dtype=np.int64)
-            reader = con.sql("""SELECT DISTINCT p.vid, v.wid FROM word_pairs p JOIN word_vocab v USING (w)
+            reader = con.sql("""SELECT p.vid, v.wid FROM word_pairs p JOIN word_vocab v USING (w)
                                 ORDER BY v.wid, p.vid""").to_arrow_reader(batch_rows)
             with reader, open(files["postings"], "wb") as out:
                 for batch in reader:

@@ -229,6 +229,7 @@ ROW_GROUP_ROWS = 50_000  # rows per Parquet row group: what a reader holds at on
 ROW_GROUP_BYTES = 32 * 2**20  # ... and at most about this much (long article texts make big rows)
 DUCKDB_MEMORY = "128MB"  # what DuckDB may hold while it copies and indexes the tables (it spills past it): at
 # 256 MB its pool filled at 100,000 articles and not at 10,000, and the peak grew with the folder
+COPY_MEMORY = "64MB"  # ... but while the events' happenings are grouped beside it (GROUPING_MEMORY): 128 MB in all
 GROUPING_MEMORY = "64MB"  # what DuckDB may hold while it sorts the events' grouping columns (it spills past it): at
 # 128 MB the sort of 100,000 articles' 660,000 events filled it (not 10,000's), a peak of the build's main process
 
@@ -854,7 +855,7 @@ def _write_duckdb(folder: Path, events_ready: Callable[[], object] | None = None
     table is read once `events_ready()` returns."""
     from kzdash.pipeline.serving import write_serving
 
-    write_serving(folder, memory=DUCKDB_MEMORY, events_ready=events_ready)
+    write_serving(folder, memory=DUCKDB_MEMORY, events_ready=events_ready, memory_meanwhile=COPY_MEMORY)
 
 
 def read_table(build_dir: Path, name: str) -> pd.DataFrame:

@@ -300,3 +300,28 @@ def test_a_statement_that_cannot_pin_a_block_is_run_again_with_more_memory() -> 
     fits = Connection(failures=0)
     serving._with_room(fits, lambda: fits.execute("INSERT INTO t SELECT 1"))
     assert fits.ran == ["INSERT INTO t SELECT 1"]  # work that fits costs no statement of its own
+
+
+def test_the_other_tables_are_copied_while_the_events_are_made(sample_dir: Path, tmp_path: Path, monkeypatch) -> None:
+    """A build's events are written last (their happenings are grouped meanwhile): every other table is
+    copied before `events_ready` returns, under the smaller memory limit and one thread, and the events
+    after it, under the whole limit."""
+    for name in serving.TABLES:
+        copy_table_files(sample_dir, tmp_path, name)
+    copied: list[tuple[str, str, int]] = []
+    real = serving.copy_table
+
+    def watched(con, name: str, path: Path) -> None:
+        limit, threads = con.execute("SELECT current_setting('memory_limit'), current_setting('threads')").fetchone()
+        copied.append((name, limit, int(threads)))
+        real(con, name, path)
+
+    monkeypatch.setattr(serving, "copy_table", watched)
+    ready: list[list[str]] = []
+    serving.write_serving(tmp_path, memory="256MB", memory_meanwhile="64MB",
+                          events_ready=lambda: ready.append([name for name, _, _ in copied]))
+    assert ready == [[name for name in serving.TABLES if name != "events"]]
+    assert copied[-1][0] == "events" and copied[-1][1] == "244.1 MiB"
+    assert {(limit, threads) for _, limit, threads in copied[:-1]} == {("61.0 MiB", 1)}
+    ds = Dataset.open(tmp_path)
+    assert len(ds.events) == len(pd.read_parquet(sample_dir / "events.parquet"))
