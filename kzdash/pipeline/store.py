@@ -510,8 +510,6 @@ class BuildWriter:
         if len(months) == 1:
             self.tables[name].add(months[0], table)
         else:
-            if table.num_columns and table.column(0).num_chunks > 1:  # (rows from workers' parts) a take from
-                table = table.combine_chunks()  # many small chunks costs ten times one from a single chunk
             order = np.argsort(codes, kind="stable")
             sorted_codes = codes[order]
             bounds = [0, *(np.flatnonzero(np.diff(sorted_codes)) + 1).tolist(), len(codes)]
@@ -717,30 +715,53 @@ class PreviousBuild:
 
 @dataclass
 class Written:
-    """An article extracted and written to part files by a worker (`write_parts`): what the build needs
-    of it, without its rows (they stay in the part files until its month files take them)."""
+    """An article extracted by a worker, its rows made into Arrow tables there (`write_parts`, `rows_of_task`):
+    what the build needs of it, without its rows (they stay in their task's tables until its month files take
+    them)."""
 
     article: dict  # article_id, source, published, input_key
     notes: list[str] = field(default_factory=list)
-    parts: dict[str, tuple[str, int, int]] = field(default_factory=dict)  # table -> (part file, first row, rows)
+    parts: dict[str, tuple[str, int, int]] = field(default_factory=dict)  # table -> (part, first row, rows)
+    tables: dict[str, pa.Table] | None = None  # the parts themselves, when they came in memory (else files)
 
 
 def write_parts(outcomes: list[ArticleResult | Quarantined], keys: list[str], folder: Path,
                 task: str) -> list[Written | Quarantined]:
     """One task's articles (their input keys beside them) as a part file per table in `folder`
     (`<task>.<table>.arrow`, rows article by article in order), and a small summary per article."""
-    results = []
-    for outcome, key in zip(outcomes, keys, strict=True):
-        if isinstance(outcome, ArticleResult):
-            outcome.article["input_key"] = key
-            results.append(outcome)
-    tables = arrow_tables_from(results)
+    tables = _task_tables(outcomes, keys)
     paths = {}
     for name, table in tables.items():
         if table.num_rows:  # Arrow IPC, not Parquet: a part is read once, soon, by the client (no encoding)
             paths[name] = str(Path(folder) / f"{task}.{name}.arrow")
             with pa.OSFile(paths[name], "wb") as sink, pa.ipc.new_file(sink, table.schema) as out:
                 out.write_table(table)
+    return _summaries(outcomes, paths)
+
+
+def rows_of_task(outcomes: list[ArticleResult | Quarantined], keys: list[str],
+                 task: str) -> list[Written | Quarantined]:
+    """`write_parts` without files: the task's tables travel with its summaries (one copy for them all).
+
+    Why: a process pool sends results back pickled; the rows as Python dicts cost the worker a pickle and
+    the build's main process an unpickle and an Arrow conversion per row (0.2 ms an article, on the core
+    the other worker needs), as Arrow tables a copy of their buffers."""
+    tables = {name: table for name, table in _task_tables(outcomes, keys).items() if table.num_rows}
+    return _summaries(outcomes, dict.fromkeys(tables, task), tables)
+
+
+def _task_tables(outcomes: list[ArticleResult | Quarantined], keys: list[str]) -> dict[str, pa.Table]:
+    results = []
+    for outcome, key in zip(outcomes, keys, strict=True):
+        if isinstance(outcome, ArticleResult):
+            outcome.article["input_key"] = key
+            results.append(outcome)
+    return arrow_tables_from(results)
+
+
+def _summaries(outcomes: list[ArticleResult | Quarantined], parts: dict[str, str],
+               tables: dict[str, pa.Table] | None = None) -> list[Written | Quarantined]:
+    """A summary per article: where its rows are in its task's part of each table (`parts`: table -> part)."""
     first = dict.fromkeys(PARTITIONED, 0)
     out: list[Written | Quarantined] = []
     for outcome in outcomes:
@@ -749,43 +770,48 @@ def write_parts(outcomes: list[ArticleResult | Quarantined], keys: list[str], fo
             continue
         counts = {"articles": 1, "places": len(outcome.places), "events": len(outcome.events),
                   "stances": len(outcome.stances)}
-        parts = {name: (paths[name], first[name], n) for name, n in counts.items() if n}
+        mine = {name: (parts[name], first[name], n) for name, n in counts.items() if n}
         for name, n in counts.items():
             first[name] += n
         summary = {c: outcome.article.get(c) for c in ("article_id", "source", "published", "input_key")}
-        out.append(Written(summary, list(outcome.notes), parts))
+        out.append(Written(summary, list(outcome.notes), mine, tables))
     return out
 
 
 def remove_parts(kept: list[tuple]) -> None:
     """Delete the part files of these articles' `Written` summaries (the last item of each tuple)."""
-    for path in {part[0] for entry in kept if isinstance(entry[-1], Written) for part in entry[-1].parts.values()}:
+    for path in {part[0] for entry in kept if isinstance(entry[-1], Written) and entry[-1].tables is None
+                 for part in entry[-1].parts.values()}:
         Path(path).unlink(missing_ok=True)
 
 
 def _written_tables(written: list[Written]) -> dict[str, pa.Table]:
-    """The rows of written articles, in their order, read from their part files (runs of adjacent rows
-    taken as one slice)."""
+    """The rows of written articles, in their order, from their tasks' parts (runs of adjacent rows taken
+    as one slice): the tables they came with, or their part files."""
     files: dict[str, pa.Table] = {}
     out = {}
     for name in PARTITIONED:
-        runs: list[list] = []  # [path, first, stop]
+        runs: list[list] = []  # [part, first, stop]
         for w in written:
             part = w.parts.get(name)
             if part is None:
                 continue
             path, first, n = part
+            if path not in files:
+                if w.tables is not None:
+                    files[path] = w.tables[name]
+                else:
+                    with pa.OSFile(path, "rb") as source:
+                        files[path] = pa.ipc.open_file(source).read_all()
+                files[path] = files[path].replace_schema_metadata(_pandas_metadata(name))
             if runs and runs[-1][0] == path and runs[-1][2] == first:
                 runs[-1][2] += n
             else:
                 runs.append([path, first, first + n])
-        pieces = []
-        for path, first, stop in runs:
-            if path not in files:
-                with pa.OSFile(path, "rb") as source:
-                    files[path] = pa.ipc.open_file(source).read_all().replace_schema_metadata(_pandas_metadata(name))
-            pieces.append(files[path].slice(first, stop - first))
-        out[name] = pa.concat_tables(pieces) if pieces else arrow_tables_from([])[name]
+        pieces = [files[path].slice(first, stop - first) for path, first, stop in runs]
+        # one chunk: the lookups, takes and Parquet writes that follow cost several times more on many small ones
+        out[name] = pa.concat_tables(pieces).combine_chunks() if pieces else arrow_tables_from([])[name]
+        files.clear()
     return out
 
 

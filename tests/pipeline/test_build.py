@@ -305,3 +305,34 @@ def _pipe_max() -> int:
         return int(Path("/proc/sys/fs/pipe-max-size").read_text())
     except OSError:
         return 1 << 20
+
+
+@pytest.mark.parametrize(("articles", "workers", "size"), [(500, 2, 100), (128, 2, 32), (70, 2, 18), (64, 4, 8),
+                                                            (1, 2, 1), (10_000, 3, 100)])
+def test_a_batch_is_cut_into_tasks_that_keep_every_worker_busy(articles: int, workers: int, size: int) -> None:
+    from kzdash.pipeline.engines import TASKS_PER_WORKER, task_size
+
+    assert task_size(articles, workers) == size
+    assert -(-articles // size) >= min(articles, TASKS_PER_WORKER * workers)  # tasks enough for every worker
+
+
+def test_rows_made_by_pool_workers_equal_rows_made_here(tmp_path: Path) -> None:
+    """A pool's workers send their articles' rows as Arrow tables of a task of articles (`store.rows_of_task`);
+    the build takes each article's rows out of them (a failed article, a duplicate and an undated one among
+    them): the tables equal the in-process build's row for row."""
+    import multiprocessing as mp
+
+    from kzdash.pipeline import benchdata
+
+    if "fork" not in mp.get_all_start_methods():
+        pytest.skip("no fork")
+    src = tmp_path / "in"
+    benchdata.write_corpus(src, benchdata.load_templates([SAMPLE, DEV]), 90)
+    (src / "zz_copy.txt").write_bytes((src / "bench_000004.txt").read_bytes())  # the same text: a duplicate
+    (src / "zz_undated.txt").write_text("Astana, Kazakhstan. Officials met on Monday.", encoding="utf-8")
+    (src / "zz_binary.txt").write_bytes(b"\x00\x01\x02" * 40)
+    here = build(src, tmp_path / "here", workers=1, progress=False, reuse=False, batch_size=40)
+    pool = build(src, tmp_path / "pool", workers=2, progress=False, reuse=False, batch_size=40)
+    assert (pool.articles, pool.quarantined) == (here.articles, here.quarantined) and here.articles >= 90
+    for name in store.TABLES:
+        pd.testing.assert_frame_equal(read_all(tmp_path / "pool")[name], read_all(tmp_path / "here")[name], obj=name)
