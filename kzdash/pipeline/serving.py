@@ -113,6 +113,25 @@ def write_serving(folder: Path, database: Path | None = None, *, memory: str = "
     import duckdb
 
     database = Path(database or Path(folder) / "kzdash.duckdb")
+    try:
+        _write_serving(folder, database, memory, events_ready, memory_meanwhile)
+    except duckdb.FatalException:
+        if events_ready is None or memory_meanwhile is None:
+            raise
+        # Long texts (the hostile folder's 1.4 MB ones) can leave DuckDB unable to checkpoint a copy under the
+        # smaller limit, and that error closes the database for good ("database has been invalidated"): the
+        # file is made again, every table copied after the events are ready, under the whole limit.
+        for path in (database, database.with_name(database.name + ".wal")):
+            path.unlink(missing_ok=True)
+        events_ready()
+        _write_serving(folder, database, memory, None, None)
+    return database
+
+
+def _write_serving(folder: Path, database: Path, memory: str, events_ready: Callable[[], object] | None,
+                   memory_meanwhile: str | None) -> None:
+    import duckdb
+
     con = duckdb.connect(str(database))
     try:
         con.execute("SET preserve_insertion_order = true")
@@ -128,7 +147,6 @@ def write_serving(folder: Path, database: Path | None = None, *, memory: str = "
         serve(con, database.parent)
     finally:
         con.close()
-    return database
 
 
 def _set_threads(con, folder: Path, most: int = 2) -> None:

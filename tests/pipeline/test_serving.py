@@ -325,3 +325,34 @@ def test_the_other_tables_are_copied_while_the_events_are_made(sample_dir: Path,
     assert {(limit, threads) for _, limit, threads in copied[:-1]} == {("61.0 MiB", 1)}
     ds = Dataset.open(tmp_path)
     assert len(ds.events) == len(pd.read_parquet(sample_dir / "events.parquet"))
+
+
+def test_a_database_lost_under_the_smaller_limit_is_made_again_whole(sample_dir: Path, tmp_path: Path,
+                                                                       monkeypatch) -> None:
+    """DuckDB may fail to checkpoint long texts under the smaller limit, and that error invalidates the database:
+    the file is made again, every table copied once the events are ready, under the whole limit."""
+    import duckdb
+
+    for name in serving.TABLES:
+        copy_table_files(sample_dir, tmp_path, name)
+    real = serving.copy_table
+    failed: list[str] = []
+
+    def fails_once_under_the_small_limit(con, name: str, path: Path) -> None:
+        limit = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+        if limit == "61.0 MiB" and name == "places" and not failed:
+            failed.append(name)
+            raise duckdb.FatalException("Failed to create checkpoint because of error: failed to pin block")
+        real(con, name, path)
+
+    monkeypatch.setattr(serving, "copy_table", fails_once_under_the_small_limit)
+    ready: list[int] = []
+    serving.write_serving(tmp_path, memory="256MB", memory_meanwhile="64MB", events_ready=lambda: ready.append(1))
+    assert failed == ["places"] and ready
+    ds = Dataset.open(tmp_path)
+    for name in ("articles", "places", "stances", "events"):
+        rows = ds.sql(f"SELECT count(*) AS n FROM {name}")["n"].iloc[0]
+        assert rows == len(pd.read_parquet(sample_dir / f"{name}.parquet")), name
+    failed.clear()
+    with pytest.raises(duckdb.FatalException):  # a build without the smaller limit has nothing to fall back on
+        serving.write_serving(tmp_path, tmp_path / "again.duckdb", memory="64MB")
