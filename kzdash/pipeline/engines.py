@@ -26,7 +26,7 @@ ENGINES = ("local", "dask")
 
 # True: a progress bar on stderr; a callable is told (articles done, articles in all)
 Progress = bool | Callable[[int, int], None]
-Outcome = ArticleResult | Quarantined  # or a `store.Written` summary, from an engine that wrote part files
+Outcome = ArticleResult | Quarantined  # or a `store.Written` summary, from a worker that made its rows into tables
 # (one batch of articles, a tick per article done) -> one outcome per article, in order: a list, or an
 # iterator over work already under way (the build reads and writes other batches before it takes them)
 ExtractBatch = Callable[[list[RawArticle], Callable[[int], None]], Iterable[Outcome]]
