@@ -136,24 +136,29 @@ def _write_serving(folder: Path, database: Path, memory: str, events_ready: Call
     try:
         con.execute("SET preserve_insertion_order = true")
         waiting = events_ready is not None
+        if waiting:  # beside the grouping: one thread, the smaller limit
+            con.execute(f"SET memory_limit = '{memory_meanwhile or memory}'")
+            con.execute("SET threads = 1")
+        else:
+            _settings(con, folder, memory)
         for name in sorted(TABLES, key=lambda name: name == "events"):  # the events last
             if name == "events" and waiting:
                 events_ready()
                 waiting = False
-            con.execute(f"SET memory_limit = '{memory_meanwhile if waiting and memory_meanwhile else memory}'")
-            # (past the limit DuckDB spills to disk: memory stays flat)
-            _set_threads(con, folder, most=1 if waiting else 2)
+                _settings(con, folder, memory)
             copy_table(con, name, Path(folder) / f"{name}.parquet")
         serve(con, database.parent)
     finally:
         con.close()
 
 
-def _set_threads(con, folder: Path, most: int = 2) -> None:
-    """One DuckDB thread for a build whose tables are small (ONE_THREAD_BYTES), else two (at `most`)."""
+def _settings(con, folder: Path, memory: str) -> None:
+    """The memory limit (past it DuckDB spills to disk: memory stays flat), and one DuckDB thread for a build
+    whose tables are small (ONE_THREAD_BYTES), else two."""
+    con.execute(f"SET memory_limit = '{memory}'")
     small = sum(f.stat().st_size for name in TABLES for f in parquet_files(Path(folder) / f"{name}.parquet")
                 if f.is_file())
-    con.execute(f"SET threads = {min(most, 1 if small <= ONE_THREAD_BYTES else 2)}")
+    con.execute(f"SET threads = {1 if small <= ONE_THREAD_BYTES else 2}")
 
 
 INDEX_DIR = "index"  # beside the DuckDB file: each index column as a file of numbers, and index.json

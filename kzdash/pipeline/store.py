@@ -788,7 +788,7 @@ def remove_parts(kept: list[tuple]) -> None:
 def _written_tables(written: list[Written]) -> dict[str, pa.Table]:
     """The rows of written articles, in their order, from their tasks' parts (runs of adjacent rows taken
     as one slice): the tables they came with, or their part files."""
-    files: dict[str, pa.Table] = {}
+    tables_of: dict[str, pa.Table] = {}  # a part -> its rows of the table at hand
     out = {}
     for name in PARTITIONED:
         runs: list[list] = []  # [part, first, stop]
@@ -796,22 +796,22 @@ def _written_tables(written: list[Written]) -> dict[str, pa.Table]:
             part = w.parts.get(name)
             if part is None:
                 continue
-            path, first, n = part
-            if path not in files:
+            key, first, n = part
+            if key not in tables_of:
                 if w.tables is not None:
-                    files[path] = w.tables[name]
+                    rows = w.tables[name]
                 else:
-                    with pa.OSFile(path, "rb") as source:
-                        files[path] = pa.ipc.open_file(source).read_all()
-                files[path] = files[path].replace_schema_metadata(_pandas_metadata(name))
-            if runs and runs[-1][0] == path and runs[-1][2] == first:
+                    with pa.OSFile(key, "rb") as source:
+                        rows = pa.ipc.open_file(source).read_all()
+                tables_of[key] = rows.replace_schema_metadata(_pandas_metadata(name))
+            if runs and runs[-1][0] == key and runs[-1][2] == first:
                 runs[-1][2] += n
             else:
-                runs.append([path, first, first + n])
-        pieces = [files[path].slice(first, stop - first) for path, first, stop in runs]
+                runs.append([key, first, first + n])
+        pieces = [tables_of[key].slice(first, stop - first) for key, first, stop in runs]
         # one chunk: the lookups, takes and Parquet writes that follow cost several times more on many small ones
         out[name] = pa.concat_tables(pieces).combine_chunks() if pieces else arrow_tables_from([])[name]
-        files.clear()
+        tables_of.clear()  # a part's key names it in every table (in memory: the task)
     return out
 
 
