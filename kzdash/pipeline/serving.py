@@ -1,7 +1,8 @@
 """The dashboard's copy of a build: the tables in DuckDB, plus the small coded columns pages filter on.
 
 The contract's Parquet tables are for people and the scorer; the dashboard asks DuckDB. Each table in
-`kzdash.duckdb` keeps its Parquet row number (`row`), and beside it an index table (`idx_<name>`)
+`kzdash.duckdb` keeps its Parquet row number (`row`) and every column but the article texts (LEFT_OUT),
+and beside it an index table (`idx_<name>`)
 holds only what filters and counts need: ENUM codes (one dictionary per kind of value, shared by
 the tables, so a place code means the same place in events and in mentions), dates, flags, and the
 row number of the article (`art`) and of the happening (`hap`). The dashboard maps those columns'
@@ -16,12 +17,15 @@ codes takes a few milliseconds; the happening and outlet counts behind every pag
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import bisect
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
     import numpy as np
+    import pyarrow as pa
 
 SERVING_VERSION = 4  # bump when the index tables change: older builds are re-indexed when opened
 UNTYPED = "OTHER"  # event_type of an event whose kind the engine could not tell
@@ -147,7 +151,7 @@ def _write_serving(folder: Path, database: Path, memory: str, events_ready: Call
                 waiting = False
                 _settings(con, folder, memory)
             copy_table(con, name, Path(folder) / f"{name}.parquet")
-        serve(con, database.parent)
+        serve(con, database.parent, Path(folder))
     finally:
         con.close()
 
@@ -164,42 +168,89 @@ def _settings(con, folder: Path, memory: str) -> None:
 INDEX_DIR = "index"  # beside the DuckDB file: each index column as a file of numbers, and index.json
 
 
+# Columns the DuckDB copy leaves out: the article texts. The dashboard never asks DuckDB for them (a page fetches
+# them from the row file, a search goes through the word index), yet they were most of the copy's work and of the
+# file: at 100,000 articles the articles' copy took 7.6 s with them and 0.8 s without, and long texts are what
+# left DuckDB unable to commit or checkpoint under the build's memory limit (the hostile folder's 1.4 MB texts).
+# The row file and the word index read them from the Parquet files (`ParquetRows`).
+LEFT_OUT = {"articles": ("text",)}
+
+
+@dataclass(frozen=True)
+class ParquetRows:
+    """A table's Parquet files (one, or a build's month files, in name order) as DuckDB reads them with each
+    row's number in the table (`row`): its file's offset (the rows of the files before it) plus its row in the
+    file, so the numbers run over the whole table as a reader of the folder sees it."""
+
+    files: tuple[Path, ...]
+    offsets: tuple[int, ...]  # the rows before each file, then the rows of all (one more than the files)
+    sizes: tuple[int, ...]  # each file's bytes, uncompressed
+    columns: tuple[str, ...]
+
+    @classmethod
+    def of(cls, path: Path) -> ParquetRows:
+        import pyarrow.parquet as pq
+
+        files = parquet_files(path)
+        metas = [pq.ParquetFile(file).metadata for file in files]
+        offsets = [0]
+        for meta in metas:
+            offsets.append(offsets[-1] + meta.num_rows)
+        sizes = [sum(meta.row_group(g).total_byte_size for g in range(meta.num_row_groups)) for meta in metas]
+        columns = tuple(metas[0].schema.to_arrow_schema().names) if metas else ()
+        return cls(tuple(files), tuple(offsets), tuple(sizes), columns)
+
+    def select(self, which: Sequence[int] | None = None, leave_out: Sequence[str] = ()) -> str:
+        """A SELECT of the rows of files `which` (positions in `files`; default all), every column but
+        `leave_out`, and `row`. A scan keeps the files' order and each file's (preserve_insertion_order)."""
+        which = range(len(self.files)) if which is None else which
+        starts = ", ".join(str(self.offsets[i]) for i in which)
+        listing = ", ".join("'" + str(self.files[i]).replace("'", "''") + "'" for i in which)
+        excluded = ", ".join(["file_row_number", *(f'"{c}"' for c in leave_out if c in self.columns)])
+        return (f"SELECT * EXCLUDE ({excluded}), (file_row_number + list_extract([{starts}], file_index::BIGINT + 1))"
+                f"::INTEGER AS row FROM read_parquet([{listing}], file_row_number = true)")
+
+    def holding(self, first: int, last: int) -> str:
+        """A SELECT of the files that hold rows `first` to `last` (and maybe more: filter by `row`)."""
+        lo = max(0, bisect.bisect_right(self.offsets, first) - 1)
+        hi = min(len(self.files) - 1, max(lo, bisect.bisect_right(self.offsets, last) - 1))
+        return self.select(range(lo, hi + 1))
+
+
+def _rows_of(name: str, scan: ParquetRows | None, first: int | None = None, last: int | None = None) -> str:
+    """SQL for a table's rows with every column (`row` among them), in row order, as a subquery: the DuckDB
+    table, or, when its copy left columns out (`scan`), its Parquet files; with `first`/`last`, at least the
+    rows between them (the caller filters by `row`)."""
+    if scan is not None:
+        return f"({scan.select() if first is None else scan.holding(first, last)})"
+    return f"(SELECT * FROM {name})"
+
+
 def copy_table(con, name: str, path: Path) -> None:
-    """A contract table into DuckDB with each row's number in the table (`row`), in table order.
+    """A contract table into DuckDB with each row's number in the table (`row`), in table order, but for its
+    LEFT_OUT columns.
 
     `path` is one Parquet file or a folder of them (a build's month files). The files go in name order, in
     runs of adjacent files holding COPY_AT_ONCE_BYTES or less together (a larger file alone), a statement
-    per run: a row's number is its file's offset (the rows of the files before it, picked by the file's
-    place in the run, `file_index`) plus its row number in the file, so the numbers run over the whole
-    table as a reader of the folder sees it. No sort: a scan keeps its files' order
-    (preserve_insertion_order, DuckDB's default), and sorting a hundred thousand article texts does not
-    fit the build's memory limit (DuckDB fails to pin a block).
+    per run (`ParquetRows.select`). No sort: a scan keeps its files' order (preserve_insertion_order,
+    DuckDB's default), and sorting a hundred thousand article texts does not fit the build's memory limit
+    (DuckDB fails to pin a block).
 
     Why runs: one scan of all the files failed that way on the hostile folder (1.4 MB texts: "failed to
     pin block", 121.5 of 122 MB used); a statement per file commits per file, and each commit of a table
     still in its first row group (122,880 rows: a hundred thousand articles) compresses that whole row group
     again: 2,673 month files of 100,000 articles took 34 s, runs of 16 MB 16 s."""
-    import pyarrow.parquet as pq
-
-    files = parquet_files(path)
-    metas = [pq.ParquetFile(file).metadata for file in files]
-    offsets = [0]
-    for meta in metas:
-        offsets.append(offsets[-1] + meta.num_rows)
+    scan = ParquetRows.of(path)
     runs: list[list[int]] = []
     size = 0
-    for i, meta in enumerate(metas):
-        nbytes = sum(meta.row_group(g).total_byte_size for g in range(meta.num_row_groups))
+    for i, nbytes in enumerate(scan.sizes):
         if not runs or size + nbytes > COPY_AT_ONCE_BYTES:
             runs.append([])
             size = 0
         runs[-1].append(i)
         size += nbytes
     for n, run in enumerate(runs):
-        starts = ", ".join(str(offsets[i]) for i in run)
-        listing = ", ".join("'" + str(files[i]).replace("'", "''") + "'" for i in run)
-        select = (f"SELECT * EXCLUDE (file_row_number), (file_row_number + list_extract([{starts}], "
-                  f"file_index::BIGINT + 1))::INTEGER AS row FROM read_parquet([{listing}], file_row_number = true)")
+        select = scan.select(run, LEFT_OUT.get(name, ()))
         statement = f"CREATE OR REPLACE TABLE {name} AS {select}" if n == 0 else f"INSERT INTO {name} {select}"
         _with_room(con, lambda statement=statement: con.execute(statement).fetchall())
 
@@ -319,63 +370,90 @@ ROW_BATCH = 16_384  # rows per record batch: small chunks to take from ...
 ROW_BATCH_BYTES = 8 * 2**20  # ... and at most about this many bytes, so article texts keep memory flat too
 
 
-def write_row_files(con, folder: Path, sizes: dict[str, tuple[int, dict[str, int]]] | None = None) -> None:
+def write_row_files(con, folder: Path, sizes: dict[str, tuple[int, dict[str, int]]] | None = None,
+                    scans: dict[str, ParquetRows] | None = None) -> None:
     """Each table as an uncompressed Arrow IPC file, in row order, for the dashboard to memory-map.
 
     Why a second copy: DuckDB compresses a column in vectors of 2,048 rows, so fetching 2,000 rows
     scattered over ten million decompresses 2,000 vectors (0.3 ms each on this machine, 650 ms in
     all); from a memory-mapped Arrow file the same fetch reads 2,000 values where they lie."""
-    sizes = sizes or {}
+    sizes, scans = sizes or {}, scans or {}
     for name in TABLES:  # written again from the start if DuckDB needs more room (`_with_room`)
         _with_room(con, lambda name=name: write_row_file(con, name, Path(folder) / ROW_FILE.format(name),
-                                                         sizes.get(name)))
+                                                         sizes.get(name), scans.get(name)))
 
 
-def table_sizes(con, name: str) -> tuple[int, dict[str, int]]:
+def table_sizes(con, name: str, scan: ParquetRows | None = None) -> tuple[int, dict[str, int]]:
     """A table's rows and each column's characters (as VARCHAR; `row` left out), in one scan: the row
-    files size their batches by them and the word indexes choose their way by them."""
-    columns = [c for c in con.sql(f"SELECT * FROM {name} LIMIT 0").columns if c != "row"]
+    files size their batches by them and the word indexes choose their way by them. `scan`: its Parquet
+    files, when its DuckDB copy left columns out."""
+    rows = _rows_of(name, scan)
+    columns = [c for c in con.sql(f"SELECT * FROM {rows} LIMIT 0").columns if c != "row"]
     query = "SELECT count(*)" + "".join(f', coalesce(sum(strlen(CAST("{c}" AS VARCHAR))), 0)' for c in columns) + \
-        f" FROM {name}"
+        f" FROM {rows}"
     got = _with_room(con, lambda: con.execute(query).fetchall())[0]
     return got[0], dict(zip(columns, got[1:], strict=True))
 
 
-def write_row_file(con, name: str, path: Path, size: tuple[int, dict[str, int]] | None = None) -> None:
+def write_row_file(con, name: str, path: Path, size: tuple[int, dict[str, int]] | None = None,
+                   scan: ParquetRows | None = None) -> None:
     """One table's rows in row order: it is stored so (`copy_table`) and a scan keeps it; a sort would
-    not fit the memory limit (see there). `size`: the table's `table_sizes`, when they are known."""
+    not fit the memory limit (see there). `size`: the table's `table_sizes`, when they are known; `scan`:
+    its Parquet files, when its DuckDB copy left columns out (LEFT_OUT)."""
     import pyarrow as pa
 
-    rows, chars = size if size is not None else table_sizes(con, name)
+    rows, chars = size if size is not None else table_sizes(con, name, scan)
     per_row = max(1, sum(chars.values()) // max(1, rows))  # a row's length in characters: about its bytes
     batch = max(64, min(ROW_BATCH, ROW_BATCH_BYTES // per_row))
-    reader = con.sql(f"SELECT * EXCLUDE (row) FROM {name}").to_arrow_reader(batch)
+    reader = con.sql(f"SELECT * EXCLUDE (row) FROM {_rows_of(name, scan)}").to_arrow_reader(batch)
     with reader, pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, reader.schema) as writer:
-        for record in reader:
+        for record in (reader if scan is None else _in_batches_of(reader, batch)):
             writer.write_batch(record)
 
 
-def serve(con, folder: Path) -> None:
+def _in_batches_of(batches: Iterable[pa.RecordBatch], size: int) -> Iterator[pa.RecordBatch]:
+    """Record batches of `size` rows (the last one fewer) from batches of any size: a scan of Parquet files
+    yields a batch or more per file (1,657 for the 668 month files of 100,000 articles, against 43)."""
+    import pyarrow as pa
+
+    pending: list[pa.RecordBatch] = []
+    rows = 0
+    for batch in batches:
+        pending.append(batch)
+        rows += batch.num_rows
+        while rows >= size:
+            table = pa.Table.from_batches(pending)
+            yield table.slice(0, size).combine_chunks().to_batches()[0]
+            rest = table.slice(size)
+            pending, rows = rest.to_batches(), rest.num_rows
+    if rows:
+        yield pa.Table.from_batches(pending).combine_chunks().to_batches()[0]
+
+
+def serve(con, folder: Path, parquet: Path | None = None) -> None:
     """Everything the dashboard reads, from the contract tables (with `row`) in the open DuckDB file `con`:
-    index tables and arrays, row files and word indexes, written into `folder` beside the file.
+    index tables and arrays, row files and word indexes, written into `folder` beside the file. `parquet`:
+    the folder of the contract's Parquet files, where the columns the copy left out (LEFT_OUT) are read;
+    without it the DuckDB tables hold them (the benchmark's generated tables).
 
     A small build (every searched column indexed in memory) writes its row files and word indexes on a
     second connection beside the index tables: the build's end runs on one core otherwise, and the
     two halves read the contract tables only. A large one writes them one after the other, so that
     DuckDB's memory limit is not shared by two big jobs."""
-    sizes = {name: table_sizes(con, name) for name in TABLES}  # one scan of each table for both
+    scans = {name: ParquetRows.of(Path(parquet) / f"{name}.parquet") for name in LEFT_OUT} if parquet else {}
+    sizes = {name: table_sizes(con, name, scans.get(name)) for name in TABLES}  # one scan of each for both
     small = all(sizes[table][1][column] <= SIDE_BY_SIDE_CHARS for table, columns in SEARCHED.items()
                 for column in columns)
     if not small:
         _index(con, folder)
-        _texts(con, folder, sizes)
+        _texts(con, folder, sizes, scans)
         return
     from concurrent.futures import ThreadPoolExecutor
 
     side = con.cursor()
     try:
         with ThreadPoolExecutor(1) as pool:
-            texts = pool.submit(_texts, side, folder, sizes)
+            texts = pool.submit(_texts, side, folder, sizes, scans)
             _index(con, folder)
             texts.result()
     finally:
@@ -389,10 +467,11 @@ def _index(con, folder: Path) -> None:
     write_stored_orders(folder)
 
 
-def _texts(con, folder: Path, sizes: dict[str, tuple[int, dict[str, int]]]) -> None:
+def _texts(con, folder: Path, sizes: dict[str, tuple[int, dict[str, int]]], scans: dict[str, ParquetRows]) -> None:
     """The row files and the word indexes."""
-    write_row_files(con, folder, sizes)
-    _with_room(con, lambda: write_word_indexes(con, folder, sizes=sizes))  # written again if it needs more room
+    write_row_files(con, folder, sizes, scans)
+    # written again if it needs more room
+    _with_room(con, lambda: write_word_indexes(con, folder, sizes=sizes, scans=scans))
 
 
 # Beside the index columns: the event rows in (happening, outlet, row) order, which event row is the first of
@@ -546,7 +625,8 @@ def _write_vocab(files: dict[str, Path], vocab, n_values: int) -> None:
 
 
 def write_word_indexes(con, folder: Path, batch_rows: int = 20_000,
-                       sizes: dict[str, tuple[int, dict[str, int]]] | None = None) -> None:
+                       sizes: dict[str, tuple[int, dict[str, int]]] | None = None,
+                       scans: dict[str, ParquetRows] | None = None) -> None:
     """For every searched column: its distinct values split into lower-cased words, as files the dashboard
     memory-maps (`kzdash.dashboard.textsearch.TextIndex.open`).
 
@@ -554,7 +634,8 @@ def write_word_indexes(con, folder: Path, batch_rows: int = 20_000,
     (millions of sentences), and only the postings of the words that match are read from disk, so a
     search costs milliseconds and the server holds no text. Words are split by pyarrow (Unicode
     whitespace), the same rule as the index the dashboard builds itself for tables in memory; DuckDB
-    sorts and groups the (word, value) pairs, spilling to disk past its memory limit."""
+    sorts and groups the (word, value) pairs, spilling to disk past its memory limit. `scans`: the Parquet
+    files of the tables whose DuckDB copy left columns out (LEFT_OUT)."""
 
     import numpy as np
     import pyarrow as pa
@@ -562,12 +643,14 @@ def write_word_indexes(con, folder: Path, batch_rows: int = 20_000,
 
     (Path(folder) / WORD_DIR).mkdir(parents=True, exist_ok=True)
     for table, columns in SEARCHED.items():
-        chars_of = (sizes or {}).get(table) or table_sizes(con, table)  # `table_sizes`: one scan of the table
+        scan = (scans or {}).get(table)
+        rows_of = _rows_of(table, scan)
+        chars_of = (sizes or {}).get(table) or table_sizes(con, table, scan)  # `table_sizes`: one scan of the table
         for column in columns:
             chars = chars_of[1][column]
             files = word_files(folder, table, column)
             if chars <= IN_MEMORY_CHARS:  # a small column: at once, in memory (DuckDB's steps cost 20 ms each)
-                texts = con.sql(f'SELECT CAST("{column}" AS VARCHAR) FROM {table} ORDER BY row').to_arrow_table()
+                texts = con.sql(f'SELECT CAST("{column}" AS VARCHAR) FROM {rows_of} ORDER BY row').to_arrow_table()
                 _write_word_files(files, *word_index_arrays(texts.column(0)))
                 continue
             # Distinct values by a 128-bit hash of the text, numbered in order of their first row (as
@@ -578,10 +661,10 @@ def write_word_indexes(con, folder: Path, batch_rows: int = 20_000,
             text = f'CAST("{column}" AS VARCHAR)'
             con.execute(f"""CREATE OR REPLACE TEMP TABLE word_values AS
                 SELECT h, first_row, (row_number() OVER (ORDER BY first_row) - 1)::INTEGER AS vid
-                FROM (SELECT md5_number({text}) AS h, min(row) AS first_row FROM {table}
+                FROM (SELECT md5_number({text}) AS h, min(row) AS first_row FROM {rows_of}
                       WHERE "{column}" IS NOT NULL GROUP BY h)""")
             n_values = con.execute("SELECT count(*) FROM word_values").fetchall()[0][0]
-            reader = con.sql(f"""SELECT coalesce(w.vid, -1)::INTEGER AS vid FROM {table} t
+            reader = con.sql(f"""SELECT coalesce(w.vid, -1)::INTEGER AS vid FROM {rows_of} t
                 LEFT JOIN word_values w ON md5_number(CAST(t."{column}" AS VARCHAR)) = w.h ORDER BY t.row"""
                              ).to_arrow_reader(batch_rows)
             with reader, open(files["rows"], "wb") as out:
@@ -593,8 +676,10 @@ def write_word_indexes(con, folder: Path, batch_rows: int = 20_000,
             for lo in range(0, n_values, step):  # whole chunks: the connection is free for the inserts
                 hi = int(min(lo + step, n_values))  # numbers of our own, not user input
                 # the values of a range of numbers first stand in one range of rows: read only that slice
-                batch = con.sql(f"""SELECT w.vid, {text} AS v FROM {table} t JOIN word_values w ON t.row = w.first_row
-                    WHERE t.row BETWEEN {int(firsts[lo])} AND {int(firsts[hi - 1])} ORDER BY w.vid""").to_arrow_table()
+                first, last = int(firsts[lo]), int(firsts[hi - 1])
+                batch = con.sql(f"""SELECT w.vid, {text} AS v FROM {_rows_of(table, scan, first, last)} t
+                    JOIN word_values w ON t.row = w.first_row
+                    WHERE t.row BETWEEN {first} AND {last} ORDER BY w.vid""").to_arrow_table()
                 words = pc.utf8_split_whitespace(pc.utf8_lower(batch.column(1)))
                 pairs = pa.table({"w": pc.list_flatten(words),
                                   "vid": pc.take(batch.column(0), pc.list_parent_indices(words))})

@@ -9,6 +9,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from kzdash.dashboard import textsearch
 from kzdash.dashboard.dataset import Dataset
@@ -195,9 +197,12 @@ def test_a_long_table_keeps_its_file_order_without_a_sort(tmp_path: Path) -> Non
     serving.copy_table(con, "articles", tmp_path / "articles.parquet")
     rows = con.sql("SELECT row, article_id FROM articles").fetchall()
     assert [r for r, _ in rows] == list(range(n)) and [a for _, a in rows] == ids.to_pylist()
-    serving.write_row_file(con, "articles", tmp_path / "articles.rows.arrow")
+    serving.write_row_file(con, "articles", tmp_path / "articles.rows.arrow",
+                           scan=serving.ParquetRows.of(tmp_path / "articles.parquet"))
     with pa.memory_map(str(tmp_path / "articles.rows.arrow")) as source:
-        assert pa.ipc.open_file(source).read_all().column("article_id").to_pylist() == ids.to_pylist()
+        written = pa.ipc.open_file(source).read_all()
+        assert written.column("article_id").to_pylist() == ids.to_pylist()
+        assert written.column("text").to_pylist() == texts.to_pylist()  # from the Parquet file, in its order
 
 
 @pytest.mark.parametrize("limit", ["all", "none", "some"])
@@ -356,3 +361,59 @@ def test_a_database_lost_under_the_smaller_limit_is_made_again_whole(sample_dir:
     failed.clear()
     with pytest.raises(duckdb.FatalException):  # a build without the smaller limit has nothing to fall back on
         serving.write_serving(tmp_path, tmp_path / "again.duckdb", memory="64MB")
+
+
+def test_article_texts_stay_out_of_duckdb_and_are_served_from_the_parquet_files(sample_dir: Path, tmp_path: Path,
+                                                                                 monkeypatch) -> None:
+    """The copy leaves the article texts out (LEFT_OUT); the row file and the word index read them from the
+    month files, and equal what a DuckDB table holding them gives (the benchmark's generated tables)."""
+    import duckdb
+    import pyarrow.parquet as pq
+
+    monkeypatch.setattr(serving, "IN_MEMORY_CHARS", -1)  # every column by DuckDB, slice by slice ...
+    monkeypatch.setattr(serving, "PAIR_CHARS", 2_000)  # ... of a few articles each: many month-file reads
+    folder = tmp_path / "build"
+    folder.mkdir()
+    for name in serving.TABLES:
+        copy_table_files(sample_dir, folder, name)
+    serving.write_serving(folder)
+    con = duckdb.connect(str(folder / "kzdash.duckdb"), read_only=True)
+    assert "text" not in con.sql("SELECT * FROM articles LIMIT 0").columns
+    con.close()
+
+    whole = tmp_path / "whole"  # the same tables, every column in DuckDB, served without the Parquet files
+    whole.mkdir()
+    con = duckdb.connect(str(whole / "kzdash.duckdb"))
+    for name in serving.TABLES:
+        table = pq.read_table(folder / f"{name}.parquet")  # a file, or month files in name order
+        con.register("whole_table", table.append_column("row", pa.array(np.arange(len(table), dtype=np.int32))))
+        con.execute(f"CREATE TABLE {name} AS SELECT * FROM whole_table")
+        con.unregister("whole_table")
+    serving.serve(con, whole)
+    con.close()
+    articles = pd.read_parquet(sample_dir / "articles.parquet")
+    for ds in (Dataset.open(folder), Dataset.open(whole)):
+        rows = np.arange(len(articles))[::-1]
+        assert ds.fetch("articles", rows, ["text"])["text"].tolist() == articles["text"].iloc[rows].tolist()
+    for column in serving.SEARCHED["articles"]:
+        for part, path in serving.word_files(folder, "articles", column).items():
+            assert path.read_bytes() == serving.word_files(whole, "articles", column)[part].read_bytes(), part
+    only_in_texts = sorted({w for t in articles["text"] for w in t.lower().split()} -
+                           {w for t in articles["title"].fillna("") for w in t.lower().split()})[::50]
+    index = TextIndex.open(serving.word_files(folder, "articles", "text"))
+    assert only_in_texts
+    for word in only_in_texts:
+        found = np.flatnonzero(index.word_mask(word)).tolist()
+        assert {i for i, t in enumerate(articles["text"]) if word in t.lower().split()} <= set(found), word
+        assert all(word in articles["text"].iloc[i].lower() for i in found), word  # or inside a longer word
+
+
+@given(st.lists(st.integers(0, 40), max_size=12), st.integers(1, 50))
+def test_row_file_batches_are_cut_to_one_size_whatever_comes_in(sizes: list[int], size: int) -> None:
+    batches, n = [], 0
+    for k in sizes:
+        batches.append(pa.record_batch({"x": pa.array(range(n, n + k), pa.int64())}))
+        n += k
+    out = list(serving._in_batches_of(batches, size))
+    assert [b.num_rows for b in out] == [size] * (n // size) + ([n % size] if n % size else [])
+    assert [v for b in out for v in b.column(0).to_pylist()] == list(range(n))
