@@ -657,53 +657,65 @@ def write_word_indexes(con, folder: Path, batch_rows: int = 20_000,
             # dictionary_encode numbers them in memory: a column of unique sentences then maps rows to values
             # in ascending order, so a search's pass from values to rows reads memory in order). Grouping,
             # joining or sorting the texts themselves does not fit the memory limit (a hundred thousand
-            # articles: DuckDB fails to pin a block); their hashes and row numbers do
+            # articles: DuckDB fails to pin a block); their hashes and row numbers do. The texts are hashed
+            # once (`word_hashes`): both the values and each row's value come from there
             text = f'CAST("{column}" AS VARCHAR)'
-            con.execute(f"""CREATE OR REPLACE TEMP TABLE word_values AS
+            con.execute(f"""CREATE OR REPLACE TEMP TABLE word_hashes AS
+                SELECT row, md5_number({text}) AS h FROM {rows_of} WHERE "{column}" IS NOT NULL""")
+            con.execute("""CREATE OR REPLACE TEMP TABLE word_values AS
                 SELECT h, first_row, (row_number() OVER (ORDER BY first_row) - 1)::INTEGER AS vid
-                FROM (SELECT md5_number({text}) AS h, min(row) AS first_row FROM {rows_of}
-                      WHERE "{column}" IS NOT NULL GROUP BY h)""")
+                FROM (SELECT h, min(row) AS first_row FROM word_hashes GROUP BY h)""")
             n_values = con.execute("SELECT count(*) FROM word_values").fetchall()[0][0]
-            reader = con.sql(f"""SELECT coalesce(w.vid, -1)::INTEGER AS vid FROM {rows_of} t
-                LEFT JOIN word_values w ON md5_number(CAST(t."{column}" AS VARCHAR)) = w.h ORDER BY t.row"""
+            reader = con.sql(f"""SELECT coalesce(v.vid, -1)::INTEGER AS vid FROM (SELECT row FROM {rows_of}) t
+                LEFT JOIN word_hashes USING (row) LEFT JOIN word_values v USING (h) ORDER BY t.row"""
                              ).to_arrow_reader(batch_rows)
             with reader, open(files["rows"], "wb") as out:
                 for batch in reader:
                     batch.column(0).to_numpy().astype(np.int32).tofile(out)
+            con.execute("DROP TABLE word_hashes")
             firsts = con.sql("SELECT first_row FROM word_values ORDER BY vid").to_arrow_table().column(0).to_numpy()
             step = max(1, min(batch_rows, PAIR_CHARS * n_values // max(1, chars)))  # values of ~PAIR_CHARS
-            con.execute("CREATE OR REPLACE TEMP TABLE word_pairs (w VARCHAR, vid INTEGER)")
-            for lo in range(0, n_values, step):  # whole chunks: the connection is free for the inserts
+            # each slice's words as numbers of its own (`code`, named in word_names): numbers are paired with
+            # values, made distinct and joined far faster than the words themselves
+            con.execute("CREATE OR REPLACE TEMP TABLE word_pairs (slice INTEGER, code INTEGER, vid INTEGER)")
+            con.execute("CREATE OR REPLACE TEMP TABLE word_names (slice INTEGER, code INTEGER, w VARCHAR)")
+            for part, lo in enumerate(range(0, n_values, step)):  # whole chunks: the connection is free for inserts
                 hi = int(min(lo + step, n_values))  # numbers of our own, not user input
                 # the values of a range of numbers first stand in one range of rows: read only that slice
                 first, last = int(firsts[lo]), int(firsts[hi - 1])
                 batch = con.sql(f"""SELECT w.vid, {text} AS v FROM {_rows_of(table, scan, first, last)} t
                     JOIN word_values w ON t.row = w.first_row
                     WHERE t.row BETWEEN {first} AND {last} ORDER BY w.vid""").to_arrow_table()
-                words = pc.utf8_split_whitespace(pc.utf8_lower(batch.column(1)))
-                pairs = pa.table({"w": pc.list_flatten(words),
-                                  "vid": pc.take(batch.column(0), pc.list_parent_indices(words))})
-                # each (word, value) once: a text repeats its words, and this batch alone holds its values,
-                # so the pairs are distinct over all batches and the postings need no DISTINCT of their own
-                pairs = pairs.group_by(["w", "vid"], use_threads=False).aggregate([])
-                con.register("word_batch", pairs)
-                con.execute("INSERT INTO word_pairs SELECT w, vid FROM word_batch WHERE w <> ''")
+                split = pc.utf8_split_whitespace(pc.utf8_lower(batch.column(1).combine_chunks()))
+                words = pc.dictionary_encode(pc.list_flatten(split))
+                vids = np.repeat(batch.column(0).to_numpy(), pc.list_value_length(split).to_numpy())
+                # each (word, value) once: a text repeats its words, and this slice alone holds its values,
+                # so the pairs are distinct over all slices and the postings need no DISTINCT of their own
+                pairs = np.sort(words.indices.to_numpy().astype(np.int64) * n_values + vids)
+                pairs = pairs[np.r_[True, pairs[1:] != pairs[:-1]]]  # (np.unique hashes: 6 times slower here)
+                names = words.dictionary
+                con.register("word_batch", pa.table({"code": pa.array(pairs // n_values, pa.int32()),
+                                                     "vid": pa.array(pairs % n_values, pa.int32())}))
+                con.execute(f"INSERT INTO word_pairs SELECT {part}, code, vid FROM word_batch")
+                con.unregister("word_batch")
+                con.register("word_batch", pa.table({"code": pa.array(np.arange(len(names), dtype=np.int32)),
+                                                     "w": names}))
+                con.execute(f"INSERT INTO word_names SELECT {part}, code, w FROM word_batch WHERE w <> ''")
                 con.unregister("word_batch")
             con.execute("""CREATE OR REPLACE TEMP TABLE word_vocab AS SELECT w,
-                (row_number() OVER (ORDER BY w) - 1)::INTEGER AS wid FROM (SELECT DISTINCT w FROM word_pairs)""")
+                (row_number() OVER (ORDER BY w) - 1)::INTEGER AS wid FROM (SELECT DISTINCT w FROM word_names)""")
             vocab = con.sql("SELECT w FROM word_vocab ORDER BY wid").to_arrow_table().column(0)
             _write_vocab(files, vocab, n_values)
             counts = np.zeros(len(vocab) + 1, dtype=np.int64)
-            reader = con.sql("""SELECT p.vid, v.wid FROM word_pairs p JOIN word_vocab v USING (w)
-                                ORDER BY v.wid, p.vid""").to_arrow_reader(batch_rows)
+            reader = con.sql("""SELECT p.vid, v.wid FROM word_pairs p JOIN word_names n USING (slice, code)
+                                JOIN word_vocab v USING (w) ORDER BY v.wid, p.vid""").to_arrow_reader(batch_rows)
             with reader, open(files["postings"], "wb") as out:
                 for batch in reader:
                     batch.column(0).to_numpy().astype(np.int32).tofile(out)
                     counts += np.bincount(batch.column(1).to_numpy() + 1, minlength=len(counts))
             np.cumsum(counts).astype(np.int64).tofile(files["starts"])
-            con.execute("DROP TABLE word_pairs")
-            con.execute("DROP TABLE word_vocab")
-            con.execute("DROP TABLE word_values")
+            for temp in ("word_pairs", "word_names", "word_vocab", "word_values"):
+                con.execute(f"DROP TABLE {temp}")
 
 
 def word_index_arrays(texts) -> tuple:

@@ -26,18 +26,19 @@ def copy_table_files(build_dir: Path, folder: Path, name: str) -> None:
 
 @pytest.fixture(scope="module")
 def served(sample_dir: Path, tmp_path_factory) -> dict[str, Path]:
-    """The sample served twice: small columns indexed in memory (the default) and every column by DuckDB."""
+    """The sample served twice: small columns indexed in memory (the default) and every column by DuckDB, a
+    slice of a few thousand characters at a time (many slices of a column, each with words of its own)."""
     out = {}
-    for label, limit in (("memory", serving.IN_MEMORY_CHARS), ("duckdb", -1)):
+    for label, limit, pair_chars in (("memory", serving.IN_MEMORY_CHARS, serving.PAIR_CHARS), ("duckdb", -1, 3_000)):
         folder = tmp_path_factory.mktemp(label)
         for name in serving.TABLES:
             copy_table_files(sample_dir, folder, name)
-        old = serving.IN_MEMORY_CHARS
-        serving.IN_MEMORY_CHARS = limit
+        old = serving.IN_MEMORY_CHARS, serving.PAIR_CHARS
+        serving.IN_MEMORY_CHARS, serving.PAIR_CHARS = limit, pair_chars
         try:
             serving.write_serving(folder)
         finally:
-            serving.IN_MEMORY_CHARS = old
+            serving.IN_MEMORY_CHARS, serving.PAIR_CHARS = old
         out[label] = folder
     return out
 
