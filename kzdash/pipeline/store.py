@@ -542,15 +542,16 @@ class BuildWriter:
                     rows = rows.filter(pc.fill_null(pc.equal(rows["kind"], "country"), False))
                     self.country_place_ids |= set(rows["place_id"].drop_null().to_pylist())
             parts = {name: t.close() for name, t in self.tables.items()}
-            for name in ("articles", "places", "stances"):
-                self._months(name, parts[name], linked=linked)
-            q = pd.DataFrame([{"source": x.source, "line": x.line, "reason": x.reason} for x in quarantined],
-                             columns=COLUMNS["quarantine"])
-            _typed("quarantine", q).to_parquet(self.tmp / "quarantine.parquet", index=False)
             release_freed()  # what the batches freed, before the grouping and DuckDB's share
-            # the events' happenings are grouped (mostly Python) while DuckDB copies the other tables
+            # the events' happenings are grouped (mostly Python) while the other tables' month files are made
+            # and DuckDB copies them
             with ThreadPoolExecutor(1) as pool:
                 events = pool.submit(self._events_with_happenings, parts["events"], linked)
+                for name in ("articles", "places", "stances"):
+                    self._months(name, parts[name], linked=linked)
+                q = pd.DataFrame([{"source": x.source, "line": x.line, "reason": x.reason} for x in quarantined],
+                                 columns=COLUMNS["quarantine"])
+                _typed("quarantine", q).to_parquet(self.tmp / "quarantine.parquet", index=False)
                 _write_duckdb(self.tmp, events_ready=events.result)
                 events.result()
             shutil.rmtree(self.parts_dir, ignore_errors=True)
