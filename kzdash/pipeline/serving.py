@@ -277,8 +277,9 @@ def _with_room(con, work: Callable[[], T]) -> T:
         for step in range(ROOM_STEPS):
             try:
                 return work()
-            except duckdb.Error as error:
-                if not (isinstance(error, duckdb.OutOfMemoryException) or "pin block" in str(error)):
+            except (duckdb.Error, OSError) as error:  # OSError: raised by a batch of an Arrow reader of DuckDB's
+                if not (isinstance(error, duckdb.OutOfMemoryException) or "pin block" in str(error)
+                        or "Out of Memory Error" in str(error)):
                     raise
                 if limit is None:
                     limit = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]

@@ -299,6 +299,13 @@ def test_a_statement_that_cannot_pin_a_block_is_run_again_with_more_memory() -> 
         serving._with_room(nine, lambda: nine.execute("INSERT INTO t SELECT 1"))
     short = Connection(failures=1, error=duckdb.OutOfMemoryException, message="failed to allocate")
     serving._with_room(short, lambda: short.execute("INSERT INTO t SELECT 1"))
+    # out of memory while an Arrow reader of DuckDB's hands over a batch: pyarrow raises it as an OSError
+    reading = Connection(failures=1, error=OSError, message="Out of Memory Error: failed to allocate 2.0 MiB")
+    serving._with_room(reading, lambda: reading.execute("INSERT INTO t SELECT 1"))
+    assert "SET memory_limit = '256MB'" in reading.ran
+    full = Connection(failures=1, error=OSError, message="No space left on device")
+    with pytest.raises(OSError, match="No space"):
+        serving._with_room(full, lambda: full.execute("INSERT INTO t SELECT 1"))
     other = Connection(failures=1, error=duckdb.CatalogException, message="Catalog Error: no table t")
     with pytest.raises(duckdb.Error, match="Catalog"):
         serving._with_room(other, lambda: other.execute("INSERT INTO t SELECT 1"))
