@@ -425,3 +425,34 @@ def test_row_file_batches_are_cut_to_one_size_whatever_comes_in(sizes: list[int]
     out = list(serving._in_batches_of(batches, size))
     assert [b.num_rows for b in out] == [size] * (n // size) + ([n % size] if n % size else [])
     assert [v for b in out for v in b.column(0).to_pylist()] == list(range(n))
+
+
+def test_row_files_stream_under_the_scan_limit_and_put_the_build_limit_back(served: dict[str, Path],
+                                                                             monkeypatch) -> None:
+    """A scan needs no room: the row files are written under SCAN_MEMORY (DuckDB's buffer pool would keep the
+    tables' blocks up to the build's limit), and the limit the index and word steps sort under comes back."""
+    import duckdb
+
+    con = duckdb.connect(str(served["memory"] / "kzdash.duckdb"), read_only=True)
+    con.execute("SET memory_limit = '100MB'")
+    limits = []
+    real = serving.write_row_file
+
+    def watched(c, name: str, *args, **kwargs) -> None:
+        limits.append(c.execute("SELECT current_setting('memory_limit')").fetchall()[0][0])
+        real(c, name, *args, **kwargs)
+
+    monkeypatch.setattr(serving, "write_row_file", watched)
+    out = served["memory"] / "again"
+    out.mkdir()
+    serving.write_row_files(con, out, scans={"articles": serving.ParquetRows.of(served["memory"] / "articles.parquet")})
+    assert limits == ["30.5 MiB"] * len(serving.TABLES)
+    back = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]  # "95.3 MiB", as DuckDB rounds it
+    assert back.endswith(" MiB") and abs(float(back.split()[0]) - 95.3) < 0.2
+    for name in serving.TABLES:  # the same batches and values (the bytes under a missing value are DuckDB's)
+        with pa.memory_map(str(out / serving.ROW_FILE.format(name))) as a, \
+                pa.memory_map(str(served["memory"] / serving.ROW_FILE.format(name))) as b:
+            ra, rb = pa.ipc.open_file(a), pa.ipc.open_file(b)
+            assert [ra.get_batch(i).num_rows for i in range(ra.num_record_batches)] == \
+                [rb.get_batch(i).num_rows for i in range(rb.num_record_batches)], name
+            assert ra.read_all().equals(rb.read_all()), name
