@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kzdash.text.textnorm import _TABLE, _translate, char_classes, fold, fold_key, fold_text
+from kzdash.text.textnorm import _NUMPY_FROM, _TABLE, _translate, char_classes, fold, fold_key, fold_text
 
 
 @given(st.text())
@@ -41,6 +41,21 @@ def test_latin_and_cyrillic() -> None:
 @given(st.text())
 def test_list_table_translates_like_the_dict(text: str) -> None:
     low = text.lower()
+    assert _translate(low) == low.translate(_TABLE)
+
+
+@given(st.text(min_size=_NUMPY_FROM, max_size=2 * _NUMPY_FROM))
+def test_long_texts_translate_like_the_dict(text: str) -> None:
+    """An article's length takes the numpy path: the same folding, dropped characters and all."""
+    low = text.lower()
+    assert _translate(low) == low.translate(_TABLE)
+
+
+@pytest.mark.parametrize("piece", ["Kazakhstan’s «peace» — talks ", "مُوسْكُو كـازاخستان ٢٠٢٢ ", "Сёмей\u00adқала ",
+                                   "x\ud800y\ufeff東京 🇰🇿 ", "\u0301\u064b\u200d"])
+def test_long_texts_of_many_scripts_translate_like_the_dict(piece: str) -> None:
+    low = (piece * (_NUMPY_FROM // len(piece) + 2)).lower()
+    assert len(low) >= _NUMPY_FROM
     assert _translate(low) == low.translate(_TABLE)
 
 
