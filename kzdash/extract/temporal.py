@@ -233,12 +233,14 @@ class _Spans:
         return i >= 0 and self.reach[i] > pos
 
 
-def _units(folded: Folded, lex: DateLexicon, consumed: list[tuple[int, int]]) -> list[_Unit]:
+def _units(folded: Folded, lex: DateLexicon, consumed: list[tuple[int, int]], alone: bool = False) -> list[_Unit]:
     """Numbers and lexicon phrases of the folded text, in order (other words are left out: the
-    gap text between units tells whether two units are adjacent)."""
+    gap text between units tells whether two units are adjacent). `alone`: no other stage reads this
+    folded text, so the date lexicon passes over it by itself (`PhraseMatcher.find_alone`)."""
     text = folded.text
+    find = lex.matcher.find_alone if alone else lex.matcher.find
     units = [_Unit(kind, value, h.fs, h.fe, h.key)
-             for h in lex.matcher.find(folded, lex.code or None) for kind, value in (h.value,)
+             for h in find(folded, lex.code or None) for kind, value in (h.value,)
              if kind != "month_abbr" or h.fe - h.fs == len(h.key)]  # an abbreviation takes no ending: қарсы
     taken = _Spans([(u.start, u.end) for u in units] + consumed)
     for m in lex.number.finditer(text):
@@ -789,6 +791,7 @@ def find_dates(text: str, code: str | None, published: object = None,
     with no year in sight) are left out.
     """
     pub = published if isinstance(published, PartialDate) else PartialDate.parse(published)
+    alone = folded is None  # a text of its own (a header, a lede): only the dates are looked for in it
     folded = folded or fold(text)
     ftext = folded.text
     out: list[DateMention] = []
@@ -810,7 +813,7 @@ def find_dates(text: str, code: str | None, published: object = None,
             consumed.append((m.start(), m.end()))  # an impossible date is no year either
     # an unknown language: absolute numeric dates and years only
     lex = lexicon(code if code and code in languages() else "")
-    units = _units(folded, lex, consumed)
+    units = _units(folded, lex, consumed, alone)
     mt = _Matcher(ftext, units, lex)
     pending: list[tuple[int, int, dict, str, int | None]] = []
     era_names: set[tuple[int, int]] = set()
@@ -877,7 +880,7 @@ def named_before(text: str, code: str | None, pos: int) -> tuple[int | None, boo
     window = text[max(0, pos - 60):pos]
     folded = fold(window)
     lex = lexicon(code if code and code in languages() else "")
-    hits = sorted(lex.matcher.find(folded, lex.code or None), key=lambda h: h.fs)
+    hits = sorted(lex.matcher.find_alone(folded, lex.code or None), key=lambda h: h.fs)
     end = len(folded.text)
     weekday, today = None, False
     for h in reversed(hits):

@@ -222,6 +222,13 @@ class PhraseMatcher:
         if self._pass is not None and lo == 0 and hi is None:
             group, i = self._pass
             return list(group.find_once(folded, code)[i])
+        return self.find_alone(folded, code, lo, hi)
+
+    def find_alone(self, folded: Folded, code: str | None, lo: int = 0, hi: int | None = None) -> list[PhraseHit]:
+        """`find` by this lexicon's own pass, never its one-pass group's: the same hits, cheaper for a text
+        no other lexicon reads (a header line, a window), where the group would pass and collect for all."""
+        if self._empty:
+            return []
         ftext = folded.text
         acronyms = self._acronyms
         return _longest_hits([_hit(PhraseHit, (fs, fe, key, value)) for _, fs, fe, key, value, glued
