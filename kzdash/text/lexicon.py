@@ -258,7 +258,6 @@ class MatcherGroup:
         if not self._empty:
             self._auto.make_automaton()
         self._whole: dict[int, int] | None = None  # the lexicons `find_once` collects (None: all)
-        self._joined: tuple[MatcherGroup, dict[int, int]] | None = None  # `_shared`, once known
 
     @classmethod
     def one_pass(cls, matchers: Sequence[PhraseMatcher], ranged: Sequence[PhraseMatcher] = ()) -> MatcherGroup:
@@ -276,66 +275,28 @@ class MatcherGroup:
         return group
 
     def _pass_over(self, folded: Folded, code: str | None) -> list:
-        """[raw words of the whole text (`_words`), per-lexicon hits (`_by_lexicon`) or None until asked,
-        whole-text hits or None until asked], computed once per folded text and language."""
+        """[raw words of the whole text (`_words`), their ends, per-lexicon hits or None until asked],
+        computed once per folded text and language."""
         key = (self, code)
         got = folded.memo.get(key)
         if got is None:
             words = [] if self._empty else _words(self._auto, folded, 0, len(folded.text), morph(code))
-            got = folded.memo[key] = [words, None, None]
+            got = folded.memo[key] = [words, [w[0] + len(w[3]) for w in words], None]
         return got
-
-    def _by_lexicon(self, got: list) -> list[tuple[list[int], list[int], list[PhraseHit]]]:
-        """Per lexicon of the group, its hits among the pass's words in text order, with their keys' ends and
-        starts (what ranges are cut by): sorted once per text, so that each range takes a slice of each
-        lexicon instead of going through every word and owner again."""
-        if got[1] is None:
-            per: list[tuple[list[int], list[int], list[PhraseHit]]] = [([], [], []) for _ in range(self.size)]
-            for ks, fs, fe, key, owners, glued in got[0]:
-                ke = ks + len(key)
-                for i, value, acronym in owners:
-                    if not (acronym and glued):
-                        ends, starts, hits = per[i]
-                        ends.append(ke)
-                        starts.append(ks)
-                        hits.append(_hit(PhraseHit, (fs, fe, key, value)))
-            got[1] = per
-        return got[1]
-
-    def _in_ranges(self, got: list, ranges: Iterable[tuple[int, int | None]], n: int, size: int,
-                   places: dict[int, int]) -> list[list[PhraseHit]]:
-        """`_collect` from the per-lexicon hits: a hit counts in a range [lo, hi) when its key lies inside;
-        `places` maps the group's lexicons to the `size` lexicons asking."""
-        per = self._by_lexicon(got)
-        out: list[list[PhraseHit]] = [[] for _ in range(size)]
-        for lo, hi in ranges:
-            hi = n if hi is None else hi
-            for j, i in places.items():
-                ends, starts, hits = per[j]
-                a, b = bisect_left(ends, lo + 1), bisect_right(ends, hi)
-                if a < b:
-                    found = [h for ks, h in zip(starts[a:b], hits[a:b], strict=True) if ks >= lo]
-                    if found:
-                        out[i] += _longest_hits(found)
-        return out
 
     def find_once(self, folded: Folded, code: str | None) -> list[list[PhraseHit]]:
         """`find` over the whole text, computed once per folded text and language."""
         got = self._pass_over(folded, code)
         if got[2] is None:
-            whole = self._whole if self._whole is not None else {i: i for i in range(self.size)}
-            got[2] = self._in_ranges(got, ((0, None),), len(folded.text), self.size, whole)
+            got[2] = self._collect(got[0], got[1], ((0, None),), len(folded.text), self._whole)
         return got[2]
 
     def _shared(self) -> tuple[MatcherGroup, dict[int, int]] | None:
         """The one-pass group all the lexicons joined (if one), and their places there -> here."""
-        if self._joined is not None:
-            return self._joined
         passes = [m._scanned for m in self._members]
         if not passes or any(p is None or p[0] is not passes[0][0] for p in passes):
             return None
-        self._joined = passes[0][0], {p[1]: i for i, p in enumerate(passes)}  # a lexicon joins once, for good
-        return self._joined
+        return passes[0][0], {p[1]: i for i, p in enumerate(passes)}
 
     def find(self, folded: Folded, code: str | None,
              ranges: Iterable[tuple[int, int | None]] = ((0, None),)) -> list[list[PhraseHit]]:
@@ -346,28 +307,40 @@ class MatcherGroup:
         shared = self._shared()
         if shared is not None:
             group, places = shared
-            return group._in_ranges(group._pass_over(folded, code), ranges, n, self.size, places)
+            words, ends, _ = group._pass_over(folded, code)
+            return self._collect(words, ends, ranges, n, places)
         m = morph(code)
         out: list[list[PhraseHit]] = [[] for _ in range(self.size)]
         for lo, hi in ranges:
             hi = n if hi is None else hi
             words = _words(self._auto, folded, lo, hi, m)
-            for i, found in enumerate(self._collect(words)):
+            for i, found in enumerate(self._collect(words, None, ((lo, hi),), n, None)):
                 out[i] += found
         return out
 
-    def _collect(self, words: list[tuple]) -> list[list[PhraseHit]]:
-        """Per lexicon, its hits among the raw `words` of one range, longest first where they overlap."""
+    def _collect(self, words: list[tuple], ends: list[int] | None, ranges: Iterable[tuple[int, int | None]],
+                 n: int, places: dict[int, int] | None) -> list[list[PhraseHit]]:
+        """Per lexicon, its hits among raw `words` (their key ends `ends`, or None: all inside the one range)
+        in each range, longest first where they overlap; `places` maps another group's lexicons to ours."""
         out: list[list[PhraseHit]] = [[] for _ in range(self.size)]
-        hits: dict[int, list[PhraseHit]] = {}  # lexicon -> its hits
-        for _, fs, fe, key, owners, glued in words:
-            for i, value, acronym in owners:
-                if not (acronym and glued):
-                    hit = _hit(PhraseHit, (fs, fe, key, value))
-                    if (found := hits.get(i)) is None:
-                        hits[i] = [hit]
-                    else:
-                        found.append(hit)
-        for i, found in hits.items():
-            out[i] += _longest_hits(found)
+        for lo, hi in ranges:
+            hi = n if hi is None else hi
+            inside = words if ends is None else words[bisect_left(ends, lo + 1):bisect_right(ends, hi)]
+            hits: dict[int, list[PhraseHit]] = {}  # lexicon -> its hits in this range
+            for ks, fs, fe, key, owners, glued in inside:
+                if ks < lo:
+                    continue
+                for i, value, acronym in owners:
+                    if places is not None:
+                        i = places.get(i)
+                        if i is None:
+                            continue
+                    if not (acronym and glued):
+                        hit = _hit(PhraseHit, (fs, fe, key, value))
+                        if (found := hits.get(i)) is None:
+                            hits[i] = [hit]
+                        else:
+                            found.append(hit)
+            for i, found in hits.items():
+                out[i] += _longest_hits(found)
         return out
