@@ -69,19 +69,20 @@ _LIST_TABLE = [_TABLE.get(cp, chr(cp)) for cp in range(_LIST_END)]
 _HIGH = {chr(k): v or "" for k, v in _TABLE.items() if k >= _LIST_END}
 
 
-# For a whole article the same mapping runs as one numpy lookup on the code points (str.translate of a
-# non-ASCII text makes Python objects per character: about four times slower on an article).
-_POINT_TABLE = np.array([ord(v) if v else 0 for v in _LIST_TABLE], dtype=np.uint32)
-_POINT_DROPPED = np.array([v is None for v in _LIST_TABLE], dtype=bool)
-_HIGH_DROPPED = [ord(ch) for ch, to in _HIGH.items() if not to]
+# For a whole article the substitutions run as one numpy lookup on the code points (str.translate of a
+# non-ASCII text makes Python objects per character: several times slower on an article); the dropped
+# characters are then cut out where `_DROP_RE` finds them, which `fold` does anyway for its offsets.
+_POINT_TABLE = np.array([ord(v) if v else cp for cp, v in enumerate(_LIST_TABLE)], dtype=np.uint32)  # dropped: kept
 _NUMPY_FROM = 512  # characters: below it str.translate is as quick (numpy has its set-up cost)
-assert all(v is None or len(v) == 1 for v in _LIST_TABLE) and all(not to for to in _HIGH.values())
+# one character in, one out; nothing substituted into a dropped character; past the table, only drops
+assert all(v is None or len(v) == 1 and _TABLE.get(ord(v), "") is not None for v in _LIST_TABLE)
+assert all(not to for to in _HIGH.values())
 
 
 def _translate(low: str) -> str:
     """`low.translate(_TABLE)`, faster."""
     if len(low) >= _NUMPY_FROM:
-        return _translate_points(low)
+        return _DROP_RE.sub("", _substituted(low))
     out = low.translate(_LIST_TABLE)
     for ch, to in _HIGH.items():
         if ch in out:
@@ -89,18 +90,14 @@ def _translate(low: str) -> str:
     return out
 
 
-def _translate_points(low: str) -> str:
-    """`_translate` on the code points: each one below `_LIST_END` looked up in the table, those past it
-    kept but for the few the table drops."""
+def _substituted(low: str) -> str:
+    """`low` with its characters substituted as `_TABLE` says, the dropped ones left in place (the same
+    length): each code point below `_LIST_END` looked up in one step, those past it kept."""
     points = np.frombuffer(low.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     out = _POINT_TABLE.take(points, mode="clip")
-    dropped = _POINT_DROPPED.take(points, mode="clip")
-    high = points >= _LIST_END
-    if high.any():  # rare (CJK, emoji): `take` clipped them to the table's last entry
+    if points.max() >= _LIST_END:  # rare (CJK, emoji): `take` clipped them to the table's last entry
+        high = points >= _LIST_END
         out[high] = points[high]
-        dropped[high] = np.isin(points[high], _HIGH_DROPPED)
-    if dropped.any():
-        out = out[~dropped]
     return out.tobytes().decode("utf-32-le", "surrogatepass")
 
 
@@ -171,16 +168,27 @@ def fold(text: str) -> Folded:
                 out.append(f)
                 offsets.append(i)
         return Folded("".join(out), tuple(offsets), len(text))
-    folded = _translate(low)
-    if len(folded) == len(text):
-        return Folded(folded, range(len(text)), len(text))
+    if len(low) >= _NUMPY_FROM:  # an article: substituted in one step, the dropped characters cut out below
+        whole, pieces = _substituted(low), []
+    else:
+        whole, pieces = _translate(low), None
+        if len(whole) == len(text):
+            return Folded(whole, range(len(text)), len(text))
     offsets: list[int] = []  # every index but the dropped ones, built from ranges (C speed)
     prev = 0
     for m in _DROP_RE.finditer(low):
         offsets.extend(range(prev, m.start()))
+        if pieces is not None:
+            pieces.append(whole[prev:m.start()])
         prev = m.end()
+    if pieces is None:
+        offsets.extend(range(prev, len(low)))
+        return Folded(whole, offsets, len(text))
+    if not prev:  # nothing dropped
+        return Folded(whole, range(len(text)), len(text))
     offsets.extend(range(prev, len(low)))
-    return Folded(folded, offsets, len(text))
+    pieces.append(whole[prev:])
+    return Folded("".join(pieces), offsets, len(text))
 
 
 def fold_text(text: str) -> str:
