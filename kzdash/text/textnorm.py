@@ -120,9 +120,9 @@ def char_classes(text: str) -> bytes:
     (so `classes[i - 1]` at 0 and `classes[i + 1]` at the end read OTHER, as no character is there)."""
     points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     out = _CLASS_TABLE.take(points, mode="clip")
-    high = np.flatnonzero(points >= _LIST_END)  # past the table's end (rare: CJK, emoji): one by one
-    for i in high.tolist():
-        out[i] = _char_class(text[i])
+    if len(points) and points.max() >= _LIST_END:  # past the table's end (rare: CJK, emoji): one by one
+        for i in np.flatnonzero(points >= _LIST_END).tolist():
+            out[i] = _char_class(text[i])
     return out.tobytes() + b"\0\0"
 
 
