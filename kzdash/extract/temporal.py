@@ -250,8 +250,9 @@ def _units(folded: Folded, lex: DateLexicon, consumed: list[tuple[int, int]], al
             continue  # inside a word ("A320") or a numeric date already read
         digits = m.group(1)
         units.append(_Unit("num", int(digits), s, e, m.group(0), len(digits)))
-    already = _Spans(consumed)
-    units = [u for u in units if not already.cover(u.start)]
+    if consumed:  # numeric dates read before: nothing of theirs is read again
+        already = _Spans(consumed)
+        units = [u for u in units if not already.cover(u.start)]
     units.sort(key=lambda u: u.start)
     merged: list[_Unit] = []
     for u in units:  # one month named twice, "شباط/فبراير": one unit
@@ -517,8 +518,14 @@ def _resolve(parts: dict, pub: PartialDate | None, anchor: date | None = None) -
     return None
 
 
+# Unit kinds no date opens with (only read beside one): most units of a text, answered at once.
+_NO_DATE_START = frozenset({"alone", "conn", "past", "future", "same_month"})
+
+
 def _match_at(mt: _Matcher, i: int) -> tuple[int, dict, str] | None:
     u = mt.u[i]
+    if u.kind in _NO_DATE_START:
+        return None
     day = mt.day(i)
     if day is not None:
         j = mt.skip_conn(i)
@@ -642,10 +649,12 @@ def _week_beside(mt: _Matcher, i: int, j: int) -> int | None:
 def _range_first(mt: _Matcher, i: int) -> tuple[dict, str] | None:
     """ "5-7 March": day i stands before a day that opens a day-month date."""
     d = mt.day(i)
+    if d is None:  # most units
+        return None
     j = i + 1
     if mt.kind(j) in ("alone", "conn") and mt.day(j + 1) is not None:
         j += 1  # the range word is also a date word: "nga 5 deri më 7 mars", "من 5 إلى 7 مارس"
-    if d is None or mt.day(j) is None or not mt.range_gap(i, j):
+    if mt.day(j) is None or not mt.range_gap(i, j):
         return None
     nxt = _match_at(mt, j)
     if not nxt or nxt[1]["form"] not in ("dm", "dmy", "dm-rel-year"):
