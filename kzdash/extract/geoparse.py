@@ -309,10 +309,7 @@ def find_places(text: str, code: str | None, gaz: Gazetteer, folded: Folded | No
     blocks = [h for h in hits if h.entries[0].how == BLOCK]
     hits = [h for h in hits if h.entries[0].how != BLOCK]
     # countries the article names outright: they support the cities and regions in them
-    countries: Counter = Counter()
-    for h in hits:
-        if h.support:
-            countries.update(h.support)
+    countries = Counter([c for h in hits if h.support for c in h.support])  # one count, not one update a hit
     # namesakes this article cannot mean are dropped before overlaps are settled, so that a
     # rejected longer name ("Franca", a Brazilian city) does not hide a good shorter one
     calendar = gaz.calendar.get(code or "", frozenset())

@@ -262,8 +262,11 @@ class _Hits:
         return i < len(self.trigger_starts) and self.trigger_starts[i] < fe
 
     def within(self, name: str, fs: int, fe: int) -> list[PhraseHit]:
-        lo, hi = bisect.bisect_left(self.starts[name], fs), bisect.bisect_left(self.starts[name], fe)
-        return self.found[name][lo:hi]
+        starts = self.starts[name]
+        if not starts:  # a third of the asks: a lexicon the article holds nothing of
+            return []
+        lo = bisect.bisect_left(starts, fs)
+        return self.found[name][lo:bisect.bisect_left(starts, fe, lo)]
 
 
 @lru_cache(maxsize=64)
