@@ -152,7 +152,7 @@ def _as_place(ftext: str, a_fs: int, actor: ActorMention, place_words: tuple[str
     if not place_words or not (actor.rule.startswith("country:") or actor.place):
         return False
     glued = actor.rule.partition(" via:")[2]  # the proclitics glued before the name, compared whole
-    if glued and any(w.endswith("-") and w[:-1] == glued for w in place_words):
+    if glued and glued + "-" in place_words:  # a clitic is listed with its hyphen ("ل-")
         return True
     before = ftext[max(0, a_fs - 24):a_fs].rstrip()
     # the one C-speed test first: most names follow no preposition at all
