@@ -576,8 +576,9 @@ def _appositive(ftext: str, a_fs: int, a_fe: int, anchor: int, actors: list[tupl
     A stretch of nothing but names and `listing` words is a list, not an aside: "the EU, the US, and Britain"""
     if a_fe > anchor:
         return False
-    opening = max(ftext.rfind(c, 0, a_fs) for c in ",،")
-    closing = min((i for i in (ftext.find(c, a_fe, anchor) for c in ",،") if i >= 0), default=-1)
+    opening = max(ftext.rfind(",", 0, a_fs), ftext.rfind("،", 0, a_fs))  # the comma or Arabic comma before
+    latin, arabic = ftext.find(",", a_fe, anchor), ftext.find("،", a_fe, anchor)  # the first one after
+    closing = arabic if latin < 0 else latin if arabic < 0 else min(latin, arabic)
     if opening < 0 or closing < 0 or "." in ftext[opening:a_fs]:
         return False
     rest = ftext[opening + 1:a_fs] + ftext[a_fe:closing]
