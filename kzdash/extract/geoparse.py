@@ -18,7 +18,7 @@ from functools import lru_cache
 
 from kzdash.extract.gazetteer import ALIAS, BLOCK, CITY_MIN_POPULATION, DEMONYM, NEAR, Entry, Gazetteer, Place
 from kzdash.text.langdata import load
-from kzdash.text.lexicon import PhraseMatcher, bounded, longest_first, morph, word_at
+from kzdash.text.lexicon import PhraseMatcher, bounded, longest_first, morph
 from kzdash.text.textnorm import ALNUM, APOSTROPHE, Folded, fold, fold_key
 
 UNSUPPORTED_CITY_MIN_POPULATION = 1_000_000  # a city whose country the article never names
@@ -130,9 +130,15 @@ def _raw_hits(text: str, folded: Folded, gaz: Gazetteer, code: str | None,
                 continue
             if before and (max_prefix == 0 or (ks > max_prefix and classes[ks - max_prefix - 1:ks] == whole_prefix)):
                 continue
-            ws, we = word_at(classes, ks, ke)
+            # `word_at`, its two walks apart: most pieces that get this far have no proclitic before them
+            ws = ks
+            while classes[ws - 1] == ALNUM:  # at 0, [-1] is the padding
+                ws -= 1
             if ws < ks and ftext[ws:ks] not in proclitics:
                 continue
+            we = ke
+            while (c := classes[we]) == ALNUM or c == APOSTROPHE and classes[we + 1] == ALNUM:
+                we += 1
             if we > ke and after != APOSTROPHE and ftext[ke:we] not in rests:
                 continue
         else:
@@ -309,10 +315,7 @@ def find_places(text: str, code: str | None, gaz: Gazetteer, folded: Folded | No
     blocks = [h for h in hits if h.entries[0].how == BLOCK]
     hits = [h for h in hits if h.entries[0].how != BLOCK]
     # countries the article names outright: they support the cities and regions in them
-    countries: Counter = Counter()
-    for h in hits:
-        if h.support:
-            countries.update(h.support)
+    countries = Counter([c for h in hits if h.support for c in h.support])  # one count, not one update a hit
     # namesakes this article cannot mean are dropped before overlaps are settled, so that a
     # rejected longer name ("Franca", a Brazilian city) does not hide a good shorter one
     calendar = gaz.calendar.get(code or "", frozenset())

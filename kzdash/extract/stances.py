@@ -152,7 +152,7 @@ def _as_place(ftext: str, a_fs: int, actor: ActorMention, place_words: tuple[str
     if not place_words or not (actor.rule.startswith("country:") or actor.place):
         return False
     glued = actor.rule.partition(" via:")[2]  # the proclitics glued before the name, compared whole
-    if glued and any(w.endswith("-") and w[:-1] == glued for w in place_words):
+    if glued and glued + "-" in place_words:  # a clitic is listed with its hyphen ("ل-")
         return True
     before = ftext[max(0, a_fs - 24):a_fs].rstrip()
     # the one C-speed test first: most names follow no preposition at all
@@ -262,8 +262,11 @@ class _Hits:
         return i < len(self.trigger_starts) and self.trigger_starts[i] < fe
 
     def within(self, name: str, fs: int, fe: int) -> list[PhraseHit]:
-        lo, hi = bisect.bisect_left(self.starts[name], fs), bisect.bisect_left(self.starts[name], fe)
-        return self.found[name][lo:hi]
+        starts = self.starts[name]
+        if not starts:  # a third of the asks: a lexicon the article holds nothing of
+            return []
+        lo = bisect.bisect_left(starts, fs)
+        return self.found[name][lo:bisect.bisect_left(starts, fe, lo)]
 
 
 @lru_cache(maxsize=64)
@@ -573,8 +576,9 @@ def _appositive(ftext: str, a_fs: int, a_fe: int, anchor: int, actors: list[tupl
     A stretch of nothing but names and `listing` words is a list, not an aside: "the EU, the US, and Britain"""
     if a_fe > anchor:
         return False
-    opening = max(ftext.rfind(c, 0, a_fs) for c in ",،")
-    closing = min((i for i in (ftext.find(c, a_fe, anchor) for c in ",،") if i >= 0), default=-1)
+    opening = max(ftext.rfind(",", 0, a_fs), ftext.rfind("،", 0, a_fs))  # the comma or Arabic comma before
+    latin, arabic = ftext.find(",", a_fe, anchor), ftext.find("،", a_fe, anchor)  # the first one after
+    closing = arabic if latin < 0 else latin if arabic < 0 else min(latin, arabic)
     if opening < 0 or closing < 0 or "." in ftext[opening:a_fs]:
         return False
     rest = ftext[opening + 1:a_fs] + ftext[a_fe:closing]

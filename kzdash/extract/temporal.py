@@ -233,12 +233,14 @@ class _Spans:
         return i >= 0 and self.reach[i] > pos
 
 
-def _units(folded: Folded, lex: DateLexicon, consumed: list[tuple[int, int]]) -> list[_Unit]:
+def _units(folded: Folded, lex: DateLexicon, consumed: list[tuple[int, int]], alone: bool = False) -> list[_Unit]:
     """Numbers and lexicon phrases of the folded text, in order (other words are left out: the
-    gap text between units tells whether two units are adjacent)."""
+    gap text between units tells whether two units are adjacent). `alone`: no other stage reads this
+    folded text, so the date lexicon passes over it by itself (`PhraseMatcher.find_alone`)."""
     text = folded.text
+    find = lex.matcher.find_alone if alone else lex.matcher.find
     units = [_Unit(kind, value, h.fs, h.fe, h.key)
-             for h in lex.matcher.find(folded, lex.code or None) for kind, value in (h.value,)
+             for h in find(folded, lex.code or None) for kind, value in (h.value,)
              if kind != "month_abbr" or h.fe - h.fs == len(h.key)]  # an abbreviation takes no ending: қарсы
     taken = _Spans([(u.start, u.end) for u in units] + consumed)
     for m in lex.number.finditer(text):
@@ -248,8 +250,9 @@ def _units(folded: Folded, lex: DateLexicon, consumed: list[tuple[int, int]]) ->
             continue  # inside a word ("A320") or a numeric date already read
         digits = m.group(1)
         units.append(_Unit("num", int(digits), s, e, m.group(0), len(digits)))
-    already = _Spans(consumed)
-    units = [u for u in units if not already.cover(u.start)]
+    if consumed:  # numeric dates read before: nothing of theirs is read again
+        already = _Spans(consumed)
+        units = [u for u in units if not already.cover(u.start)]
     units.sort(key=lambda u: u.start)
     merged: list[_Unit] = []
     for u in units:  # one month named twice, "شباط/فبراير": one unit
@@ -515,8 +518,14 @@ def _resolve(parts: dict, pub: PartialDate | None, anchor: date | None = None) -
     return None
 
 
+# Unit kinds no date opens with (only read beside one): most units of a text, answered at once.
+_NO_DATE_START = frozenset({"alone", "conn", "past", "future", "same_month"})
+
+
 def _match_at(mt: _Matcher, i: int) -> tuple[int, dict, str] | None:
     u = mt.u[i]
+    if u.kind in _NO_DATE_START:
+        return None
     day = mt.day(i)
     if day is not None:
         j = mt.skip_conn(i)
@@ -640,10 +649,12 @@ def _week_beside(mt: _Matcher, i: int, j: int) -> int | None:
 def _range_first(mt: _Matcher, i: int) -> tuple[dict, str] | None:
     """ "5-7 March": day i stands before a day that opens a day-month date."""
     d = mt.day(i)
+    if d is None:  # most units
+        return None
     j = i + 1
     if mt.kind(j) in ("alone", "conn") and mt.day(j + 1) is not None:
         j += 1  # the range word is also a date word: "nga 5 deri më 7 mars", "من 5 إلى 7 مارس"
-    if d is None or mt.day(j) is None or not mt.range_gap(i, j):
+    if mt.day(j) is None or not mt.range_gap(i, j):
         return None
     nxt = _match_at(mt, j)
     if not nxt or nxt[1]["form"] not in ("dm", "dmy", "dm-rel-year"):
@@ -789,6 +800,7 @@ def find_dates(text: str, code: str | None, published: object = None,
     with no year in sight) are left out.
     """
     pub = published if isinstance(published, PartialDate) else PartialDate.parse(published)
+    alone = folded is None  # a text of its own (a header, a lede): only the dates are looked for in it
     folded = folded or fold(text)
     ftext = folded.text
     out: list[DateMention] = []
@@ -810,7 +822,7 @@ def find_dates(text: str, code: str | None, published: object = None,
             consumed.append((m.start(), m.end()))  # an impossible date is no year either
     # an unknown language: absolute numeric dates and years only
     lex = lexicon(code if code and code in languages() else "")
-    units = _units(folded, lex, consumed)
+    units = _units(folded, lex, consumed, alone)
     mt = _Matcher(ftext, units, lex)
     pending: list[tuple[int, int, dict, str, int | None]] = []
     era_names: set[tuple[int, int]] = set()
@@ -877,7 +889,7 @@ def named_before(text: str, code: str | None, pos: int) -> tuple[int | None, boo
     window = text[max(0, pos - 60):pos]
     folded = fold(window)
     lex = lexicon(code if code and code in languages() else "")
-    hits = sorted(lex.matcher.find(folded, lex.code or None), key=lambda h: h.fs)
+    hits = sorted(lex.matcher.find_alone(folded, lex.code or None), key=lambda h: h.fs)
     end = len(folded.text)
     weekday, today = None, False
     for h in reversed(hits):

@@ -151,11 +151,18 @@ def _words(auto: ahocorasick.Automaton, folded: Folded, lo: int, hi: int, m: Mor
             continue
         if before and (max_prefix == 0 or (ks > max_prefix and classes[ks - max_prefix - 1:ks] == whole_prefix)):
             continue
-        ws, we = word_at(classes, ks, ke)
+        # `word_at`, its two walks apart: a piece with no proclitic before it is no word, whatever follows
+        ws = ks
+        while classes[ws - 1] == ALNUM:  # at 0, [-1] is the padding
+            ws -= 1
+        if ws < ks and ftext[ws:ks] not in proclitics:
+            continue
+        we = ke
+        while (c := classes[we]) == ALNUM or c == APOSTROPHE and classes[we + 1] == ALNUM:
+            we += 1
         if ws == ks and we == ke:
             out.append((ks, ks, ke, key, payload, False))
-        elif (ws == ks or ftext[ws:ks] in proclitics) and (
-                we == ke or after == APOSTROPHE or ftext[ke:we] in suffixes):  # `bounded`
+        elif we == ke or after == APOSTROPHE or ftext[ke:we] in suffixes:  # `bounded` (the proclitic passed)
             out.append((ks, ws, we, key, payload, ws != ks or (we != ke and after != APOSTROPHE)))
     return out
 
@@ -222,6 +229,13 @@ class PhraseMatcher:
         if self._pass is not None and lo == 0 and hi is None:
             group, i = self._pass
             return list(group.find_once(folded, code)[i])
+        return self.find_alone(folded, code, lo, hi)
+
+    def find_alone(self, folded: Folded, code: str | None, lo: int = 0, hi: int | None = None) -> list[PhraseHit]:
+        """`find` by this lexicon's own pass, never its one-pass group's: the same hits, cheaper for a text
+        no other lexicon reads (a header line, a window), where the group would pass and collect for all."""
+        if self._empty:
+            return []
         ftext = folded.text
         acronyms = self._acronyms
         return _longest_hits([_hit(PhraseHit, (fs, fe, key, value)) for _, fs, fe, key, value, glued

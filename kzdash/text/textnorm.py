@@ -69,13 +69,36 @@ _LIST_TABLE = [_TABLE.get(cp, chr(cp)) for cp in range(_LIST_END)]
 _HIGH = {chr(k): v or "" for k, v in _TABLE.items() if k >= _LIST_END}
 
 
+# For a whole article the substitutions run as one numpy lookup on the code points (str.translate of a
+# non-ASCII text makes Python objects per character: several times slower on an article); the dropped
+# characters are then cut out where `_DROP_RE` finds them, which `fold` does anyway for its offsets.
+_POINT_TABLE = np.array([ord(v) if v else cp for cp, v in enumerate(_LIST_TABLE)], dtype=np.uint32)  # dropped: kept
+_NUMPY_FROM = 512  # characters: below it str.translate is as quick (numpy has its set-up cost)
+# one character in, one out; nothing substituted into a dropped character; past the table, only drops
+assert all(v is None or len(v) == 1 and _TABLE.get(ord(v), "") is not None for v in _LIST_TABLE)
+assert all(not to for to in _HIGH.values())
+
+
 def _translate(low: str) -> str:
     """`low.translate(_TABLE)`, faster."""
+    if len(low) >= _NUMPY_FROM:
+        return _DROP_RE.sub("", _substituted(low))
     out = low.translate(_LIST_TABLE)
     for ch, to in _HIGH.items():
         if ch in out:
             out = out.replace(ch, to)
     return out
+
+
+def _substituted(low: str) -> str:
+    """`low` with its characters substituted as `_TABLE` says, the dropped ones left in place (the same
+    length): each code point below `_LIST_END` looked up in one step, those past it kept."""
+    points = np.frombuffer(low.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    out = _POINT_TABLE.take(points, mode="clip")
+    if points.max() >= _LIST_END:  # rare (CJK, emoji): `take` clipped them to the table's last entry
+        high = points >= _LIST_END
+        out[high] = points[high]
+    return out.tobytes().decode("utf-32-le", "surrogatepass")
 
 
 _DROPPED = "[" + "".join(re.escape(chr(k)) for k, v in _TABLE.items() if v is None) + "]"
@@ -97,9 +120,9 @@ def char_classes(text: str) -> bytes:
     (so `classes[i - 1]` at 0 and `classes[i + 1]` at the end read OTHER, as no character is there)."""
     points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     out = _CLASS_TABLE.take(points, mode="clip")
-    high = np.flatnonzero(points >= _LIST_END)  # past the table's end (rare: CJK, emoji): one by one
-    for i in high.tolist():
-        out[i] = _char_class(text[i])
+    if len(points) and points.max() >= _LIST_END:  # past the table's end (rare: CJK, emoji): one by one
+        for i in np.flatnonzero(points >= _LIST_END).tolist():
+            out[i] = _char_class(text[i])
     return out.tobytes() + b"\0\0"
 
 
@@ -145,16 +168,27 @@ def fold(text: str) -> Folded:
                 out.append(f)
                 offsets.append(i)
         return Folded("".join(out), tuple(offsets), len(text))
-    folded = _translate(low)
-    if len(folded) == len(text):
-        return Folded(folded, range(len(text)), len(text))
+    if len(low) >= _NUMPY_FROM:  # an article: substituted in one step, the dropped characters cut out below
+        whole, pieces = _substituted(low), []
+    else:
+        whole, pieces = _translate(low), None
+        if len(whole) == len(text):
+            return Folded(whole, range(len(text)), len(text))
     offsets: list[int] = []  # every index but the dropped ones, built from ranges (C speed)
     prev = 0
     for m in _DROP_RE.finditer(low):
         offsets.extend(range(prev, m.start()))
+        if pieces is not None:
+            pieces.append(whole[prev:m.start()])
         prev = m.end()
+    if pieces is None:
+        offsets.extend(range(prev, len(low)))
+        return Folded(whole, offsets, len(text))
+    if not prev:  # nothing dropped
+        return Folded(whole, range(len(text)), len(text))
     offsets.extend(range(prev, len(low)))
-    return Folded(folded, offsets, len(text))
+    pieces.append(whole[prev:])
+    return Folded("".join(pieces), offsets, len(text))
 
 
 def fold_text(text: str) -> str:

@@ -108,6 +108,20 @@ def test_one_pass_gives_each_lexicon_its_own_hits_once_per_text(code: str, text:
     assert _values(fresh[0].find(again, code, 0, 5)) == _values(fresh[0].find(folded, code, 0, 5))  # a range: alone
 
 
+@pytest.mark.parametrize(("code", "text"), TEXTS)
+def test_a_lexicon_alone_finds_what_its_one_pass_gives_it(code: str, text: str) -> None:
+    """`find_alone` (a header line, a window: a text no other lexicon reads) passes by itself, with the
+    hits the group's pass would give that lexicon."""
+    fresh = [PhraseMatcher({"Kazakhstan": "KAZ", "ОДКБ": "CSTO", "СВО": "war", "قال": "said"}), PhraseMatcher(OTHER)]
+    MatcherGroup.one_pass(fresh)
+    alone = fold(text)
+    got = [_values(m.find_alone(alone, code)) for m in fresh]
+    assert not alone.memo  # no group pass over it
+    shared = fold(text)
+    assert got == [_values(m.find(shared, code)) for m in fresh]
+    assert shared.memo
+
+
 @given(st.lists(st.tuples(st.integers(0, 60), st.integers(1, 12), st.sampled_from(["ab", "abc", "b", "xyzw"])),
                 max_size=12))
 def test_phrase_hits_in_order_take_the_short_cut_to_the_same_answer(raw: list[tuple[int, int, str]]) -> None:

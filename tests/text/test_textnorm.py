@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kzdash.text.textnorm import _TABLE, _translate, char_classes, fold, fold_key, fold_text
+from kzdash.text.textnorm import _NUMPY_FROM, _TABLE, _translate, char_classes, fold, fold_key, fold_text
 
 
 @given(st.text())
@@ -42,6 +42,33 @@ def test_latin_and_cyrillic() -> None:
 def test_list_table_translates_like_the_dict(text: str) -> None:
     low = text.lower()
     assert _translate(low) == low.translate(_TABLE)
+
+
+@given(st.text(min_size=_NUMPY_FROM, max_size=2 * _NUMPY_FROM))
+def test_long_texts_translate_like_the_dict(text: str) -> None:
+    """An article's length takes the numpy path: the same folding, dropped characters and all."""
+    low = text.lower()
+    assert _translate(low) == low.translate(_TABLE)
+
+
+@given(st.text(min_size=_NUMPY_FROM, max_size=2 * _NUMPY_FROM))
+def test_a_long_text_folds_and_maps_back_like_a_short_one(text: str) -> None:
+    """An article's length is folded by code point: the same folded text and offsets as the table says."""
+    low = text.lower()
+    if len(low) != len(text):
+        return  # the character-by-character path, the same for any length
+    folded = fold(text)
+    assert folded.text == low.translate(_TABLE)
+    assert list(folded.offsets) == [i for i, ch in enumerate(low) if _TABLE.get(ord(ch), ch) is not None]
+
+
+@pytest.mark.parametrize("piece", ["Kazakhstan’s «peace» — talks ", "مُوسْكُو كـازاخستان ٢٠٢٢ ", "Сёмей\u00adқала ",
+                                   "x\ud800y\ufeff東京 🇰🇿 ", "\u0301\u064b\u200d"])
+def test_long_texts_of_many_scripts_translate_like_the_dict(piece: str) -> None:
+    low = (piece * (_NUMPY_FROM // len(piece) + 2)).lower()
+    assert len(low) >= _NUMPY_FROM
+    assert _translate(low) == low.translate(_TABLE)
+    assert fold(low).text == low.translate(_TABLE)
 
 
 _WORDS = ["Kazakhstan's", "Казахстан-ы", "وكازاخستان، 12", "Kazakistan'ın", "Ankara'da 5.", "Қазақстан",
