@@ -121,10 +121,17 @@ def test_workers_with_other_code_are_refused(cluster, monkeypatch) -> None:
         check_same_code(client)
 
 
-def test_partitions_balance_and_amortise() -> None:
-    assert partition_size(5, 2) == 1
-    assert partition_size(52, 2) == 7  # 8 tasks: 4 per worker
-    assert partition_size(100_000, 2) == 100  # capped: many tasks, each worth its overhead
+@pytest.mark.parametrize(("articles", "workers", "size"), [
+    (5, 2, 2),  # 3 tasks: a worker idles on one, whatever the split
+    (52, 2, 13),  # 4 tasks: 2 per worker
+    (500, 2, 100),  # a batch: 5 tasks of the most a task holds, as with 1 worker
+    (500, 1, 100),
+    (100_000, 2, 100),  # capped: many tasks, each worth its overhead
+    (3, 4, 1),
+])
+def test_partitions_balance_and_amortise(articles: int, workers: int, size: int) -> None:
+    assert partition_size(articles, workers) == size
+    assert -(-articles // size) >= min(articles, workers)  # a task for every worker at least
 
 
 def test_workers_write_the_rows_and_return_summaries(cluster, tmp_path: Path) -> None:
