@@ -18,7 +18,7 @@ from functools import lru_cache
 
 from kzdash.extract.gazetteer import ALIAS, BLOCK, CITY_MIN_POPULATION, DEMONYM, NEAR, Entry, Gazetteer, Place
 from kzdash.text.langdata import load
-from kzdash.text.lexicon import PhraseMatcher, bounded, longest_first, morph
+from kzdash.text.lexicon import PhraseMatcher, bounded, longest_first, morph, word_end, word_start
 from kzdash.text.textnorm import ALNUM, APOSTROPHE, Folded, fold, fold_key
 
 UNSUPPORTED_CITY_MIN_POPULATION = 1_000_000  # a city whose country the article never names
@@ -130,15 +130,10 @@ def _raw_hits(text: str, folded: Folded, gaz: Gazetteer, code: str | None,
                 continue
             if before and (max_prefix == 0 or (ks > max_prefix and classes[ks - max_prefix - 1:ks] == whole_prefix)):
                 continue
-            # `word_at`, its two walks apart: most pieces that get this far have no proclitic before them
-            ws = ks
-            while classes[ws - 1] == ALNUM:  # at 0, [-1] is the padding
-                ws -= 1
+            ws = word_start(classes, ks)  # most pieces that get this far have no proclitic before them
             if ws < ks and ftext[ws:ks] not in proclitics:
                 continue
-            we = ke
-            while (c := classes[we]) == ALNUM or c == APOSTROPHE and classes[we + 1] == ALNUM:
-                we += 1
+            we = word_end(classes, ke)
             if we > ke and after != APOSTROPHE and ftext[ke:we] not in rests:
                 continue
         else:

@@ -118,12 +118,24 @@ def bounded(prefix: str, rest: str, proclitics: Iterable[str], suffixes: Iterabl
 
 def word_at(classes: bytes, ks: int, ke: int) -> tuple[int, int]:
     """`word_span` on `Folded.classes`: the whole word(s) around a key span [ks, ke)."""
-    ws, we = ks, ke
+    return word_start(classes, ks), word_end(classes, ke)
+
+
+def word_start(classes: bytes, ks: int) -> int:
+    """`word_at`'s walk back: where the word holding position `ks` starts. Apart from the walk forward, so
+    that a hit whose letters before it are no proclitic is dropped without it (most that get that far)."""
+    ws = ks
     while classes[ws - 1] == ALNUM:  # at 0, [-1] is the padding
         ws -= 1
+    return ws
+
+
+def word_end(classes: bytes, ke: int) -> int:
+    """`word_at`'s walk forward: where the word(s) going on from position `ke` end."""
+    we = ke
     while (c := classes[we]) == ALNUM or c == APOSTROPHE and classes[we + 1] == ALNUM:
         we += 1
-    return ws, we
+    return we
 
 
 def _words(auto: ahocorasick.Automaton, folded: Folded, lo: int, hi: int, m: Morph) -> list[tuple]:
@@ -151,15 +163,10 @@ def _words(auto: ahocorasick.Automaton, folded: Folded, lo: int, hi: int, m: Mor
             continue
         if before and (max_prefix == 0 or (ks > max_prefix and classes[ks - max_prefix - 1:ks] == whole_prefix)):
             continue
-        # `word_at`, its two walks apart: a piece with no proclitic before it is no word, whatever follows
-        ws = ks
-        while classes[ws - 1] == ALNUM:  # at 0, [-1] is the padding
-            ws -= 1
+        ws = word_start(classes, ks)  # a piece with no proclitic before it is no word, whatever follows
         if ws < ks and ftext[ws:ks] not in proclitics:
             continue
-        we = ke
-        while (c := classes[we]) == ALNUM or c == APOSTROPHE and classes[we + 1] == ALNUM:
-            we += 1
+        we = word_end(classes, ke)
         if ws == ks and we == ke:
             out.append((ks, ks, ke, key, payload, False))
         elif we == ke or after == APOSTROPHE or ftext[ke:we] in suffixes:  # `bounded` (the proclitic passed)
