@@ -170,7 +170,7 @@ INDEX_DIR = "index"  # beside the DuckDB file: each index column as a file of nu
 
 # Columns the DuckDB copy leaves out: the article texts. The dashboard never asks DuckDB for them (a page fetches
 # them from the row file, a search goes through the word index), yet they were most of the copy's work and of the
-# file: at 100,000 articles the articles' copy took 7.6 s with them and 0.8 s without, and long texts are what
+# file: at 100,000 articles the articles' copy took 7.6 s with them and 0.8-0.9 s without, and long texts are what
 # left DuckDB unable to commit or checkpoint under the build's memory limit (the hostile folder's 1.4 MB texts).
 # The row file and the word index read them from the Parquet files (`ParquetRows`).
 LEFT_OUT = {"articles": ("text",)}
