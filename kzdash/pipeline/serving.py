@@ -264,6 +264,11 @@ ROOM_STEPS = 3  # a statement that cannot pin a block is tried again with more m
 ROOM_MB = 256  # ... first this many megabytes, then twice as many each time
 
 
+def _memory_limit(con) -> str:
+    """DuckDB's memory limit now, as it prints it ("122.0 MiB"), to be put back after a step of its own."""
+    return con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+
+
 def _with_room(con, work: Callable[[], T]) -> T:
     """`work()` (DuckDB work on `con` that can simply be done again); when DuckDB runs out of memory or cannot pin
     a block under its limit (texts of a megabyte or more: the hostile folder's 1.4 MB texts failed to commit at
@@ -282,7 +287,7 @@ def _with_room(con, work: Callable[[], T]) -> T:
                         or "Out of Memory Error" in str(error)):
                     raise
                 if limit is None:
-                    limit = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+                    limit = _memory_limit(con)
                 con.execute(f"SET memory_limit = '{ROOM_MB * 2 ** step}MB'")
         return work()  # the last try: its error is raised as it is
     finally:
@@ -379,7 +384,7 @@ def write_row_files(con, folder: Path, sizes: dict[str, tuple[int, dict[str, int
     scattered over ten million decompresses 2,000 vectors (0.3 ms each on this machine, 650 ms in
     all); from a memory-mapped Arrow file the same fetch reads 2,000 values where they lie."""
     sizes, scans = sizes or {}, scans or {}
-    limit = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+    limit = _memory_limit(con)
     con.execute(f"SET memory_limit = '{SCAN_MEMORY}'")
     try:
         for name in TABLES:  # written again from the start if DuckDB needs more room (`_with_room`)

@@ -116,14 +116,10 @@ def bounded(prefix: str, rest: str, proclitics: Iterable[str], suffixes: Iterabl
     return not rest or rest.startswith("'") or rest in suffixes
 
 
-def word_at(classes: bytes, ks: int, ke: int) -> tuple[int, int]:
-    """`word_span` on `Folded.classes`: the whole word(s) around a key span [ks, ke)."""
-    return word_start(classes, ks), word_end(classes, ke)
-
-
 def word_start(classes: bytes, ks: int) -> int:
-    """`word_at`'s walk back: where the word holding position `ks` starts. Apart from the walk forward, so
-    that a hit whose letters before it are no proclitic is dropped without it (most that get that far)."""
+    """`word_span` on `Folded.classes`, its walk back: where the word holding position `ks` starts. Apart from
+    the walk forward, so that a hit whose letters before it are no proclitic is dropped without it (most
+    that get that far)."""
     ws = ks
     while classes[ws - 1] == ALNUM:  # at 0, [-1] is the padding
         ws -= 1
@@ -131,7 +127,7 @@ def word_start(classes: bytes, ks: int) -> int:
 
 
 def word_end(classes: bytes, ke: int) -> int:
-    """`word_at`'s walk forward: where the word(s) going on from position `ke` end."""
+    """`word_span` on `Folded.classes`, its walk forward: where the word(s) going on from position `ke` end."""
     we = ke
     while (c := classes[we]) == ALNUM or c == APOSTROPHE and classes[we + 1] == ALNUM:
         we += 1
