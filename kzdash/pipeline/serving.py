@@ -376,27 +376,31 @@ ROW_BATCH = 16_384  # rows per record batch: small chunks to take from ...
 ROW_BATCH_BYTES = 8 * 2**20  # ... and at most about this many bytes, so article texts keep memory flat too
 
 
+SCAN_MEMORY = "32MB"  # DuckDB's limit while it only streams tables out (the row files): a scan needs no room, and
+# under the build's limit its buffer pool kept the tables' blocks up to it (at 100,000 articles the row files took the
+# serving's peak about 100 MB higher than at this limit; at 10,000 articles the tables fit either way)
+
+
 def write_row_files(con, folder: Path, sizes: dict[str, tuple[int, dict[str, int]]] | None = None,
-                    scans: dict[str, ParquetRows] | None = None) -> None:
+                    scans: dict[str, ParquetRows] | None = None, *, lower_limit: bool = True) -> None:
     """Each table as an uncompressed Arrow IPC file, in row order, for the dashboard to memory-map.
 
     Why a second copy: DuckDB compresses a column in vectors of 2,048 rows, so fetching 2,000 rows
     scattered over ten million decompresses 2,000 vectors (0.3 ms each on this machine, 650 ms in
-    all); from a memory-mapped Arrow file the same fetch reads 2,000 values where they lie."""
+    all); from a memory-mapped Arrow file the same fetch reads 2,000 values where they lie.
+
+    `lower_limit`: DuckDB's limit is SCAN_MEMORY meanwhile; not when other work shares the database (`serve` side by
+    side): the limit is the database's, and the index tables beside failed under it ("could not allocate block")."""
     sizes, scans = sizes or {}, scans or {}
     limit = _memory_limit(con)
-    con.execute(f"SET memory_limit = '{SCAN_MEMORY}'")
+    if lower_limit:
+        con.execute(f"SET memory_limit = '{SCAN_MEMORY}'")
     try:
         for name in TABLES:  # written again from the start if DuckDB needs more room (`_with_room`)
             _with_room(con, lambda name=name: write_row_file(con, name, Path(folder) / ROW_FILE.format(name),
                                                              sizes.get(name), scans.get(name)))
     finally:
         con.execute(f"SET memory_limit = '{limit}'")
-
-
-SCAN_MEMORY = "32MB"  # DuckDB's limit while it only streams tables out (the row files): a scan needs no room, and
-# under the build's limit its buffer pool kept the tables' blocks up to it (at 100,000 articles the row files took the
-# serving's peak about 100 MB higher than at this limit; at 10,000 articles the tables fit either way)
 
 
 def table_sizes(con, name: str, scan: ParquetRows | None = None) -> tuple[int, dict[str, int]]:
@@ -469,7 +473,7 @@ def serve(con, folder: Path, parquet: Path | None = None) -> None:
     side = con.cursor()
     try:
         with ThreadPoolExecutor(1) as pool:
-            texts = pool.submit(_texts, side, folder, sizes, scans)
+            texts = pool.submit(_texts, side, folder, sizes, scans, beside=True)
             _index(con, folder)
             texts.result()
     finally:
@@ -483,9 +487,10 @@ def _index(con, folder: Path) -> None:
     write_stored_orders(folder)
 
 
-def _texts(con, folder: Path, sizes: dict[str, tuple[int, dict[str, int]]], scans: dict[str, ParquetRows]) -> None:
-    """The row files and the word indexes."""
-    write_row_files(con, folder, sizes, scans)
+def _texts(con, folder: Path, sizes: dict[str, tuple[int, dict[str, int]]], scans: dict[str, ParquetRows],
+           beside: bool = False) -> None:
+    """The row files and the word indexes (`beside`: while other work shares the database)."""
+    write_row_files(con, folder, sizes, scans, lower_limit=not beside)
     # written again if it needs more room
     _with_room(con, lambda: write_word_indexes(con, folder, sizes=sizes, scans=scans))
 

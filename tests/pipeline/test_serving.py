@@ -267,6 +267,31 @@ def test_a_small_build_written_side_by_side_equals_one_written_in_turn(served: d
             assert a.read_bytes() == b.read_bytes(), rel
 
 
+def test_side_by_side_the_row_files_keep_the_limit_the_index_tables_need(served: dict[str, Path], tmp_path: Path,
+                                                                         monkeypatch) -> None:
+    """DuckDB's memory limit is the database's: row files written beside the index tables must not lower it to
+    SCAN_MEMORY (the index tables, made meanwhile on the other connection, failed under it: "could not allocate
+    block"); written in turn, they do."""
+    limits: dict[str, list[str]] = {"beside": [], "in turn": []}
+    real = serving.write_row_file
+    mode = "beside"
+
+    def watched(c, name: str, *args, **kwargs) -> None:
+        limits[mode].append(c.execute("SELECT current_setting('memory_limit')").fetchall()[0][0])
+        real(c, name, *args, **kwargs)
+
+    monkeypatch.setattr(serving, "write_row_file", watched)
+    for mode, side in (("beside", serving.SIDE_BY_SIDE_CHARS), ("in turn", -1)):
+        out = tmp_path / mode.replace(" ", "_")
+        out.mkdir()
+        for name in serving.TABLES:
+            copy_table_files(served["memory"], out, name)
+        monkeypatch.setattr(serving, "SIDE_BY_SIDE_CHARS", side)
+        serving.write_serving(out, memory="100MB")
+    assert limits["beside"] == ["95.3 MiB"] * len(serving.TABLES)
+    assert limits["in turn"] == ["30.5 MiB"] * len(serving.TABLES)
+
+
 def test_a_statement_that_cannot_pin_a_block_is_run_again_with_more_memory() -> None:
     """The hostile folder's megabyte texts failed to commit under the build's memory limit: the copy is tried
     again with more, the limit is put back after, and any other error is raised at once."""
