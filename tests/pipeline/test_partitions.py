@@ -8,10 +8,13 @@ import shutil
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from kzdash.extract.article import process_article
 from kzdash.extract.gazetteer import load_gazetteer
@@ -202,3 +205,40 @@ def test_a_rebuild_with_an_article_gone_and_one_new(tmp_path: Path) -> None:
                                       obj=name)
     after = inodes(out, "articles")
     assert {m for m, ino in after.items() if ino != before.get(m)} == {"2022-01.parquet", "2023-11.parquet"}
+
+
+@pytest.fixture(scope="module")
+def dev_results() -> list:
+    raws, _ = read_folder(DEV)
+    results = [process_article(raw, load_boilerplate(LANG_DIR), load_gazetteer()) for raw in raws]
+    for raw, r in zip(raws, results, strict=True):
+        r.article["input_key"] = store.input_key(raw)
+    return results
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_rows_a_worker_made_come_in_any_order_asked(dev_results: list, data) -> None:
+    """A batch's articles reach the writer grouped by month, not in their tasks' order: the rows they came with (in
+    their tasks' tables) are taken in the order asked, those of articles left out (duplicates) not at all."""
+    tasks = data.draw(st.integers(1, 5), label="tasks")
+    size = -(-len(dev_results) // tasks)
+    written = [w for i in range(0, len(dev_results), size)
+               for w in store.rows_of_task(dev_results[i:i + size], [r.article["input_key"] for r in
+                                                                     dev_results[i:i + size]], f"t{i}")]
+    order = data.draw(st.permutations(range(len(written))), label="order")
+    order = order[:data.draw(st.integers(1, len(order)), label="kept")]
+    got = store.batch_tables([(written[i].article["article_id"], written[i].article["input_key"], written[i])
+                              for i in order], store.PreviousBuild())
+    want = store.arrow_tables_from([dev_results[i] for i in order])
+    for name in store.PARTITIONED:
+        assert got[name].num_rows == want[name].num_rows, name
+        assert all(column.num_chunks <= 1 for column in got[name].columns), name  # one chunk, as the writer wants
+        assert got[name].equals(want[name].replace_schema_metadata(got[name].schema.metadata)), name
+
+
+@given(st.lists(st.tuples(st.integers(0, 50), st.integers(0, 6)), max_size=30))
+def test_row_ranges_are_each_range_in_turn(ranges: list[tuple[int, int]]) -> None:
+    starts = np.array([s for s, _ in ranges], np.int64)
+    counts = np.array([n for _, n in ranges], np.int64)
+    assert store._row_ranges(starts, counts).tolist() == [s + k for s, n in ranges for k in range(n)]
