@@ -441,16 +441,22 @@ class BuildWriter:
             month = previous.month_of.get(aid) if result is None else month_key(result.article.get("published"))
             by_month.setdefault(month, []).append(entry)
         todo: list[tuple[str, str, ArticleResult | None]] = []
+        as_kept = True  # every article of the batch is written now, and no waiting one with them
         for month, entries in by_month.items():
             if month not in self.written and month in previous.months:
                 start = self.matched.get(month, 0)
                 keys = [key for _, key, _ in entries]
                 if all(r is None for _, _, r in entries) and keys == previous.months[month][start:start + len(keys)]:
                     self.matched[month] = start + len(keys)
+                    as_kept = False
                     continue
-                todo += self._waiting(month)
+                waiting = self._waiting(month)
+                as_kept = as_kept and not waiting
+                todo += waiting
             self.written.add(month)
             todo += entries
+        if as_kept:  # in input order, as a worker's rows lie in its parts (grouped by month, they are taken apart)
+            todo = kept
         if todo:
             self.write(batch_tables(todo, previous))
 
@@ -798,6 +804,7 @@ def _written_tables(written: list[Written]) -> dict[str, pa.Table]:
     for name in PARTITIONED:
         first_row: dict[str, int] = {}  # a part -> its first row among the joined parts
         parts: list[pa.Table] = []
+        joined_rows = 0
         starts, counts = [], []
         for w in written:
             part = w.parts.get(name)
@@ -810,7 +817,8 @@ def _written_tables(written: list[Written]) -> dict[str, pa.Table]:
                 else:
                     with pa.OSFile(key, "rb") as source:
                         rows = pa.ipc.open_file(source).read_all()
-                first_row[key] = sum(t.num_rows for t in parts)
+                first_row[key] = joined_rows
+                joined_rows += rows.num_rows
                 parts.append(rows.replace_schema_metadata(_pandas_metadata(name)))
             starts.append(first_row[key] + first)
             counts.append(n)
