@@ -436,27 +436,24 @@ class BuildWriter:
         build's, in its order, waits (nothing is read or written for it): if it stays so to the end,
         its files are linked; if not, its waiting articles are written before the month's next ones."""
         previous, by_month = self.previous, {}
+        months = []
         for entry in kept:
             aid, _, result = entry
             month = previous.month_of.get(aid) if result is None else month_key(result.article.get("published"))
+            months.append(month)
             by_month.setdefault(month, []).append(entry)
-        todo: list[tuple[str, str, ArticleResult | None]] = []
-        as_kept = True  # every article of the batch is written now, and no waiting one with them
+        waiting: list[tuple[str, str, None]] = []
         for month, entries in by_month.items():
             if month not in self.written and month in previous.months:
                 start = self.matched.get(month, 0)
                 keys = [key for _, key, _ in entries]
                 if all(r is None for _, _, r in entries) and keys == previous.months[month][start:start + len(keys)]:
                     self.matched[month] = start + len(keys)
-                    as_kept = False
                     continue
-                waiting = self._waiting(month)
-                as_kept = as_kept and not waiting
-                todo += waiting
+                waiting += self._waiting(month)
             self.written.add(month)
-            todo += entries
-        if as_kept:  # in input order, as a worker's rows lie in its parts (grouped by month, they are taken apart)
-            todo = kept
+        # a month's waiting articles before its new ones; the rest in input order, as a worker's rows lie in its parts
+        todo = waiting + [entry for entry, month in zip(kept, months, strict=True) if month in self.written]
         if todo:
             self.write(batch_tables(todo, previous))
 
@@ -794,12 +791,12 @@ def remove_parts(kept: list[tuple]) -> None:
 
 def _written_tables(written: list[Written]) -> dict[str, pa.Table]:
     """The rows of written articles, in their order, from their tasks' parts (the tables they came with, or their
-    part files): each table's parts joined once and its rows taken in the articles' order by one `take`.
+    part files): each table's parts joined once, and its rows taken in the articles' order by one `take` when that
+    order is not the parts' own (a duplicate left out, articles in another order).
 
-    Why one take: the build hands a batch's articles over grouped by month (`BuildWriter.write_articles`), and a
-    task's articles span many months (the benchmark's, 17), so adjacent articles seldom have adjacent rows: a
-    slice per run of them made a one-row piece per article (4,000 pieces a table), and joining those cost the
-    build's process 0.2 ms an article."""
+    Why not a slice per run of adjacent rows: articles in another order (grouped by month: a task's 100 span 17
+    months in the benchmark) made a one-row piece per article, and joining 4,000 pieces a table cost the build's
+    process 0.2 ms an article."""
     out = {}
     for name in PARTITIONED:
         first_row: dict[str, int] = {}  # a part -> its first row among the joined parts
@@ -835,11 +832,8 @@ def _written_tables(written: list[Written]) -> dict[str, pa.Table]:
 
 def _row_ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
     """The row numbers start, start+1, ... (count of them) of each range, one range after another."""
-    total = int(counts.sum())
-    if not total:
-        return np.zeros(0, np.int64)
     before = np.cumsum(counts) - counts  # where each range begins in the output
-    return np.arange(total, dtype=np.int64) + np.repeat(starts - before, counts)
+    return np.arange(int(counts.sum()), dtype=np.int64) + np.repeat(starts - before, counts)
 
 
 def batch_tables(kept: list[tuple[str, str, ArticleResult | Written | None]],
