@@ -257,10 +257,11 @@ EMPTY = "empty"  # the one file of a partitioned table with no rows at all (it h
 MONTH = r"^[0-9]{4}-(0[1-9]|1[0-2])"  # a publication date's month, as `published` starts
 BUFFER_BYTES = 8 * 2**20  # rows waiting for their partition's next row group, all partitions together ...
 FLUSH_BYTES = 2 * 2**20  # ... and one partition's, at most: then they are written as a row group
-OPEN_FILES = 24  # partition files of one table open for writing at once (an open Parquet writer holds about
+OPEN_FILES = 64  # partition files of one table open for writing at once (an open Parquet writer holds about
 # 0.1 MB); past it the least recently written is closed and its partition goes on in a new part, merged at the
-# end: a folder in date order never needs it, nor one of two years in any order; one spanning decades in random
-# order opens no thousand files
+# end: a folder in date order never needs it, nor one of five years in any order; one spanning decades in random
+# order opens no thousand files. At 24, 4,000 articles over 37 months wrote 59 of their 148 month files in
+# parts, and merging them took 0.25-0.45 s of the build's end
 
 
 def table_path(build_dir: Path, name: str) -> Path:

@@ -267,6 +267,51 @@ def test_a_small_build_written_side_by_side_equals_one_written_in_turn(served: d
             assert a.read_bytes() == b.read_bytes(), rel
 
 
+@pytest.mark.parametrize("side", ["small", "large"])
+def test_a_builds_other_tables_are_served_while_its_events_are_grouped_when_small(served: dict[str, Path],
+                                                                                 tmp_path: Path, monkeypatch,
+                                                                                 side: str) -> None:
+    """A build's events come last (`events_ready`). A small build writes the other tables' row files and word
+    indexes meanwhile, on a second connection (here `events_ready` returns only once they are there); a large one
+    after the events, in turn. Either way the files are those of a copy served at once."""
+    import threading
+
+    for name in serving.TABLES:
+        copy_table_files(served["memory"], tmp_path, name)
+    if side == "large":
+        monkeypatch.setattr(serving, "SIDE_BY_SIDE_CHARS", -1)
+    others = [name for name in serving.TABLES if name != "events"]
+    expected = [tmp_path / serving.ROW_FILE.format(name) for name in others] + [
+        serving.word_files(tmp_path, table, column)["starts"] for table in others
+        for column in serving.SEARCHED.get(table, [])]
+    seen: list[bool] = []
+
+    def events_ready() -> None:  # the grouping, waiting here until the others' files are written (or 20 s)
+        done = threading.Event()
+        for _ in range(200 if side == "small" else 1):
+            if all(path.is_file() for path in expected):
+                done.set()
+                break
+            done.wait(0.1)
+        seen.append(done.is_set())
+
+    serving.write_serving(tmp_path, memory="256MB", memory_meanwhile="64MB", events_ready=events_ready)
+    assert seen == [side == "small"]
+
+    def written(folder: Path) -> list[Path]:
+        return sorted(p.relative_to(folder) for p in folder.rglob("*")
+                      if p.is_file() and p.suffix not in (".duckdb", ".parquet", ".wal"))
+
+    assert written(served["memory"]) == written(tmp_path)
+    for rel in written(tmp_path):
+        a, b = served["memory"] / rel, tmp_path / rel
+        if rel.name.endswith(".rows.arrow"):
+            with pa.memory_map(str(a)) as sa, pa.memory_map(str(b)) as sb:
+                assert pa.ipc.open_file(sa).read_all().equals(pa.ipc.open_file(sb).read_all()), rel
+        else:
+            assert a.read_bytes() == b.read_bytes(), rel
+
+
 def test_side_by_side_the_row_files_keep_the_limit_the_index_tables_need(served: dict[str, Path], tmp_path: Path,
                                                                          monkeypatch) -> None:
     """DuckDB's memory limit is the database's: row files written beside the index tables must not lower it to
