@@ -385,6 +385,33 @@ def test_a_statement_that_cannot_pin_a_block_is_run_again_with_more_memory() -> 
     assert fits.ran == ["INSERT INTO t SELECT 1"]  # work that fits costs no statement of its own
 
 
+def test_a_limit_that_cannot_be_put_back_stays_raised_and_the_work_stands() -> None:
+    """Side by side, the other connection may hold more than the limit to put back ("could not free up enough
+    memory for the new limit"): the work that needed more room is done, the limit stays raised."""
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute("SET memory_limit = '100MB'")
+    tries: list[int] = []
+
+    def work() -> int:
+        tries.append(1)
+        if len(tries) == 1:
+            raise duckdb.OutOfMemoryException("Out of Memory Error: failed to allocate 2.0 MiB")
+        return 7
+
+    real = con.execute
+
+    class Holding:  # DuckDB's own connection, but the limit cannot go back down while "the other" holds memory
+        def execute(self, sql: str):
+            if sql == "SET memory_limit = '95.3 MiB'":
+                raise duckdb.OutOfMemoryException("Failed to change memory limit: could not free up enough memory")
+            return real(sql)
+
+    assert serving._with_room(Holding(), work) == 7 and len(tries) == 2
+    assert serving._memory_limit(con) == "244.1 MiB"  # ROOM_MB, left as it was raised
+
+
 def test_the_other_tables_are_copied_while_the_events_are_made(sample_dir: Path, tmp_path: Path, monkeypatch) -> None:
     """A build's events are written last (their happenings are grouped meanwhile): every other table is
     copied before `events_ready` returns, under the smaller memory limit and one thread, and the events
