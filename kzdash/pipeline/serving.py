@@ -152,8 +152,8 @@ def _write_serving(folder: Path, database: Path, memory: str, events_ready: Call
         scans = _scans(Path(folder))
         sizes = {name: table_sizes(con, name, scans.get(name)) for name in others} if waiting else {}
         if not waiting or not _small(sizes):
-            # a large build's texts wait: written beside the grouping, they took its peak at 100,000 articles
-            # from 623 to 734 MB
+            # nothing to wait for (the dashboard's call), or a large build, whose texts wait for the events:
+            # written beside the grouping, they took its peak at 100,000 articles from 623 to 734 MB
             if waiting:
                 events_ready()
                 _settings(con, folder, memory)
@@ -487,7 +487,7 @@ def serve(con, folder: Path, parquet: Path | None = None, *, written: Sequence[s
     files and word indexes are written already (`_write_serving`, while the events were grouped); `sizes`:
     the `table_sizes` known already.
 
-    A small build (every searched column indexed in memory) writes its row files and word indexes on a
+    A small build (no searched column over SIDE_BY_SIDE_CHARS) writes its row files and word indexes on a
     second connection beside the index tables: the build's end runs on one core otherwise, and the
     two halves read the contract tables only. A large one writes them one after the other, so that
     DuckDB's memory limit is not shared by two big jobs."""
@@ -647,8 +647,8 @@ IN_MEMORY_CHARS = 4_000_000  # a searched column up to this size is indexed in m
 PAIR_CHARS = 4_000_000  # characters of values split into words at a time (DuckDB path): flat memory for long texts
 SIDE_BY_SIDE_CHARS = 16_000_000  # a build whose searched columns are no larger (about 5,000 articles of 3 KB) writes
 # its texts on a second connection, beside other work (`serve`, `_write_serving`): at 4,000 articles the build's end
-# took 1.8 s, against 2.4 s in turn. A larger one writes them in turn: the two connections share DuckDB's memory
-# limit, and at 100,000 articles one of them could not put the limit back ("could not free up enough memory")
+# took 1.8 s, against 2.4 s in turn. A larger one writes them in turn, so that two big jobs do not share DuckDB's
+# memory limit (at 100,000 articles, side by side, one could not put the limit back: "could not free up enough memory")
 WORD_DIR = "words"  # beside the DuckDB file: {table}.{column}.{vocab,offsets,postings,starts,rows,meta}.*
 
 
