@@ -18,6 +18,7 @@ codes takes a few milliseconds; the happening and outlet counts behind every pag
 from __future__ import annotations
 
 import bisect
+import contextlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -151,31 +152,25 @@ def _write_serving(folder: Path, database: Path, memory: str, events_ready: Call
             copy_table(con, name, Path(folder) / f"{name}.parquet")
         scans = _scans(Path(folder))
         sizes = {name: table_sizes(con, name, scans.get(name)) for name in others} if waiting else {}
-        if not waiting or not _small(sizes):
-            # nothing to wait for (the dashboard's call), or a large build, whose texts wait for the events:
-            # written beside the grouping, they took its peak at 100,000 articles from 623 to 734 MB
-            if waiting:
-                events_ready()
-                _settings(con, folder, memory)
-            copy_table(con, "events", Path(folder) / "events.parquet")
-            serve(con, database.parent, Path(folder), sizes=sizes)
-            return
-        # a small build: the other tables' row files and word indexes need no events, and are written on a
-        # second connection while the events are grouped, copied and indexed (at 4,000 articles the build's
-        # end took 1.8 s, against 2.4 s with everything after the grouping)
+        # a small build's other tables need no events for their row files and word indexes: written on a second
+        # connection while the events are grouped, copied and indexed (at 4,000 articles the build's end took
+        # 1.8 s, against 2.4 s in turn). A large build's are written after the events: beside the grouping they
+        # took its peak at 100,000 articles from 623 to 734 MB
+        beside = waiting and _small(sizes)
+        if beside:
+            _settings(con, folder, memory)  # once, before two connections share it (a small build stays far below it)
         from concurrent.futures import ThreadPoolExecutor
 
-        _settings(con, folder, memory)  # once, before two connections share it (a small build stays far below it)
-        side = con.cursor()
-        try:
-            with ThreadPoolExecutor(1) as pool:
-                texts = pool.submit(_texts, side, database.parent, sizes, scans, beside=True)
+        with contextlib.closing(con.cursor()) as side, ThreadPoolExecutor(1) as pool:  # the pool ends first
+            texts = pool.submit(_texts, side, database.parent, sizes, scans, beside=True) if beside else None
+            if waiting:
                 events_ready()
-                copy_table(con, "events", Path(folder) / "events.parquet")
-                serve(con, database.parent, Path(folder), written=others)
+                if not beside:
+                    _settings(con, folder, memory)
+            copy_table(con, "events", Path(folder) / "events.parquet")
+            serve(con, database.parent, Path(folder), written=others if beside else (), sizes=sizes)
+            if texts is not None:
                 texts.result()
-        finally:
-            side.close()
     finally:
         con.close()
 

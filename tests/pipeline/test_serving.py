@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import time
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +23,29 @@ def copy_table_files(build_dir: Path, folder: Path, name: str) -> None:
     """A table of a build (a file, or a folder of month files) copied into `folder`."""
     path = build_dir / f"{name}.parquet"
     (shutil.copytree if path.is_dir() else shutil.copy)(path, folder / path.name)
+
+
+def served_files(folder: Path) -> list[Path]:
+    """The dashboard's files written beside a DuckDB file, relative to `folder`."""
+    return sorted(p.relative_to(folder) for p in folder.rglob("*")
+                  if p.is_file() and p.suffix not in (".duckdb", ".parquet", ".wal"))
+
+
+def assert_same_served_files(a_folder: Path, b_folder: Path) -> None:
+    """The same dashboard files in both folders: row files with the same batches and values (the bytes under a
+    missing value are DuckDB's to leave as they are), every other file byte for byte."""
+    assert served_files(a_folder) == served_files(b_folder)
+    for rel in served_files(b_folder):
+        a, b = a_folder / rel, b_folder / rel
+        if rel.name.endswith(".rows.arrow"):
+            with pa.memory_map(str(a)) as sa, pa.memory_map(str(b)) as sb:
+                ra, rb = pa.ipc.open_file(sa), pa.ipc.open_file(sb)
+                assert ra.schema.equals(rb.schema, check_metadata=True)
+                assert [ra.get_batch(i).num_rows for i in range(ra.num_record_batches)] == \
+                    [rb.get_batch(i).num_rows for i in range(rb.num_record_batches)]
+                assert ra.read_all().equals(rb.read_all()), rel
+        else:
+            assert a.read_bytes() == b.read_bytes(), rel
 
 
 @pytest.fixture(scope="module")
@@ -249,22 +273,8 @@ def test_a_small_build_written_side_by_side_equals_one_written_in_turn(served: d
     monkeypatch.setattr(serving, "SIDE_BY_SIDE_CHARS", -1)  # as a large build: in turn, on one connection
     serving.write_serving(tmp_path)
 
-    def written(folder: Path) -> list[Path]:
-        return sorted(p.relative_to(folder) for p in folder.rglob("*")
-                      if p.is_file() and p.suffix not in (".duckdb", ".parquet", ".wal"))
-
-    assert written(served["memory"]) == written(tmp_path) and len(written(tmp_path)) > 60
-    for rel in written(tmp_path):
-        a, b = served["memory"] / rel, tmp_path / rel
-        if rel.name.endswith(".rows.arrow"):
-            with pa.memory_map(str(a)) as sa, pa.memory_map(str(b)) as sb:
-                ra, rb = pa.ipc.open_file(sa), pa.ipc.open_file(sb)
-                assert ra.schema.equals(rb.schema, check_metadata=True)
-                assert [ra.get_batch(i).num_rows for i in range(ra.num_record_batches)] == \
-                    [rb.get_batch(i).num_rows for i in range(rb.num_record_batches)]
-                assert ra.read_all().equals(rb.read_all()), rel
-        else:
-            assert a.read_bytes() == b.read_bytes(), rel
+    assert len(served_files(tmp_path)) > 60
+    assert_same_served_files(served["memory"], tmp_path)
 
 
 @pytest.mark.parametrize("side", ["small", "large"])
@@ -274,8 +284,6 @@ def test_a_builds_other_tables_are_served_while_its_events_are_grouped_when_smal
     """A build's events come last (`events_ready`). A small build writes the other tables' row files and word
     indexes meanwhile, on a second connection (here `events_ready` returns only once they are there); a large one
     after the events, in turn. Either way the files are those of a copy served at once."""
-    import threading
-
     for name in serving.TABLES:
         copy_table_files(served["memory"], tmp_path, name)
     if side == "large":
@@ -287,29 +295,16 @@ def test_a_builds_other_tables_are_served_while_its_events_are_grouped_when_smal
     seen: list[bool] = []
 
     def events_ready() -> None:  # the grouping, waiting here until the others' files are written (or 20 s)
-        done = threading.Event()
-        for _ in range(200 if side == "small" else 1):
+        for _ in range(200 if side == "small" else 0):
             if all(path.is_file() for path in expected):
-                done.set()
                 break
-            done.wait(0.1)
-        seen.append(done.is_set())
+            time.sleep(0.1)
+        seen.append(all(path.is_file() for path in expected))
 
     serving.write_serving(tmp_path, memory="256MB", memory_meanwhile="64MB", events_ready=events_ready)
     assert seen == [side == "small"]
 
-    def written(folder: Path) -> list[Path]:
-        return sorted(p.relative_to(folder) for p in folder.rglob("*")
-                      if p.is_file() and p.suffix not in (".duckdb", ".parquet", ".wal"))
-
-    assert written(served["memory"]) == written(tmp_path)
-    for rel in written(tmp_path):
-        a, b = served["memory"] / rel, tmp_path / rel
-        if rel.name.endswith(".rows.arrow"):
-            with pa.memory_map(str(a)) as sa, pa.memory_map(str(b)) as sb:
-                assert pa.ipc.open_file(sa).read_all().equals(pa.ipc.open_file(sb).read_all()), rel
-        else:
-            assert a.read_bytes() == b.read_bytes(), rel
+    assert_same_served_files(served["memory"], tmp_path)
 
 
 def test_side_by_side_the_row_files_keep_the_limit_the_index_tables_need(served: dict[str, Path], tmp_path: Path,
