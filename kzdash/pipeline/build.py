@@ -126,7 +126,7 @@ def _build(input_dir: Path, out_dir: Path, engine: Engine, *, workers: int | Non
             # pipelined: batch k+1 is read and handed to the engine before batch k's rows are made and
             # written, so the workers extract while this process reads, builds tables and writes
             pending: tuple | None = None
-            for batch in _batches(iter_folder(input_dir), batch_size):
+            for batch, last in _batches(iter_folder(input_dir), batch_size):
                 raws = []
                 for item in batch:
                     if isinstance(item, Quarantined):
@@ -140,7 +140,7 @@ def _build(input_dir: Path, out_dir: Path, engine: Engine, *, workers: int | Non
                 hits = [previous.article_id(key) for key in keys]
                 todo = [raw for raw, hit in zip(raws, hits, strict=True) if hit is None]
                 ticker(len(raws) - len(todo))
-                started = iter(extract(todo, ticker) if todo else [])
+                started = iter(extract(todo, ticker, last=last) if todo else [])
                 if pending is not None:
                     finish_batch(*pending)
                 pending = (raws, keys, hits, started)
@@ -157,19 +157,23 @@ def _build(input_dir: Path, out_dir: Path, engine: Engine, *, workers: int | Non
                         0.0, str(out_dir))
 
 
-def _batches(items: Iterator, size: int) -> Iterator[list]:
-    """Batches of `size` inputs, or fewer when their texts reach BATCH_BYTES (a folder of long
-    texts must not fill memory in one batch). The first is at most FIRST_BATCH: the workers start
-    on it while the rest of the next batch is read."""
-    batch: list = []
-    chars = 0
+_END = object()  # `_batches`: no more inputs
+
+
+def _batches(items: Iterator, size: int) -> Iterator[tuple[list, bool]]:
+    """Batches of `size` inputs, or fewer when their texts reach BATCH_CHARS (a folder of long
+    texts must not fill memory in one batch), each with whether it is the last (one input is read
+    ahead to know: the engine cuts the last batch finer). The first is at most FIRST_BATCH: the
+    workers start on it while the rest of the next batch is read."""
+    items = iter(items)
+    ahead = next(items, _END)
     limit = min(max(1, size), FIRST_BATCH)
-    for item in items:
-        batch.append(item)
-        chars += len(getattr(item, "raw_text", ""))
-        if len(batch) >= limit or chars >= BATCH_CHARS:
-            yield batch
-            batch, chars = [], 0
-            limit = max(1, size)
-    if batch:
-        yield batch
+    while ahead is not _END:
+        batch: list = []
+        chars = 0
+        while ahead is not _END and len(batch) < limit and chars < BATCH_CHARS:
+            batch.append(ahead)
+            chars += len(getattr(ahead, "raw_text", ""))
+            ahead = next(items, _END)
+        yield batch, ahead is _END
+        limit = max(1, size)

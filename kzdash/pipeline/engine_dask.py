@@ -15,7 +15,6 @@ build registers its plugin, never per article or per task. Workers must run the 
 
 from __future__ import annotations
 
-import math
 import os
 import uuid
 from collections.abc import Callable, Iterator
@@ -29,13 +28,13 @@ from kzdash.extract.article import process_or_quarantine
 from kzdash.extract.gazetteer import Gazetteer, load_gazetteer
 from kzdash.extract.records import ArticleResult, Quarantined, RawArticle
 from kzdash.pipeline import store
-from kzdash.pipeline.engines import Engine, ExtractBatch, Outcome
+from kzdash.pipeline.engines import Engine, ExtractBatch, Outcome, cut
 
 PLUGIN = "kzdash-extract"
-MAX_PARTITION = 100  # articles per task: ~0.5 s of work, enough to hide per-task overhead
-TASKS_PER_WORKER = 2  # at least this many tasks per worker in a batch, so a slow partition does not idle the others
-# (the next batch is under way meanwhile); 4 made 2 workers' tasks of 63 articles, not 100: 2 workers took 12.6 s
-# for 4,000 articles with 4, 11.8 s with 2 (1 worker: 18.1 and 17.8 s; 4 alternating rounds); 250 a task: 12.9 s
+# A batch is cut into tasks as the local engine's pool cuts it (`engines.task_sizes`): up to 100 articles (~0.5 s
+# of work, enough to hide a task's overhead), at least 2 per worker, the last batch tapered. 4 per worker made 2
+# workers' tasks of 63 articles, not 100: 2 workers took 12.6 s for 4,000 articles with 4, 11.8 s with 2 (1
+# worker: 18.1 and 17.8 s; 4 alternating rounds); 250 a task: 12.9 s
 
 
 class ExtractorPlugin(WorkerPlugin):
@@ -60,11 +59,6 @@ def _extract_partition(raws: list[RawArticle], parts: str | None = None,
     if parts is None:
         return outcomes
     return store.write_parts(outcomes, [store.input_key(raw) for raw in raws], Path(parts), task)
-
-
-def partition_size(articles: int, workers: int) -> int:
-    """Articles per task: large enough to amortise task overhead, small enough to balance the load."""
-    return max(1, min(MAX_PARTITION, math.ceil(articles / (TASKS_PER_WORKER * max(workers, 1)))))
 
 
 def dask_engine(scheduler: str | None = None, *, write_parts: bool = True) -> Engine:
@@ -101,7 +95,7 @@ def workers_see(client: Client, folder: Path) -> bool:
 
 
 def _extract_batch(client: Client, parts: Path | None, todo: list[RawArticle],
-                   tick: Callable[[int], None]) -> Iterator[Outcome]:
+                   tick: Callable[[int], None], *, last: bool = False) -> Iterator[Outcome]:
     """One batch on the cluster: partitions scattered to the workers and started at once; the results (or
     summaries) are collected, in input order, as the returned iterator is read.
 
@@ -109,13 +103,23 @@ def _extract_batch(client: Client, parts: Path | None, todo: list[RawArticle],
     rows, so the workers extract while the client works (collected here, the workers sat idle then)."""
     if not todo:
         return iter(())
-    size = partition_size(len(todo), len(client.scheduler_info()["workers"]))
-    # the articles go to the workers directly (scatter), not inside the task graph via the scheduler
-    chunks = [todo[i:i + size] for i in range(0, len(todo), size)]
-    scattered = client.scatter(chunks, hash=False)  # held until the results are in
+    chunks = cut(todo, len(client.scheduler_info()["workers"]), last=last)
     batch = uuid.uuid4().hex[:12]
-    futures = [client.submit(_extract_partition, chunk, None if parts is None else str(parts), f"{batch}-{i:05d}",
-                             pure=False) for i, chunk in enumerate(scattered)]
+    folder = None if parts is None else str(parts)
+    if last:
+        # the last batch's articles go inside its tasks: tasks without data on a worker wait on the scheduler and
+        # go to whichever worker is free, so its ever smaller tasks (`engines.task_sizes`) even out the workers' ends.
+        # Scattered, a task runs where its articles are, given out in turn: with tapered tasks, 2 workers' build of
+        # 4,000 still waited 0.12-0.73 s for one of them (3 builds)
+        # (in order: each a lower priority than the one before and than every earlier task, which are 0; submitted
+        # one by one, they reach the scheduler's queue in no set order)
+        futures = [client.submit(_extract_partition, chunk, folder, f"{batch}-{i:05d}", key=f"kzdash-last-{batch}-{i}",
+                                 priority=-1 - i) for i, chunk in enumerate(chunks)]
+        return _collected(futures, [], tick)
+    # the articles go to the workers directly (scatter), not inside the task graph via the scheduler
+    scattered = client.scatter(chunks, hash=False)  # held until the results are in
+    futures = [client.submit(_extract_partition, chunk, folder, f"{batch}-{i:05d}", pure=False)
+               for i, chunk in enumerate(scattered)]
     return _collected(futures, scattered, tick)
 
 

@@ -27,9 +27,15 @@ ENGINES = ("local", "dask")
 # True: a progress bar on stderr; a callable is told (articles done, articles in all)
 Progress = bool | Callable[[int, int], None]
 Outcome = ArticleResult | Quarantined  # or a `store.Written` summary, from a worker that made its rows into tables
-# (one batch of articles, a tick per article done) -> one outcome per article, in order: a list, or an
-# iterator over work already under way (the build reads and writes other batches before it takes them)
-ExtractBatch = Callable[[list[RawArticle], Callable[[int], None]], Iterable[Outcome]]
+
+
+class ExtractBatch(Protocol):
+    """(one batch of articles, a tick per article done, whether it is the build's last batch) -> one outcome per
+    article, in order: a list, or an iterator over work already under way (the build reads and writes other
+    batches before it takes them)."""
+
+    def __call__(self, batch: list[RawArticle], tick: Callable[[int], None], *,
+                 last: bool = False) -> Iterable[Outcome]: ...
 
 
 class Engine(Protocol):
@@ -86,9 +92,41 @@ TASK_ARTICLES = 100  # articles per pool task at most (a task's tables cost ~1 m
 TASKS_PER_WORKER = 2  # ... and at least this many tasks per worker in a batch, so a small one keeps all busy
 
 
+TAIL_ARTICLES = 10  # the build's last batch is cut into ever smaller tasks, down to this many articles (`task_sizes`)
+
+
 def task_size(articles: int, workers: int) -> int:
-    """Articles per pool task for a batch of `articles`: TASK_ARTICLES, or fewer to make TASKS_PER_WORKER."""
+    """Articles per task for a batch of `articles`: TASK_ARTICLES, or fewer to make TASKS_PER_WORKER."""
     return max(1, min(TASK_ARTICLES, -(-articles // (TASKS_PER_WORKER * max(1, workers)))))
+
+
+def task_sizes(articles: int, workers: int, *, last: bool = False) -> list[int]:
+    """How a batch of `articles` is cut into tasks, in order: `task_size` each; the build's last batch
+    tapered, each task a share of the articles left (guided self-scheduling), down to TAIL_ARTICLES
+    (or `task_size`, when smaller).
+
+    Why: batches overlap (the next is queued before one ends), so only after the last batch's last task does a
+    worker wait, for the others' last tasks: with tasks of 93 articles, 2 workers' build of 4,000 waited
+    0.07-0.86 s for one (the Dask task stream, 3 builds). Tasks of 10 leave it a tenth of that, for a few
+    more tasks' overhead (about a millisecond each)."""
+    size = task_size(articles, workers)
+    if not last or workers <= 1:  # (one worker waits for no other)
+        return [size] * (articles // size) + ([articles % size] if articles % size else [])
+    sizes, left = [], articles
+    while left:
+        share = -(-left // (TASKS_PER_WORKER * max(1, workers)))
+        sizes.append(min(left, max(min(TAIL_ARTICLES, size), min(size, share))))
+        left -= sizes[-1]
+    return sizes
+
+
+def cut(batch: list, workers: int, *, last: bool = False) -> list[list]:
+    """`batch` cut into tasks of `task_sizes`, in order."""
+    tasks, start = [], 0
+    for size in task_sizes(len(batch), workers, last=last):
+        tasks.append(batch[start:start + size])
+        start += size
+    return tasks
 
 
 def _work_task(task: tuple[str, list[RawArticle]]) -> list[Outcome]:
@@ -141,13 +179,13 @@ def local_engine(boilerplate: list[str], workers: int, staging: Path | None = No
         pool = ctx.Pool(workers, initializer=None if fork else _init_worker, initargs=() if fork else (boilerplate,))
         _roomy_pipes(pool)
 
-    def extract(batch: list[RawArticle], tick: Callable[[int], None]) -> Iterator[Outcome]:
+    def extract(batch: list[RawArticle], tick: Callable[[int], None], *, last: bool = False) -> Iterator[Outcome]:
         """Starts the batch on the pool (when it is worth one) at once; its outcomes come as they are taken."""
         if workers > 1 and (pool is not None or len(batch) >= PARALLEL_FROM):
             if pool is None:
                 start()
-            size, name = task_size(len(batch), workers), uuid.uuid4().hex[:12]
-            tasks = [(f"{name}-{i}", batch[i:i + size]) for i in range(0, len(batch), size)]
+            name = uuid.uuid4().hex[:12]
+            tasks = [(f"{name}-{i}", task) for i, task in enumerate(cut(batch, workers, last=last))]
             done = (outcome for outcomes in pool.imap(_work_task, tasks) for outcome in outcomes)
         else:
             done = (process_or_quarantine(raw, boilerplate, gaz) for raw in batch)

@@ -308,12 +308,58 @@ def _pipe_max() -> int:
 
 
 @pytest.mark.parametrize(("articles", "workers", "size"), [(500, 2, 100), (128, 2, 32), (70, 2, 18), (64, 4, 8),
-                                                            (1, 2, 1), (10_000, 3, 100)])
+                                                            (1, 2, 1), (10_000, 3, 100), (3, 4, 1)])
 def test_a_batch_is_cut_into_tasks_that_keep_every_worker_busy(articles: int, workers: int, size: int) -> None:
-    from kzdash.pipeline.engines import TASKS_PER_WORKER, task_size
+    from kzdash.pipeline.engines import TASKS_PER_WORKER, task_size, task_sizes
 
     assert task_size(articles, workers) == size
     assert -(-articles // size) >= min(articles, TASKS_PER_WORKER * workers)  # tasks enough for every worker
+    assert task_sizes(articles, workers) == [size] * (articles // size) + [articles % size] * bool(articles % size)
+
+
+@pytest.mark.parametrize(("articles", "workers", "sizes"), [
+    (372, 2, [93, 70, 53, 39, 30, 22, 17, 12, 10, 10, 10, 6]),  # what 4,000 articles leave for the last batch
+    (500, 4, [63, 55, 48, 42, 37, 32, 28, 25, 22, 19, 17, 14, 13, 11, 10, 10, 10, 10, 10, 10, 10, 4]),
+    (500, 1, [100] * 5),  # no other worker to wait for
+    (53, 2, [14, 10, 10, 10, 9]),
+    (5, 2, [2, 2, 1]),  # tasks smaller than TAIL_ARTICLES already: cut as any batch
+    (1, 2, [1]),
+])
+def test_the_last_batch_is_cut_finer_towards_its_end(articles: int, workers: int, sizes: list[int]) -> None:
+    from kzdash.pipeline.engines import task_sizes
+
+    assert task_sizes(articles, workers, last=True) == sizes
+
+
+@given(st.integers(1, 3_000), st.integers(1, 8))
+def test_a_tapered_cut_covers_the_batch_in_no_larger_tasks(articles: int, workers: int) -> None:
+    from kzdash.pipeline.engines import TAIL_ARTICLES, cut, task_size, task_sizes
+
+    plain, tapered = task_sizes(articles, workers), task_sizes(articles, workers, last=True)
+    assert sum(tapered) == articles and len(tapered) >= len(plain)
+    assert max(tapered) == task_size(articles, workers) and tapered == sorted(tapered, reverse=True)
+    if workers > 1:  # the last task is a small one
+        assert tapered[-1] <= min(TAIL_ARTICLES, task_size(articles, workers))
+    batch = list(range(articles))
+    assert [x for task in cut(batch, workers, last=True) for x in task] == batch
+
+
+@pytest.mark.parametrize(("inputs", "size", "batches"), [
+    (0, 500, []),
+    (5, 500, [5]),  # the first batch is at most FIRST_BATCH
+    (128, 500, [128]),
+    (129, 500, [128, 1]),
+    (628, 500, [128, 500]),  # the last one full: known as last all the same (read one ahead)
+    (1_000, 500, [128, 500, 372]),
+    (7, 3, [3, 3, 1]),
+])
+def test_batches_say_which_is_the_last(inputs: int, size: int, batches: list[int]) -> None:
+    from kzdash.pipeline.build import _batches
+
+    got = list(_batches(iter(range(inputs)), size))
+    assert [len(batch) for batch, _ in got] == batches
+    assert [last for _, last in got] == [i == len(batches) - 1 for i in range(len(batches))]
+    assert [x for batch, _ in got for x in batch] == list(range(inputs))
 
 
 def test_rows_made_by_pool_workers_equal_rows_made_here(tmp_path: Path) -> None:

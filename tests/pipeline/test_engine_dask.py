@@ -14,7 +14,8 @@ from distributed import Client, LocalCluster
 from kzdash.cli import main
 from kzdash.pipeline import benchdata, store
 from kzdash.pipeline.build import build
-from kzdash.pipeline.engine_dask import PLUGIN, check_same_code, partition_size
+from kzdash.pipeline.engine_dask import PLUGIN, check_same_code
+from kzdash.pipeline.engines import task_sizes
 
 HERE = Path(__file__).resolve().parents[1]  # tests/
 SAMPLE = HERE.parent / "data" / "articles"
@@ -72,14 +73,24 @@ def test_generated_corpus_equals_the_local_engine(cluster, corpus: Path, tmp_pat
     dask = build(corpus, tmp_path / "dask", progress=lambda done, total: seen.append((done, total)), engine="dask",
                  scheduler=cluster.scheduler_address)
     assert local.articles == dask.articles == 52
-    # every input counted once: 52 copies, the duplicate and the binary file; per partition (53 articles on the
-    # cluster's 2 workers) and per bad file
-    assert seen[-1] == (54, 54) and len(seen) == -(-53 // partition_size(53, 2)) + 1 == 5
+    # every input counted once: 52 copies, the duplicate and the binary file; per task (53 articles on the
+    # cluster's 2 workers, the build's one and so last batch: tapered) and per bad file
+    assert seen[-1] == (54, 54) and len(seen) == len(task_sizes(53, 2, last=True)) + 1 == 6
     assert_same_tables(tmp_path / "local", tmp_path / "dask")
     q = pd.read_parquet(tmp_path / "dask" / "quarantine.parquet")
     assert set(q.source) == {"zz_binary.txt", "zz_copy_of_3.txt"}
     arts = pd.read_parquet(tmp_path / "dask" / "articles.parquet")
     assert arts.article_id.is_unique and arts.outlet.str.startswith(benchdata.OUTLET).all()
+
+
+def test_scattered_batches_and_a_queued_last_one_give_the_local_engines_tables(cluster, corpus: Path,
+                                                                               tmp_path: Path) -> None:
+    """Batches of 16: three go to the workers as scattered data, the last (tapered) inside its tasks."""
+    build(corpus, tmp_path / "local", progress=False, workers=1)
+    dask = build(corpus, tmp_path / "dask", progress=False, engine="dask", scheduler=cluster.scheduler_address,
+                 batch_size=16)
+    assert dask.articles == 52
+    assert_same_tables(tmp_path / "local", tmp_path / "dask")
 
 
 def test_urls_in_and_out_with_incremental_reuse(cluster, tmp_path: Path) -> None:
@@ -120,19 +131,6 @@ def test_workers_with_other_code_are_refused(cluster, monkeypatch) -> None:
     monkeypatch.setattr(store, "fingerprint", lambda: "not-the-workers")
     with Client(cluster.scheduler_address) as client, pytest.raises(RuntimeError, match="differs"):
         check_same_code(client)
-
-
-@pytest.mark.parametrize(("articles", "workers", "size"), [
-    (5, 2, 2),  # 3 tasks: a worker idles on one, whatever the split
-    (52, 2, 13),  # 4 tasks: 2 per worker
-    (500, 2, 100),  # a batch: 5 tasks of the most a task holds, as with 1 worker
-    (500, 1, 100),
-    (100_000, 2, 100),  # capped: many tasks, each worth its overhead
-    (3, 4, 1),
-])
-def test_partitions_balance_and_amortise(articles: int, workers: int, size: int) -> None:
-    assert partition_size(articles, workers) == size
-    assert -(-articles // size) >= min(articles, workers)  # a task for every worker at least
 
 
 def test_workers_write_the_rows_and_return_summaries(cluster, tmp_path: Path) -> None:
