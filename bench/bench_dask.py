@@ -6,7 +6,8 @@ fixtures in tests/fixtures/dev, each with its own id and shifted date, written u
 
 Every timed run is a whole build of the corpus (read, extract, write; no reuse). Dask is timed two
 ways: cold = `build(engine="dask")` as the CLI runs it, starting and stopping a LocalCluster each
-time; warm = builds sent to an already running LocalCluster, as with `--scheduler`.
+time; warm = a build sent to an already running LocalCluster, as with `--scheduler` (started, and
+warmed up with a build of WARMUP_ARTICLES, before the timed build; no other cluster runs meanwhile).
 
 The development machines are shared virtual machines whose two vCPUs do not always deliver two
 cores' worth of work, so the configurations are interleaved round by round (medians over rounds),
@@ -32,6 +33,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psutil
@@ -43,6 +46,7 @@ from kzdash.pipeline import benchdata  # noqa: E402
 from kzdash.pipeline.build import build  # noqa: E402
 
 SOURCES = [ROOT / "data" / "articles", ROOT / "tests" / "fixtures" / "dev"]
+WARMUP_ARTICLES = 200  # a warm cluster's first build, untimed
 CONFIGS = ("local1", "local2", "dask1-cold", "dask2-cold", "dask1-warm", "dask2-warm")
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -104,34 +108,48 @@ def timed(run) -> dict:
     return {"seconds": wall, "cpu_seconds": own, "background_cores": max(0.0, busy_cpu_seconds() - b0 - own) / wall}
 
 
-def run_rounds(corpus: Path, out: Path, args: argparse.Namespace) -> dict[str, list[dict]]:
-    """Interleaved timed builds of every configuration, plus a calibration per round."""
+@contextmanager
+def running_cluster(workers: int, warmup: Path, out: Path) -> Iterator[str]:
+    """A LocalCluster of `workers` that has built `warmup` once (imports and data loaded on its workers, as on a
+    cluster that has been running): its scheduler's address."""
     from distributed import Client, LocalCluster
 
-    def cluster(n: int) -> LocalCluster:
-        return LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0")
+    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster, \
+            Client(cluster):
+        build(warmup, out, progress=False, reuse=False, engine="dask", scheduler=cluster.scheduler_address)
+        yield cluster.scheduler_address
 
-    with cluster(1) as one, cluster(2) as two, Client(one), Client(two):
-        runs = {
-            "local1": lambda: build(corpus, out, progress=False, reuse=False, workers=1),
-            "local2": lambda: build(corpus, out, progress=False, reuse=False, workers=2),
-            "dask1-cold": lambda: build(corpus, out, progress=False, reuse=False, engine="dask", workers=1),
-            "dask2-cold": lambda: build(corpus, out, progress=False, reuse=False, engine="dask", workers=2),
-            "dask1-warm": lambda: build(corpus, out, progress=False, reuse=False, engine="dask",
-                                        scheduler=one.scheduler_address),
-            "dask2-warm": lambda: build(corpus, out, progress=False, reuse=False, engine="dask",
-                                        scheduler=two.scheduler_address),
-        }
-        for run in runs.values():  # warm-up: imports, gazetteer cache, worker imports
-            run()
-        results: dict[str, list[dict]] = {name: [] for name in ["calibration", *CONFIGS]}
-        for r in range(args.rounds):
-            wait_until_quiet(args.max_background, args.max_wait)
-            results["calibration"].append({"speedup": calibrate()})
-            order = CONFIGS[r % len(CONFIGS):] + CONFIGS[:r % len(CONFIGS)]  # rotate: no config always first
-            for name in order:
-                results[name].append(timed(runs[name]))
-                print(f"round {r + 1}: {name} {results[name][-1]['seconds']:.2f} s", file=sys.stderr)
+
+def run_rounds(corpus: Path, warmup: Path, out: Path, args: argparse.Namespace) -> dict[str, list[dict]]:
+    """Interleaved timed builds of every configuration, plus a calibration per round.
+
+    A warm configuration's cluster is started (and warmed up) before its timed build and closed after it: no
+    other cluster runs beside any timed build. Until session 12 both warm clusters ran through every round; an
+    idle cluster's scheduler and workers took about 0.05 and 0.035 of a core each (measured, at rest), which
+    the other configurations' builds shared their cores with, and which a build on 2 workers feels and one on
+    1 worker, with a core to spare, hardly does."""
+    def timed_dask(workers: int) -> dict:
+        with running_cluster(workers, warmup, out) as address:
+            return timed(lambda: build(corpus, out, progress=False, reuse=False, engine="dask", scheduler=address))
+
+    plain = {
+        "local1": lambda: build(corpus, out, progress=False, reuse=False, workers=1),
+        "local2": lambda: build(corpus, out, progress=False, reuse=False, workers=2),
+        "dask1-cold": lambda: build(corpus, out, progress=False, reuse=False, engine="dask", workers=1),
+        "dask2-cold": lambda: build(corpus, out, progress=False, reuse=False, engine="dask", workers=2),
+    }
+    for run in plain.values():  # warm-up: imports, gazetteer cache
+        run()
+    runs = {name: (lambda run=run: timed(run)) for name, run in plain.items()}
+    runs |= {"dask1-warm": lambda: timed_dask(1), "dask2-warm": lambda: timed_dask(2)}
+    results: dict[str, list[dict]] = {name: [] for name in ["calibration", *CONFIGS]}
+    for r in range(args.rounds):
+        wait_until_quiet(args.max_background, args.max_wait)
+        results["calibration"].append({"speedup": calibrate()})
+        order = CONFIGS[r % len(CONFIGS):] + CONFIGS[:r % len(CONFIGS)]  # rotate: no config always first
+        for name in order:
+            results[name].append(runs[name]())
+            print(f"round {r + 1}: {name} {results[name][-1]['seconds']:.2f} s", file=sys.stderr)
     return results
 
 
@@ -176,12 +194,14 @@ def main() -> None:
         print(json.dumps(peak_memory(args.memory_of, corpus, args.workdir / "out-memory")))
         return
     shutil.rmtree(args.workdir, ignore_errors=True)
-    size = benchdata.write_corpus(corpus, benchdata.load_templates(SOURCES), args.articles)
+    templates = benchdata.load_templates(SOURCES)
+    size = benchdata.write_corpus(corpus, templates, args.articles)
+    benchdata.write_corpus(args.workdir / "warmup", templates, WARMUP_ARTICLES)
     gib = psutil.virtual_memory().total / 2**30
     print(f"machine: {platform.machine()}, {os.cpu_count()} vCPUs, {gib:.1f} GiB, Python {platform.python_version()}, "
           f"{time.strftime('%Y-%m-%d')}")
     print(f"corpus: {args.articles} articles, {size / args.articles / 1024:.1f} KB average, {size / 2**20:.1f} MB")
-    results = run_rounds(corpus, args.workdir / "out", args)
+    results = run_rounds(corpus, args.workdir / "warmup", args.workdir / "out", args)
     memory = {}
     for config in ("local1", "local2", "dask1", "dask2"):
         cmd = [sys.executable, __file__, "--memory-of", config, "--workdir", str(args.workdir)]
