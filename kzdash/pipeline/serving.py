@@ -113,7 +113,8 @@ def write_serving(folder: Path, database: Path | None = None, *, memory: str = "
 
     The build calls this once, before its events are written (`events_ready` waits for them): the other
     tables are copied meanwhile by one DuckDB thread under `memory_meanwhile`, on the core and in the memory
-    the grouping of happenings leaves free (and a small build's row files and word indexes written). The
+    the grouping of happenings leaves free (a small build's under the whole limit, each table's row files and
+    word indexes written on a second connection as soon as it is copied). The
     dashboard calls it for a build made before the index tables existed (into a file of its own: a build
     folder is never written to after its swap)."""
     import duckdb
@@ -148,29 +149,34 @@ def _write_serving(folder: Path, database: Path, memory: str, events_ready: Call
         else:
             _settings(con, folder, memory)
         others = tuple(name for name in TABLES if name != "events")
-        for name in others:
-            copy_table(con, name, Path(folder) / f"{name}.parquet")
         scans = _scans(Path(folder))
-        sizes = {name: table_sizes(con, name, scans.get(name)) for name in others} if waiting else {}
-        # a small build's other tables need no events for their row files and word indexes: written on a second
-        # connection while the events are grouped, copied and indexed (at 4,000 articles the build's end took
-        # 1.8 s, against 2.4 s in turn). A large build's are written after the events: beside the grouping they
-        # took its peak at 100,000 articles from 623 to 734 MB
+        # the sizes from the Parquet files, before any copy: a small build's other tables need no events for their
+        # row files and word indexes, so each table's are written on a second connection as soon as it is copied,
+        # while the main one copies the next and the events are grouped (the articles' word index, most of that
+        # work, reads the Parquet files alone). At 4,000 articles the build's end took 2.4 s with the texts in
+        # turn, 1.8 s with them beside once every table was copied. A large build's are written after the
+        # events: beside the grouping they took its peak at 100,000 articles from 623 to 734 MB
+        sizes = {name: table_sizes(con, name, scans.get(name) or ParquetRows.of(Path(folder) / f"{name}.parquet"))
+                 for name in others} if waiting else {}
         beside = waiting and _small(sizes)
         if beside:
             _settings(con, folder, memory)  # once, before two connections share it (a small build stays far below it)
         from concurrent.futures import ThreadPoolExecutor
 
         with contextlib.closing(con.cursor()) as side, ThreadPoolExecutor(1) as pool:  # the pool ends first
-            texts = pool.submit(_texts, side, database.parent, sizes, scans, beside=True) if beside else None
+            texts = []
+            for name in others:
+                copy_table(con, name, Path(folder) / f"{name}.parquet")
+                if beside:
+                    texts.append(pool.submit(_texts, side, database.parent, {name: sizes[name]}, scans, beside=True))
             if waiting:
                 events_ready()
                 if not beside:
                     _settings(con, folder, memory)
             copy_table(con, "events", Path(folder) / "events.parquet")
             serve(con, database.parent, Path(folder), written=others if beside else (), sizes=sizes)
-            if texts is not None:
-                texts.result()
+            for done in texts:
+                done.result()
     finally:
         con.close()
 
@@ -415,15 +421,16 @@ def write_row_files(con, folder: Path, sizes: dict[str, tuple[int, dict[str, int
     `lower_limit`: DuckDB's limit is SCAN_MEMORY meanwhile; not when other work shares the database (`serve` side by
     side): the limit is the database's, and the index tables beside failed under it ("could not allocate block")."""
     sizes, scans = sizes or {}, scans or {}
-    limit = _memory_limit(con)
-    if lower_limit:
+    limit = _memory_limit(con) if lower_limit else None  # (put back only when changed: as printed, it loses a digit)
+    if limit is not None:
         con.execute(f"SET memory_limit = '{SCAN_MEMORY}'")
     try:
         for name in tables:  # written again from the start if DuckDB needs more room (`_with_room`)
             _with_room(con, lambda name=name: write_row_file(con, name, Path(folder) / ROW_FILE.format(name),
                                                              sizes.get(name), scans.get(name)))
     finally:
-        con.execute(f"SET memory_limit = '{limit}'")
+        if limit is not None:
+            con.execute(f"SET memory_limit = '{limit}'")
 
 
 def table_sizes(con, name: str, scan: ParquetRows | None = None) -> tuple[int, dict[str, int]]:

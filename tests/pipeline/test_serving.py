@@ -407,12 +407,17 @@ def test_a_limit_that_cannot_be_put_back_stays_raised_and_the_work_stands() -> N
     assert serving._memory_limit(con) == "244.1 MiB"  # ROOM_MB, left as it was raised
 
 
-def test_the_other_tables_are_copied_while_the_events_are_made(sample_dir: Path, tmp_path: Path, monkeypatch) -> None:
+@pytest.mark.parametrize("small", [True, False], ids=["small", "large"])
+def test_the_other_tables_are_copied_while_the_events_are_made(sample_dir: Path, tmp_path: Path, monkeypatch,
+                                                               small: bool) -> None:
     """A build's events are written last (their happenings are grouped meanwhile): every other table is
-    copied before `events_ready` returns, under the smaller memory limit and one thread, and the events
-    after it, under the whole limit."""
+    copied before `events_ready` returns, and the events after it, under the whole limit. A large build's
+    other tables are copied under the smaller limit and one thread; a small build's under the whole limit,
+    set once before its texts are written on the second connection, table by table as they are copied."""
     for name in serving.TABLES:
         copy_table_files(sample_dir, tmp_path, name)
+    if not small:
+        monkeypatch.setattr(serving, "SIDE_BY_SIDE_CHARS", 0)
     copied: list[tuple[str, str, int]] = []
     real = serving.copy_table
 
@@ -427,7 +432,7 @@ def test_the_other_tables_are_copied_while_the_events_are_made(sample_dir: Path,
                           events_ready=lambda: ready.append([name for name, _, _ in copied]))
     assert ready == [[name for name in serving.TABLES if name != "events"]]
     assert copied[-1][0] == "events" and copied[-1][1] == "244.1 MiB"
-    assert {(limit, threads) for _, limit, threads in copied[:-1]} == {("61.0 MiB", 1)}
+    assert {(limit, threads) for _, limit, threads in copied[:-1]} == {("244.1 MiB" if small else "61.0 MiB", 1)}
     ds = Dataset.open(tmp_path)
     assert len(ds.events) == len(pd.read_parquet(sample_dir / "events.parquet"))
 
@@ -440,6 +445,7 @@ def test_a_database_lost_under_the_smaller_limit_is_made_again_whole(sample_dir:
 
     for name in serving.TABLES:
         copy_table_files(sample_dir, tmp_path, name)
+    monkeypatch.setattr(serving, "SIDE_BY_SIDE_CHARS", 0)  # long texts: a large build, copied under the smaller limit
     real = serving.copy_table
     failed: list[str] = []
 
