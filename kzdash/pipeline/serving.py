@@ -150,15 +150,19 @@ def _write_serving(folder: Path, database: Path, memory: str, events_ready: Call
             _settings(con, folder, memory)
         others = tuple(name for name in TABLES if name != "events")
         scans = _scans(Path(folder))
-        # the sizes from the Parquet files, before any copy: a small build's other tables need no events for their
-        # row files and word indexes, so each table's are written on a second connection as soon as it is copied,
-        # while the main one copies the next and the events are grouped (the articles' word index, most of that
-        # work, reads the Parquet files alone). At 4,000 articles the build's end took 2.4 s with the texts in
-        # turn, 1.8 s with them beside once every table was copied. A large build's are written after the
-        # events: beside the grouping they took its peak at 100,000 articles from 623 to 734 MB
-        sizes = {name: table_sizes(con, name, scans.get(name) or ParquetRows.of(Path(folder) / f"{name}.parquet"))
-                 for name in others} if waiting else {}
-        beside = waiting and _small(sizes)
+        # a small build's other tables need no events for their row files and word indexes: each table's are written
+        # on a second connection as soon as it is copied, while the main one copies the next and the events are
+        # grouped (the articles' word index, most of that work, reads the Parquet files alone). At 4,000 articles
+        # the build's end took 2.4 s with the texts in turn, 1.8 s with them beside once every table was copied;
+        # on a slower machine 2.67 s that way and 2.23 s as each is. So the sizes come first, from the Parquet files:
+        # the articles' (they hold the largest searched column), then, when those are small, the other tables'. A large
+        # build's are written after the events: beside the grouping they took its peak at 100,000 articles from 623
+        # to 734 MB. Its sizes come from the DuckDB copies, as they always did
+        sizes = {"articles": table_sizes(con, "articles", scans["articles"])} if waiting else {}
+        if waiting and _small(sizes):
+            sizes |= {name: table_sizes(con, name, ParquetRows.of(Path(folder) / f"{name}.parquet"))
+                      for name in others if name not in sizes}
+        beside = waiting and set(sizes) == set(others) and _small(sizes)
         if beside:
             _settings(con, folder, memory)  # once, before two connections share it (a small build stays far below it)
         from concurrent.futures import ThreadPoolExecutor
@@ -169,6 +173,8 @@ def _write_serving(folder: Path, database: Path, memory: str, events_ready: Call
                 copy_table(con, name, Path(folder) / f"{name}.parquet")
                 if beside:
                     texts.append(pool.submit(_texts, side, database.parent, {name: sizes[name]}, scans, beside=True))
+            if waiting and not beside:
+                sizes |= {name: table_sizes(con, name, scans.get(name)) for name in others if name not in sizes}
             if waiting:
                 events_ready()
                 if not beside:
