@@ -20,6 +20,7 @@ from __future__ import annotations
 import bisect
 import contextlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
@@ -158,27 +159,27 @@ def _write_serving(folder: Path, database: Path, memory: str, events_ready: Call
         # the articles' (they hold the largest searched column), then, when those are small, the other tables'. A large
         # build's are written after the events: beside the grouping they took its peak at 100,000 articles from 623
         # to 734 MB. Its sizes come from the DuckDB copies, as they always did
-        sizes = {"articles": table_sizes(con, "articles", scans["articles"])} if waiting else {}
-        if waiting and _small(sizes):
-            sizes |= {name: table_sizes(con, name, ParquetRows.of(Path(folder) / f"{name}.parquet"))
-                      for name in others if name not in sizes}
-        beside = waiting and set(sizes) == set(others) and _small(sizes)
+        sizes: dict[str, tuple[int, dict[str, int]]] = {}
+        if waiting:
+            sizes["articles"] = table_sizes(con, "articles", scans["articles"])
+            if _small(sizes):
+                sizes |= {name: table_sizes(con, name, ParquetRows.of(Path(folder) / f"{name}.parquet"))
+                          for name in others if name not in sizes}
+        beside = len(sizes) == len(others) and _small(sizes)
         if beside:
             _settings(con, folder, memory)  # once, before two connections share it (a small build stays far below it)
-        from concurrent.futures import ThreadPoolExecutor
-
         with contextlib.closing(con.cursor()) as side, ThreadPoolExecutor(1) as pool:  # the pool ends first
             texts = []
             for name in others:
                 copy_table(con, name, Path(folder) / f"{name}.parquet")
                 if beside:
                     texts.append(pool.submit(_texts, side, database.parent, {name: sizes[name]}, scans, beside=True))
-            if waiting and not beside:
+            if waiting and not beside:  # a large build: sizes from the copies, the whole limit once the events are made
                 sizes |= {name: table_sizes(con, name, scans.get(name)) for name in others if name not in sizes}
-            if waiting:
                 events_ready()
-                if not beside:
-                    _settings(con, folder, memory)
+                _settings(con, folder, memory)
+            elif waiting:
+                events_ready()
             copy_table(con, "events", Path(folder) / "events.parquet")
             serve(con, database.parent, Path(folder), written=others if beside else (), sizes=sizes)
             for done in texts:
@@ -506,8 +507,6 @@ def serve(con, folder: Path, parquet: Path | None = None, *, written: Sequence[s
         _index(con, folder)
         _texts(con, folder, sizes, scans)
         return
-    from concurrent.futures import ThreadPoolExecutor
-
     side = con.cursor()
     try:
         with ThreadPoolExecutor(1) as pool:
